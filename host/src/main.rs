@@ -1,0 +1,2 @@
+//! `meltline`: the command line of the meltline LPBF print-preparation toolchain.
+fn main() {}

@@ -1,0 +1,1 @@
+//! meltline-slicer: meshes into layers of LPBF scan paths.
