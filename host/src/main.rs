@@ -1,2 +1,31 @@
 //! `meltline`: the command line of the meltline LPBF print-preparation toolchain.
-fn main() {}
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cmd;
+
+/// meltline prepares titanium LPBF builds of patient-specific spinal implants.
+#[derive(Debug, Parser)]
+#[command(name = "meltline", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// One subcommand per module of `cmd`.
+#[derive(Debug, Subcommand)]
+enum Command {}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result: anyhow::Result<ExitCode> = match cli.command {};
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("meltline: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! The subcommands of `meltline`, one module each; `run(args) -> anyhow::Result<ExitCode>`.
