@@ -297,3 +297,106 @@ fn read_errors_name_the_file() {
     assert!(matches!(err.cause(), ReadError::Empty));
     assert!(err.to_string().contains("empty.stl"), "{err}");
 }
+
+/// A 3MF package (zip) with the given parts.
+fn three_mf(parts: &[(&str, &str)]) -> Vec<u8> {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default();
+    for (name, text) in parts {
+        zip.start_file(*name, options).unwrap();
+        zip.write_all(text.as_bytes()).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}
+
+const RELS: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">
+ <Relationship Target="/3D/3dmodel.model" Id="rel0" Type="http://schemas.microsoft.com/3dmanufacturing/2013/01/3dmodel"/>
+</Relationships>"#;
+
+/// A 3MF `<mesh>` of the box `[0, sx] × [0, sy] × [0, sz]`.
+fn box_mesh_xml(size: [f64; 3]) -> String {
+    let m = Mesh::axis_aligned_box([0.0; 3], size);
+    let mut xml = String::from("<mesh><vertices>");
+    for p in &m.vertices {
+        xml += &format!(r#"<vertex x="{}" y="{}" z="{}"/>"#, p.x, p.y, p.z);
+    }
+    xml += "</vertices><triangles>";
+    for t in &m.triangles {
+        xml += &format!(r#"<triangle v1="{}" v2="{}" v3="{}"/>"#, t[0], t[1], t[2]);
+    }
+    xml + "</triangles></mesh>"
+}
+
+#[test]
+fn three_mf_applies_component_and_build_item_transforms_and_unit() {
+    // Object 1: a 2 × 1 × 1 cm box. Object 2: object 1 lifted 3 cm. The build item turns it
+    // 90° about z and moves it 5 cm along x.
+    let model = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<model unit="centimeter" xml:lang="en-US" xmlns="http://schemas.microsoft.com/3dmanufacturing/core/2015/02">
+ <resources>
+  <object id="1" type="model">{}</object>
+  <object id="2" type="model"><components>
+   <component objectid="1" transform="1 0 0 0 1 0 0 0 1 0 0 3"/>
+  </components></object>
+ </resources>
+ <build><item objectid="2" transform="0 1 0 -1 0 0 0 0 1 5 0 0"/></build>
+</model>"#,
+        box_mesh_xml([2.0, 1.0, 1.0])
+    );
+    let bytes = three_mf(&[("_rels/.rels", RELS), ("3D/3dmodel.model", &model)]);
+    let mesh = read(&bytes).unwrap();
+    assert_eq!(mesh.triangles.len(), 12);
+    let b = mesh.bbox();
+    let close = |a: [f64; 3], e: [f64; 3]| a.iter().zip(e).all(|(a, e)| (a - e).abs() < 1e-9);
+    assert!(close(b.min, [40.0, 0.0, 30.0]), "{b:?}");
+    assert!(close(b.max, [50.0, 20.0, 40.0]), "{b:?}");
+    assert!((mesh.signed_volume() - 2000.0).abs() < 1e-6);
+    // The units option does not override the unit the 3MF declares.
+    let with_m = read_mesh_bytes(&bytes, None, &ReadOptions::with_units(Units::M)).unwrap();
+    assert_eq!(with_m, mesh);
+}
+
+#[test]
+fn three_mf_mirrored_item_keeps_outward_normals_and_objects_in_other_parts_are_followed() {
+    let root = r#"<model unit="millimeter" xmlns="http://schemas.microsoft.com/3dmanufacturing/core/2015/02" xmlns:p="http://schemas.microsoft.com/3dmanufacturing/production/2015/06">
+ <resources><object id="9"><components>
+  <component p:path="/3D/Objects/part.model" objectid="7"/>
+ </components></object></resources>
+ <build><item objectid="9" transform="-1 0 0 0 1 0 0 0 1 0 0 0"/></build>
+</model>"#;
+    let part = format!(
+        r#"<model unit="millimeter" xmlns="http://schemas.microsoft.com/3dmanufacturing/core/2015/02"><resources><object id="7">{}</object></resources><build/></model>"#,
+        box_mesh_xml([1.0, 2.0, 3.0])
+    );
+    let bytes = three_mf(&[
+        ("_rels/.rels", RELS),
+        ("3D/3dmodel.model", root),
+        ("3D/Objects/part.model", &part),
+    ]);
+    let mesh = read_as(&bytes, MeshFormat::ThreeMf).unwrap();
+    assert!(
+        (mesh.signed_volume() - 6.0).abs() < 1e-9,
+        "mirroring flips winding back"
+    );
+    assert_eq!(mesh.bbox().min[0], -1.0);
+}
+
+#[test]
+fn three_mf_errors_name_the_missing_object_and_missing_model() {
+    let model =
+        r#"<model unit="millimeter"><resources/><build><item objectid="4"/></build></model>"#;
+    let err = read(&three_mf(&[("3D/3dmodel.model", model)])).unwrap_err();
+    assert!(err.to_string().contains("object 4"), "{err}");
+    let err = read(&three_mf(&[("readme.txt", "hello")])).unwrap_err();
+    assert!(err.to_string().contains("no 3D model part"), "{err}");
+    let bad_xml = r#"<model unit="millimeter">
+<resources><object id="1"><mesh><vertices><vertex x="1" y="2"/></vertices></mesh></object></resources></model>"#;
+    let err = read(&three_mf(&[("3D/3dmodel.model", bad_xml)])).unwrap_err();
+    assert!(
+        err.to_string().contains("line 2") && err.to_string().contains("`z`"),
+        "{err}"
+    );
+}
