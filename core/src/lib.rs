@@ -15,6 +15,7 @@
 //! ```
 
 pub mod implicit;
+pub mod io;
 pub mod mesh;
 
 pub use mesh::{Aabb, Mesh};
