@@ -17,5 +17,6 @@
 pub mod check;
 pub mod implicit;
 pub mod mesh;
+pub mod repair;
 
 pub use mesh::{Aabb, Mesh};
