@@ -1,0 +1,2 @@
+//! Placeholder until the criterion bench lands.
+fn main() {}
