@@ -68,10 +68,7 @@ pub fn plan(section: &Shapes, settings: &ContourSettings, contour_distance_mm: f
         let lost = difference(section, &opened);
         let min_area = (2.0 * beam as f64) * (2.0 * beam as f64);
         for shape in &lost {
-            let a2: i128 = shape
-                .iter()
-                .map(|c| crate::polygon::contour_area2(c))
-                .sum();
+            let a2: i128 = shape.iter().map(|c| crate::polygon::contour_area2(c)).sum();
             let area_units = a2 as f64 * 0.5;
             let mut exposed = false;
             if area_units >= min_area {

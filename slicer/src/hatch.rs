@@ -98,7 +98,11 @@ pub fn hatch_region(
                 for b in rows_containing(v, s, shift, o) {
                     for (a, piece) in split(c, s, shift, o) {
                         if (a + b).rem_euclid(2) == 0 {
-                            cells.entry((a, b)).or_insert((true, Vec::new())).1.push(piece);
+                            cells
+                                .entry((a, b))
+                                .or_insert((true, Vec::new()))
+                                .1
+                                .push(piece);
                         }
                     }
                 }
@@ -111,7 +115,11 @@ pub fn hatch_region(
                 for a in rows_containing(u, s, shift, o) {
                     for (b, piece) in split(c, s, shift, o) {
                         if (a + b).rem_euclid(2) == 1 {
-                            cells.entry((a, b)).or_insert((false, Vec::new())).1.push(piece);
+                            cells
+                                .entry((a, b))
+                                .or_insert((false, Vec::new()))
+                                .1
+                                .push(piece);
                         }
                     }
                 }
@@ -127,7 +135,10 @@ pub fn hatch_region(
 }
 
 fn hatches_meta(c: &[Clipped], min_len: f64) -> Vec<i64> {
-    c.iter().filter(|c| c.u1 - c.u0 >= min_len).map(|c| c.k).collect()
+    c.iter()
+        .filter(|c| c.u1 - c.u0 >= min_len)
+        .map(|c| c.k)
+        .collect()
 }
 
 fn keep_long(c: &[Clipped], min_len: f64) -> Vec<[Point; 2]> {
@@ -157,7 +168,11 @@ fn meander(hatches: &mut [[Point; 2]], line_of: &[i64]) {
     let mut run: Vec<usize> = Vec::new();
     let flush = |run: &mut Vec<usize>, hatches: &mut [[Point; 2]], reverse: bool| {
         if reverse {
-            let segs: Vec<[Point; 2]> = run.iter().rev().map(|&i| [hatches[i][1], hatches[i][0]]).collect();
+            let segs: Vec<[Point; 2]> = run
+                .iter()
+                .rev()
+                .map(|&i| [hatches[i][1], hatches[i][0]])
+                .collect();
             for (slot, s) in run.iter().zip(segs) {
                 hatches[*slot] = s;
             }
@@ -216,7 +231,16 @@ fn split(c: &Clipped, w: f64, shift: f64, o: f64) -> Vec<(i64, Clipped)> {
         };
         let (a, b) = (at(lo), at(hi));
         if a != b {
-            out.push((j, Clipped { k: c.k, u0: lo, u1: hi, a, b }));
+            out.push((
+                j,
+                Clipped {
+                    k: c.k,
+                    u0: lo,
+                    u1: hi,
+                    a,
+                    b,
+                },
+            ));
         }
     }
     out
@@ -235,8 +259,12 @@ fn clip_family(region: &Shapes, dir: (f64, f64), h: f64) -> Vec<Clipped> {
         (hi.x as f64, hi.y as f64),
         (lo.x as f64, hi.y as f64),
     ];
-    let (mut umin, mut umax, mut vmin, mut vmax) =
-        (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
+    let (mut umin, mut umax, mut vmin, mut vmax) = (
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+    );
     for (x, y) in corners {
         let u = x * dir.0 + y * dir.1;
         let v = x * n.0 + y * n.1;

@@ -123,7 +123,10 @@ impl VectorBlock {
     pub fn inner_jump_mm(&self) -> f64 {
         match &self.geometry {
             Geometry::Polyline(_) => 0.0,
-            Geometry::Vectors(v) => v.windows(2).map(|w| seg_len_mm(p(w[0][1]), p(w[1][0]))).sum(),
+            Geometry::Vectors(v) => v
+                .windows(2)
+                .map(|w| seg_len_mm(p(w[0][1]), p(w[1][0])))
+                .sum(),
         }
     }
 }
@@ -218,7 +221,10 @@ pub struct JobHeader {
 impl JobHeader {
     /// The source hash as lowercase hex.
     pub fn source_sha256_hex(&self) -> String {
-        self.source_sha256.iter().map(|b| format!("{b:02x}")).collect()
+        self.source_sha256
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 }
 
@@ -326,13 +332,19 @@ pub struct Slicer {
 
 impl std::fmt::Debug for Slicer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Slicer").field("header", &self.inner.header).finish()
+        f.debug_struct("Slicer")
+            .field("header", &self.inner.header)
+            .finish()
     }
 }
 
 impl Slicer {
     /// Checks the profile, places the mesh in the build frame and prepares it for slicing.
-    pub fn new(mesh: &Mesh, profile: ProcessProfile, options: SlicerOptions) -> Result<Slicer, JobError> {
+    pub fn new(
+        mesh: &Mesh,
+        profile: ProcessProfile,
+        options: SlicerOptions,
+    ) -> Result<Slicer, JobError> {
         let warnings = profile.check()?;
         if mesh.triangles.is_empty() {
             return Err(JobError::EmptyMesh);
@@ -356,7 +368,11 @@ impl Slicer {
         }
         let bb = mesh.bbox();
         let c = bb.center();
-        let (dx, dy) = if options.center_xy { (-c.x, -c.y) } else { (0.0, 0.0) };
+        let (dx, dy) = if options.center_xy {
+            (-c.x, -c.y)
+        } else {
+            (0.0, 0.0)
+        };
         let dz = options.lift_mm - bb.min[2];
         let mut placed = mesh.clone();
         placed.translate(Vector3::new(dx, dy, dz));
@@ -589,14 +605,28 @@ impl Prepared {
             Foundation::Plate
         };
         let regions = classify(&section.shapes, &below, &above, k, foundation);
-        let plan = contour::plan(&section.shapes, &prof.contours, prof.hatch.contour_distance_mm);
+        let plan = contour::plan(
+            &section.shapes,
+            &prof.contours,
+            prof.hatch.contour_distance_mm,
+        );
 
         let mut blocks = Vec::new();
         let mut pos = Point::new(0, 0);
         let hatch_sets = [
-            (&regions.downskin, Region::Downskin, set_id::DOWNSKIN, &prof.downskin),
+            (
+                &regions.downskin,
+                Region::Downskin,
+                set_id::DOWNSKIN,
+                &prof.downskin,
+            ),
             (&regions.core, Region::Core, set_id::CORE, &prof.core),
-            (&regions.upskin, Region::Upskin, set_id::UPSKIN, &prof.upskin),
+            (
+                &regions.upskin,
+                Region::Upskin,
+                set_id::UPSKIN,
+                &prof.upskin,
+            ),
         ];
         for (shapes, region, id, set) in hatch_sets {
             let area = intersection(shapes, &plan.hatch_area);
@@ -615,7 +645,10 @@ impl Prepared {
                 );
                 parts.into_iter().flatten().collect()
             } else {
-                order_groups(hatch_region(&area, set.hatch_mm, i, &prof.hatch), prof.hatch.strategy)
+                order_groups(
+                    hatch_region(&area, set.hatch_mm, i, &prof.hatch),
+                    prof.hatch.strategy,
+                )
             };
             for g in groups {
                 if let Some(last) = g.hatches.last() {

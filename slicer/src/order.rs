@@ -23,8 +23,9 @@ pub fn order_groups(mut groups: Vec<HatchGroup>, strategy: Strategy) -> Vec<Hatc
         Strategy::Lines => groups,
         Strategy::Stripes => {
             groups.sort_by_key(|g| g.cell);
-            let (even, odd): (Vec<_>, Vec<_>) =
-                groups.into_iter().partition(|g| g.cell.0.rem_euclid(2) == 0);
+            let (even, odd): (Vec<_>, Vec<_>) = groups
+                .into_iter()
+                .partition(|g| g.cell.0.rem_euclid(2) == 0);
             even.into_iter().chain(odd).collect()
         }
         Strategy::Chessboard => {

@@ -191,7 +191,11 @@ mod tests {
     fn inset_square_keeps_right_angles() {
         let s = union_nonzero(&[square(0, 0, 10_000)]);
         let inset = offset(&s, -1000);
-        assert!((area_mm2(&inset) - 64.0).abs() < 1e-9, "{}", area_mm2(&inset));
+        assert!(
+            (area_mm2(&inset) - 64.0).abs() < 1e-9,
+            "{}",
+            area_mm2(&inset)
+        );
     }
 
     #[test]

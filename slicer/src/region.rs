@@ -6,7 +6,6 @@
 //! either the build plate (solid: a part standing on the plate has no downskin at its foot)
 //! or powder (a part lifted on supports). Above the last layer is always powder.
 
-
 use crate::polygon::{Shapes, difference, intersection};
 
 /// The three regions of a layer; disjoint, their union is the layer's cross-section.

@@ -181,7 +181,8 @@ impl MeshSlicer {
         let xy: Vec<[f64; 2]> = mesh.vertices.iter().map(|p| [p.x, p.y]).collect();
         let z: Vec<f64> = mesh.vertices.iter().map(|p| p.z).collect();
 
-        let mut edge_ids: HashMap<(u32, u32), u32> = HashMap::with_capacity(mesh.triangles.len() * 2);
+        let mut edge_ids: HashMap<(u32, u32), u32> =
+            HashMap::with_capacity(mesh.triangles.len() * 2);
         let mut edges = Vec::new();
         let mut tri_edges = Vec::with_capacity(mesh.triangles.len());
         for tri in &mesh.triangles {

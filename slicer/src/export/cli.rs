@@ -54,7 +54,11 @@ impl<W: Write> CliWriter<W> {
         writeln!(
             out,
             "{}",
-            if format == CliFormat::Ascii { "$$ASCII" } else { "$$BINARY" }
+            if format == CliFormat::Ascii {
+                "$$ASCII"
+            } else {
+                "$$BINARY"
+            }
         )?;
         writeln!(out, "$$UNITS/{q:.6}")?;
         writeln!(out, "$$VERSION/200")?;

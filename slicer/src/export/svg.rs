@@ -119,7 +119,10 @@ fn area_path(s: &mut String, shapes: &Shapes, fill: &str) {
         return;
     }
     let q = QUANTUM_MM;
-    let _ = write!(s, r#"<path fill="{fill}" fill-rule="nonzero" stroke="none" d=""#);
+    let _ = write!(
+        s,
+        r#"<path fill="{fill}" fill-rule="nonzero" stroke="none" d=""#
+    );
     for c in shapes.iter().flatten() {
         for (i, p) in c.iter().enumerate() {
             let _ = write!(
