@@ -313,7 +313,11 @@ impl<W: Write> JobWriter<W> {
                 let mut rest = &hs[..];
                 while !rest.is_empty() {
                     let e = encode_hatches(rest, &mut buf).map_err(codec)?;
-                    push(Coding::Hatches, e.vectors, buf.get(..e.bytes).unwrap_or(&[]));
+                    push(
+                        Coding::Hatches,
+                        e.vectors,
+                        buf.get(..e.bytes).unwrap_or(&[]),
+                    );
                     self.summary.hatches += e.items as u64;
                     self.summary.hatch_bytes += e.bytes as u64;
                     rest = rest.get(e.items..).unwrap_or(&[]);
@@ -352,7 +356,11 @@ impl<W: Write> JobWriter<W> {
                         .collect();
                     match encode_polylines(&view, &mut buf) {
                         Ok(e) => {
-                            push(Coding::Polylines, e.vectors, buf.get(..e.bytes).unwrap_or(&[]));
+                            push(
+                                Coding::Polylines,
+                                e.vectors,
+                                buf.get(..e.bytes).unwrap_or(&[]),
+                            );
                             self.summary.polyline_bytes += e.bytes as u64;
                             for _ in 0..e.items {
                                 if let Some((p, _)) = pieces.pop_front() {

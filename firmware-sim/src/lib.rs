@@ -24,3 +24,6 @@ pub mod wire;
 
 #[cfg(feature = "std")]
 pub mod job;
+
+#[cfg(feature = "std")]
+pub mod sim;
