@@ -2,3 +2,8 @@
 //! streaming with flow control, fault injection, reports.
 
 pub mod faults;
+pub mod jobfile;
+pub mod link;
+pub mod mlj;
+pub mod picture;
+pub mod session;

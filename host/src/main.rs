@@ -16,11 +16,31 @@ struct Cli {
 
 /// One subcommand per module of `cmd`.
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    /// Design, check, slice, stream through a faulty link to the simulated printer, and verify.
+    Demo(cmd::demo::Args),
+    /// Stream a job to a controller over TCP with flow control, retransmit and resume.
+    Stream(cmd::stream::Args),
+    /// Run a job through the controller in this process (same protocol path), with faults.
+    Simulate(cmd::simulate::Args),
+    /// A fault-injecting TCP proxy between `meltline stream` and `meltline-fw`.
+    LinkProxy(cmd::link_proxy::Args),
+    /// Verify a job file and print its header, parameter sets, layers and hashes.
+    Inspect(cmd::inspect::Args),
+    /// Draw one layer of a job as SVG or PNG.
+    Preview(cmd::preview::Args),
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result: anyhow::Result<ExitCode> = match cli.command {};
+    let result: anyhow::Result<ExitCode> = match cli.command {
+        Command::Demo(a) => cmd::demo::run(a),
+        Command::Stream(a) => cmd::stream::run(a),
+        Command::Simulate(a) => cmd::simulate::run(a),
+        Command::LinkProxy(a) => cmd::link_proxy::run(a),
+        Command::Inspect(a) => cmd::inspect::run(a),
+        Command::Preview(a) => cmd::preview::run(a),
+    };
     match result {
         Ok(code) => code,
         Err(e) => {

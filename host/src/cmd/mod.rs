@@ -1,1 +1,9 @@
 //! The subcommands of `meltline`, one module each; `run(args) -> anyhow::Result<ExitCode>`.
+
+pub mod common;
+pub mod demo;
+pub mod inspect;
+pub mod link_proxy;
+pub mod preview;
+pub mod simulate;
+pub mod stream;

@@ -1,0 +1,95 @@
+//! `meltline inspect job.mlj [--json]`: header, parameter sets, per-layer counts and lengths,
+//! estimated time and energy on the machine model, and the hashes — after verifying every
+//! frame, layer digest and the job hash.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use meltline_host::jobfile::JobFile;
+use meltline_host::session::{JobSummaryReport, hms};
+
+use super::common::load_machine;
+
+/// Arguments of `meltline inspect`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The job file (`.mlj`).
+    pub job: PathBuf,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Machine configuration for the estimates (TOML); default: the built-in machine.
+    #[arg(long)]
+    pub machine: Option<PathBuf>,
+}
+
+/// Runs `meltline inspect`.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let machine = load_machine(args.machine.as_deref())?;
+    let bytes =
+        std::fs::read(&args.job).with_context(|| format!("reading {}", args.job.display()))?;
+    let job = JobFile::parse(&bytes, &args.job.display().to_string(), &machine)
+        .context("the job file is refused")?;
+    let r = JobSummaryReport::of(&job);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&r)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("job           {}", r.name);
+    println!("machine       {}", r.machine);
+    println!("material      {}", r.material);
+    println!("quantum       {} nm", r.quantum_nm);
+    println!(
+        "layer         {} µm × {} layers",
+        f64::from(r.layer_thickness_nm) / 1000.0,
+        r.layers
+    );
+    println!(
+        "frames        {} ({} bytes, {:.2} bytes per vector)",
+        job.frames.len(),
+        r.bytes,
+        r.bytes_per_vector
+    );
+    println!("vectors       {}", r.vectors);
+    println!("est. time     {} on {}", hms(r.est_time_s), job.est_machine);
+    println!("est. energy   {:.1} J", r.est_energy_j);
+    println!("job hash      {}", r.job_sha256);
+    println!("file SHA-256  {}", r.file_sha256);
+    println!("\nparameter sets");
+    println!("  id   power W   speed mm/s   spot µm   hatch µm   E J/mm³   skywriting");
+    for p in &r.param_sets {
+        println!(
+            "  {:>2}   {:>7.1}   {:>10}   {:>7}   {:>8}   {:>7.1}   {}",
+            p.id,
+            p.power_w,
+            p.speed_mm_s,
+            p.spot_um,
+            p.hatch_um,
+            p.energy_density_j_mm3,
+            p.skywriting
+        );
+    }
+    println!("\nlayers");
+    println!(
+        "  layer  blocks  vectors  contour  hatch  edge  support  mark mm   est s   energy J   bytes"
+    );
+    for l in &r.per_layer {
+        let k = l.vectors_by_kind;
+        println!(
+            "  {:>5}  {:>6}  {:>7}  {:>7}  {:>5}  {:>4}  {:>7}  {:>7.1}  {:>6.2}  {:>9.2}  {:>6}",
+            l.layer,
+            l.blocks,
+            l.vectors,
+            k[0],
+            k[1],
+            k[2],
+            k[3],
+            l.mark_length_mm,
+            l.est_time_s,
+            l.est_energy_j,
+            l.bytes
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,62 @@
+//! `meltline preview job.mlj --layer N -o out.svg|out.png`: a picture of one layer's vectors.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use meltline_host::jobfile::JobFile;
+use meltline_host::picture::{layer_svg, write_layer_png};
+
+use super::common::write_atomic;
+
+/// Arguments of `meltline preview`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The job file (`.mlj`).
+    pub job: PathBuf,
+    /// The layer (0-based).
+    #[arg(long)]
+    pub layer: u32,
+    /// Output picture: `.svg` or `.png`.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Size in pixels of the longer side.
+    #[arg(long, default_value_t = 1024)]
+    pub size: u32,
+}
+
+/// Runs `meltline preview`.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let job = JobFile::read(&args.job).context("the job file is refused")?;
+    if args.layer >= job.layer_count() {
+        bail!(
+            "{} has layers 0…{}; there is no layer {}",
+            job.name,
+            job.layer_count().saturating_sub(1),
+            args.layer
+        );
+    }
+    let segs = job.layer_segments(args.layer);
+    let ext = args
+        .output
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    match ext.as_str() {
+        "svg" => {
+            let title = format!("{} layer {}", job.name, args.layer);
+            write_atomic(&args.output, layer_svg(&segs, args.size, &title).as_bytes())?;
+        }
+        "png" => write_layer_png(&segs, args.size, &args.output)
+            .with_context(|| format!("writing {}", args.output.display()))?,
+        _ => bail!("{}: give a .svg or .png file name", args.output.display()),
+    }
+    println!(
+        "layer {} ({} vectors) → {}",
+        args.layer,
+        segs.len(),
+        args.output.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}

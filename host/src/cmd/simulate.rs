@@ -1,0 +1,67 @@
+//! `meltline simulate job.mlj`: streams a job to the controller running in this process, over
+//! the same framing, window, retransmission and resume path as `meltline stream`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use meltline_host::faults::FaultSpec;
+use meltline_host::jobfile::JobFile;
+use meltline_host::link::StreamOptions;
+use meltline_host::session::{SimulateOptions, simulate};
+
+use super::common::{load_machine, write_json_atomic};
+
+/// Arguments of `meltline simulate`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The job file (`.mlj`).
+    pub job: PathBuf,
+    /// Machine configuration (TOML, `meltline-fw` format); default: the built-in machine.
+    #[arg(long)]
+    pub machine: Option<PathBuf>,
+    /// Faults on the link, e.g. `drop=0.01,corrupt=0.01,dup=0.005,disconnect-every=500,seed=1`.
+    #[arg(long)]
+    pub faults: Option<FaultSpec>,
+    /// Write the run report (JSON) here.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+    /// Write per-layer exposure pictures (PNG) here; coverage and spill are always computed.
+    #[arg(long)]
+    pub exposure_dir: Option<PathBuf>,
+    /// Skip the exposure maps (faster on big jobs; no coverage or spill).
+    #[arg(long)]
+    pub no_exposure: bool,
+}
+
+/// Runs `meltline simulate`.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let machine = load_machine(args.machine.as_deref())?;
+    let bytes =
+        std::fs::read(&args.job).with_context(|| format!("reading {}", args.job.display()))?;
+    let job = JobFile::parse(&bytes, &args.job.display().to_string(), &machine)
+        .context("the job file is refused")?;
+    if let Some(d) = &args.exposure_dir {
+        std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
+    }
+    let opts = SimulateOptions {
+        machine,
+        stream: StreamOptions {
+            faults: args.faults.clone(),
+            ..StreamOptions::default()
+        },
+        exposure: !args.no_exposure,
+        exposure_dir: args.exposure_dir.clone(),
+    };
+    let report = simulate(&job, &opts, &mut |_| {})?;
+    println!("{}", report.summary());
+    if let Some(p) = &args.report {
+        write_json_atomic(p, &report)?;
+        println!("report       {}", p.display());
+    }
+    Ok(if report.verified() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

@@ -1,0 +1,1000 @@
+//! Streaming a verified job to a controller: handshake, sliding window bounded by the
+//! controller's advertised window, go-back-N retransmission on `Nak` and on timeout with an
+//! adaptive retransmission timeout (Jacobson/Karels, Karn's rule), reconnection and resumption
+//! from the controller's last committed frame, an optional fault-injecting link in front.
+//!
+//! The stream the host sends is the job file's frames with a `Start` inserted after the
+//! parameter sets (so layers execute as they arrive and the controller's arena drains),
+//! numbered consecutively from a base: the base is 0 on a fresh controller, or the controller's
+//! next expected sequence number when it has finished an earlier job. A new session with
+//! `resume` continues a job the controller holds from base 0.
+
+use std::collections::VecDeque;
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::time::{Duration, Instant};
+
+use meltline_firmware::receiver::FrameReceiver;
+use meltline_firmware::sim::Simulator;
+use meltline_firmware::wire::{
+    ControllerState, Fault, Frame, Hello, MAX_FRAME, Msg, NakReason, PROTOCOL_VERSION, Report,
+    encode_frame,
+};
+use serde::Serialize;
+
+use crate::faults::{FaultCounts, FaultInjector, FaultSpec};
+use crate::jobfile::{JobFile, hex, resequence};
+
+/// A byte pipe to a controller that can be dropped and re-established.
+pub trait Transport {
+    /// (Re)establishes the connection.
+    fn connect(&mut self) -> io::Result<()>;
+    /// Sends bytes.
+    fn send(&mut self, bytes: &[u8]) -> io::Result<()>;
+    /// Appends whatever arrives within `timeout` to `buf`; `Ok(0)` when nothing did.
+    fn recv(&mut self, buf: &mut Vec<u8>, timeout: Duration) -> io::Result<usize>;
+    /// Drops the connection.
+    fn disconnect(&mut self);
+    /// Replies are produced synchronously by `send` (in-process): an empty `recv` means lost,
+    /// so timeouts fire at once instead of waiting in real time.
+    fn synchronous(&self) -> bool {
+        false
+    }
+}
+
+/// The controller in this process (a [`Simulator`]), bytes passed by function call.
+pub struct InProcess {
+    /// The simulated controller.
+    pub sim: Simulator,
+    replies: Vec<u8>,
+}
+
+struct ReplyBytes<'a>(&'a mut Vec<u8>);
+
+impl meltline_firmware::controller::ReplySink for ReplyBytes<'_> {
+    fn reply(&mut self, frame: &Frame<'_>) {
+        let mut buf = [0u8; MAX_FRAME];
+        if let Ok(n) = encode_frame(frame.seq, &frame.msg, &mut buf) {
+            self.0.extend_from_slice(&buf[..n]);
+        }
+    }
+}
+
+impl InProcess {
+    /// Wraps a simulator.
+    pub fn new(sim: Simulator) -> InProcess {
+        InProcess {
+            sim,
+            replies: Vec::new(),
+        }
+    }
+}
+
+impl Transport for InProcess {
+    fn connect(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+    fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.sim.feed(bytes, &mut ReplyBytes(&mut self.replies));
+        Ok(())
+    }
+    fn recv(&mut self, buf: &mut Vec<u8>, _timeout: Duration) -> io::Result<usize> {
+        let n = self.replies.len();
+        buf.append(&mut self.replies);
+        Ok(n)
+    }
+    fn disconnect(&mut self) {
+        // Replies on their way back are lost with the connection.
+        self.replies.clear();
+    }
+    fn synchronous(&self) -> bool {
+        true
+    }
+}
+
+/// A TCP connection to `meltline-fw --listen` (or a `link-proxy` in front of it).
+pub struct Tcp {
+    addr: Vec<SocketAddr>,
+    label: String,
+    stream: Option<TcpStream>,
+    /// How long to keep trying to (re)connect.
+    pub connect_for: Duration,
+    buf: Vec<u8>,
+}
+
+impl Tcp {
+    /// A transport to `addr` (`HOST:PORT`); nothing is connected yet.
+    pub fn new(addr: &str) -> io::Result<Tcp> {
+        let resolved: Vec<SocketAddr> = addr.to_socket_addrs()?.collect();
+        if resolved.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("{addr} does not resolve"),
+            ));
+        }
+        Ok(Tcp {
+            addr: resolved,
+            label: addr.to_string(),
+            stream: None,
+            connect_for: Duration::from_secs(5),
+            buf: vec![0; 1 << 16],
+        })
+    }
+}
+
+impl Transport for Tcp {
+    fn connect(&mut self) -> io::Result<()> {
+        self.stream = None;
+        let deadline = Instant::now() + self.connect_for;
+        let mut pause = Duration::from_millis(20);
+        loop {
+            let mut last = None;
+            for a in &self.addr {
+                match TcpStream::connect_timeout(a, Duration::from_secs(1)) {
+                    Ok(s) => {
+                        s.set_nodelay(true)?;
+                        self.stream = Some(s);
+                        return Ok(());
+                    }
+                    Err(e) => last = Some(e),
+                }
+            }
+            if Instant::now() >= deadline {
+                let e = last.unwrap_or_else(|| io::Error::other("no address"));
+                return Err(io::Error::new(
+                    e.kind(),
+                    format!("connecting to {}: {e}", self.label),
+                ));
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(500));
+        }
+    }
+    fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
+        match self.stream.as_mut() {
+            Some(s) => s.write_all(bytes),
+            None => Err(io::Error::new(io::ErrorKind::NotConnected, "not connected")),
+        }
+    }
+    fn recv(&mut self, buf: &mut Vec<u8>, timeout: Duration) -> io::Result<usize> {
+        let Some(s) = self.stream.as_mut() else {
+            return Err(io::Error::new(io::ErrorKind::NotConnected, "not connected"));
+        };
+        s.set_read_timeout(Some(timeout.max(Duration::from_micros(100))))?;
+        match s.read(&mut self.buf) {
+            Ok(0) => Err(io::Error::new(
+                io::ErrorKind::ConnectionAborted,
+                format!("{} closed the connection", self.label),
+            )),
+            Ok(n) => {
+                buf.extend_from_slice(&self.buf[..n]);
+                Ok(n)
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                Ok(0)
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(0),
+            Err(e) => Err(e),
+        }
+    }
+    fn disconnect(&mut self) {
+        if let Some(s) = self.stream.take() {
+            let _ = s.shutdown(std::net::Shutdown::Both);
+        }
+    }
+}
+
+/// How to stream.
+#[derive(Debug, Clone)]
+pub struct StreamOptions {
+    /// Faults injected on the host → controller direction.
+    pub faults: Option<FaultSpec>,
+    /// Continue a job the controller already holds (sent from base 0 by an earlier session).
+    pub resume: bool,
+    /// Give up after this many reconnections in a row without progress.
+    pub max_reconnects: u32,
+    /// Give up when nothing is acknowledged for this long.
+    pub stall_timeout: Duration,
+    /// Lower bound of the retransmission timeout.
+    pub rto_min: Duration,
+    /// Upper bound of the retransmission timeout.
+    pub rto_max: Duration,
+    /// Stop (as if the link died) once this many stream frames are committed — for tests of
+    /// interrupted builds.
+    pub stop_after_frames: Option<u64>,
+}
+
+impl Default for StreamOptions {
+    fn default() -> Self {
+        StreamOptions {
+            faults: None,
+            resume: false,
+            max_reconnects: 20,
+            stall_timeout: Duration::from_secs(10),
+            rto_min: Duration::from_millis(20),
+            rto_max: Duration::from_secs(2),
+            stop_after_frames: None,
+        }
+    }
+}
+
+/// Progress of a stream, for progress bars.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Progress {
+    /// Stream frames committed by the controller.
+    pub frames_acked: u64,
+    /// Stream frames in total.
+    pub frames_total: u64,
+    /// Layers completely committed.
+    pub layers_committed: u32,
+    /// Vectors in committed layers.
+    pub vectors_committed: u64,
+    /// Wire bytes sent (retransmissions included).
+    pub bytes_sent: u64,
+    /// Frames retransmitted.
+    pub retransmits: u64,
+}
+
+/// What a stream achieved.
+#[derive(Debug, Clone, Serialize)]
+pub struct StreamOutcome {
+    /// The job hash of the file.
+    pub job_sha256: String,
+    /// The controller's executed hash, when its report arrived.
+    pub executed_sha256: Option<String>,
+    /// Executed hash equals the job hash.
+    pub hashes_equal: bool,
+    /// The controller's final report.
+    #[serde(skip)]
+    pub report: Option<Report>,
+    /// Final controller state.
+    pub state: Option<String>,
+    /// Faults the controller raised.
+    #[serde(skip)]
+    pub faults: Vec<Fault>,
+    /// Fault descriptions.
+    pub fault_messages: Vec<String>,
+    /// Why the stream stopped early, if it did.
+    pub interrupted: Option<String>,
+    /// Sequence base of this session.
+    pub base_seq: u32,
+    /// Frames sent (first transmissions).
+    pub frames: u64,
+    /// Frames retransmitted.
+    pub retransmits: u64,
+    /// `Nak`s received, by reason.
+    pub naks: Vec<(String, u64)>,
+    /// Retransmission timeouts.
+    pub timeouts: u64,
+    /// Reconnections.
+    pub reconnects: u64,
+    /// Wire bytes sent, retransmissions included.
+    pub bytes_sent: u64,
+    /// Payload bytes of the job (the file size).
+    pub job_bytes: u64,
+    /// What the fault-injecting link did.
+    pub link_faults: FaultCounts,
+    /// Wall-clock time, s.
+    pub elapsed_s: f64,
+    /// Job bytes per second of wall-clock time.
+    pub throughput_mb_s: f64,
+    /// Vectors per second of wall-clock time.
+    pub vectors_per_s: f64,
+    /// Progress at the end.
+    pub progress: Progress,
+    /// Smoothed round-trip time at the end, ms.
+    pub srtt_ms: f64,
+}
+
+impl StreamOutcome {
+    /// The build completed and the executed hash equals the job hash.
+    pub fn verified(&self) -> bool {
+        self.hashes_equal
+            && self.interrupted.is_none()
+            && self
+                .report
+                .is_some_and(|r| r.state == ControllerState::Done)
+    }
+}
+
+/// Errors that end a stream before it could start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StreamError {
+    /// The controller cannot be reached.
+    #[error("cannot reach the controller: {0}")]
+    Connect(io::Error),
+    /// The controller did not answer `Hello`.
+    #[error("the controller did not answer Hello within {0:?}")]
+    NoHello(Duration),
+    /// The controller is another machine than the job's.
+    #[error(
+        "the controller is machine `{controller}` but the job is for `{job}`: refused before sending"
+    )]
+    MachineMismatch {
+        /// The controller's identity.
+        controller: String,
+        /// The job's machine.
+        job: String,
+    },
+    /// The controller speaks another protocol version.
+    #[error("the controller speaks protocol {0}, this host {PROTOCOL_VERSION}")]
+    Protocol(u16),
+    /// A frame could not be re-encoded.
+    #[error("frame {index}: {source}")]
+    Frame {
+        /// Stream index.
+        index: u64,
+        /// Cause.
+        source: meltline_firmware::wire::FrameError,
+    },
+}
+
+/// Adaptive retransmission timeout after Jacobson/Karels (RFC 6298).
+#[derive(Debug, Clone, Copy)]
+pub struct Rto {
+    srtt: Option<f64>,
+    rttvar: f64,
+    rto: f64,
+    min: f64,
+    max: f64,
+}
+
+impl Rto {
+    /// Starts at 1 s clamped to `[min, max]`.
+    pub fn new(min: Duration, max: Duration) -> Rto {
+        let (min, max) = (min.as_secs_f64(), max.as_secs_f64());
+        Rto {
+            srtt: None,
+            rttvar: 0.0,
+            rto: 1.0f64.clamp(min, max),
+            min,
+            max,
+        }
+    }
+    /// Adds a round-trip sample (never of a retransmitted frame: Karn's rule).
+    pub fn sample(&mut self, rtt: Duration) {
+        let r = rtt.as_secs_f64();
+        match self.srtt {
+            None => {
+                self.srtt = Some(r);
+                self.rttvar = r / 2.0;
+            }
+            Some(s) => {
+                self.rttvar = 0.75 * self.rttvar + 0.25 * (s - r).abs();
+                self.srtt = Some(0.875 * s + 0.125 * r);
+            }
+        }
+        let s = self.srtt.unwrap_or(r);
+        self.rto = (s + (4.0 * self.rttvar).max(0.001)).clamp(self.min, self.max);
+    }
+    /// Doubles the timeout after an expiry.
+    pub fn backoff(&mut self) {
+        self.rto = (self.rto * 2.0).clamp(self.min, self.max);
+    }
+    /// The current timeout.
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs_f64(self.rto)
+    }
+    /// Smoothed round-trip time, s.
+    pub fn srtt(&self) -> f64 {
+        self.srtt.unwrap_or(0.0)
+    }
+}
+
+struct InFlight {
+    index: u64,
+    len: usize,
+    at: Instant,
+    retransmitted: bool,
+}
+
+/// Streams a verified job over `transport` until the controller reports the end of the job
+/// or the link is lost for good; `progress` is called after every batch of replies.
+pub fn stream_job(
+    job: &JobFile,
+    transport: &mut dyn Transport,
+    opts: &StreamOptions,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<StreamOutcome, StreamError> {
+    Streamer::new(job, transport, opts).run(progress)
+}
+
+struct Streamer<'a> {
+    job: &'a JobFile,
+    t: &'a mut dyn Transport,
+    opts: &'a StreamOptions,
+    faults: Option<FaultInjector>,
+    start_index: u64,
+    total: u64,
+    base: u32,
+    acked: u64,
+    next: u64,
+    window: u64,
+    inflight: VecDeque<InFlight>,
+    inflight_bytes: u64,
+    rto: Rto,
+    rx: Box<FrameReceiver<MAX_FRAME>>,
+    rxbuf: Vec<u8>,
+    out: StreamOutcome,
+    last_rewind: Option<(u64, Instant)>,
+    hello: Option<u32>,
+    naks: [u64; 7],
+    last_progress: Instant,
+    report: Option<Report>,
+    unexpected: u32,
+}
+
+fn nak_index(r: NakReason) -> usize {
+    match r {
+        NakReason::Crc => 0,
+        NakReason::Framing => 1,
+        NakReason::Oversize => 2,
+        NakReason::Malformed => 3,
+        NakReason::OutOfOrder => 4,
+        NakReason::NoSpace => 5,
+        NakReason::Unexpected => 6,
+    }
+}
+
+const NAK_NAMES: [&str; 7] = [
+    "Crc",
+    "Framing",
+    "Oversize",
+    "Malformed",
+    "OutOfOrder",
+    "NoSpace",
+    "Unexpected",
+];
+
+impl<'a> Streamer<'a> {
+    fn new(job: &'a JobFile, t: &'a mut dyn Transport, opts: &'a StreamOptions) -> Self {
+        let start_index = 1 + job.param_sets.len() as u64;
+        Streamer {
+            job,
+            t,
+            opts,
+            faults: opts.faults.clone().map(FaultInjector::new),
+            start_index,
+            total: job.frames.len() as u64 + 1,
+            base: 0,
+            acked: 0,
+            next: 0,
+            window: 0,
+            inflight: VecDeque::new(),
+            inflight_bytes: 0,
+            rto: Rto::new(opts.rto_min, opts.rto_max),
+            rx: Box::new(FrameReceiver::new()),
+            rxbuf: Vec::with_capacity(1 << 16),
+            out: StreamOutcome {
+                job_sha256: hex(&job.job_sha256),
+                executed_sha256: None,
+                hashes_equal: false,
+                report: None,
+                state: None,
+                faults: Vec::new(),
+                fault_messages: Vec::new(),
+                interrupted: None,
+                base_seq: 0,
+                frames: 0,
+                retransmits: 0,
+                naks: Vec::new(),
+                timeouts: 0,
+                reconnects: 0,
+                bytes_sent: 0,
+                job_bytes: job.bytes,
+                link_faults: FaultCounts::default(),
+                elapsed_s: 0.0,
+                throughput_mb_s: 0.0,
+                vectors_per_s: 0.0,
+                progress: Progress::default(),
+                srtt_ms: 0.0,
+            },
+            last_rewind: None,
+            hello: None,
+            naks: [0; 7],
+            last_progress: Instant::now(),
+            report: None,
+            unexpected: 0,
+        }
+    }
+
+    /// Wire bytes of stream frame `index` numbered from the session base.
+    fn frame(&self, index: u64) -> Result<Vec<u8>, StreamError> {
+        let seq = self.base.wrapping_add(index as u32);
+        let err = |source| StreamError::Frame { index, source };
+        if index == self.start_index {
+            let mut buf = vec![0u8; MAX_FRAME];
+            let n = encode_frame(seq, &Msg::Start, &mut buf).map_err(err)?;
+            buf.truncate(n);
+            return Ok(buf);
+        }
+        let file_index = if index > self.start_index {
+            index - 1
+        } else {
+            index
+        };
+        resequence(&self.job.frames[file_index as usize], seq).map_err(err)
+    }
+
+    fn progress(&self) -> Progress {
+        // Layers whose LayerEnd is committed.
+        let mut layers = 0u32;
+        let mut vectors = 0u64;
+        for l in &self.job.layers {
+            let end_file = l.first_frame + l.frames - 1;
+            let end_stream = if end_file >= self.start_index {
+                end_file + 1
+            } else {
+                end_file
+            };
+            if end_stream < self.acked {
+                layers += 1;
+                vectors += l.vectors;
+            } else {
+                break;
+            }
+        }
+        Progress {
+            frames_acked: self.acked,
+            frames_total: self.total,
+            layers_committed: layers,
+            vectors_committed: vectors,
+            bytes_sent: self.out.bytes_sent,
+            retransmits: self.out.retransmits,
+        }
+    }
+
+    /// Sends raw bytes through the fault injector; returns false when the link dropped.
+    fn transmit(&mut self, wire: &[u8]) -> bool {
+        self.out.bytes_sent += wire.len() as u64;
+        let (bytes, cut) = match self.faults.as_mut() {
+            Some(f) => {
+                let mut out = Vec::with_capacity(wire.len() * 2);
+                let cut = f.pass(wire, &mut out);
+                (out, cut)
+            }
+            None => (wire.to_vec(), false),
+        };
+        if self.t.send(&bytes).is_err() {
+            return false;
+        }
+        if cut {
+            self.t.disconnect();
+            return false;
+        }
+        true
+    }
+
+    /// Connects and learns the window and the controller's next expected sequence number.
+    fn handshake(&mut self, first: bool) -> Result<Option<u32>, StreamError> {
+        self.t.connect().map_err(StreamError::Connect)?;
+        self.rx.reset();
+        self.rxbuf.clear();
+        for _attempt in 0..6 {
+            self.hello = None;
+            let mut buf = [0u8; MAX_FRAME];
+            let hello = Msg::Hello(Hello {
+                protocol: PROTOCOL_VERSION,
+                machine: &self.job.machine,
+                max_frame: MAX_FRAME as u16,
+                arena_bytes: 0,
+                param_sets: 0,
+            });
+            let n = encode_frame(0, &hello, &mut buf)
+                .map_err(|source| StreamError::Frame { index: 0, source })?;
+            // A leading delimiter ends whatever partial frame the controller holds from a
+            // dropped connection.
+            let mut wire = vec![0u8];
+            wire.extend_from_slice(&buf[..n]);
+            // The handshake is not subject to injected faults: they model the data link.
+            if self.t.send(&wire).is_err() {
+                self.t.connect().map_err(StreamError::Connect)?;
+                continue;
+            }
+            let deadline = Instant::now() + self.rto.timeout().max(Duration::from_millis(200)) * 2;
+            while Instant::now() < deadline {
+                match self.pump(Duration::from_millis(50), first) {
+                    Ok(()) => {}
+                    Err(_) => break,
+                }
+                if let Some(expected) = self.hello {
+                    return Ok(Some(expected));
+                }
+                if self.t.synchronous() {
+                    break;
+                }
+                if let Some(e) = self.out.interrupted.take() {
+                    return Err(StreamError::Connect(io::Error::other(e)));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Receives and handles replies for up to `timeout`.
+    fn pump(&mut self, timeout: Duration, handshake: bool) -> io::Result<()> {
+        self.rxbuf.clear();
+        let n = self.t.recv(&mut self.rxbuf, timeout)?;
+        if n == 0 {
+            return Ok(());
+        }
+        let bytes = std::mem::take(&mut self.rxbuf);
+        let mut rest = &bytes[..];
+        let mut msgs: Vec<Msg<'static>> = Vec::new();
+        let mut hello: Option<(u16, String)> = None;
+        while !rest.is_empty() {
+            let (used, got) = self.rx.feed(rest);
+            rest = &rest[used..];
+            if let Some(Ok(f)) = got {
+                match f.msg {
+                    Msg::Hello(h) => hello = Some((h.protocol, h.machine.to_string())),
+                    Msg::Ack(a) => msgs.push(Msg::Ack(a)),
+                    Msg::Nak(a) => msgs.push(Msg::Nak(a)),
+                    Msg::Fault(a) => msgs.push(Msg::Fault(a)),
+                    Msg::Report(a) => msgs.push(Msg::Report(a)),
+                    Msg::Status(a) => msgs.push(Msg::Status(a)),
+                    _ => {}
+                }
+            }
+        }
+        self.rxbuf = bytes;
+        let mut hello_seen = false;
+        if let Some((protocol, machine)) = hello {
+            if protocol != PROTOCOL_VERSION {
+                self.out.interrupted = Some(format!("controller speaks protocol {protocol}"));
+            }
+            if machine != self.job.machine {
+                self.out.interrupted = Some(format!(
+                    "the controller is machine `{machine}` but the job is for `{}`: refused before sending",
+                    self.job.machine
+                ));
+            }
+            hello_seen = true;
+        }
+        for m in msgs {
+            match m {
+                Msg::Ack(a) => {
+                    if hello_seen {
+                        // The Ack right after our Hello: where the controller stands.
+                        hello_seen = false;
+                        self.window = u64::from(a.window);
+                        self.hello = Some(a.up_to_seq.wrapping_add(1));
+                        continue;
+                    }
+                    if handshake {
+                        continue;
+                    }
+                    self.window = u64::from(a.window);
+                    let idx = u64::from(a.up_to_seq.wrapping_sub(self.base).wrapping_add(1));
+                    if idx > self.acked && idx <= self.next {
+                        while let Some(f) = self.inflight.front() {
+                            if f.index >= idx {
+                                break;
+                            }
+                            if f.index + 1 == idx && !f.retransmitted {
+                                self.rto.sample(f.at.elapsed());
+                            }
+                            self.inflight_bytes -= f.len as u64;
+                            self.inflight.pop_front();
+                        }
+                        self.acked = idx;
+                        self.last_progress = Instant::now();
+                    }
+                }
+                Msg::Nak(nk) => {
+                    if handshake {
+                        continue;
+                    }
+                    self.naks[nak_index(nk.reason)] += 1;
+                    let idx = u64::from(nk.seq.wrapping_sub(self.base));
+                    if idx > self.next {
+                        continue;
+                    }
+                    if idx > self.acked {
+                        self.ack_to(idx);
+                    }
+                    match nk.reason {
+                        NakReason::NoSpace => {
+                            self.rewind(idx);
+                            self.window = 0;
+                        }
+                        NakReason::Unexpected => {
+                            self.unexpected += 1;
+                            self.rewind_once(idx);
+                        }
+                        _ => self.rewind_once(idx),
+                    }
+                }
+                Msg::Fault(f) => self.out.faults.push(f),
+                Msg::Report(r) => self.report = Some(r),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn ack_to(&mut self, idx: u64) {
+        while let Some(f) = self.inflight.front() {
+            if f.index >= idx {
+                break;
+            }
+            self.inflight_bytes -= f.len as u64;
+            self.inflight.pop_front();
+        }
+        self.acked = idx;
+        self.last_progress = Instant::now();
+    }
+
+    fn rewind(&mut self, idx: u64) {
+        let resent = self.next.saturating_sub(idx);
+        self.out.retransmits += resent;
+        self.next = idx.max(self.acked);
+        self.inflight.clear();
+        self.inflight_bytes = 0;
+        self.last_rewind = Some((idx, Instant::now()));
+    }
+
+    /// Go back to `idx` unless we just did so for the same frame (every frame sent after a
+    /// loss draws its own `Nak`; one retransmission answers them all).
+    fn rewind_once(&mut self, idx: u64) {
+        if idx >= self.next {
+            return;
+        }
+        if let Some((i, at)) = self.last_rewind
+            && i == idx
+            && at.elapsed() < self.rto.timeout()
+            && !self.t.synchronous()
+        {
+            return;
+        }
+        if self.t.synchronous()
+            && let Some((i, _)) = self.last_rewind
+            && i == idx
+            && self
+                .inflight
+                .front()
+                .is_some_and(|f| f.retransmitted && f.index == idx)
+        {
+            return;
+        }
+        self.rewind(idx);
+        for f in self.inflight.iter_mut() {
+            f.retransmitted = true;
+        }
+    }
+
+    fn reconnect(&mut self) -> Result<(), StreamError> {
+        self.out.reconnects += 1;
+        self.t.disconnect();
+        let expected = match self.handshake(false)? {
+            Some(e) => e,
+            None => return Err(StreamError::NoHello(self.rto.timeout() * 2)),
+        };
+        let idx = u64::from(expected.wrapping_sub(self.base));
+        if idx <= self.total {
+            if idx > self.acked {
+                self.ack_to(idx);
+            }
+            let resent = self.next.saturating_sub(idx);
+            self.out.retransmits += resent;
+            self.next = idx;
+            self.inflight.clear();
+            self.inflight_bytes = 0;
+        }
+        Ok(())
+    }
+
+    fn run(mut self, progress: &mut dyn FnMut(&Progress)) -> Result<StreamOutcome, StreamError> {
+        let started = Instant::now();
+        let expected = self
+            .handshake(true)?
+            .ok_or(StreamError::NoHello(self.rto.timeout() * 2))?;
+        if let Some(msg) = self.out.interrupted.take() {
+            if msg.contains("machine") {
+                let controller = msg.split('`').nth(1).unwrap_or("?").to_string();
+                return Err(StreamError::MachineMismatch {
+                    controller,
+                    job: self.job.machine.clone(),
+                });
+            }
+            return Err(StreamError::Connect(io::Error::other(msg)));
+        }
+        if expected == 0 || !self.opts.resume {
+            self.base = expected;
+        } else {
+            self.base = 0;
+            let idx = u64::from(expected).min(self.total);
+            self.acked = idx;
+            self.next = idx;
+        }
+        self.out.base_seq = self.base;
+        let mut failures = 0u32;
+        loop {
+            if let Some(limit) = self.opts.stop_after_frames
+                && self.acked >= limit
+            {
+                self.t.disconnect();
+                self.out.interrupted = Some(format!(
+                    "stopped on request after {} committed frames",
+                    self.acked
+                ));
+                break;
+            }
+            // Fill the window.
+            let mut link_ok = true;
+            while self.next < self.total {
+                let wire = self.frame(self.next)?;
+                if self.inflight_bytes + wire.len() as u64 > self.window {
+                    break;
+                }
+                let first = self.next >= self.out.frames;
+                if first {
+                    self.out.frames = self.next + 1;
+                }
+                self.inflight.push_back(InFlight {
+                    index: self.next,
+                    len: wire.len(),
+                    at: Instant::now(),
+                    retransmitted: !first,
+                });
+                self.inflight_bytes += wire.len() as u64;
+                self.next += 1;
+                if !self.transmit(&wire) {
+                    link_ok = false;
+                    break;
+                }
+            }
+            if link_ok {
+                let wait = if self.t.synchronous() {
+                    Duration::ZERO
+                } else {
+                    self.rto.timeout()
+                };
+                let before = (self.acked, self.next);
+                match self.pump(wait, false) {
+                    Ok(()) => {}
+                    Err(_) => link_ok = false,
+                }
+                if link_ok
+                    && (self.acked, self.next) == before
+                    && self.report.is_none()
+                    && self.out.faults.is_empty()
+                {
+                    // Nothing happened within the timeout.
+                    let waited = if self.t.synchronous() {
+                        true
+                    } else {
+                        self.inflight
+                            .front()
+                            .is_none_or(|f| f.at.elapsed() >= self.rto.timeout())
+                    };
+                    if waited {
+                        if !self.inflight.is_empty() {
+                            self.out.timeouts += 1;
+                            self.rto.backoff();
+                            let idx = self.acked;
+                            self.rewind(idx);
+                        } else if self.acked < self.total || self.report.is_none() {
+                            // Window closed or the end report lost: a Hello refreshes both.
+                            if self.acked >= self.total && self.t.synchronous() {
+                                break;
+                            }
+                            link_ok = self.probe();
+                        }
+                    }
+                }
+            }
+            if !link_ok {
+                failures += 1;
+                if failures > self.opts.max_reconnects {
+                    self.out.interrupted = Some(format!(
+                        "the link to the controller failed {failures} times in a row"
+                    ));
+                    break;
+                }
+                match self.reconnect() {
+                    Ok(()) => {}
+                    Err(e) => {
+                        self.out.interrupted =
+                            Some(format!("connection lost and not re-established: {e}"));
+                        break;
+                    }
+                }
+            } else if self.last_progress.elapsed() < self.rto.timeout() * 4 {
+                failures = 0;
+            }
+            progress(&self.progress());
+            if let Some(r) = self.report
+                && matches!(
+                    r.state,
+                    ControllerState::Done | ControllerState::Faulted | ControllerState::Aborted
+                )
+            {
+                break;
+            }
+            if !self.out.faults.is_empty() && self.report.is_none() {
+                // The report follows the fault at once; give it one more round.
+                let _ = self.pump(self.rto.timeout(), false);
+                if self.report.is_none() {
+                    break;
+                }
+            }
+            if self.unexpected > 50 {
+                self.out.interrupted = Some(format!(
+                    "the controller refuses frame {} as unexpected in its current state",
+                    self.base.wrapping_add(self.acked as u32)
+                ));
+                break;
+            }
+            if self.last_progress.elapsed() > self.opts.stall_timeout {
+                self.out.interrupted = Some(format!(
+                    "no progress for {:?}: stalled at committed frame {}",
+                    self.opts.stall_timeout, self.acked
+                ));
+                break;
+            }
+        }
+        self.t.disconnect();
+        let elapsed = started.elapsed().as_secs_f64().max(1e-9);
+        let p = self.progress();
+        let mut out = self.out;
+        out.progress = p;
+        out.report = self.report;
+        out.state = self.report.map(|r| format!("{:?}", r.state));
+        out.executed_sha256 = self.report.map(|r| hex(&r.executed_sha256));
+        out.hashes_equal = self
+            .report
+            .is_some_and(|r| r.executed_sha256 == self.job.job_sha256);
+        out.fault_messages = out
+            .faults
+            .iter()
+            .map(|f| meltline_firmware::sim::report::FaultReport::from(f).message)
+            .collect();
+        out.naks = NAK_NAMES
+            .iter()
+            .zip(self.naks)
+            .filter(|(_, n)| *n > 0)
+            .map(|(s, n)| (s.to_string(), n))
+            .collect();
+        out.link_faults = self.faults.as_ref().map(|f| f.counts()).unwrap_or_default();
+        out.elapsed_s = elapsed;
+        out.throughput_mb_s = self.job.bytes as f64 / 1e6 / elapsed;
+        out.vectors_per_s = p.vectors_committed as f64 / elapsed;
+        out.srtt_ms = self.rto.srtt() * 1e3;
+        Ok(out)
+    }
+
+    /// Sends a `Hello` to refresh the window; false when the link is down.
+    fn probe(&mut self) -> bool {
+        let mut buf = [0u8; MAX_FRAME];
+        let hello = Msg::Hello(Hello {
+            protocol: PROTOCOL_VERSION,
+            machine: &self.job.machine,
+            max_frame: MAX_FRAME as u16,
+            arena_bytes: 0,
+            param_sets: 0,
+        });
+        let Ok(n) = encode_frame(0, &hello, &mut buf) else {
+            return false;
+        };
+        if self.t.send(&buf[..n]).is_err() {
+            return false;
+        }
+        self.hello = None;
+        let deadline = Instant::now() + self.rto.timeout();
+        loop {
+            if self.pump(self.rto.timeout(), false).is_err() {
+                return false;
+            }
+            if self.hello.is_some() || self.t.synchronous() || Instant::now() >= deadline {
+                return true;
+            }
+        }
+    }
+}

@@ -1,0 +1,316 @@
+//! `.mlj` job files from a slicer [`BuildJob`]: the frame stream of the firmware's wire protocol
+//! ([`meltline_firmware::job::JobWriter`]), written layer by layer and atomically.
+//!
+//! Mapping from the slicer's job to the wire:
+//!
+//! * parameter sets: W → mW, mm/s → mm/s (rounded), hatch mm → µm; the spot diameter, which
+//!   the slicer's job does not carry, comes from [`MljOptions::spot_um`];
+//! * kinds: contour, hatch, edge, support map one to one;
+//! * regions: core, upskin, downskin, support map one to one; the slicer's `Part` region
+//!   (contours and edges of the boundary) travels as `Core`, the kind already saying it is
+//!   boundary;
+//! * geometry: closed polylines (first point repeated at the end) become closed wire
+//!   polylines without the repeated point, open ones stay open; vector pairs are coded as
+//!   hatches. The segment count is the same either way.
+//!
+//! ```no_run
+//! use meltline_host::mlj::write_mlj;
+//! # fn demo(job: &meltline_slicer::job::BuildJob) -> Result<(), meltline_host::mlj::MljError> {
+//! let summary = write_mlj(job, std::path::Path::new("part.mlj"))?;
+//! println!("{} layers, {} vectors, {} bytes", summary.layers, summary.vectors, summary.bytes);
+//! # Ok(()) }
+//! ```
+
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+
+use meltline_firmware::job::{BlockSpec, Geometry, JobError, JobSpec, JobSummary, JobWriter};
+use meltline_firmware::wire::{ParamSet, Region, VectorKind};
+use meltline_slicer::job::{self as sj, BuildJob, JobHeader, Layer};
+
+/// Errors while writing a `.mlj` file.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MljError {
+    /// Creating, writing or renaming the file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// The job cannot be coded as frames (coordinate range, empty block…).
+    #[error("{path}: {source}")]
+    Encode {
+        /// The file.
+        path: PathBuf,
+        /// Cause.
+        source: JobError,
+    },
+    /// A header value does not fit the wire (quantum, thickness, parameter set).
+    #[error("job header: {0}")]
+    Header(String),
+}
+
+/// Choices the slicer's job leaves open.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MljOptions {
+    /// Spot (melt-track) diameter written into every parameter set, µm.
+    pub spot_um: u32,
+    /// Ask the scanner for skywriting on every parameter set.
+    pub skywriting: bool,
+    /// Replace the machine name of the job header (the controller compares it with its own).
+    pub machine: Option<String>,
+}
+
+impl Default for MljOptions {
+    fn default() -> Self {
+        // 120 µm: twice the slicer's default beam offset of 0.06 mm (a 70–115 µm spot gives a
+        // 100–120 µm melt track, DOMAIN.md).
+        MljOptions {
+            spot_um: 120,
+            skywriting: false,
+            machine: None,
+        }
+    }
+}
+
+/// The wire's job header and parameter sets for a slicer job header.
+pub fn job_spec(h: &JobHeader, opts: &MljOptions) -> Result<JobSpec, MljError> {
+    let nm = |mm: f64, what: &str| -> Result<u32, MljError> {
+        let v = (mm * 1e6).round();
+        if v.is_finite() && v >= 1.0 && v <= f64::from(u32::MAX) {
+            Ok(v as u32)
+        } else {
+            Err(MljError::Header(format!(
+                "{what} {mm} mm does not fit whole nanometres"
+            )))
+        }
+    };
+    let mut param_sets = Vec::with_capacity(h.parameter_sets.len());
+    for p in &h.parameter_sets {
+        let bad = |what: &str, v: f64| {
+            MljError::Header(format!(
+                "parameter set {} ({}): {what} {v} out of range",
+                p.id, p.label
+            ))
+        };
+        let fit = |v: f64, what: &str| -> Result<u32, MljError> {
+            let r = v.round();
+            if r.is_finite() && r >= 0.0 && r <= f64::from(u32::MAX) {
+                Ok(r as u32)
+            } else {
+                Err(bad(what, v))
+            }
+        };
+        param_sets.push(ParamSet {
+            id: p.id,
+            power_mw: fit(p.power_w * 1000.0, "power (W)")?,
+            mark_speed_mm_s: fit(p.speed_mm_s, "speed (mm/s)")?,
+            spot_um: opts.spot_um,
+            hatch_distance_um: fit(p.hatch_mm * 1000.0, "hatch distance (mm)")?,
+            skywriting: opts.skywriting,
+        });
+    }
+    Ok(JobSpec {
+        machine: opts.machine.clone().unwrap_or_else(|| h.machine.clone()),
+        material: h.material.clone(),
+        quantum_nm: nm(h.quantum_mm, "quantum")?,
+        layer_thickness_nm: nm(h.layer_thickness_mm, "layer thickness")?,
+        layer_count: u32::try_from(h.layer_count)
+            .map_err(|_| MljError::Header(format!("{} layers", h.layer_count)))?,
+        param_sets,
+    })
+}
+
+/// The wire kind of a slicer vector kind.
+pub fn wire_kind(k: sj::VectorKind) -> VectorKind {
+    match k {
+        sj::VectorKind::Contour => VectorKind::Contour,
+        sj::VectorKind::Hatch => VectorKind::Hatch,
+        sj::VectorKind::Edge => VectorKind::Edge,
+        sj::VectorKind::Support => VectorKind::Support,
+    }
+}
+
+/// The wire region of a slicer region (`Part` travels as `Core`).
+pub fn wire_region(r: sj::Region) -> Region {
+    match r {
+        sj::Region::Part | sj::Region::Core => Region::Core,
+        sj::Region::Upskin => Region::Upskin,
+        sj::Region::Downskin => Region::Downskin,
+        sj::Region::Support => Region::Support,
+    }
+}
+
+/// The wire blocks of one slicer layer (empty blocks are left out: they mark nothing).
+pub fn layer_blocks(layer: &Layer) -> Vec<BlockSpec> {
+    let mut out = Vec::with_capacity(layer.blocks.len());
+    for b in &layer.blocks {
+        let geometry = match &b.geometry {
+            sj::Geometry::Polyline(pts) => {
+                if pts.len() < 2 {
+                    continue;
+                }
+                let closed = pts.len() >= 4 && pts.first() == pts.last();
+                let keep = if closed { pts.len() - 1 } else { pts.len() };
+                let line = pts[..keep]
+                    .iter()
+                    .map(|p| [i64::from(p[0]), i64::from(p[1])])
+                    .collect();
+                Geometry::Polylines {
+                    lines: vec![line],
+                    closed,
+                }
+            }
+            sj::Geometry::Vectors(v) => {
+                if v.is_empty() {
+                    continue;
+                }
+                Geometry::Hatches(
+                    v.iter()
+                        .map(|[a, b]| {
+                            [
+                                i64::from(a[0]),
+                                i64::from(a[1]),
+                                i64::from(b[0]),
+                                i64::from(b[1]),
+                            ]
+                        })
+                        .collect(),
+                )
+            }
+        };
+        out.push(BlockSpec {
+            param_set: b.parameter_set,
+            kind: wire_kind(b.kind),
+            region: wire_region(b.region),
+            geometry,
+        });
+    }
+    out
+}
+
+/// Writes a whole in-memory job to `path` (see [`write_mlj_layers`]).
+pub fn write_mlj(job: &BuildJob, path: &Path) -> Result<JobSummary, MljError> {
+    write_mlj_layers(
+        &job.header,
+        job.layers.iter().map(std::borrow::Cow::Borrowed),
+        path,
+        &MljOptions::default(),
+    )
+}
+
+/// Writes layers as they come (e.g. from `Slicer::layers()`) to `path`: a temporary file in
+/// the same directory, renamed over `path` only once the job is complete, so an error never
+/// leaves a truncated job behind.
+pub fn write_mlj_layers<'a>(
+    header: &JobHeader,
+    layers: impl IntoIterator<Item = std::borrow::Cow<'a, Layer>>,
+    path: &Path,
+    opts: &MljOptions,
+) -> Result<JobSummary, MljError> {
+    let spec = job_spec(header, opts)?;
+    let io = |source| MljError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let enc = |source| MljError::Encode {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    let mut w = JobWriter::new(BufWriter::with_capacity(1 << 16, tmp), &spec).map_err(enc)?;
+    for layer in layers {
+        w.write_layer(&layer_blocks(&layer)).map_err(enc)?;
+    }
+    let (buf, summary) = w.finish().map_err(enc)?;
+    let tmp = buf.into_inner().map_err(|e| io(e.into_error()))?;
+    tmp.as_file().sync_all().map_err(io)?;
+    tmp.persist(path).map_err(|e| io(e.error))?;
+    Ok(summary)
+}
+
+/// Encodes a job into memory (tests, in-process streaming of a freshly sliced job).
+pub fn encode_mlj(job: &BuildJob, opts: &MljOptions) -> Result<(Vec<u8>, JobSummary), MljError> {
+    let spec = job_spec(&job.header, opts)?;
+    let enc = |source| MljError::Encode {
+        path: PathBuf::from("<memory>"),
+        source,
+    };
+    let mut w = JobWriter::new(Vec::new(), &spec).map_err(enc)?;
+    for layer in &job.layers {
+        w.write_layer(&layer_blocks(layer)).map_err(enc)?;
+    }
+    w.finish().map_err(enc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jobfile::JobFile;
+    use meltline_core::mesh::Mesh;
+    use meltline_slicer::job::{Slicer, SlicerOptions};
+    use meltline_slicer::profile::ProcessProfile;
+
+    fn small_job() -> BuildJob {
+        let mut profile = ProcessProfile::ti6al4v();
+        profile.layer_thickness_mm = 0.09;
+        let part = Mesh::axis_aligned_box([-3.0, -2.0, 0.0], [3.0, 2.0, 0.9]);
+        Slicer::new(&part, profile, SlicerOptions::default())
+            .unwrap()
+            .build_job()
+            .unwrap()
+    }
+
+    #[test]
+    fn sliced_job_read_back_has_the_same_vector_counts_per_layer() {
+        let job = small_job();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("box.mlj");
+        let summary = write_mlj(&job, &path).unwrap();
+        let back = JobFile::read(&path).unwrap();
+        assert_eq!(back.layer_count() as usize, job.layers.len());
+        for (l, info) in job.layers.iter().zip(&back.layers) {
+            let expected: usize = l.blocks.iter().map(|b| b.vector_count()).sum();
+            assert_eq!(info.vectors as usize, expected, "layer {}", l.index);
+            assert!(info.vectors > 0);
+        }
+        assert_eq!(back.vectors(), summary.vectors);
+        assert_eq!(back.job_sha256, summary.job_sha256);
+        assert_eq!(back.param_sets.len(), job.header.parameter_sets.len());
+        assert_eq!(back.quantum_nm, 1000);
+        assert_eq!(back.layer_thickness_nm, 90_000);
+    }
+
+    #[test]
+    fn writing_the_same_job_twice_gives_identical_bytes() {
+        let job = small_job();
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.mlj"), dir.path().join("b.mlj"));
+        write_mlj(&job, &a).unwrap();
+        write_mlj(&job, &b).unwrap();
+        assert_eq!(std::fs::read(a).unwrap(), std::fs::read(b).unwrap());
+    }
+
+    #[test]
+    fn a_failed_write_leaves_the_previous_file_untouched() {
+        let mut job = small_job();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("job.mlj");
+        std::fs::write(&path, b"previous").unwrap();
+        job.header.layer_count += 1; // the writer refuses a job with fewer layers than announced
+        assert!(write_mlj(&job, &path).is_err());
+        assert_eq!(std::fs::read(&path).unwrap(), b"previous");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary file left"
+        );
+    }
+}

@@ -1,0 +1,399 @@
+//! One verified build run: a job file streamed to a controller (in this process or over TCP)
+//! and what came back, as printed in summaries and written to JSON and HTML reports.
+
+use std::path::PathBuf;
+
+use meltline_firmware::machine::MachineConfig;
+use meltline_firmware::sim::report::SimReport;
+use meltline_firmware::sim::{SimOptions, Simulator};
+use serde::Serialize;
+
+use crate::jobfile::{JobFile, LayerInfo, hex};
+use crate::link::{InProcess, Progress, StreamError, StreamOptions, StreamOutcome, stream_job};
+
+/// The job side of a run report.
+#[derive(Debug, Clone, Serialize)]
+pub struct JobSummaryReport {
+    /// File name.
+    pub name: String,
+    /// Machine in the header.
+    pub machine: String,
+    /// Material.
+    pub material: String,
+    /// Quantum, nm.
+    pub quantum_nm: u32,
+    /// Layer thickness, nm.
+    pub layer_thickness_nm: u32,
+    /// Layers.
+    pub layers: u32,
+    /// Vectors.
+    pub vectors: u64,
+    /// Bytes.
+    pub bytes: u64,
+    /// Bytes per vector.
+    pub bytes_per_vector: f64,
+    /// Estimated build time on the machine model, s.
+    pub est_time_s: f64,
+    /// Estimated energy, J.
+    pub est_energy_j: f64,
+    /// Job hash.
+    pub job_sha256: String,
+    /// SHA-256 of the file bytes.
+    pub file_sha256: String,
+    /// Parameter sets.
+    pub param_sets: Vec<ParamSetReport>,
+    /// Per layer.
+    pub per_layer: Vec<LayerInfo>,
+}
+
+/// A parameter set in engineering units.
+#[derive(Debug, Clone, Serialize)]
+pub struct ParamSetReport {
+    /// Id.
+    pub id: u16,
+    /// Power, W.
+    pub power_w: f64,
+    /// Speed, mm/s.
+    pub speed_mm_s: u32,
+    /// Spot, µm.
+    pub spot_um: u32,
+    /// Hatch distance, µm.
+    pub hatch_um: u32,
+    /// Volumetric energy density at the job's layer thickness, J/mm³.
+    pub energy_density_j_mm3: f64,
+    /// Skywriting.
+    pub skywriting: bool,
+}
+
+impl JobSummaryReport {
+    /// Summarises a verified job file.
+    pub fn of(job: &JobFile) -> JobSummaryReport {
+        let vectors = job.vectors();
+        JobSummaryReport {
+            name: job.name.clone(),
+            machine: job.machine.clone(),
+            material: job.material.clone(),
+            quantum_nm: job.quantum_nm,
+            layer_thickness_nm: job.layer_thickness_nm,
+            layers: job.layer_count(),
+            vectors,
+            bytes: job.bytes,
+            bytes_per_vector: job.bytes as f64 / vectors.max(1) as f64,
+            est_time_s: job.est_time_s(),
+            est_energy_j: job.est_energy_j(),
+            job_sha256: hex(&job.job_sha256),
+            file_sha256: hex(&job.file_sha256),
+            param_sets: job
+                .param_sets
+                .iter()
+                .map(|p| ParamSetReport {
+                    id: p.id,
+                    power_w: f64::from(p.power_mw) / 1000.0,
+                    speed_mm_s: p.mark_speed_mm_s,
+                    spot_um: p.spot_um,
+                    hatch_um: p.hatch_distance_um,
+                    energy_density_j_mm3: meltline_firmware::machine::energy_density_mj_mm3(
+                        p,
+                        job.layer_thickness_nm,
+                    ) as f64
+                        / 1000.0,
+                    skywriting: p.skywriting,
+                })
+                .collect(),
+            per_layer: job.layers.clone(),
+        }
+    }
+}
+
+/// Everything a run produced.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    /// The job.
+    pub job: JobSummaryReport,
+    /// The link: retransmissions, faults survived, throughput.
+    pub link: StreamOutcome,
+    /// The controller's own report (in-process runs, or read from `meltline-fw --report`).
+    pub controller: Option<SimReport>,
+    /// Vectors the controller marked equal the job's vectors.
+    pub vector_counts_equal: bool,
+    /// The verification outcome in one line.
+    pub verdict: String,
+    /// Where the design came from, when the run started from a design (traceability).
+    pub trace: Option<Trace>,
+}
+
+/// The traceability chain spec → mesh → job → executed.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Trace {
+    /// The design specification (text) and its SHA-256.
+    pub spec: Option<String>,
+    /// SHA-256 of the spec text.
+    pub spec_sha256: Option<String>,
+    /// SHA-256 of the mesh (slicer's source hash).
+    pub mesh_sha256: Option<String>,
+}
+
+impl RunReport {
+    /// Assembles a report from the parts.
+    pub fn new(job: &JobFile, link: StreamOutcome, controller: Option<SimReport>) -> RunReport {
+        let executed_vectors = link
+            .report
+            .map(|r| r.vectors)
+            .or(controller.as_ref().map(|c| c.total.marks));
+        let vector_counts_equal = executed_vectors == Some(job.vectors());
+        let verdict = if link.verified() && vector_counts_equal {
+            format!(
+                "VERIFIED: executed hash equals job hash {} and all {} vectors were marked",
+                link.job_sha256,
+                job.vectors()
+            )
+        } else if let Some(why) = &link.interrupted {
+            format!("NOT VERIFIED: {why}")
+        } else if !link.fault_messages.is_empty() {
+            format!(
+                "NOT VERIFIED: controller fault: {}",
+                link.fault_messages.join("; ")
+            )
+        } else {
+            format!(
+                "NOT VERIFIED: executed hash {} vs job hash {}",
+                link.executed_sha256.as_deref().unwrap_or("(none)"),
+                link.job_sha256
+            )
+        };
+        RunReport {
+            job: JobSummaryReport::of(job),
+            link,
+            controller,
+            vector_counts_equal,
+            verdict,
+            trace: None,
+        }
+    }
+
+    /// The run is verified end to end.
+    pub fn verified(&self) -> bool {
+        self.link.verified() && self.vector_counts_equal
+    }
+
+    /// The human summary printed by `simulate`, `stream` and `demo`.
+    pub fn summary(&self) -> String {
+        use std::fmt::Write;
+        let j = &self.job;
+        let l = &self.link;
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "job          {} ({} on {})",
+            j.name, j.material, j.machine
+        );
+        let _ = writeln!(
+            s,
+            "layers       {} × {} µm",
+            j.layers,
+            f64::from(j.layer_thickness_nm) / 1000.0
+        );
+        let _ = writeln!(s, "vectors      {}", j.vectors);
+        let _ = writeln!(
+            s,
+            "bytes        {} ({:.2} bytes per vector)",
+            j.bytes, j.bytes_per_vector
+        );
+        let _ = writeln!(
+            s,
+            "est. time    {} (machine model: marks, jumps, delays, recoat)",
+            hms(j.est_time_s)
+        );
+        let _ = writeln!(s, "est. energy  {:.1} J", j.est_energy_j);
+        if let Some(c) = &self.controller {
+            let cov: Vec<f64> = c.layers.iter().filter_map(|l| l.coverage_pct).collect();
+            let spill: Vec<f64> = c.layers.iter().filter_map(|l| l.spill_pct).collect();
+            let _ = writeln!(
+                s,
+                "executed     {} of {} layers, {} vectors, {}, {:.1} J",
+                c.layers_executed,
+                j.layers,
+                c.total.marks,
+                hms(c.total.total_s),
+                c.total.energy_j
+            );
+            if !cov.is_empty() {
+                let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+                let min = cov.iter().copied().fold(f64::INFINITY, f64::min);
+                let max_spill = spill.iter().copied().fold(0.0, f64::max);
+                let _ = writeln!(
+                    s,
+                    "coverage     mean {:.1} %, worst layer {:.1} %; spill mean {:.1} %, worst {:.1} %",
+                    mean(&cov),
+                    min,
+                    mean(&spill),
+                    max_spill
+                );
+            }
+        } else if let Some(r) = l.report {
+            let _ = writeln!(
+                s,
+                "executed     {} layers, {} vectors, {:.1} J",
+                r.layers,
+                r.vectors,
+                r.energy_mj as f64 / 1000.0
+            );
+        }
+        let f = &l.link_faults;
+        let naks: Vec<String> = l.naks.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        let _ = writeln!(
+            s,
+            "link         {} frames, {} dropped, {} corrupted, {} duplicated, {} disconnects injected; \
+             {} retransmitted, {} timeouts, {} reconnects; NAKs: {}",
+            f.frames,
+            f.dropped,
+            f.corrupted,
+            f.duplicated,
+            f.disconnects,
+            l.retransmits,
+            l.timeouts,
+            l.reconnects,
+            if naks.is_empty() {
+                "none".into()
+            } else {
+                naks.join(", ")
+            }
+        );
+        let _ = writeln!(
+            s,
+            "throughput   {:.2} MB/s, {:.0} vectors/s over {:.2} s",
+            l.throughput_mb_s, l.vectors_per_s, l.elapsed_s
+        );
+        let _ = writeln!(s, "job hash     {}", l.job_sha256);
+        let _ = writeln!(
+            s,
+            "executed     {}",
+            l.executed_sha256.as_deref().unwrap_or("(no report)")
+        );
+        let _ = writeln!(
+            s,
+            "hashes equal {}",
+            if l.hashes_equal { "yes" } else { "NO" }
+        );
+        let _ = write!(s, "{}", self.verdict);
+        s
+    }
+}
+
+/// `h:mm:ss` of seconds.
+pub fn hms(s: f64) -> String {
+    let t = s.max(0.0).round() as u64;
+    format!("{}:{:02}:{:02}", t / 3600, t / 60 % 60, t % 60)
+}
+
+/// How to simulate in process.
+#[derive(Debug, Clone, Default)]
+pub struct SimulateOptions {
+    /// The machine.
+    pub machine: MachineConfig,
+    /// The link.
+    pub stream: StreamOptions,
+    /// Exposure maps (coverage, spill).
+    pub exposure: bool,
+    /// Exposure pictures go here.
+    pub exposure_dir: Option<PathBuf>,
+}
+
+/// Streams `job` to a simulated controller in this process over the real protocol path.
+pub fn simulate(
+    job: &JobFile,
+    opts: &SimulateOptions,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<RunReport, StreamError> {
+    let sim = Simulator::new(SimOptions {
+        machine: opts.machine.clone(),
+        auto_start: false,
+        exposure: opts.exposure || opts.exposure_dir.is_some(),
+        exposure_dir: opts.exposure_dir.clone(),
+        pixel_um: 0.0,
+    });
+    let mut t = InProcess::new(sim);
+    let outcome = stream_job(job, &mut t, &opts.stream, progress)?;
+    let controller = t.sim.report(true);
+    Ok(RunReport::new(job, outcome, Some(controller)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::faults::FaultSpec;
+    use crate::mlj::{MljOptions, encode_mlj};
+    use meltline_core::mesh::Mesh;
+    use meltline_slicer::job::{Slicer, SlicerOptions};
+    use meltline_slicer::profile::ProcessProfile;
+
+    fn box_job() -> JobFile {
+        let profile = ProcessProfile::ti6al4v();
+        let part = Mesh::axis_aligned_box([-4.0, -3.0, 0.0], [4.0, 3.0, 0.6]);
+        let job = Slicer::new(&part, profile, SlicerOptions::default())
+            .unwrap()
+            .build_job()
+            .unwrap();
+        let opts = MljOptions {
+            machine: Some(MachineConfig::default().machine.to_string()),
+            ..MljOptions::default()
+        };
+        let (bytes, _) = encode_mlj(&job, &opts).unwrap();
+        JobFile::parse(&bytes, "box.mlj", &MachineConfig::default()).unwrap()
+    }
+
+    fn run(job: &JobFile, faults: Option<&str>) -> RunReport {
+        let opts = SimulateOptions {
+            stream: StreamOptions {
+                faults: faults.map(|f| f.parse::<FaultSpec>().unwrap()),
+                ..StreamOptions::default()
+            },
+            exposure: true,
+            ..SimulateOptions::default()
+        };
+        simulate(job, &opts, &mut |_| {}).unwrap()
+    }
+
+    #[test]
+    fn clean_link_executes_the_job_with_equal_hashes() {
+        let job = box_job();
+        let r = run(&job, None);
+        assert!(r.verified(), "{}", r.summary());
+        assert_eq!(r.link.retransmits, 0);
+        let c = r.controller.unwrap();
+        assert_eq!(c.layers_executed, job.layer_count());
+        assert!(c.layers.iter().all(|l| l.coverage_pct.is_some()));
+    }
+
+    #[test]
+    fn drops_corruption_duplicates_and_disconnects_are_survived() {
+        let job = box_job();
+        let r = run(
+            &job,
+            Some("drop=0.05,corrupt=0.05,dup=0.02,disconnect-every=40,seed=11"),
+        );
+        assert!(r.verified(), "{}", r.summary());
+        let f = r.link.link_faults;
+        assert!(
+            f.dropped > 0 && f.corrupted > 0 && f.disconnects > 0,
+            "{f:?}"
+        );
+        assert!(r.link.retransmits > 0 && r.link.reconnects > 0);
+        let c = r.controller.unwrap();
+        let layers: Vec<u32> = c.layers.iter().map(|l| l.layer).collect();
+        assert_eq!(
+            layers,
+            (0..job.layer_count()).collect::<Vec<_>>(),
+            "each layer exactly once"
+        );
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_link_history() {
+        let job = box_job();
+        let a = run(&job, Some("drop=0.03,corrupt=0.03,seed=5"));
+        let b = run(&job, Some("drop=0.03,corrupt=0.03,seed=5"));
+        assert_eq!(a.link.link_faults, b.link.link_faults);
+        assert_eq!(a.link.retransmits, b.link.retransmits);
+    }
+}
