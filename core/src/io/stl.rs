@@ -100,7 +100,7 @@ pub(crate) fn read_binary(bytes: &[u8]) -> Result<Mesh, ReadError> {
             format: "binary STL",
         });
     }
-    Ok(welder.finish())
+    welder.finish()
 }
 
 /// Splits ASCII STL into white-space separated words, counting lines.
@@ -317,7 +317,7 @@ impl AsciiParser<'_> {
                 format: "ASCII STL",
             });
         }
-        Ok(self.welder.finish())
+        self.welder.finish()
     }
 }
 
