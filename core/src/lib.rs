@@ -16,6 +16,7 @@
 
 pub mod check;
 pub mod implicit;
+pub mod io;
 pub mod mesh;
 pub mod repair;
 
