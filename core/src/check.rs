@@ -289,7 +289,11 @@ impl CheckReport {
             let _ = writeln!(s, "  {}: {} — {}", d.kind.name(), d.count, d.kind.meaning());
             for e in &d.examples {
                 let pts: Vec<String> = e.points.iter().map(|p| f(*p)).collect();
-                let _ = writeln!(s, "    at triangles {:?}: {}", e.triangles, pts.join(" "));
+                if e.triangles.is_empty() {
+                    let _ = writeln!(s, "    {}", pts.join(" vs "));
+                } else {
+                    let _ = writeln!(s, "    at triangles {:?}: {}", e.triangles, pts.join(" "));
+                }
             }
         }
         s
