@@ -145,6 +145,7 @@ def main(argv):
                 f"{totals(m, 'contour_vectors')} / {totals(m, 'hatch_vectors')}" if m else "pending"),
             "contour_length_mm_pyslm_meltline": (
                 f"{fmt(totals(p, 'contour_length_mm'), '.0f')} / {fmt(totals(m, 'contour_length_mm'), '.0f')}"),
+            "pyslm_hatch_errors": totals(p, "hatch_errors"),
             "pyslm_total_s": fmt(p_total, ".2f"),
             "meltline_total_s": fmt(m_total, ".3f"),
         })

@@ -97,7 +97,13 @@ def main(argv):
         h0 = time.perf_counter()
         # PySLM's own per-layer rotation idiom: the hatch angle is advanced for every layer.
         hatcher.hatchAngle = (i * args.rotation) % 360.0
-        layer = hatcher.hatch(paths) if paths else None
+        hatch_error = None
+        try:
+            layer = hatcher.hatch(paths) if paths else None
+        except (IndexError, ValueError) as e:
+            # PySLM 0.6.1's Hatcher raises on some layers (e.g. an empty clipped-hatch array:
+            # IndexError in Hatcher.hatch); record it and go on, as a build processor would have to.
+            layer, hatch_error = None, f"{type(e).__name__}: {e}"
         t_hatch += time.perf_counter() - h0
 
         contour_vectors = hatch_vectors = 0
@@ -111,7 +117,7 @@ def main(argv):
                 hatch_vectors += len(c)
                 d = c[:, 1, :] - c[:, 0, :]
                 hatch_len += float(np.sqrt((d * d).sum(axis=1)).sum())
-        layers.append({
+        entry = {
             "index": i,
             "z_mm": z - z_min,
             "area_mm2": area,
@@ -119,7 +125,10 @@ def main(argv):
             "hatch_vectors": hatch_vectors,
             "contour_length_mm": contour_len,
             "hatch_length_mm": hatch_len,
-        })
+        }
+        if hatch_error:
+            entry["hatch_error"] = hatch_error
+        layers.append(entry)
 
     out = {
         "tool": "pyslm",
@@ -144,6 +153,7 @@ def main(argv):
             "hatch_vectors": sum(l["hatch_vectors"] for l in layers),
             "contour_length_mm": sum(l["contour_length_mm"] for l in layers),
             "hatch_length_mm": sum(l["hatch_length_mm"] for l in layers),
+            "hatch_errors": sum(1 for l in layers if "hatch_error" in l),
         },
     }
     text = json.dumps(out, indent=1)
@@ -154,7 +164,8 @@ def main(argv):
         sys.stdout.write(text + "\n")
     tm = out["timings_s"]
     print(f"pyslm {args.mesh}: {len(layers)} layers, load {tm['load']:.2f} s, slice {tm['slice']:.2f} s, "
-          f"hatch {tm['hatch']:.2f} s, total {tm['total']:.2f} s", file=sys.stderr)
+          f"hatch {tm['hatch']:.2f} s, total {tm['total']:.2f} s, "
+          f"layers where PySLM's hatcher raised: {out['totals']['hatch_errors']}", file=sys.stderr)
     return 0
 
 

@@ -201,8 +201,16 @@ impl SupportPlan {
         }
         let z = (layer_index as f64 + 0.5) * layer_thickness_mm;
         for region in &self.regions {
-            for wall in &region.walls {
+            for (k, wall) in region.walls.iter().enumerate() {
+                let start = out.len();
                 wall.cut(z, &self.options, &mut out);
+                // Every other wall is scanned backwards: a meander over the grid, short jumps.
+                if k % 2 == 1 {
+                    out[start..].reverse();
+                    for p in &mut out[start..] {
+                        p.points.reverse();
+                    }
+                }
             }
         }
         out

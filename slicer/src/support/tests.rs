@@ -121,7 +121,10 @@ fn wall_pieces_at_x(paths: &[SupportPath], x: f64) -> Vec<[f64; 2]> {
     let mut v: Vec<[f64; 2]> = paths
         .iter()
         .filter(|p| p.points.iter().all(|q| (q[0] - x).abs() < 1e-9))
-        .map(|p| [p.points[0][1], p.points[p.points.len() - 1][1]])
+        .map(|p| {
+            let (a, b) = (p.points[0][1], p.points[p.points.len() - 1][1]);
+            [a.min(b), a.max(b)]
+        })
         .collect();
     v.sort_by(|a, b| a[0].total_cmp(&b[0]));
     v
@@ -489,6 +492,21 @@ fn supports_are_identical_across_runs_and_thread_counts() {
     let one = run(1);
     assert_eq!(one, run(2));
     assert_eq!(one, run(2));
+}
+
+#[test]
+fn walls_are_scanned_as_a_meander() {
+    let plan = plan_supports(&t_shape(), &SupportOptions::default());
+    let first = plan.layer_paths(0, T);
+    // Along-y walls of the first arm at x = 1, 2, 3 alternate in direction.
+    let dirs: Vec<f64> = first
+        .iter()
+        .filter(|p| p.points[0][0] == p.points[1][0])
+        .take(3)
+        .map(|p| p.points[1][1] - p.points[0][1])
+        .collect();
+    assert_eq!(dirs.len(), 3);
+    assert!(dirs[0] > 0.0 && dirs[1] < 0.0 && dirs[2] > 0.0, "{dirs:?}");
 }
 
 #[test]
