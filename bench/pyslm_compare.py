@@ -3,6 +3,7 @@
 
 Usage:
   pyslm_compare.py [--markdown] NAME PYSLM.json PYSLM.time MELTLINE.stats.json MELTLINE.time [NAME ...]
+  pyslm_compare.py --pick-median RUN1.time RUN2.time ...   (prints the 0-based index of the median run)
 
 Each `.time` file is the output of `/usr/bin/time -v` (peak memory, wall clock); either
 meltline file may be missing (`-`), in which case its columns read "pending".
@@ -102,6 +103,13 @@ def totals(stats, key):
 
 
 def main(argv):
+    if argv and argv[0] == "--pick-median":
+        walls = [(read_time_v(p)[1] or float("inf"), k) for k, p in enumerate(argv[1:])]
+        if not walls:
+            return 2
+        walls.sort()
+        print(walls[(len(walls) - 1) // 2][1])
+        return 0
     markdown = False
     if argv and argv[0] == "--markdown":
         markdown, argv = True, argv[1:]

@@ -11,8 +11,9 @@
 # difference) and the speed ratio of the wall-clock times (PySLM / meltline).
 #
 # Environment: LAYER (0.03 mm), HATCH (0.1 mm), ROTATION (66.7°), CONTOURS (1), BEAM_OFFSET
-# (0.05 mm), OUT (bench/out), MAX_LAYERS (all; PySLM only, for quick checks), SKIP_MELTLINE=1 to
-# run PySLM alone. The first run creates bench/.venv from bench/pyslm_requirements.txt (pyclipr
+# (0.05 mm), OUT (bench/out), REPEAT (1: runs per tool and mesh; the run with the median wall
+# clock is reported), MAX_LAYERS (all; PySLM only, for quick checks), SKIP_MELTLINE=1 to run
+# PySLM alone. The first run creates bench/.venv from bench/pyslm_requirements.txt (pyclipr
 # may build from source: it needs g++ and takes a few minutes).
 set -euo pipefail
 
@@ -25,6 +26,7 @@ HATCH="${HATCH:-0.1}"
 ROTATION="${ROTATION:-66.7}"
 CONTOURS="${CONTOURS:-1}"
 BEAM_OFFSET="${BEAM_OFFSET:-0.05}"
+REPEAT="${REPEAT:-1}"
 VENV="$BENCH/.venv"
 PY="$VENV/bin/python"
 
@@ -64,8 +66,27 @@ mkdir -p "$OUT"
     echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//') x $(nproc)"
     echo "memory: $(free -g | awk '/Mem:/ {print $2}') GB"
     echo "pyslm: $("$PY" -c 'import pyslm; print(pyslm.__version__)'), python $("$PY" -c 'import sys; print(sys.version.split()[0])')"
-    echo "params: layer $LAYER mm, hatch $HATCH mm, rotation $ROTATION deg, contours $CONTOURS, beam offset $BEAM_OFFSET mm"
+    echo "params: layer $LAYER mm, hatch $HATCH mm, rotation $ROTATION deg, contours $CONTOURS, beam offset $BEAM_OFFSET mm, runs $REPEAT"
+    echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$OUT/machine.txt" >&2
+
+# Runs "$@" REPEAT times under /usr/bin/time -v, writing PREFIX.rK.{json,time}, and keeps the run
+# with the median wall clock as PREFIX.{json,time}. The command gets the JSON path as {OUT_JSON}.
+run_repeated() {
+    local prefix="$1" ext="$2"
+    shift 2
+    local times=()
+    for ((k = 0; k < REPEAT; k++)); do
+        local args=()
+        for a in "$@"; do args+=("${a//\{OUT_JSON\}/$prefix.r$k.$ext}"); done
+        /usr/bin/time -v -o "$prefix.r$k.time" "${args[@]}"
+        times+=("$prefix.r$k.time")
+    done
+    local pick
+    pick="$(python3 "$BENCH/pyslm_compare.py" --pick-median "${times[@]}")"
+    cp "$prefix.r$pick.$ext" "$prefix.$ext"
+    cp "$prefix.r$pick.time" "$prefix.time"
+}
 
 COMPARE_ARGS=()
 for m in "${MESHES[@]}"; do
@@ -73,18 +94,17 @@ for m in "${MESHES[@]}"; do
     echo "== $name: PySLM" >&2
     pyslm_extra=()
     [[ -n "${MAX_LAYERS:-}" ]] && pyslm_extra+=(--max-layers "$MAX_LAYERS")
-    /usr/bin/time -v -o "$OUT/pyslm_$name.time" \
+    run_repeated "$OUT/pyslm_$name" json \
         "$PY" "$BENCH/pyslm_slice.py" "$m" --layer "$LAYER" --hatch "$HATCH" --rotation "$ROTATION" \
-        --contours "$CONTOURS" --beam-offset "$BEAM_OFFSET" --out "$OUT/pyslm_$name.json" \
-        "${pyslm_extra[@]}"
+        --contours "$CONTOURS" --beam-offset "$BEAM_OFFSET" --out "{OUT_JSON}" "${pyslm_extra[@]}"
     m_stats="-"
     m_time="-"
     if [[ -n "$MELTLINE" ]]; then
         echo "== $name: meltline" >&2
-        /usr/bin/time -v -o "$OUT/meltline_$name.time" \
+        run_repeated "$OUT/meltline_$name" stats.json \
             "$MELTLINE" slice "$m" -o "$OUT/$name.mlj" --layer "$LAYER" --hatch "$HATCH" \
             --rotation "$ROTATION" --contours "$CONTOURS" --beam-offset "$BEAM_OFFSET" \
-            --stats "$OUT/meltline_$name.stats.json"
+            --stats "{OUT_JSON}"
         m_stats="$OUT/meltline_$name.stats.json"
         m_time="$OUT/meltline_$name.time"
     fi
