@@ -18,6 +18,22 @@ import re
 import sys
 
 
+def read_cpu_s(path):
+    """User + system CPU seconds from `/usr/bin/time -v` output (less sensitive than the wall
+    clock to other jobs on a shared machine); None when unavailable."""
+    if path in (None, "-"):
+        return None
+    try:
+        text = open(path).read()
+    except OSError:
+        return None
+    user = re.search(r"User time \(seconds\):\s*([\d.]+)", text)
+    system = re.search(r"System time \(seconds\):\s*([\d.]+)", text)
+    if not user or not system:
+        return None
+    return float(user.group(1)) + float(system.group(1))
+
+
 def read_time_v(path):
     """Peak RSS (MB) and wall clock (s) from `/usr/bin/time -v` output; None when unavailable."""
     if path in (None, "-"):
@@ -135,18 +151,24 @@ def main(argv):
             agree = "pending"
         ratio = p_wall / m_wall if p_wall and m_wall else None
         stage_ratio = p_total / m_total if p_total and m_total else None
+        p_cpu = read_cpu_s(p_time)
+        m_cpu = read_cpu_s(m_time) if m is not None else None
+        cpu_ratio = p_cpu / m_cpu if p_cpu and m_cpu else None
         rows.append({
             "mesh": name,
             "triangles": p.get("triangles"),
             "layers": len(p.get("layers", [])),
             "pyslm_load_slice_hatch_s": f"{fmt(p_load, '.2f')} / {fmt(p_slice, '.2f')} / {fmt(p_hatch, '.2f')}",
             "pyslm_wall_s": fmt(p_wall, ".2f"),
+            "pyslm_cpu_s": fmt(p_cpu, ".2f"),
             "pyslm_peak_mb": fmt(p_mem, ".0f"),
             "meltline_load_slice_hatch_s": f"{fmt(m_load, '.3f')} / {fmt(m_slice, '.3f')} / {fmt(m_hatch, '.3f')}",
             "meltline_wall_s": fmt(m_wall, ".3f"),
+            "meltline_cpu_s": fmt(m_cpu, ".3f"),
             "meltline_peak_mb": fmt(m_mem, ".0f"),
             "speedup_wall": fmt(ratio, ".1f") + ("×" if ratio else ""),
             "speedup_stages": fmt(stage_ratio, ".1f") + ("×" if stage_ratio else ""),
+            "speedup_cpu": fmt(cpu_ratio, ".1f") + ("×" if cpu_ratio else ""),
             "area_max_rel_diff": agree,
             "pyslm_vectors_contour_hatch": f"{totals(p, 'contour_vectors')} / {totals(p, 'hatch_vectors')}",
             "meltline_vectors_contour_hatch": (

@@ -60,6 +60,16 @@ pub enum SupportError {
         /// What the value must satisfy.
         reason: &'static str,
     },
+    /// A triangle refers to a vertex the mesh does not have.
+    #[error("triangle {triangle} refers to vertex {vertex}, but the mesh has {vertices} vertices")]
+    BadVertexIndex {
+        /// The triangle index.
+        triangle: usize,
+        /// The missing vertex index.
+        vertex: u32,
+        /// Number of vertices in the mesh.
+        vertices: usize,
+    },
     /// A vertex lies outside the range the integer geometry can represent.
     #[error(
         "vertex {vertex} at ({x}, {y}, {z}) mm is outside the ±{MAX_COORD_MM} mm support geometry range"
@@ -139,7 +149,7 @@ pub struct RegionReport {
     pub z_range_mm: [f64; 2],
     /// Number of walls.
     pub walls: usize,
-    /// Total length of the walls on the plate, mm.
+    /// Total length of the walls seen from above, mm.
     pub wall_length_mm: f64,
     /// Fraction of the wall samples that stand on the part below rather than on the plate.
     pub on_part_fraction: f64,
@@ -295,6 +305,16 @@ pub fn try_plan_supports(
     options: &SupportOptions,
 ) -> Result<SupportPlan, SupportError> {
     options.validate()?;
+    let vertices = mesh.vertices.len();
+    for (triangle, t) in mesh.triangles.iter().enumerate() {
+        if let Some(&vertex) = t.iter().find(|&&v| v as usize >= vertices) {
+            return Err(SupportError::BadVertexIndex {
+                triangle,
+                vertex,
+                vertices,
+            });
+        }
+    }
     for (vertex, p) in mesh.vertices.iter().enumerate() {
         if p.iter().any(|c| c.abs() > MAX_COORD_MM) {
             return Err(SupportError::OutOfRange {

@@ -461,6 +461,17 @@ fn invalid_options_give_an_empty_plan_that_says_why() {
 }
 
 #[test]
+fn triangle_with_a_missing_vertex_is_an_error_not_a_panic() {
+    let mut mesh = t_shape();
+    mesh.triangles.push([0, 1, 9999]);
+    let err = try_plan_supports(&mesh, &SupportOptions::default()).unwrap_err();
+    assert!(err.to_string().contains("vertex 9999"), "{err}");
+    let plan = plan_supports(&mesh, &SupportOptions::default());
+    assert!(plan.regions().is_empty());
+    assert_eq!(plan.report().failed.len(), 1);
+}
+
+#[test]
 fn non_finite_vertices_are_skipped_without_panic() {
     let mut mesh = t_shape();
     mesh.append(&Mesh::axis_aligned_box([20.0, 0.0, 5.0], [22.0, 2.0, 6.0]));
