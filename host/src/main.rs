@@ -29,6 +29,11 @@ enum Command {
     Inspect(cmd::inspect::Args),
     /// Draw one layer of a job as SVG or PNG.
     Preview(cmd::preview::Args),
+    /// Check a mesh for printability: exit 0 printable, 1 defects, 2 unreadable.
+    Check(cmd::check::Args),
+    /// Repair the common mesh defects, or refuse and write nothing: exit 0 written, 1 refused,
+    /// 2 unreadable input or unwritable output.
+    Repair(cmd::repair::Args),
 }
 
 fn main() -> ExitCode {
@@ -40,6 +45,8 @@ fn main() -> ExitCode {
         Command::LinkProxy(a) => cmd::link_proxy::run(a),
         Command::Inspect(a) => cmd::inspect::run(a),
         Command::Preview(a) => cmd::preview::run(a),
+        Command::Check(args) => cmd::check::run(args),
+        Command::Repair(args) => cmd::repair::run(args),
     };
     match result {
         Ok(code) => code,

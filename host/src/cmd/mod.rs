@@ -1,9 +1,11 @@
 //! The subcommands of `meltline`, one module each; `run(args) -> anyhow::Result<ExitCode>`.
 
+pub mod check;
 pub mod common;
 pub mod demo;
 pub mod inspect;
 pub mod link_proxy;
 pub mod preview;
+pub mod repair;
 pub mod simulate;
 pub mod stream;
