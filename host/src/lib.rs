@@ -4,6 +4,7 @@
 pub mod faults;
 pub mod jobfile;
 pub mod link;
+pub mod loopback;
 pub mod mlj;
 pub mod picture;
 pub mod session;

@@ -428,6 +428,11 @@ struct Streamer<'a> {
     last_progress: Instant,
     report: Option<Report>,
     unexpected: u32,
+    highest_sent: u64,
+    resumed_from: u64,
+    /// A `Hello` reply arrived; the next `Ack` tells where the controller stands (it may come
+    /// in a later read).
+    hello_ack_pending: bool,
 }
 
 fn nak_index(r: NakReason) -> usize {
@@ -501,6 +506,9 @@ impl<'a> Streamer<'a> {
             last_progress: Instant::now(),
             report: None,
             unexpected: 0,
+            highest_sent: 0,
+            resumed_from: 0,
+            hello_ack_pending: false,
         }
     }
 
@@ -599,9 +607,10 @@ impl<'a> Streamer<'a> {
             }
             let deadline = Instant::now() + self.rto.timeout().max(Duration::from_millis(200)) * 2;
             while Instant::now() < deadline {
-                match self.pump(Duration::from_millis(50), first) {
-                    Ok(()) => {}
-                    Err(_) => break,
+                if self.pump(Duration::from_millis(50), first).is_err() {
+                    self.t.connect().map_err(StreamError::Connect)?;
+                    self.rx.reset();
+                    break;
                 }
                 if let Some(expected) = self.hello {
                     return Ok(Some(expected));
@@ -644,7 +653,6 @@ impl<'a> Streamer<'a> {
             }
         }
         self.rxbuf = bytes;
-        let mut hello_seen = false;
         if let Some((protocol, machine)) = hello {
             if protocol != PROTOCOL_VERSION {
                 self.out.interrupted = Some(format!("controller speaks protocol {protocol}"));
@@ -655,14 +663,14 @@ impl<'a> Streamer<'a> {
                     self.job.machine
                 ));
             }
-            hello_seen = true;
+            self.hello_ack_pending = true;
         }
         for m in msgs {
             match m {
                 Msg::Ack(a) => {
-                    if hello_seen {
+                    if self.hello_ack_pending {
                         // The Ack right after our Hello: where the controller stands.
-                        hello_seen = false;
+                        self.hello_ack_pending = false;
                         self.window = u64::from(a.window);
                         self.hello = Some(a.up_to_seq.wrapping_add(1));
                         continue;
@@ -812,6 +820,8 @@ impl<'a> Streamer<'a> {
             let idx = u64::from(expected).min(self.total);
             self.acked = idx;
             self.next = idx;
+            self.highest_sent = idx;
+            self.resumed_from = idx;
         }
         self.out.base_seq = self.base;
         let mut failures = 0u32;
@@ -833,9 +843,9 @@ impl<'a> Streamer<'a> {
                 if self.inflight_bytes + wire.len() as u64 > self.window {
                     break;
                 }
-                let first = self.next >= self.out.frames;
+                let first = self.next >= self.highest_sent;
                 if first {
-                    self.out.frames = self.next + 1;
+                    self.highest_sent = self.next + 1;
                 }
                 self.inflight.push_back(InFlight {
                     index: self.next,
@@ -944,6 +954,7 @@ impl<'a> Streamer<'a> {
         let elapsed = started.elapsed().as_secs_f64().max(1e-9);
         let p = self.progress();
         let mut out = self.out;
+        out.frames = self.highest_sent.saturating_sub(self.resumed_from);
         out.progress = p;
         out.report = self.report;
         out.state = self.report.map(|r| format!("{:?}", r.state));
