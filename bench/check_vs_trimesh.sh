@@ -25,7 +25,7 @@ measure() { # label, command...
     local wall rss
     wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$tmp/time")
     rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$tmp/time")
-    printf '%-10s wall %-9s peak %5s MiB  %s\n' "$label" "$wall" "$rss" "$(head -c 160 "$tmp/out" | tr '\n' ' ')"
+    printf '%-10s wall %-9s peak %5s MiB  %s\n' "$label" "$wall" "$rss" "$(tr -d ' \n' <"$tmp/out" | head -c 150)"
 }
 
 echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
