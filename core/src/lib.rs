@@ -14,7 +14,10 @@
 //! assert!((cube.signed_volume() - 1000.0).abs() < 1e-9);
 //! ```
 
+pub mod check;
 pub mod implicit;
+pub mod io;
 pub mod mesh;
+pub mod repair;
 
 pub use mesh::{Aabb, Mesh};

@@ -1,1 +1,4 @@
 //! The subcommands of `meltline`, one module each; `run(args) -> anyhow::Result<ExitCode>`.
+
+pub mod check;
+pub mod repair;
