@@ -59,7 +59,8 @@ fn hatch(polys: &[Poly], angle: f64, spacing: f64, inset: f64) -> Vec<[i64; 4]> 
         .fold((f64::MAX, f64::MIN), |(a, b), p| (a.min(p[1]), b.max(p[1])));
     let mut out = vec![];
     let mut lines = std::collections::BTreeMap::new();
-    let mut y = ymin + spacing / 2.0;
+    // One hatch grid for the whole layer (lines aligned across islands), as build processors do.
+    let mut y = ((ymin - spacing / 2.0) / spacing).ceil() * spacing + spacing / 2.0;
     while y < ymax {
         let mut xs = vec![];
         for p in &rp {

@@ -160,7 +160,11 @@ struct HatchPredictor {
     flags: u8,
     jumps: [i64; 4],
     lens: [i64; 2],
+    outlier: bool,
 }
+
+/// Residual (in quanta) above which a hatch counts as an outlier for the predictor history.
+const OUTLIER: u64 = 1024;
 
 /// Hatch flag: consecutive hatches alternate direction.
 const MEANDER: u8 = 1;
@@ -202,7 +206,18 @@ impl HatchPredictor {
         }
     }
 
+    /// Records the hatch; a lone outlier (the move to the next island) enters the history as
+    /// its prediction so the hatches after it are still predicted from their neighbours.
     fn push(&mut self, jump: i64, len: i64) {
+        let (jp, lp) = (self.jump(), self.len());
+        let outlier = jump.wrapping_sub(jp).unsigned_abs() > OUTLIER
+            || len.wrapping_sub(lp).unsigned_abs() > OUTLIER;
+        let (jump, len) = if outlier && !self.outlier {
+            (jp, lp)
+        } else {
+            (jump, len)
+        };
+        self.outlier = outlier;
         let [j1, j2, j3, _] = self.jumps;
         self.jumps = [jump, j1, j2, j3];
         self.lens = [len, self.lens[0]];
@@ -215,7 +230,17 @@ struct HatchState {
     predict: HatchPredictor,
     qs: i64,
     dq: i64,
+    dq_jumped: bool,
     pe: i64,
+}
+
+/// The hatch spacing register: it follows the line-to-line step but ignores a single outlier
+/// (the jump to the next island or band), so the hatch after it is predicted from the spacing.
+fn next_spacing(spacing: i64, dq: i64, residual: i64, jumped: &mut bool) -> i64 {
+    let outlier = residual.unsigned_abs() > 2;
+    let keep = outlier && !*jumped;
+    *jumped = outlier;
+    if keep { spacing } else { dq }
 }
 
 #[derive(Clone, Debug)]
@@ -369,14 +394,16 @@ impl Segments<'_> {
                     predict: HatchPredictor::new((flags & 7) as u8),
                     qs: 0,
                     dq: 0,
+                    dq_jumped: false,
                     pe: 0,
                 })
             }
         };
         let (dq_res, r_q) = r.pair()?;
         let (jump_res, len_res) = r.pair()?;
-        h.dq = add(h.dq, dq_res)?;
-        h.qs = add(h.qs, h.dq)?;
+        let dq = h.dq.wrapping_add(dq_res);
+        h.dq = next_spacing(h.dq, dq, dq_res, &mut h.dq_jumped);
+        h.qs = add(h.qs, dq)?;
         let jump = h.predict.jump().wrapping_add(jump_res);
         let len = h.predict.len().wrapping_add(len_res);
         let ps = add(h.pe, jump)?;
@@ -571,7 +598,7 @@ fn encode_hatches_with(
     })?
     .ok_or(CodecError::BufferTooSmall)?;
     let mut predict = HatchPredictor::new(flags);
-    let (mut qs, mut dq, mut pe) = (0i64, 0i64, 0i64);
+    let (mut qs, mut dq, mut pe, mut dq_jumped) = (0i64, 0i64, 0i64, false);
     let mut items = 0;
     for h in hatches {
         let (ps_, qs_) = frame.to_pq([h[0], h[1]])?;
@@ -581,14 +608,14 @@ fn encode_hatches_with(
         let len = pe_ - ps_;
         let (jp, lp) = (predict.jump(), predict.len());
         let written = try_record(out, at, |w| {
-            w.pair(dq_ - dq, qe_ - qs_)?;
+            w.pair(dq_.wrapping_sub(dq), qe_ - qs_)?;
             w.pair(jump.wrapping_sub(jp), len.wrapping_sub(lp))
         })?;
         let Some(end) = written else { break };
         at = end;
         items += 1;
         qs = qs_;
-        dq = dq_;
+        dq = next_spacing(dq, dq_, dq_.wrapping_sub(dq), &mut dq_jumped);
         pe = pe_;
         predict.push(jump, len);
     }
@@ -651,7 +678,7 @@ mod tests {
         let e = encode_hatches(&hatches, &mut buf).unwrap();
         assert_eq!(e.items, 200);
         // header + first two hatches carry absolute values; the rest are all-zero residuals.
-        assert!(e.bytes <= 2 * 200 + 12, "{} bytes", e.bytes);
+        assert!(e.bytes <= 2 * 200 + 20, "{} bytes", e.bytes);
         let segs = decode(&block(Coding::Hatches, e.vectors, &buf[..e.bytes]));
         for (s, h) in segs.iter().zip(&hatches) {
             assert_eq!([s.from.x, s.from.y, s.to.x, s.to.y], *h);
