@@ -16,11 +16,16 @@ struct Cli {
 
 /// One subcommand per module of `cmd`.
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    /// Slice a mesh into a build job (contours, hatches, scan order), with stats, CLI and SVG.
+    Slice(cmd::slice::Args),
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result: anyhow::Result<ExitCode> = match cli.command {};
+    let result: anyhow::Result<ExitCode> = match cli.command {
+        Command::Slice(args) => cmd::slice::run(args),
+    };
     match result {
         Ok(code) => code,
         Err(e) => {
