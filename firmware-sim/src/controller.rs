@@ -508,6 +508,29 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
             self.send(Msg::Ack(ack), replies);
             return;
         }
+        if matches!(
+            frame.msg,
+            Msg::Start | Msg::Pause | Msg::Resume | Msg::Abort | Msg::StatusRequest
+        ) {
+            // Out of band: operator commands act at once and never consume a sequence number,
+            // so a job file streams verbatim while the host starts, pauses or aborts it.
+            match self.apply(&frame.msg, replies, events) {
+                Ok(()) if frame.msg != Msg::StatusRequest => {
+                    let s = self.status();
+                    self.send(Msg::Status(s), replies);
+                }
+                Ok(()) => {}
+                Err(Refusal::Nak(reason)) => self.send(
+                    Msg::Nak(Nak {
+                        seq: frame.seq,
+                        reason,
+                    }),
+                    replies,
+                ),
+                Err(Refusal::Fault(f)) => self.refuse(f, replies, events),
+            }
+            return;
+        }
         if frame.seq != self.expected_seq {
             if frame.seq.wrapping_sub(self.expected_seq) < u32::MAX / 2 {
                 self.link_error(u64::MAX, u64::MAX, NakReason::OutOfOrder, replies, events);

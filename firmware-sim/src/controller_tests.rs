@@ -117,6 +117,7 @@ fn frames(bytes: &[u8]) -> Vec<Vec<u8>> {
 #[test]
 fn controller_size_is_within_the_documented_bound() {
     let size = core::mem::size_of::<Controller>();
+    println!("size_of::<Controller>() = {size} bytes (arena {DEFAULT_ARENA})");
     assert!(size <= SIZE_BOUND, "size_of::<Controller>() = {size}");
 }
 

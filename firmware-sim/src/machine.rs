@@ -165,10 +165,9 @@ pub fn energy_density_mj_mm3(p: &ParamSet, layer_nm: u32) -> u64 {
     u64::try_from(u128::from(p.power_mw) * 1_000_000_000 / den).unwrap_or(u64::MAX)
 }
 
-fn ticks(us_num: u128, us_den: u128) -> u64 {
-    // Ceil to whole 10 µs ticks.
-    let den = us_den.saturating_mul(u128::from(TICK_US)).max(1);
-    u64::try_from(us_num.div_ceil(den)).unwrap_or(u64::MAX)
+fn ticks(len_nm: u64, speed_mm_s: u64) -> u64 {
+    // nm / (mm/s) = µs; ceil to whole 10 µs ticks. u64 keeps the hot path free of u128 division.
+    len_nm.div_ceil(speed_mm_s.saturating_mul(TICK_US).max(1))
 }
 
 fn us_ticks(us: u32) -> u64 {
@@ -250,7 +249,10 @@ impl ScanHead {
     fn length_nm(&self, a: Point, b: Point) -> u64 {
         let dx = (i64::from(b.x) - i64::from(a.x)).unsigned_abs();
         let dy = (i64::from(b.y) - i64::from(a.y)).unsigned_abs();
-        (dx * dx + dy * dy).isqrt() * self.quantum_nm
+        dx.saturating_mul(dx)
+            .saturating_add(dy.saturating_mul(dy))
+            .isqrt()
+            * self.quantum_nm
     }
 
     /// Ends a mark chain: mark delay and laser off (or skywriting run-out).
@@ -275,10 +277,13 @@ impl ScanHead {
                 let d = {
                     let dx = (i64::from(s.from.x) - i64::from(self.at.x)).unsigned_abs();
                     let dy = (i64::from(s.from.y) - i64::from(self.at.y)).unsigned_abs();
-                    (dx * dx + dy * dy).isqrt() * self.quantum_nm
+                    dx.saturating_mul(dx)
+                        .saturating_add(dy.saturating_mul(dy))
+                        .isqrt()
+                        * self.quantum_nm
                 };
                 // nm / (mm/s) = µs; ticks = ceil(µs / 10).
-                t.jump_ticks += ticks(u128::from(d), u128::from(self.galvo.jump_speed_mm_s.max(1)));
+                t.jump_ticks += ticks(d, u64::from(self.galvo.jump_speed_mm_s.max(1)));
                 t.delay_ticks += us_ticks(self.galvo.jump_delay_us);
                 t.jumps += 1;
             }
@@ -294,11 +299,12 @@ impl ScanHead {
         }
         let len = self.length_nm(s.from, s.to);
         let t = &mut self.timing;
-        let v = u128::from(p.mark_speed_mm_s.max(1));
-        t.mark_ticks += ticks(u128::from(len), v);
-        t.energy_nj = t.energy_nj.saturating_add(
-            u64::try_from(u128::from(p.power_mw) * u128::from(len) / v).unwrap_or(u64::MAX),
-        );
+        let v = u64::from(p.mark_speed_mm_s.max(1));
+        t.mark_ticks += ticks(len, v);
+        // mW · nm / (mm/s) = nJ; saturates only beyond ~2·10¹⁹ nJ.
+        t.energy_nj = t
+            .energy_nj
+            .saturating_add(u64::from(p.power_mw).saturating_mul(len) / v);
         t.marks += 1;
         t.mark_length_nm = t.mark_length_nm.saturating_add(len);
         self.at = s.to;

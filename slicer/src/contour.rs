@@ -70,6 +70,14 @@ pub fn plan(section: &Shapes, settings: &ContourSettings, contour_distance_mm: f
         for shape in &lost {
             let a2: i128 = shape.iter().map(|c| crate::polygon::contour_area2(c)).sum();
             let area_units = a2 as f64 * 0.5;
+            let perimeter: f64 = shape
+                .iter()
+                .map(|c| crate::polygon::contour_length_mm(c) * crate::polygon::UNITS_PER_MM)
+                .sum();
+            // Mean width 2A/P under two quanta: rounding residue of the offsets, not a wall.
+            if 2.0 * area_units < 2.0 * perimeter {
+                continue;
+            }
             let mut exposed = false;
             if area_units >= min_area {
                 for e in centre_line(shape) {

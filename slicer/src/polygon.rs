@@ -84,6 +84,10 @@ pub fn difference(a: &[Shape], b: &[Shape]) -> Shapes {
     if b.is_empty() {
         return a.to_vec();
     }
+    // Prismatic parts repeat their sections exactly from layer to layer.
+    if a == b {
+        return Vec::new();
+    }
     Overlay::from_subj_and_clip(a, b).overlay(OverlayRule::Difference, FillRule::NonZero)
 }
 
@@ -91,6 +95,9 @@ pub fn difference(a: &[Shape], b: &[Shape]) -> Shapes {
 pub fn intersection(a: &[Shape], b: &[Shape]) -> Shapes {
     if a.is_empty() || b.is_empty() {
         return Vec::new();
+    }
+    if a == b {
+        return a.to_vec();
     }
     Overlay::from_subj_and_clip(a, b).overlay(OverlayRule::Intersect, FillRule::NonZero)
 }

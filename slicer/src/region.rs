@@ -48,50 +48,37 @@ pub fn classify(
         };
     }
     let below_missing = below.len() < k && foundation == Foundation::Powder;
+    // `supported ⊆ current` has material in all k layers below; `covered ⊆ supported` also
+    // in all k layers above. Starting each chain from the smaller set keeps booleans cheap.
     let supported = if below_missing {
-        None
+        Vec::new()
     } else {
-        common(current, below)
+        common(current.clone(), below)
     };
-    let downskin = match &supported {
-        Some(s) => difference(current, s),
-        None => current.clone(),
-    };
+    let downskin = difference(current, &supported);
     let covered = if above.len() < k {
-        None
+        Vec::new()
     } else {
-        common(current, above)
+        common(supported.clone(), above)
     };
-    let not_down = match &supported {
-        Some(s) => intersection(current, s),
-        None => Vec::new(),
-    };
-    let upskin = match &covered {
-        Some(c) => difference(&not_down, c),
-        None => not_down.clone(),
-    };
-    let core = match &covered {
-        Some(c) => intersection(&not_down, c),
-        None => Vec::new(),
-    };
+    let upskin = difference(&supported, &covered);
     LayerRegions {
-        core,
+        core: covered,
         upskin,
         downskin,
     }
 }
 
-/// `current ∩ layers[0] ∩ …`, computed with the cheap case first; `current` itself when
-/// `layers` is empty (the plate).
-fn common(current: &Shapes, layers: &[&Shapes]) -> Option<Shapes> {
-    let mut acc = current.clone();
+/// `start ∩ layers[0] ∩ layers[1] ∩ …` (`start` itself when `layers` is empty: the plate).
+fn common(start: Shapes, layers: &[&Shapes]) -> Shapes {
+    let mut acc = start;
     for l in layers {
-        acc = intersection(&acc, l);
         if acc.is_empty() {
             break;
         }
+        acc = intersection(&acc, l);
     }
-    Some(acc)
+    acc
 }
 
 #[cfg(test)]

@@ -244,3 +244,22 @@ pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()>
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, path)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_machine_file_parses_and_overrides_defaults() {
+        let text = include_str!("../../machines/ti64-250.toml");
+        let m: MachineConfig = toml::from_str(text).unwrap();
+        assert_eq!(m.machine.as_str(), "meltline-sim-250");
+        assert_eq!(m.oxygen_threshold_ppm, 1000);
+        assert_eq!(m.galvo.jump_speed_mm_s, 7000);
+        let partial: MachineConfig = toml::from_str("oxygen_threshold_ppm = 500\n[[oxygen_excursions]]\nlayer = 3\npeak_ppm = 1500\nrecovery_ms = 20000\n").unwrap();
+        assert_eq!(partial.oxygen_threshold_ppm, 500);
+        assert_eq!(partial.oxygen_excursions.len(), 1);
+        assert_eq!(partial.max_power_mw, MachineConfig::default().max_power_mw);
+    }
+}

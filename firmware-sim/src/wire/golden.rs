@@ -289,3 +289,95 @@ fn encoding_into_a_short_buffer_is_an_error_not_a_panic() {
         );
     }
 }
+
+mod round_trip {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn rule() -> impl Strategy<Value = Rule> {
+        prop::sample::select(vec![
+            Rule::MachineMismatch,
+            Rule::OutsideField,
+            Rule::EnergyDensityOutsideWindow,
+            Rule::LayerHashMismatch,
+            Rule::RecoaterCollision,
+            Rule::ProtocolOrder,
+        ])
+    }
+
+    fn state() -> impl Strategy<Value = ControllerState> {
+        prop::sample::select(vec![
+            ControllerState::Idle,
+            ControllerState::Loaded,
+            ControllerState::Printing,
+            ControllerState::Paused,
+            ControllerState::Done,
+            ControllerState::Faulted,
+            ControllerState::Aborted,
+        ])
+    }
+
+    fn check(seq: u32, msg: Msg<'_>) -> Result<(), TestCaseError> {
+        let mut buf = [0u8; MAX_FRAME];
+        let n = encode_frame(seq, &msg, &mut buf).unwrap();
+        prop_assert!(n <= MAX_FRAME);
+        prop_assert!(!buf[..n - 1].contains(&0));
+        let mut wire = buf[..n - 1].to_vec();
+        prop_assert_eq!(decode_frame(&mut wire).unwrap(), Frame { seq, msg });
+        Ok(())
+    }
+
+    proptest! {
+        #[test]
+        fn param_sets_round_trip(seq in any::<u32>(), id in any::<u16>(), p in any::<u32>(), v in any::<u32>(),
+                                 s in any::<u32>(), h in any::<u32>(), sky in any::<bool>()) {
+            check(seq, Msg::ParamSet(ParamSet { id, power_mw: p, mark_speed_mm_s: v, spot_um: s, hatch_distance_um: h, skywriting: sky }))?;
+        }
+
+        #[test]
+        fn faults_and_reports_round_trip(seq in any::<u32>(), l in any::<u32>(), b in any::<u32>(), v in any::<u32>(),
+                                         r in rule(), val in any::<i64>(), lim in any::<i64>(), st in state(),
+                                         ticks in any::<u64>(), hash in any::<[u8; 32]>()) {
+            check(seq, Msg::Fault(Fault { layer: l, block: b, vector: v, rule: r, value: val, limit: lim }))?;
+            check(seq, Msg::Report(Report { state: st, layers: l, vectors: ticks / 3, ticks, energy_mj: ticks / 7, executed_sha256: hash }))?;
+            check(seq, Msg::Status(Status { state: st, layers_done: l, committed_seq: b, oxygen_ppm: v, window: l ^ b }))?;
+        }
+
+        #[test]
+        fn headers_and_blocks_round_trip(seq in any::<u32>(), machine in "[a-zA-Z0-9-]{0,32}", material in "[a-zA-Z0-9-]{0,32}",
+                                         q in any::<u32>(), t in any::<u32>(), n in any::<u32>(), hash in any::<Option<[u8; 32]>>(),
+                                         data in proptest::collection::vec(any::<u8>(), 0..900), vectors in any::<u32>()) {
+            check(seq, Msg::JobHeader(JobHeader { machine: &machine, material: &material, quantum_nm: q,
+                layer_thickness_nm: t, layer_count: n, param_sets: 3, job_sha256: hash }))?;
+            check(seq, Msg::VectorBlock(VectorBlock { param_set: 9, kind: VectorKind::Support, region: Region::Downskin,
+                coding: Coding::Polylines, vectors, data: &data }))?;
+        }
+    }
+
+    #[test]
+    fn a_block_larger_than_a_frame_is_refused_by_the_encoder() {
+        let data = vec![1u8; MAX_FRAME];
+        let msg = Msg::VectorBlock(VectorBlock {
+            param_set: 1,
+            kind: VectorKind::Hatch,
+            region: Region::Core,
+            coding: Coding::Hatches,
+            vectors: 1,
+            data: &data,
+        });
+        assert_eq!(
+            encode_frame(0, &msg, &mut [0u8; 4 * MAX_FRAME]),
+            Err(FrameError::TooLarge)
+        );
+        let max = vec![0xffu8; MAX_BLOCK_DATA];
+        let msg = Msg::VectorBlock(VectorBlock {
+            param_set: u16::MAX,
+            kind: VectorKind::Hatch,
+            region: Region::Core,
+            coding: Coding::Hatches,
+            vectors: u32::MAX,
+            data: &max,
+        });
+        assert!(encode_frame(u32::MAX, &msg, &mut [0u8; MAX_FRAME]).unwrap() <= MAX_FRAME);
+    }
+}

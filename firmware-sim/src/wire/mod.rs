@@ -13,8 +13,11 @@
 //!   endian.
 //! * COBS removes every `0x00`; a single `0x00` ends a frame. A frame, delimiter included, is at
 //!   most [`MAX_FRAME`] bytes, so a receiver decodes into one fixed buffer.
-//! * `seq` starts at 0 for the first frame a host sends and increases by one per frame; the
-//!   controller numbers its replies independently. A `.mlj` job file is exactly the frame stream
+//! * `seq` starts at 0 for the first frame a host sends and increases by one per job frame
+//!   (`JobHeader` … `JobEnd`); the controller numbers its replies independently. `Hello` and the
+//!   operator commands (`Start`, `Pause`, `Resume`, `Abort`, `StatusRequest`) are out of band:
+//!   their `seq` is ignored and they never consume a sequence number; each is answered at once
+//!   (`Hello` + `Ack`, or a `Status`, or `Nak(Unexpected)` when not allowed in the state). A `.mlj` job file is exactly the frame stream
 //!   a host sends for the job (`JobHeader` with `seq` 0 … `JobEnd`), so a job on disk and a job on
 //!   the wire are the same bytes.
 //!

@@ -40,6 +40,16 @@ fn gather(x: u128) -> u64 {
     x as u64
 }
 
+/// Gathers the even bits of a u64 into the low 32 bits.
+fn gather64(x: u64) -> u64 {
+    let mut x = x & 0x5555_5555_5555_5555;
+    x = (x | (x >> 1)) & 0x3333_3333_3333_3333;
+    x = (x | (x >> 2)) & 0x0F0F_0F0F_0F0F_0F0F;
+    x = (x | (x >> 4)) & 0x00FF_00FF_00FF_00FF;
+    x = (x | (x >> 8)) & 0x0000_FFFF_0000_FFFF;
+    (x | (x >> 16)) & 0x0000_0000_FFFF_FFFF
+}
+
 /// Writes into a caller-provided slice; every write is bounds-checked.
 pub(crate) struct Writer<'b> {
     buf: &'b mut [u8],
@@ -131,6 +141,20 @@ impl<'a> Reader<'a> {
     }
 
     pub(crate) fn pair(&mut self) -> Result<(i64, i64), CodecError> {
+        // Fast path: up to 9 bytes (63 bits) decode in u64 and de-interleave in u64.
+        let start = self.pos;
+        let mut v: u64 = 0;
+        for shift in (0..63).step_by(7) {
+            let Some(&b) = self.buf.get(self.pos) else {
+                break;
+            };
+            self.pos += 1;
+            v |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Ok((unzigzag(gather64(v)), unzigzag(gather64(v >> 1))));
+            }
+        }
+        self.pos = start;
         let v = self.uvar()?;
         Ok((unzigzag(gather(v)), unzigzag(gather(v >> 1))))
     }

@@ -8,18 +8,22 @@
 //!   previous polyline, `(0, 0)` at the start of the block), then each further point as the
 //!   second difference `Δᵢ − Δᵢ₋₁` (pair), which is near zero along smooth curves. A polyline of
 //!   `n` points gives `n − 1` segments, `n` when closed.
-//! * **Hatches** (parallel lines). Header: `uvar(flags)` (bit 0: meander), then the reference
+//! * **Hatches** (parallel lines). Header: `uvar(flags)` (bit 0: meander, bit 1: linear length
+//!   prediction, bit 2: linear jump prediction; the encoder tries all eight), then the reference
 //!   direction `(dx, dy)` as a pair. Coordinates are taken in the sheared frame of that
 //!   direction: `p` = the dominant axis, `q = minor − round(p·d_minor / d_major)`, so every
 //!   hatch is (nearly) a line of constant `q`. Per hatch two pairs:
 //!   `(Δq − Δq_prev, q_end − q_start)` — zero for equally spaced, exactly parallel hatches —
 //!   and `(jump − jump_pred, len − len_pred)` where `jump = p_start − p_end_prev`,
-//!   `len = p_end − p_start`, and the predictions are the jump two hatches back and the
-//!   negated previous length (meander) or the previous jump and length (one-way).
-//!   Equally spaced meander hatches across a rectangle cost 2 bytes each.
+//!   `len = p_end − p_start`. Predictions: the jump of the previous hatch on the same side
+//!   (two back when meandering, one back otherwise), or its linear extrapolation
+//!   `2·j₋ₛ − j₋₂ₛ`; the previous length (negated when meandering), or its linear
+//!   extrapolation. Equally spaced meander hatches across a rectangle cost 2 bytes each; the
+//!   linear modes follow boundaries slanted to the hatch direction.
 //! * **Points**: each point as a pair delta from the previous one; a point is a zero-length mark.
 //!
-//! All arithmetic is checked: malformed payloads decode to an error, never a panic.
+//! Coordinates are checked: malformed payloads decode to an error, never a panic; predictions
+//! wrap in i64 identically on both sides.
 
 use serde::{Deserialize, Serialize};
 
@@ -149,16 +153,94 @@ struct PolylineState {
     started: bool,
 }
 
+/// Predicts each hatch's jump and length from the previous ones; shared by encoder and decoder
+/// so both sides agree bit for bit (wrapping arithmetic: exact in i64 modulo 2⁶⁴).
+#[derive(Clone, Copy, Debug, Default)]
+struct HatchPredictor {
+    flags: u8,
+    jumps: [i64; 4],
+    lens: [i64; 2],
+    outlier: bool,
+}
+
+/// Residual (in quanta) above which a hatch counts as an outlier for the predictor history.
+const OUTLIER: u64 = 1024;
+
+/// Hatch flag: consecutive hatches alternate direction.
+const MEANDER: u8 = 1;
+/// Hatch flag: lengths extrapolated linearly from the two previous ones.
+const LEN_LINEAR: u8 = 2;
+/// Hatch flag: jumps extrapolated linearly from the two previous ones on the same side.
+const JUMP_LINEAR: u8 = 4;
+
+impl HatchPredictor {
+    fn new(flags: u8) -> Self {
+        Self {
+            flags,
+            ..Self::default()
+        }
+    }
+
+    fn jump(&self) -> i64 {
+        let [j1, j2, _, j4] = self.jumps;
+        // Meander: the same side is two hatches back.
+        let (a, b) = if self.flags & MEANDER != 0 {
+            (j2, j4)
+        } else {
+            (j1, j2)
+        };
+        if self.flags & JUMP_LINEAR != 0 {
+            a.wrapping_mul(2).wrapping_sub(b)
+        } else {
+            a
+        }
+    }
+
+    fn len(&self) -> i64 {
+        let [l1, l2] = self.lens;
+        match (self.flags & MEANDER != 0, self.flags & LEN_LINEAR != 0) {
+            (true, false) => l1.wrapping_neg(),
+            (true, true) => l1.wrapping_mul(-2).wrapping_sub(l2),
+            (false, false) => l1,
+            (false, true) => l1.wrapping_mul(2).wrapping_sub(l2),
+        }
+    }
+
+    /// Records the hatch; a lone outlier (the move to the next island) enters the history as
+    /// its prediction so the hatches after it are still predicted from their neighbours.
+    fn push(&mut self, jump: i64, len: i64) {
+        let (jp, lp) = (self.jump(), self.len());
+        let outlier = jump.wrapping_sub(jp).unsigned_abs() > OUTLIER
+            || len.wrapping_sub(lp).unsigned_abs() > OUTLIER;
+        let (jump, len) = if outlier && !self.outlier {
+            (jp, lp)
+        } else {
+            (jump, len)
+        };
+        self.outlier = outlier;
+        let [j1, j2, j3, _] = self.jumps;
+        self.jumps = [jump, j1, j2, j3];
+        self.lens = [len, self.lens[0]];
+    }
+}
+
 #[derive(Clone, Debug)]
 struct HatchState {
     frame: Shear,
-    meander: bool,
+    predict: HatchPredictor,
     qs: i64,
     dq: i64,
+    dq_jumped: bool,
     pe: i64,
-    jump1: i64,
-    jump2: i64,
-    len: i64,
+}
+
+/// The hatch spacing register: it follows the line-to-line step but ignores a single outlier
+/// (the jump to the next island or band), so the hatch after it is predicted from the spacing.
+fn next_spacing(spacing: i64, dq: i64, residual: i64, jumped: &mut bool) -> i64 {
+    let outlier = residual.unsigned_abs() > 2;
+    let keep = outlier && !*jumped;
+    *jumped = outlier;
+    if keep { spacing } else { dq }
 }
 
 #[derive(Clone, Debug)]
@@ -209,13 +291,21 @@ impl Shear {
 
     /// round(p · d_minor / d_major), ties towards +∞, exact in i128.
     fn offset(&self, p: i64) -> Result<i64, CodecError> {
-        let mut n = i128::from(p) * i128::from(self.d_minor);
-        let mut d = i128::from(self.d_major);
+        let (mut d, mut m) = (self.d_major, self.d_minor);
         if d < 0 {
-            n = -n;
             d = -d;
+            m = -m;
         }
-        let v = (2 * n + d).div_euclid(2 * d);
+        // i64 fast path (the usual case); i128 only when the product could overflow.
+        if let Some(n2) = p
+            .checked_mul(m)
+            .and_then(|n| n.checked_mul(2))
+            .and_then(|n| n.checked_add(d))
+            && let Some(d2) = d.checked_mul(2)
+        {
+            return Ok(n2.div_euclid(d2));
+        }
+        let v = (2 * i128::from(p) * i128::from(m) + i128::from(d)).div_euclid(2 * i128::from(d));
         i64::try_from(v).map_err(|_| CodecError::CoordinateRange)
     }
 
@@ -301,34 +391,25 @@ impl Segments<'_> {
                 let (dx, dy) = r.pair()?;
                 slot.insert(HatchState {
                     frame: Shear::new(dx, dy)?,
-                    meander: flags & 1 == 1,
+                    predict: HatchPredictor::new((flags & 7) as u8),
                     qs: 0,
                     dq: 0,
+                    dq_jumped: false,
                     pe: 0,
-                    jump1: 0,
-                    jump2: 0,
-                    len: 0,
                 })
             }
         };
         let (dq_res, r_q) = r.pair()?;
         let (jump_res, len_res) = r.pair()?;
-        h.dq = add(h.dq, dq_res)?;
-        h.qs = add(h.qs, h.dq)?;
-        let jump_pred = if h.meander { h.jump2 } else { h.jump1 };
-        let jump = add(jump_pred, jump_res)?;
-        let len_pred = if h.meander {
-            h.len.checked_neg().ok_or(CodecError::CoordinateRange)?
-        } else {
-            h.len
-        };
-        let len = add(len_pred, len_res)?;
+        let dq = h.dq.wrapping_add(dq_res);
+        h.dq = next_spacing(h.dq, dq, dq_res, &mut h.dq_jumped);
+        h.qs = add(h.qs, dq)?;
+        let jump = h.predict.jump().wrapping_add(jump_res);
+        let len = h.predict.len().wrapping_add(len_res);
         let ps = add(h.pe, jump)?;
         let pe = add(ps, len)?;
         let qe = add(h.qs, r_q)?;
-        h.jump2 = h.jump1;
-        h.jump1 = jump;
-        h.len = len;
+        h.predict.push(jump, len);
         h.pe = pe;
         Ok(Segment {
             from: h.frame.to_point(ps, h.qs)?,
@@ -475,8 +556,31 @@ pub fn encode_polylines(polylines: &[Polyline<'_>], out: &mut [u8]) -> Result<En
     finish(at, items, vectors)
 }
 
-/// Encodes as many whole hatches `[x1, y1, x2, y2]` as fit into `out`.
+/// Encodes as many whole hatches `[x1, y1, x2, y2]` as fit into `out`, trying each predictor
+/// mode (meander or one-way; constant or linear length and jump) and keeping the one that
+/// fits the most hatches in the fewest bytes.
 pub fn encode_hatches(hatches: &[[i32; 4]], out: &mut [u8]) -> Result<Encoded, CodecError> {
+    let mut best: Option<(u8, Encoded)> = None;
+    for flags in 0..8u8 {
+        let e = match encode_hatches_with(flags, hatches, out) {
+            Ok(e) => e,
+            Err(CodecError::BufferTooSmall) => continue,
+            Err(e) => return Err(e),
+        };
+        if best.is_none_or(|(_, b)| e.items > b.items || (e.items == b.items && e.bytes < b.bytes))
+        {
+            best = Some((flags, e));
+        }
+    }
+    let (flags, _) = best.ok_or(CodecError::BufferTooSmall)?;
+    encode_hatches_with(flags, hatches, out)
+}
+
+fn encode_hatches_with(
+    flags: u8,
+    hatches: &[[i32; 4]],
+    out: &mut [u8],
+) -> Result<Encoded, CodecError> {
     let Some(h0) = hatches.first() else {
         return Err(CodecError::Malformed);
     };
@@ -487,52 +591,33 @@ pub fn encode_hatches(hatches: &[[i32; 4]], out: &mut [u8]) -> Result<Encoded, C
     if dx == 0 && dy == 0 {
         dx = 1;
     }
-    // Meander when most consecutive hatches run in opposite directions.
-    let flips = hatches
-        .windows(2)
-        .take(64)
-        .filter(|w| match w {
-            [a, b] => {
-                let da = (i64::from(a[2]) - i64::from(a[0])) * dx
-                    + (i64::from(a[3]) - i64::from(a[1])) * dy;
-                let db = (i64::from(b[2]) - i64::from(b[0])) * dx
-                    + (i64::from(b[3]) - i64::from(b[1])) * dy;
-                (da < 0) != (db < 0)
-            }
-            _ => false,
-        })
-        .count();
-    let meander = hatches.len() > 1 && 2 * flips >= hatches.len().min(65) - 1;
     let frame = Shear::new(dx, dy)?;
     let mut at = try_record(out, 0, |w| {
-        w.uvar(u128::from(u8::from(meander)))?;
+        w.uvar(u128::from(flags))?;
         w.pair(dx, dy)
     })?
     .ok_or(CodecError::BufferTooSmall)?;
-    let (mut qs, mut dq, mut pe, mut jump1, mut jump2, mut len) =
-        (0i64, 0i64, 0i64, 0i64, 0i64, 0i64);
+    let mut predict = HatchPredictor::new(flags);
+    let (mut qs, mut dq, mut pe, mut dq_jumped) = (0i64, 0i64, 0i64, false);
     let mut items = 0;
     for h in hatches {
         let (ps_, qs_) = frame.to_pq([h[0], h[1]])?;
         let (pe_, qe_) = frame.to_pq([h[2], h[3]])?;
         let dq_ = qs_ - qs;
         let jump = ps_ - pe;
-        let len_ = pe_ - ps_;
-        let jump_pred = if meander { jump2 } else { jump1 };
-        let len_pred = if meander { -len } else { len };
+        let len = pe_ - ps_;
+        let (jp, lp) = (predict.jump(), predict.len());
         let written = try_record(out, at, |w| {
-            w.pair(dq_ - dq, qe_ - qs_)?;
-            w.pair(jump - jump_pred, len_ - len_pred)
+            w.pair(dq_.wrapping_sub(dq), qe_ - qs_)?;
+            w.pair(jump.wrapping_sub(jp), len.wrapping_sub(lp))
         })?;
         let Some(end) = written else { break };
         at = end;
         items += 1;
         qs = qs_;
-        dq = dq_;
+        dq = next_spacing(dq, dq_, dq_.wrapping_sub(dq), &mut dq_jumped);
         pe = pe_;
-        jump2 = jump1;
-        jump1 = jump;
-        len = len_;
+        predict.push(jump, len);
     }
     finish(at, items, items as u64)
 }
@@ -593,7 +678,7 @@ mod tests {
         let e = encode_hatches(&hatches, &mut buf).unwrap();
         assert_eq!(e.items, 200);
         // header + first two hatches carry absolute values; the rest are all-zero residuals.
-        assert!(e.bytes <= 2 * 200 + 12, "{} bytes", e.bytes);
+        assert!(e.bytes <= 2 * 200 + 20, "{} bytes", e.bytes);
         let segs = decode(&block(Coding::Hatches, e.vectors, &buf[..e.bytes]));
         for (s, h) in segs.iter().zip(&hatches) {
             assert_eq!([s.from.x, s.from.y, s.to.x, s.to.y], *h);

@@ -8,4 +8,5 @@ pub mod link_proxy;
 pub mod preview;
 pub mod repair;
 pub mod simulate;
+pub mod slice;
 pub mod stream;

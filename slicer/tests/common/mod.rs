@@ -7,7 +7,7 @@ use meltline_core::mesh::Mesh;
 use nalgebra::Point3;
 
 /// A closed surface from a (u, v) grid: `nu` around (periodic), `nv` along; `f(i, j)` gives
-/// the vertex, `pole_lo`/`pole_hi` close the ends when the surface is not periodic in v.
+/// the vertex, `caps` (two pole points) close the ends when the surface is not periodic in v.
 fn grid(
     nu: usize,
     nv: usize,
@@ -24,8 +24,7 @@ fn grid(
     }
     let idx = |i: usize, j: usize| ((j % rows) * nu + (i % nu)) as u32;
     let mut triangles = Vec::new();
-    let strips = if periodic_v { nv } else { nv };
-    for j in 0..strips {
+    for j in 0..nv {
         for i in 0..nu {
             let (a, b, c, d) = (idx(i, j), idx(i + 1, j), idx(i + 1, j + 1), idx(i, j + 1));
             triangles.push([a, b, c]);
