@@ -259,8 +259,12 @@ impl Mesh {
     pub fn append(&mut self, other: &Mesh) {
         let off = self.vertices.len() as u32;
         self.vertices.extend_from_slice(&other.vertices);
-        self.triangles
-            .extend(other.triangles.iter().map(|t| [t[0] + off, t[1] + off, t[2] + off]));
+        self.triangles.extend(
+            other
+                .triangles
+                .iter()
+                .map(|t| [t[0] + off, t[1] + off, t[2] + off]),
+        );
     }
 
     /// The connected shells: groups of triangle indices connected through shared vertices,
@@ -387,7 +391,9 @@ mod tests {
     #[test]
     fn mirroring_affine_transform_keeps_volume_positive() {
         let mut m = Mesh::axis_aligned_box([0.0; 3], [1.0, 2.0, 3.0]);
-        m.transform_affine(&Matrix4::new_nonuniform_scaling(&Vector3::new(-2.0, 1.0, 1.0)));
+        m.transform_affine(&Matrix4::new_nonuniform_scaling(&Vector3::new(
+            -2.0, 1.0, 1.0,
+        )));
         assert!((m.signed_volume() - 12.0).abs() < 1e-12);
     }
 

@@ -1,0 +1,18 @@
+//! The cage designer: a [`CageSpec`] (TOML) becomes a watertight lattice interbody cage, optionally
+//! fitted to the patient's endplates.
+//!
+//! - [`spec`]: the spec and its design envelope.
+//! - [`footprint`]: 2D footprints per cage kind.
+//! - [`lattice`]: the calibrated TPMS core.
+//! - [`body`]: the whole cage as one implicit field.
+//! - [`endplate`]: disc-space axis, endplate surfaces and footprint placement.
+
+pub mod body;
+pub mod endplate;
+pub mod footprint;
+pub mod lattice;
+pub mod spec;
+
+pub use body::CageField;
+pub use endplate::{EndplateFit, FitOptions, fit_endplates};
+pub use spec::{CageKind, CageSpec, EnvelopeViolation, SpecError};
