@@ -16,3 +16,10 @@ impl<F: Fn(&Point3<f64>) -> f64 + Sync> ScalarField for F {
         self(p)
     }
 }
+
+pub mod mesher;
+
+pub use mesher::{MesherOptions, MeshingError, mesh_field};
+
+#[cfg(test)]
+pub(crate) mod test_support;
