@@ -16,6 +16,7 @@
 
 pub mod cage;
 pub mod implicit;
+pub mod io;
 pub mod mesh;
 
 pub use mesh::{Aabb, Mesh};
