@@ -15,8 +15,10 @@
 //! ```
 
 pub mod cage;
+pub mod check;
 pub mod implicit;
 pub mod io;
 pub mod mesh;
+pub mod repair;
 
 pub use mesh::{Aabb, Mesh};

@@ -1,0 +1,616 @@
+//! The printability check: topology, orientation, degeneracy and self-intersections of a mesh.
+//!
+//! A mesh is *printable* when it describes solids without ambiguity: every shell is a closed
+//! 2-manifold (each edge used by exactly two triangles), consistently oriented with positive
+//! enclosed volume (or negative when it is a void inside another shell), with no degenerate or
+//! duplicate triangles, no non-finite coordinates and no two triangles crossing. Separate valid
+//! shells are fine: the printer builds them side by side.
+//!
+//! ```
+//! use meltline_core::{check::{check_mesh, CheckOptions}, mesh::Mesh};
+//! let mut cube = Mesh::axis_aligned_box([0.0; 3], [10.0; 3]);
+//! assert!(check_mesh(&cube, &CheckOptions::default()).printable);
+//! cube.triangles.pop();
+//! let report = check_mesh(&cube, &CheckOptions::default());
+//! assert!(!report.printable);
+//! assert_eq!(report.boundary_edges, 3);
+//! ```
+
+pub mod bvh;
+pub mod intersect;
+pub mod solids;
+pub mod topology;
+
+use std::fmt::Write as _;
+
+use nalgebra::Point3;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::mesh::Mesh;
+use bvh::Bvh;
+use intersect::{P3, collinear, triangles_cross};
+use topology::{EdgeClass, EdgeMap};
+
+/// What the check looks at, with its named tolerances.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckOptions {
+    /// A triangle with an area below this (mm²) is degenerate.
+    pub degenerate_area_mm2: f64,
+    /// How many examples each defect lists.
+    pub max_examples: usize,
+    /// Whether to run the triangle–triangle crossing test (the costly part).
+    pub self_intersections: bool,
+}
+
+impl CheckOptions {
+    /// The defaults: area epsilon 1e-12 mm², 5 examples, self-intersections tested.
+    pub fn new() -> CheckOptions {
+        CheckOptions {
+            degenerate_area_mm2: 1e-12,
+            max_examples: 5,
+            self_intersections: true,
+        }
+    }
+}
+
+impl Default for CheckOptions {
+    fn default() -> Self {
+        CheckOptions::new()
+    }
+}
+
+/// The kinds of defect that make a mesh unprintable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DefectKind {
+    /// The mesh has no triangles.
+    NoTriangles,
+    /// Vertex coordinates that are NaN or infinite.
+    NonFiniteVertices,
+    /// Edges used by one triangle only: holes in the surface.
+    BoundaryEdges,
+    /// Edges used by more than two triangles.
+    NonManifoldEdges,
+    /// Edges two triangles traverse in the same direction: a flipped triangle.
+    InconsistentEdges,
+    /// Closed shells whose normals point inwards.
+    InvertedShells,
+    /// Triangles with (near) zero area or a repeated vertex.
+    DegenerateTriangles,
+    /// Triangles with the same three vertices as an earlier one.
+    DuplicateTriangles,
+    /// Pairs of triangles that cross each other.
+    SelfIntersections,
+}
+
+impl DefectKind {
+    /// The snake-case name used in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            DefectKind::NoTriangles => "no_triangles",
+            DefectKind::NonFiniteVertices => "non_finite_vertices",
+            DefectKind::BoundaryEdges => "boundary_edges",
+            DefectKind::NonManifoldEdges => "non_manifold_edges",
+            DefectKind::InconsistentEdges => "inconsistent_edges",
+            DefectKind::InvertedShells => "inverted_shells",
+            DefectKind::DegenerateTriangles => "degenerate_triangles",
+            DefectKind::DuplicateTriangles => "duplicate_triangles",
+            DefectKind::SelfIntersections => "self_intersections",
+        }
+    }
+
+    /// What the defect means, for people.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            DefectKind::NoTriangles => "the mesh has no triangles",
+            DefectKind::NonFiniteVertices => "vertices with NaN or infinite coordinates",
+            DefectKind::BoundaryEdges => "open edges (holes in the surface)",
+            DefectKind::NonManifoldEdges => "edges shared by more than two triangles",
+            DefectKind::InconsistentEdges => {
+                "edges where neighbouring triangles face opposite ways"
+            }
+            DefectKind::InvertedShells => "closed shells turned inside out (negative volume)",
+            DefectKind::DegenerateTriangles => "zero-area triangles",
+            DefectKind::DuplicateTriangles => "triangles repeated on the same three vertices",
+            DefectKind::SelfIntersections => "pairs of triangles crossing each other",
+        }
+    }
+}
+
+/// Where one instance of a defect is.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DefectExample {
+    /// The triangles involved (indices into the mesh).
+    pub triangles: Vec<usize>,
+    /// Coordinates locating it (mm): an edge's two ends, a triangle's corners, a shell's
+    /// first vertex.
+    pub points: Vec<[f64; 3]>,
+}
+
+/// One kind of defect, counted and located.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Defect {
+    /// What is wrong.
+    pub kind: DefectKind,
+    /// How many instances.
+    pub count: usize,
+    /// The first few instances, in a deterministic order.
+    pub examples: Vec<DefectExample>,
+}
+
+/// The check of one connected shell.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ShellReport {
+    /// The number of triangles.
+    pub triangles: usize,
+    /// The signed enclosed volume (mm³); meaningful only when closed.
+    pub volume_mm3: f64,
+    /// The surface area (mm²).
+    pub area_mm2: f64,
+    /// Edges used by one triangle.
+    pub boundary_edges: usize,
+    /// Edges used by more than two triangles.
+    pub non_manifold_edges: usize,
+    /// Edges traversed twice in the same direction.
+    pub inconsistent_edges: usize,
+    /// True when every edge is used by exactly two triangles.
+    pub closed: bool,
+    /// True when the shell is closed, consistent and turned inside out.
+    pub inverted: bool,
+    /// True when the shell lies inside another closed shell (a void).
+    pub nested: bool,
+    /// The genus (number of handles) of a closed, consistently oriented shell.
+    pub genus: Option<i64>,
+}
+
+/// The full printability report of a mesh.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CheckReport {
+    /// The number of triangles.
+    pub triangles: usize,
+    /// The number of vertices.
+    pub vertices: usize,
+    /// The number of connected shells.
+    pub shells: usize,
+    /// The signed enclosed volume (mm³).
+    pub volume_mm3: f64,
+    /// The surface area (mm²).
+    pub area_mm2: f64,
+    /// The bounding box, `[min, max]` (mm).
+    pub bbox_mm: [[f64; 3]; 2],
+    /// Edges used by one triangle.
+    pub boundary_edges: usize,
+    /// Edges used by more than two triangles.
+    pub non_manifold_edges: usize,
+    /// Edges traversed twice in the same direction.
+    pub inconsistent_edges: usize,
+    /// Triangles below the area epsilon or with a repeated vertex.
+    pub degenerate_triangles: usize,
+    /// Triangles repeating an earlier triangle's vertex set.
+    pub duplicate_triangles: usize,
+    /// Pairs of crossing triangles (`None` when the test was not run).
+    pub self_intersections: Option<usize>,
+    /// Vertices with non-finite coordinates.
+    pub non_finite_vertices: usize,
+    /// Closed shells turned inside out.
+    pub inverted_shells: usize,
+    /// The summed genus of the shells, when every shell is closed and consistent.
+    pub genus: Option<i64>,
+    /// The verdict.
+    pub printable: bool,
+    /// Every defect found, in a fixed order.
+    pub defects: Vec<Defect>,
+    /// One entry per shell, ordered by the shell's first triangle.
+    pub shells_detail: Vec<ShellReport>,
+}
+
+impl CheckReport {
+    /// The defect of a kind, when found.
+    pub fn defect(&self, kind: DefectKind) -> Option<&Defect> {
+        self.defects.iter().find(|d| d.kind == kind)
+    }
+
+    /// A readable multi-line summary.
+    pub fn summary(&self) -> String {
+        let mut s = String::new();
+        let f = |p: [f64; 3]| format!("({:.4}, {:.4}, {:.4})", p[0], p[1], p[2]);
+        let _ = writeln!(
+            s,
+            "{} triangles, {} vertices, {} shell{}",
+            self.triangles,
+            self.vertices,
+            self.shells,
+            if self.shells == 1 { "" } else { "s" }
+        );
+        let _ = writeln!(
+            s,
+            "volume {:.3} mm³, area {:.3} mm², bbox {} – {} mm",
+            self.volume_mm3,
+            self.area_mm2,
+            f(self.bbox_mm[0]),
+            f(self.bbox_mm[1])
+        );
+        if let Some(g) = self.genus {
+            let _ = writeln!(s, "genus {g}");
+        }
+        if self.printable {
+            let _ = writeln!(
+                s,
+                "printable: yes (closed, consistently oriented, no crossings)"
+            );
+            return s;
+        }
+        let _ = writeln!(
+            s,
+            "printable: NO — {} kind(s) of defect",
+            self.defects.len()
+        );
+        for d in &self.defects {
+            let _ = writeln!(s, "  {}: {} — {}", d.kind.name(), d.count, d.kind.meaning());
+            for e in &d.examples {
+                let pts: Vec<String> = e.points.iter().map(|p| f(*p)).collect();
+                let _ = writeln!(s, "    at triangles {:?}: {}", e.triangles, pts.join(" "));
+            }
+        }
+        s
+    }
+}
+
+/// Checks `mesh` for everything that stands between it and a print.
+pub fn check_mesh(mesh: &Mesh, opts: &CheckOptions) -> CheckReport {
+    let n = mesh.triangles.len();
+    let pt = |v: u32| -> [f64; 3] { mesh.vertices[v as usize].coords.into() };
+    let corners =
+        |t: usize| -> Vec<[f64; 3]> { mesh.triangles[t].iter().map(|&v| pt(v)).collect() };
+    let mut defects = Vec::new();
+    let mut push = |kind, count: usize, examples: Vec<DefectExample>| {
+        if count > 0 {
+            defects.push(Defect {
+                kind,
+                count,
+                examples,
+            });
+        }
+    };
+
+    // Non-finite coordinates poison every measure, so their triangles are left out below.
+    let finite: Vec<bool> = mesh
+        .vertices
+        .par_iter()
+        .map(|p| p.iter().all(|c| c.is_finite()))
+        .collect();
+    let mut non_finite_vertices = 0;
+    let mut nf_examples = Vec::new();
+    for (v, ok) in finite.iter().enumerate() {
+        if !ok {
+            non_finite_vertices += 1;
+            if nf_examples.len() < opts.max_examples {
+                let tris = (0..n)
+                    .filter(|&t| mesh.triangles[t].contains(&(v as u32)))
+                    .take(3)
+                    .collect();
+                nf_examples.push(DefectExample {
+                    triangles: tris,
+                    points: vec![pt(v as u32)],
+                });
+            }
+        }
+    }
+    if n == 0 {
+        push(DefectKind::NoTriangles, 1, Vec::new());
+    }
+    push(
+        DefectKind::NonFiniteVertices,
+        non_finite_vertices,
+        nf_examples,
+    );
+
+    // Per triangle: repeated index, area, exact collinearity, finiteness.
+    let tri_state: Vec<(bool, bool, bool)> = (0..n)
+        .into_par_iter()
+        .map(|t| {
+            let [a, b, c] = mesh.triangles[t];
+            let repeated = a == b || b == c || a == c;
+            let fin = finite[a as usize] && finite[b as usize] && finite[c as usize];
+            let area = if fin {
+                0.5 * mesh.area_normal(t).norm()
+            } else {
+                f64::NAN
+            };
+            let tiny = !fin || area < opts.degenerate_area_mm2 || area.is_nan();
+            let flat = repeated || !fin || collinear(&p3s(mesh, t));
+            (repeated, tiny || flat, fin && !flat)
+        })
+        .collect();
+    let degenerate: Vec<usize> = (0..n).filter(|&t| tri_state[t].1).collect();
+    push(
+        DefectKind::DegenerateTriangles,
+        degenerate.len(),
+        degenerate
+            .iter()
+            .take(opts.max_examples)
+            .map(|&t| DefectExample {
+                triangles: vec![t],
+                points: corners(t),
+            })
+            .collect(),
+    );
+
+    // Duplicates: the same vertex set, whatever the winding.
+    let mut keyed: Vec<([u32; 3], u32)> = (0..n)
+        .filter(|&t| !tri_state[t].0)
+        .map(|t| {
+            let mut k = mesh.triangles[t];
+            k.sort_unstable();
+            (k, t as u32)
+        })
+        .collect();
+    keyed.par_sort_unstable();
+    let mut duplicates = Vec::new();
+    for w in keyed.windows(2) {
+        if w[0].0 == w[1].0 {
+            duplicates.push((w[0].1 as usize, w[1].1 as usize));
+        }
+    }
+    push(
+        DefectKind::DuplicateTriangles,
+        duplicates.len(),
+        duplicates
+            .iter()
+            .take(opts.max_examples)
+            .map(|&(a, b)| DefectExample {
+                triangles: vec![a, b],
+                points: corners(b),
+            })
+            .collect(),
+    );
+
+    // Edges.
+    let edges = EdgeMap::new(mesh);
+    let classes: Vec<EdgeClass> = (0..edges.len())
+        .into_par_iter()
+        .map(|e| edges.class(e))
+        .collect();
+    let edge_defect = |class: EdgeClass| -> (usize, Vec<DefectExample>) {
+        let mut count = 0;
+        let mut ex = Vec::new();
+        for (e, c) in classes.iter().enumerate() {
+            if *c == class {
+                count += 1;
+                if ex.len() < opts.max_examples {
+                    ex.push(DefectExample {
+                        triangles: edges.uses(e).map(|u| u.tri as usize).collect(),
+                        points: vec![pt(edges.edges[e][0]), pt(edges.edges[e][1])],
+                    });
+                }
+            }
+        }
+        (count, ex)
+    };
+    let (boundary_edges, ex) = edge_defect(EdgeClass::Boundary);
+    push(DefectKind::BoundaryEdges, boundary_edges, ex);
+    let (non_manifold_edges, ex) = edge_defect(EdgeClass::NonManifold);
+    push(DefectKind::NonManifoldEdges, non_manifold_edges, ex);
+    let (inconsistent_edges, ex) = edge_defect(EdgeClass::Inconsistent);
+    push(DefectKind::InconsistentEdges, inconsistent_edges, ex);
+
+    // Shells.
+    let shells = mesh.shells();
+    let mut shell_of = vec![0u32; n];
+    for (s, tris) in shells.iter().enumerate() {
+        for &t in tris {
+            shell_of[t] = s as u32;
+        }
+    }
+    let mut per_shell = vec![[0usize; 4]; shells.len()]; // boundary, non-manifold, inconsistent, edges
+    for (e, c) in classes.iter().enumerate() {
+        let Some(u) = edges.uses(e).next() else {
+            continue;
+        };
+        let s = &mut per_shell[shell_of[u.tri as usize] as usize];
+        s[3] += 1;
+        match c {
+            EdgeClass::Boundary => s[0] += 1,
+            EdgeClass::NonManifold => s[1] += 1,
+            EdgeClass::Inconsistent => s[2] += 1,
+            EdgeClass::Manifold => {}
+        }
+    }
+    let mut shells_detail: Vec<ShellReport> = shells
+        .par_iter()
+        .zip(per_shell.par_iter())
+        .map(|(tris, c)| {
+            let closed = c[0] == 0 && c[1] == 0;
+            let proper: Vec<usize> = tris.iter().copied().filter(|&t| !tri_state[t].0).collect();
+            let genus = (closed && c[2] == 0).then(|| {
+                let mut vs: Vec<u32> = proper.iter().flat_map(|&t| mesh.triangles[t]).collect();
+                vs.par_sort_unstable();
+                vs.dedup();
+                let chi = vs.len() as i64 - c[3] as i64 + proper.len() as i64;
+                (2 - chi) / 2
+            });
+            ShellReport {
+                triangles: tris.len(),
+                volume_mm3: mesh.signed_volume_of(proper.iter().copied()),
+                area_mm2: proper
+                    .iter()
+                    .map(|&t| 0.5 * mesh.area_normal(t).norm())
+                    .sum(),
+                boundary_edges: c[0],
+                non_manifold_edges: c[1],
+                inconsistent_edges: c[2],
+                closed,
+                inverted: false,
+                nested: false,
+                genus,
+            }
+        })
+        .collect();
+    mark_nested_and_inverted(mesh, &shells, &mut shells_detail);
+    let inverted: Vec<usize> = (0..shells.len())
+        .filter(|&s| shells_detail[s].inverted)
+        .collect();
+    push(
+        DefectKind::InvertedShells,
+        inverted.len(),
+        inverted
+            .iter()
+            .take(opts.max_examples)
+            .map(|&s| DefectExample {
+                triangles: vec![shells[s][0]],
+                points: corners(shells[s][0]),
+            })
+            .collect(),
+    );
+
+    // Crossings.
+    let self_intersections = opts.self_intersections.then(|| {
+        let pairs = crossing_pairs(mesh, |t| tri_state[t].2);
+        push(
+            DefectKind::SelfIntersections,
+            pairs.len(),
+            pairs
+                .iter()
+                .take(opts.max_examples)
+                .map(|&(a, b)| DefectExample {
+                    triangles: vec![a as usize, b as usize],
+                    points: corners(a as usize)
+                        .into_iter()
+                        .chain(corners(b as usize))
+                        .collect(),
+                })
+                .collect(),
+        );
+        pairs.len()
+    });
+
+    let bbox = mesh.bbox();
+    let bbox_mm = if bbox.is_empty() {
+        [[0.0; 3]; 2]
+    } else {
+        [bbox.min, bbox.max]
+    };
+    let genus = shells_detail
+        .iter()
+        .map(|s| s.genus)
+        .sum::<Option<i64>>()
+        .filter(|_| !shells_detail.is_empty());
+    defects.sort_by_key(|d| d.kind);
+    CheckReport {
+        triangles: n,
+        vertices: mesh.vertices.len(),
+        shells: shells.len(),
+        volume_mm3: mesh.signed_volume(),
+        area_mm2: mesh.area(),
+        bbox_mm,
+        boundary_edges,
+        non_manifold_edges,
+        inconsistent_edges,
+        degenerate_triangles: degenerate.len(),
+        duplicate_triangles: duplicates.len(),
+        self_intersections,
+        non_finite_vertices,
+        inverted_shells: inverted.len(),
+        genus,
+        printable: defects.is_empty(),
+        defects,
+        shells_detail,
+    }
+}
+
+fn p3s(mesh: &Mesh, t: usize) -> [P3; 3] {
+    mesh.corners(t).map(|p| p.coords.into())
+}
+
+/// Every pair `(a, b)`, `a < b`, of included triangles that cross, sorted.
+pub fn crossing_pairs(mesh: &Mesh, include: impl Fn(usize) -> bool + Sync) -> Vec<(u32, u32)> {
+    let bvh = Bvh::new(mesh, &include);
+    let mut pairs: Vec<(u32, u32)> = bvh
+        .order()
+        .par_chunks(1024)
+        .flat_map_iter(|chunk| {
+            let mut stack = Vec::new();
+            let mut found = Vec::new();
+            for &t in chunk {
+                let t = t as usize;
+                let ta = mesh.triangles[t];
+                let pt = p3s(mesh, t);
+                bvh.for_each_overlap(t, &mut stack, |u| {
+                    if u <= t {
+                        return;
+                    }
+                    let tb = mesh.triangles[u];
+                    let shared: [Option<usize>; 3] =
+                        std::array::from_fn(|i| tb.iter().position(|&v| v == ta[i]));
+                    if shared.iter().all(Option::is_some) {
+                        return; // a duplicate, reported as such
+                    }
+                    if triangles_cross(&pt, &p3s(mesh, u), shared) {
+                        found.push((t as u32, u as u32));
+                    }
+                });
+            }
+            found
+        })
+        .collect();
+    pairs.par_sort_unstable();
+    pairs
+}
+
+/// Decides which closed shells are voids inside others, and which are inside out: a shell at
+/// even nesting depth must enclose positive volume, one at odd depth (a void) negative.
+fn mark_nested_and_inverted(mesh: &Mesh, shells: &[Vec<usize>], detail: &mut [ShellReport]) {
+    let closed: Vec<usize> = (0..shells.len())
+        .filter(|&s| detail[s].closed && detail[s].inconsistent_edges == 0)
+        .collect();
+    let boxes: Vec<crate::mesh::Aabb> = shells
+        .iter()
+        .map(|tris| {
+            let mut b = crate::mesh::Aabb::EMPTY;
+            for &t in tris {
+                for p in mesh.corners(t) {
+                    b.grow(&p);
+                }
+            }
+            b
+        })
+        .collect();
+    let inside = |a: &crate::mesh::Aabb, b: &crate::mesh::Aabb| {
+        (0..3).all(|k| b.min[k] <= a.min[k] && a.max[k] <= b.max[k])
+    };
+    let depth: Vec<usize> = closed
+        .par_iter()
+        .map(|&s| {
+            let probe = mesh.vertices[mesh.triangles[shells[s][0]][0] as usize];
+            closed
+                .iter()
+                .filter(|&&o| o != s && inside(&boxes[s], &boxes[o]))
+                .filter(|&&o| winding_number(mesh, &shells[o], &probe).abs() > 0.5)
+                .count()
+        })
+        .collect();
+    for (&s, d) in closed.iter().zip(depth) {
+        detail[s].nested = d % 2 == 1;
+        detail[s].inverted = (detail[s].volume_mm3 < 0.0) != detail[s].nested;
+    }
+}
+
+/// The generalised winding number of `p` with respect to the triangles (van Oosterom–Strackee
+/// solid angles): ±1 inside a closed shell, 0 outside.
+pub fn winding_number(mesh: &Mesh, tris: &[usize], p: &Point3<f64>) -> f64 {
+    let sum: f64 = tris
+        .iter()
+        .map(|&t| {
+            let [a, b, c] = mesh.corners(t).map(|q| q - p);
+            let (la, lb, lc) = (a.norm(), b.norm(), c.norm());
+            let num = a.dot(&b.cross(&c));
+            let den = la * lb * lc + a.dot(&b) * lc + b.dot(&c) * la + c.dot(&a) * lb;
+            2.0 * num.atan2(den)
+        })
+        .sum();
+    sum / (4.0 * std::f64::consts::PI)
+}
+
+#[cfg(test)]
+mod tests;

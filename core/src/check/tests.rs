@@ -1,0 +1,181 @@
+use nalgebra::Point3;
+
+use super::*;
+
+fn check(m: &Mesh) -> CheckReport {
+    check_mesh(m, &CheckOptions::default())
+}
+
+fn kinds(r: &CheckReport) -> Vec<DefectKind> {
+    r.defects.iter().map(|d| d.kind).collect()
+}
+
+fn unit_cube_at(x: f64, y: f64, z: f64) -> Mesh {
+    Mesh::axis_aligned_box([x, y, z], [x + 1.0, y + 1.0, z + 1.0])
+}
+
+#[test]
+fn closed_cube_is_printable_with_genus_zero() {
+    let r = check(&Mesh::axis_aligned_box([0.0; 3], [10.0, 20.0, 30.0]));
+    assert!(r.printable, "{}", r.summary());
+    assert_eq!((r.triangles, r.vertices, r.shells), (12, 8, 1));
+    assert_eq!(r.volume_mm3, 6000.0);
+    assert_eq!(r.genus, Some(0));
+    assert_eq!(r.self_intersections, Some(0));
+    assert_eq!(r.bbox_mm, [[0.0; 3], [10.0, 20.0, 30.0]]);
+}
+
+#[test]
+fn cube_with_a_face_removed_has_four_boundary_edges() {
+    let mut m = unit_cube_at(0.0, 0.0, 0.0);
+    m.triangles.drain(2..4);
+    let r = check(&m);
+    assert!(!r.printable);
+    assert_eq!(r.boundary_edges, 4);
+    assert_eq!(kinds(&r), vec![DefectKind::BoundaryEdges]);
+    assert_eq!(r.shells_detail[0].genus, None);
+    assert!(!r.shells_detail[0].closed);
+}
+
+#[test]
+fn flipped_face_makes_three_inconsistent_edges() {
+    let mut m = unit_cube_at(0.0, 0.0, 0.0);
+    m.triangles[5].swap(0, 1);
+    let r = check(&m);
+    assert_eq!(r.inconsistent_edges, 3);
+    assert_eq!(kinds(&r), vec![DefectKind::InconsistentEdges]);
+    let ex = &r.defect(DefectKind::InconsistentEdges).unwrap().examples[0];
+    assert!(ex.triangles.contains(&5));
+}
+
+#[test]
+fn cube_turned_inside_out_is_an_inverted_shell() {
+    let mut m = unit_cube_at(0.0, 0.0, 0.0);
+    m.flip_all();
+    let r = check(&m);
+    assert_eq!(r.inverted_shells, 1);
+    assert_eq!(kinds(&r), vec![DefectKind::InvertedShells]);
+}
+
+#[test]
+fn inward_facing_void_inside_a_cube_is_printable() {
+    let mut m = Mesh::axis_aligned_box([0.0; 3], [10.0; 3]);
+    let mut void = Mesh::axis_aligned_box([4.0; 3], [6.0; 3]);
+    void.flip_all();
+    m.append(&void);
+    let r = check(&m);
+    assert!(r.printable, "{}", r.summary());
+    assert!(r.shells_detail[1].nested);
+    assert_eq!(r.volume_mm3, 992.0);
+    // The same void wound outwards is inverted.
+    m.triangles[12..].iter_mut().for_each(|t| t.swap(1, 2));
+    assert_eq!(check(&m).inverted_shells, 1);
+}
+
+#[test]
+fn overlapping_cubes_self_intersect() {
+    let mut m = unit_cube_at(0.0, 0.0, 0.0);
+    m.append(&unit_cube_at(0.5, 0.5, 0.5));
+    let r = check(&m);
+    assert!(r.self_intersections.unwrap() > 0);
+    assert_eq!(kinds(&r), vec![DefectKind::SelfIntersections]);
+    let ex = &r.defect(DefectKind::SelfIntersections).unwrap().examples[0];
+    assert!(ex.triangles[0] < 12 && ex.triangles[1] >= 12);
+}
+
+#[test]
+fn cubes_touching_along_an_edge_or_corner_do_not_intersect() {
+    let mut m = unit_cube_at(0.0, 0.0, 0.0);
+    m.append(&unit_cube_at(1.0, 1.0, 0.0));
+    m.append(&unit_cube_at(2.0, 2.0, 1.0));
+    let r = check(&m);
+    assert!(r.printable, "{}", r.summary());
+    assert_eq!(r.shells, 3);
+}
+
+#[test]
+fn cubes_sharing_a_face_area_overlap_coplanar() {
+    let mut m = unit_cube_at(0.0, 0.0, 0.0);
+    m.append(&unit_cube_at(1.0, 0.25, 0.25));
+    let r = check(&m);
+    assert!(r.self_intersections.unwrap() > 0, "{}", r.summary());
+}
+
+#[test]
+fn fin_on_an_edge_is_non_manifold() {
+    let mut m = unit_cube_at(0.0, 0.0, 0.0);
+    m.vertices.push(Point3::new(-1.0, -1.0, 0.5));
+    // Edge 0–1 (y = 0, z = 0) gets a third triangle.
+    m.triangles.push([0, 1, 8]);
+    let r = check(&m);
+    assert_eq!(r.non_manifold_edges, 1);
+    assert!(kinds(&r).contains(&DefectKind::NonManifoldEdges));
+    assert!(!r.printable);
+}
+
+#[test]
+fn torus_and_square_frame_have_genus_one() {
+    let t = solids::torus(10.0, 3.0, 24, 12);
+    let r = check(&t);
+    assert!(r.printable, "{}", r.summary());
+    assert_eq!(r.genus, Some(1));
+    let f = solids::square_frame(3.0, 1.0, 2.0, 1.0);
+    let r = check(&f);
+    assert!(r.printable, "{}", r.summary());
+    assert_eq!(r.genus, Some(1));
+    assert!((r.volume_mm3 - 8.0).abs() < 1e-12);
+}
+
+#[test]
+fn two_tori_genus_adds_up() {
+    let mut m = solids::torus(10.0, 3.0, 16, 8);
+    let mut other = solids::torus(10.0, 3.0, 16, 8);
+    other.translate(nalgebra::Vector3::new(40.0, 0.0, 0.0));
+    m.append(&other);
+    assert_eq!(check(&m).genus, Some(2));
+}
+
+#[test]
+fn degenerate_and_duplicate_triangles_are_named() {
+    let mut m = unit_cube_at(0.0, 0.0, 0.0);
+    m.triangles.push(m.triangles[0]);
+    let r = check(&m);
+    assert_eq!(r.duplicate_triangles, 1);
+    assert!(kinds(&r).contains(&DefectKind::DuplicateTriangles));
+    let mut m = unit_cube_at(0.0, 0.0, 0.0);
+    m.vertices.push(Point3::new(0.5, 0.0, 0.0)); // on edge 0–1
+    m.triangles.push([0, 8, 1]);
+    m.triangles.push([1, 1, 2]);
+    let r = check(&m);
+    assert_eq!(r.degenerate_triangles, 2);
+}
+
+#[test]
+fn non_finite_vertex_is_reported_without_panic() {
+    let mut m = unit_cube_at(0.0, 0.0, 0.0);
+    m.vertices[7] = Point3::new(f64::NAN, 1.0, 1.0);
+    let r = check(&m);
+    assert_eq!(r.non_finite_vertices, 1);
+    assert!(!r.printable);
+}
+
+#[test]
+fn empty_mesh_is_not_printable() {
+    let r = check(&Mesh::default());
+    assert_eq!(kinds(&r), vec![DefectKind::NoTriangles]);
+    assert_eq!(r.shells, 0);
+}
+
+#[test]
+fn report_is_identical_across_thread_counts() {
+    let mut m = solids::torus(10.0, 3.0, 40, 20);
+    m.append(&unit_cube_at(8.0, 0.0, 0.0));
+    let run = |threads| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| serde_json::to_string(&check(&m)).unwrap())
+    };
+    assert_eq!(run(1), run(3));
+}
