@@ -16,11 +16,16 @@ struct Cli {
 
 /// One subcommand per module of `cmd`.
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    /// Design a lattice interbody cage from a spec, optionally fitted to two vertebrae.
+    Design(cmd::design::Args),
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result: anyhow::Result<ExitCode> = match cli.command {};
+    let result: anyhow::Result<ExitCode> = match cli.command {
+        Command::Design(args) => cmd::design::run(args),
+    };
     match result {
         Ok(code) => code,
         Err(e) => {

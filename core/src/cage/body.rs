@@ -158,6 +158,8 @@ pub struct CageField {
     windows: Vec<Window>,
     teeth: Option<Teeth>,
     hole: Option<Hole>,
+    /// The field is evaluated at `p − (0, 0, z_shift)`: the whole cage moved up by `z_shift`.
+    z_shift: f64,
 }
 
 impl CageField {
@@ -232,7 +234,25 @@ impl CageField {
             windows,
             teeth,
             hole,
+            z_shift: 0.0,
         }
+    }
+
+    /// The same cage moved by `dz` along z (the lattice moves with it).
+    pub fn shifted(mut self, dz: f64) -> CageField {
+        self.z_shift += dz;
+        self
+    }
+
+    /// The point in the cage's own (unshifted) coordinates.
+    fn own(&self, p: &Point3<f64>) -> Point3<f64> {
+        Point3::new(p.x, p.y, p.z - self.z_shift)
+    }
+
+    /// The bottom and top face heights at `(x, y)` (in the shifted frame).
+    pub fn face_heights(&self, x: f64, y: f64) -> (f64, f64) {
+        let (b, t) = self.faces.heights(x, y);
+        (b + self.z_shift, t + self.z_shift)
     }
 
     /// The cage of a spec with its planned (flat / domed / lordotic) faces.
@@ -268,6 +288,10 @@ impl CageField {
 
     /// The envelope (footprint between the faces), without porosity, windows, teeth or hole.
     pub fn envelope(&self, p: &Point3<f64>) -> f64 {
+        self.envelope_own(&self.own(p))
+    }
+
+    fn envelope_own(&self, p: &Point3<f64>) -> f64 {
         let (zb, zt) = self.faces.heights(p.x, p.y);
         self.footprint.sdf(p.x, p.y).max(zb - p.z).max(p.z - zt)
     }
@@ -275,8 +299,9 @@ impl CageField {
     /// The lattice region: the envelope inset laterally to the core (solid and pores alike),
     /// windows excluded.
     pub fn core_region(&self, p: &Point3<f64>) -> f64 {
+        let p = &self.own(p);
         let inner = self.footprint.sdf(p.x, p.y) + self.core_inset;
-        let mut f = self.envelope(p).max(inner);
+        let mut f = self.envelope_own(p).max(inner);
         for w in &self.windows {
             f = f.max(-w.sdf(p.x, p.y));
         }
@@ -285,10 +310,12 @@ impl CageField {
 
     /// Which part of the cage `p` lies in (rim wins over core where they overlap).
     pub fn part(&self, p: &Point3<f64>) -> Part {
-        if self.teeth_field(p) < 0.0 && self.envelope(p) >= 0.0 {
+        let p = &self.own(p);
+        let outside = self.envelope_own(p) >= 0.0;
+        if outside && self.teeth_own(p) < 0.0 {
             return Part::Tooth;
         }
-        if self.envelope(p) >= 0.0 {
+        if outside {
             return Part::Outside;
         }
         if self.footprint.sdf(p.x, p.y) > -self.rim_width {
@@ -302,6 +329,10 @@ impl CageField {
 
     /// The teeth on both faces (positive everywhere when there are none).
     pub fn teeth_field(&self, p: &Point3<f64>) -> f64 {
+        self.teeth_own(&self.own(p))
+    }
+
+    fn teeth_own(&self, p: &Point3<f64>) -> f64 {
         let Some(t) = &self.teeth else {
             return f64::INFINITY;
         };
@@ -342,6 +373,7 @@ fn centre_y(fp: &Footprint) -> f64 {
 
 impl ScalarField for CageField {
     fn eval(&self, p: &Point3<f64>) -> f64 {
+        let p = &self.own(p);
         let (zb, zt) = self.faces.heights(p.x, p.y);
         let fp = self.footprint.sdf(p.x, p.y);
         let body = fp.max(zb - p.z).max(p.z - zt);
@@ -353,7 +385,7 @@ impl ScalarField for CageField {
                 core = core.max(-w.sdf(p.x, p.y));
             }
         }
-        let solid = rim.min(core).min(self.teeth_field(p));
+        let solid = rim.min(core).min(self.teeth_own(p));
         solid.max(-self.hole_field(p))
     }
 }

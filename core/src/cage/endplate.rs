@@ -183,6 +183,11 @@ pub struct RayCaster {
 impl RayCaster {
     /// Bins `mesh` (patient coordinates) for rays along `frame`'s z axis.
     pub fn new(mesh: &Mesh, frame: Frame) -> RayCaster {
+        RayCaster::with_bin_size(mesh, frame, 1.0)
+    }
+
+    /// Like [`RayCaster::new`] with square bins of `bin_size` mm (smaller for dense meshes).
+    pub fn with_bin_size(mesh: &Mesh, frame: Frame, bin_size: f64) -> RayCaster {
         let tris: Vec<[Point3<f64>; 3]> = (0..mesh.triangles.len())
             .map(|t| mesh.corners(t).map(|p| frame.to_local(&p)))
             .collect();
@@ -204,7 +209,6 @@ impl RayCaster {
                 }
             }
         }
-        let bin_size = 1.0;
         let bins_n = [
             (((hi[0] - lo[0]) / bin_size).ceil() as usize).clamp(1, 4096),
             (((hi[1] - lo[1]) / bin_size).ceil() as usize).clamp(1, 4096),
