@@ -38,7 +38,9 @@ pub struct FaultSpec {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum FaultSpecError {
     /// An item is not `key=value`.
-    #[error("fault item `{0}` is not key=value (expected e.g. drop=0.01,corrupt=0.01,dup=0.005,disconnect-every=500,seed=1)")]
+    #[error(
+        "fault item `{0}` is not key=value (expected e.g. drop=0.01,corrupt=0.01,dup=0.005,disconnect-every=500,seed=1)"
+    )]
     NotKeyValue(String),
     /// The key is not one of drop, corrupt, dup, disconnect-every, seed.
     #[error("unknown fault `{0}` (known: drop, corrupt, dup, disconnect-every, seed)")]
@@ -358,9 +360,7 @@ mod tests {
     #[test]
     fn disconnect_every_n_frames_closes_the_link() {
         let mut inj = FaultInjector::new("disconnect-every=3".parse().unwrap());
-        let closes: Vec<bool> = (0..9)
-            .map(|_| inj.pass(&[1, 0], &mut Vec::new()))
-            .collect();
+        let closes: Vec<bool> = (0..9).map(|_| inj.pass(&[1, 0], &mut Vec::new())).collect();
         assert_eq!(
             closes,
             [false, false, true, false, false, true, false, false, true]

@@ -68,6 +68,51 @@ pub struct CageDesign {
     pub edge_length_mm: f64,
     /// The endplate fit, when vertebrae were given.
     pub fit: Option<EndplateFit>,
+    /// Loose fragments removed from the mesh (see [`remove_fragments`]).
+    pub fragments: Fragments,
+}
+
+/// Solid islands not connected to the cage, removed after meshing.
+///
+/// Booleans cut the lattice at window walls, the hole and the core boundary; where a cut leaves
+/// a piece of strut touching nothing, it would print as a loose particle in the powder bed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct Fragments {
+    /// How many islands were removed.
+    pub count: usize,
+    /// Their total volume, mm³.
+    pub volume_mm3: f64,
+}
+
+/// Keeps the largest shell and every inward (cavity) shell; drops the other outward shells.
+pub fn remove_fragments(mesh: &mut Mesh) -> Fragments {
+    let shells = mesh.shells();
+    if shells.len() < 2 {
+        return Fragments::default();
+    }
+    let volumes: Vec<f64> = shells
+        .iter()
+        .map(|s| mesh.signed_volume_of(s.iter().copied()))
+        .collect();
+    let main = volumes
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .map_or(0, |(i, _)| i);
+    let mut keep = vec![false; mesh.triangles.len()];
+    let mut removed = Fragments::default();
+    for (i, (shell, v)) in shells.iter().zip(&volumes).enumerate() {
+        if i == main || *v < 0.0 {
+            shell.iter().for_each(|&t| keep[t] = true);
+        } else {
+            removed.count += 1;
+            removed.volume_mm3 += v;
+        }
+    }
+    let mut k = keep.iter();
+    mesh.triangles.retain(|_| *k.next().unwrap_or(&false));
+    mesh.compact();
+    removed
 }
 
 impl CageDesign {
@@ -129,6 +174,7 @@ pub fn design_cage(
     if mesh.triangles.is_empty() {
         return Err(DesignError::Empty);
     }
+    let fragments = remove_fragments(&mut mesh);
     // Planned faces put the bottom on z = 0 already and fitted faces are shifted there, but teeth
     // reach below: move the lowest vertex to z = 0 and carry the field and the fit along.
     let zmin = mesh.bbox().min[2];
@@ -149,5 +195,25 @@ pub fn design_cage(
         mesh,
         edge_length_mm: edge,
         fit,
+        fragments,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loose_islands_are_removed_and_cavities_kept() {
+        let mut mesh = Mesh::axis_aligned_box([0.0; 3], [10.0; 3]);
+        let mut cavity = Mesh::axis_aligned_box([2.0; 3], [4.0; 3]);
+        cavity.flip_all();
+        mesh.append(&cavity);
+        mesh.append(&Mesh::axis_aligned_box([20.0; 3], [20.5; 3]));
+        let removed = remove_fragments(&mut mesh);
+        assert_eq!(removed.count, 1);
+        assert!((removed.volume_mm3 - 0.125).abs() < 1e-12);
+        assert_eq!(mesh.shells().len(), 2);
+        assert!((mesh.signed_volume() - 992.0).abs() < 1e-9);
+    }
 }

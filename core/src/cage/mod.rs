@@ -18,7 +18,7 @@ pub mod report;
 pub mod spec;
 
 pub use body::CageField;
-pub use design::{CageDesign, DesignError, DesignOptions, Vertebrae, design_cage};
+pub use design::{CageDesign, DesignError, DesignOptions, Fragments, Vertebrae, design_cage};
 pub use endplate::{EndplateFit, FitOptions, fit_endplates};
 pub use report::{DesignReport, measure_design};
 pub use spec::{CageKind, CageSpec, EnvelopeViolation, SpecError};

@@ -4,9 +4,11 @@
 //! the mesh's inside intervals (crossing parity), and samples along each column are classified
 //! as inside / outside the mesh and by the cage part they lie in (lattice region, envelope).
 //! Strut and pore sizes are the local thickness (largest inscribed ball containing the point,
-//! as BoneJ measures trabecular bone) of the lattice field voxelised over 2×2×2 cells. The endplate fit is measured against the
-//! vertebra meshes: from each contact triangle of the cage (a top or bottom face triangle, teeth
-//! excluded) a ray along the disc axis meets the bone; the gap is the distance along that ray.
+//! as BoneJ measures trabecular bone) of the lattice field voxelised over 2×2×2 cells.
+//!
+//! The endplate fit is measured against the vertebra meshes: from each contact triangle of the cage (a top or bottom face triangle, teeth
+//! excluded, with a band of two edge lengths around them) a ray along the disc axis meets the
+//! bone; the gap is the distance along that ray.
 
 use nalgebra::Point3;
 use serde::Serialize;
@@ -38,6 +40,8 @@ pub struct DesignReport {
     pub surface_area_mm2: f64,
     /// Bounding box in the build frame, mm.
     pub bbox: Aabb,
+    /// Loose lattice fragments removed after meshing.
+    pub removed_fragments: super::design::Fragments,
     /// Porosity, measured against the targets.
     pub porosity: PorosityReport,
     /// Smallest walls, struts and pores.
@@ -146,6 +150,7 @@ pub fn measure_design(design: &CageDesign, vertebrae: Option<Vertebrae<'_>>) -> 
         volume_mm3: mesh.signed_volume(),
         surface_area_mm2: mesh.area(),
         bbox: mesh.bbox(),
+        removed_fragments: design.fragments,
         porosity: measure_porosity(design),
         features,
         overhang: measure_overhang(mesh),
@@ -185,7 +190,9 @@ pub fn measure_overhang(mesh: &Mesh) -> OverhangReport {
 pub fn measure_porosity(design: &CageDesign) -> PorosityReport {
     let field = &design.field;
     let mesh = &design.mesh;
-    let step = (design.spec.lattice.cell_size_mm / 12.0).max(design.edge_length_mm);
+    // A step incommensurate with the cell, so the samples do not fall on the same few phase
+    // points of every cell (aliasing biases the estimate by a few per cent).
+    let step = design.spec.lattice.cell_size_mm / 13.618;
     let identity = Frame {
         origin: Point3::origin(),
         axes: nalgebra::Matrix3::identity(),
@@ -425,7 +432,10 @@ pub fn measure_fit(design: &CageDesign, vertebrae: Vertebrae<'_>) -> FitReport {
     let mesh = &design.mesh;
     let up = RayCaster::new(vertebrae.upper, fit.frame);
     let low = RayCaster::new(vertebrae.lower, fit.frame);
-    let tol = design.edge_length_mm.max(0.05);
+    let edge = design.edge_length_mm;
+    // A contact triangle lies on the designed face (the mesher reproduces it to a small fraction
+    // of an edge); the fillets below the cut strut tops are not contact.
+    let tol = 0.3 * edge + 0.01;
     let mut upper = Vec::new();
     let mut lower = Vec::new();
     let mut hits = Vec::new();
@@ -447,14 +457,14 @@ pub fn measure_fit(design: &CageDesign, vertebrae: Vertebrae<'_>) -> FitReport {
         if !(is_top || is_bottom) {
             continue;
         }
-        // Teeth excluded: no ridge stands over this spot of the face or within one edge length
-        // of it (the mesher smears a ridge's sharp end over one grid cell).
+        // Teeth excluded: no ridge stands over this spot of the face or within two edge lengths
+        // of it (the mesher smears a ridge's sharp end over a grid cell and its diagonal).
         let probe = Point3::new(
             centroid.x,
             centroid.y,
             if is_top { zt + 0.02 } else { zb - 0.02 },
         );
-        if field.teeth_field(&probe) < tol {
+        if field.teeth_field(&probe) < 2.0 * edge {
             continue;
         }
         let area = 0.5 * a;
