@@ -141,6 +141,17 @@ fn ascii_stl_with_four_vertex_facet_names_its_line() {
 }
 
 #[test]
+fn ascii_stl_with_latin1_name_is_still_ascii() {
+    let mut bytes = b"solid W\xfcrfel\n".to_vec();
+    bytes.extend_from_slice(
+        b"facet normal 0 0 1\nouter loop\nvertex 0 0 0\nvertex 1 0 0\nvertex 0 1 0\nendloop\nendfacet\n",
+    );
+    bytes.extend_from_slice(&[b' '; 100]);
+    bytes.extend_from_slice(b"\nendsolid W\xfcrfel\n");
+    assert_eq!(read(&bytes).unwrap().triangles.len(), 1);
+}
+
+#[test]
 fn degenerate_facets_are_kept_for_the_check_to_report() {
     let text = "solid line\nfacet\nouter loop\nvertex 0 0 0\nvertex 0 0 40\nvertex 0 0 0\nendloop\nendfacet\nendsolid\n";
     let mesh = read(text.as_bytes()).unwrap();

@@ -19,12 +19,19 @@ struct Cli {
 enum Command {
     /// Design a lattice interbody cage from a spec, optionally fitted to two vertebrae.
     Design(cmd::design::Args),
+    /// Check a mesh for printability: exit 0 printable, 1 defects, 2 unreadable.
+    Check(cmd::check::Args),
+    /// Repair the common mesh defects, or refuse and write nothing: exit 0 written, 1 refused,
+    /// 2 unreadable input or unwritable output.
+    Repair(cmd::repair::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result: anyhow::Result<ExitCode> = match cli.command {
         Command::Design(args) => cmd::design::run(args),
+        Command::Check(args) => cmd::check::run(args),
+        Command::Repair(args) => cmd::repair::run(args),
     };
     match result {
         Ok(code) => code,

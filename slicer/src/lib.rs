@@ -1,1 +1,3 @@
 //! meltline-slicer: meshes into layers of LPBF scan paths.
+
+pub mod support;

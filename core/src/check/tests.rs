@@ -98,7 +98,41 @@ fn cubes_sharing_a_face_area_overlap_coplanar() {
     let mut m = unit_cube_at(0.0, 0.0, 0.0);
     m.append(&unit_cube_at(1.0, 0.25, 0.25));
     let r = check(&m);
-    assert!(r.self_intersections.unwrap() > 0, "{}", r.summary());
+    // Zero-thickness contact: found, reported as a warning, not a defect.
+    assert!(r.shallow_self_intersections.unwrap() > 0, "{}", r.summary());
+    assert_eq!(r.self_intersections, Some(0));
+    assert_eq!(r.warnings[0].kind, DefectKind::ShallowSelfIntersections);
+}
+
+#[test]
+fn crossing_deeper_than_tolerance_is_a_defect_shallower_a_warning() {
+    // Two finely faceted tori whose outer rims overlap by 0.02 mm.
+    let mut m = solids::torus(10.0, 3.0, 160, 80);
+    let mut other = solids::torus(10.0, 3.0, 160, 80);
+    other.translate(nalgebra::Vector3::new(26.0 - 0.02, 0.0, 0.0));
+    m.append(&other);
+    let r = check(&m);
+    assert!(r.printable, "{}", r.summary());
+    assert!(r.shallow_self_intersections.unwrap() > 0);
+    assert!(r.max_crossing_depth_mm > 0.0 && r.max_crossing_depth_mm < 0.03);
+    let strict = CheckOptions {
+        crossing_tolerance_mm: 0.0,
+        ..CheckOptions::default()
+    };
+    let r = check_mesh(&m, &strict);
+    assert!(!r.printable && r.self_intersections.unwrap() > 0);
+}
+
+#[test]
+fn part_larger_than_the_build_volume_is_named() {
+    let m = Mesh::axis_aligned_box([0.0; 3], [10.0, 1000.0, 10.0]);
+    let opts = CheckOptions {
+        build_volume_mm: Some([250.0, 250.0, 325.0]),
+        ..CheckOptions::default()
+    };
+    let r = check_mesh(&m, &opts);
+    assert_eq!(kinds(&r), vec![DefectKind::ExceedsBuildVolume]);
+    assert!(check(&m).printable);
 }
 
 #[test]

@@ -18,6 +18,9 @@ impl<F: Fn(&Point3<f64>) -> f64 + Sync> ScalarField for F {
 }
 
 pub mod mesher;
+pub mod ops;
+pub mod sdf;
+pub mod tpms;
 
 pub use mesher::{MesherOptions, MeshingError, mesh_field};
 
