@@ -19,6 +19,7 @@ use super::footprint::{Footprint, rounded_box};
 use super::lattice::Lattice;
 use super::spec::{CageKind, CageSpec};
 use crate::implicit::ScalarField;
+use crate::implicit::tpms::LatticeError;
 use crate::mesh::Aabb;
 
 /// How far the lattice core reaches into the solid rim, as a fraction of the rim width.
@@ -163,8 +164,13 @@ pub struct CageField {
 }
 
 impl CageField {
-    /// The cage of a (validated) spec between the given faces.
-    pub fn new(spec: &CageSpec, footprint: Footprint, faces: Faces) -> CageField {
+    /// The cage of a (validated) spec between the given faces; fails only when the lattice
+    /// cannot be calibrated (porosity or cell size outside what a TPMS supports).
+    pub fn new(
+        spec: &CageSpec,
+        footprint: Footprint,
+        faces: Faces,
+    ) -> Result<CageField, LatticeError> {
         let rim_width = spec.rim_width_mm;
         let core_inset = rim_width * (1.0 - CORE_OVERLAP_FRACTION);
 
@@ -225,8 +231,8 @@ impl CageField {
             }
         });
 
-        CageField {
-            lattice: Lattice::new(&spec.lattice),
+        Ok(CageField {
+            lattice: Lattice::new(&spec.lattice)?,
             footprint,
             faces,
             rim_width,
@@ -235,7 +241,7 @@ impl CageField {
             teeth,
             hole,
             z_shift: 0.0,
-        }
+        })
     }
 
     /// The same cage moved by `dz` along z (the lattice moves with it).
@@ -256,7 +262,7 @@ impl CageField {
     }
 
     /// The cage of a spec with its planned (flat / domed / lordotic) faces.
-    pub fn planned(spec: &CageSpec) -> CageField {
+    pub fn planned(spec: &CageSpec) -> Result<CageField, LatticeError> {
         let footprint = Footprint::from_spec(spec);
         let faces = Faces::planned(spec, &footprint);
         CageField::new(spec, footprint, faces)
@@ -406,7 +412,7 @@ mod tests {
     #[test]
     fn planned_faces_have_spec_height_at_centre_and_lordosis_slope() {
         let s = spec("plif");
-        let f = CageField::planned(&s);
+        let f = CageField::planned(&s).unwrap();
         let b = f.footprint.bounds();
         let c = [0.5 * (b[0] + b[2]), 0.5 * (b[1] + b[3])];
         let (zb, zt) = f.faces.heights(c[0], c[1]);
@@ -423,7 +429,7 @@ mod tests {
     #[test]
     fn rim_is_solid_and_windows_are_empty_through_the_height() {
         let s = spec("tlif");
-        let f = CageField::planned(&s);
+        let f = CageField::planned(&s).unwrap();
         let w = f.windows[0];
         for k in 1..10 {
             let z = s.height_mm * k as f64 / 10.0;
@@ -443,7 +449,7 @@ mod tests {
     #[test]
     fn teeth_stand_on_the_rim_at_their_height_only() {
         let s = spec("plif");
-        let f = CageField::planned(&s);
+        let f = CageField::planned(&s).unwrap();
         let t = f.teeth.as_ref().unwrap();
         let x = t.ridges[t.ridges.len() / 2];
         let y = 0.5 * s.width_mm - 0.5 * s.rim_width_mm;
@@ -460,7 +466,7 @@ mod tests {
     #[test]
     fn inserter_hole_is_open_to_its_depth() {
         let s = spec("olif");
-        let f = CageField::planned(&s);
+        let f = CageField::planned(&s).unwrap();
         let h = f.hole.unwrap();
         let at = |a: f64| {
             let q = h.entry + h.direction * a;

@@ -13,6 +13,7 @@ use super::endplate::{EndplateFit, FitError, FitOptions, fit_endplates};
 use super::footprint::Footprint;
 use super::spec::{CageSpec, EnvelopeViolation};
 use crate::implicit::mesher::{MesherOptions, MeshingError, mesh_field};
+use crate::implicit::tpms::LatticeError;
 use crate::mesh::Mesh;
 
 /// The two vertebrae bounding the disc space, in one patient frame, millimetres.
@@ -47,6 +48,9 @@ pub enum DesignError {
     /// The endplates could not be fitted.
     #[error("endplate fit: {0}")]
     Fit(#[from] FitError),
+    /// The lattice could not be calibrated.
+    #[error("cage lattice: {0}")]
+    Lattice(#[from] LatticeError),
     /// The mesher refused the field.
     #[error("meshing the cage: {0}")]
     Meshing(#[from] MeshingError),
@@ -168,7 +172,7 @@ pub fn design_cage(
             )
         }
     };
-    let field = CageField::new(spec, footprint, faces);
+    let field = CageField::new(spec, footprint, faces)?;
     let bounds = field.bounds(2.0 * edge);
     let mut mesh = mesh_field(&field, bounds, edge, &opts.mesher)?;
     if mesh.triangles.is_empty() {
