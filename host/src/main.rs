@@ -17,6 +17,8 @@ struct Cli {
 /// One subcommand per module of `cmd`.
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Design a lattice interbody cage from a spec, optionally fitted to two vertebrae.
+    Design(cmd::design::Args),
     /// Design, check, slice, stream through a faulty link to the simulated printer, and verify.
     Demo(cmd::demo::Args),
     /// Stream a job to a controller over TCP with flow control, retransmit and resume.
@@ -41,6 +43,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result: anyhow::Result<ExitCode> = match cli.command {
+        Command::Design(args) => cmd::design::run(args),
         Command::Demo(a) => cmd::demo::run(a),
         Command::Stream(a) => cmd::stream::run(a),
         Command::Simulate(a) => cmd::simulate::run(a),

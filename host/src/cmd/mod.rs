@@ -3,6 +3,7 @@
 pub mod check;
 pub mod common;
 pub mod demo;
+pub mod design;
 pub mod inspect;
 pub mod link_proxy;
 pub mod preview;

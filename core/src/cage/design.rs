@@ -1,0 +1,223 @@
+//! From a spec (and optionally two vertebrae) to the meshed cage in the build frame.
+//!
+//! ```no_run
+//! use meltline_core::cage::{CageSpec, design::{design_cage, DesignOptions}};
+//! let design = design_cage(&CageSpec::default_tlif(), None, &DesignOptions::default()).unwrap();
+//! assert!(design.mesh.bbox().min[2].abs() < 1e-6);
+//! ```
+
+use nalgebra::{Matrix4, Vector3};
+
+use super::body::{CageField, Faces};
+use super::endplate::{EndplateFit, FitError, FitOptions, fit_endplates};
+use super::footprint::Footprint;
+use super::spec::{CageSpec, EnvelopeViolation};
+use crate::implicit::mesher::{MesherOptions, MeshingError, mesh_field};
+use crate::implicit::tpms::LatticeError;
+use crate::mesh::Mesh;
+
+/// The two vertebrae bounding the disc space, in one patient frame, millimetres.
+#[derive(Debug, Clone, Copy)]
+pub struct Vertebrae<'a> {
+    /// The upper vertebra (its inferior endplate bounds the disc from above).
+    pub upper: &'a Mesh,
+    /// The lower vertebra (its superior endplate bounds the disc from below).
+    pub lower: &'a Mesh,
+}
+
+/// Options of [`design_cage`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DesignOptions {
+    /// Mesh at this edge length instead of the spec's (coarser previews and CI), mm.
+    pub edge_length_override: Option<f64>,
+    /// Endplate fit options.
+    pub fit: FitOptions,
+    /// Mesher options.
+    pub mesher: MesherOptions,
+}
+
+/// Why a cage could not be designed.
+#[derive(Debug, thiserror::Error)]
+pub enum DesignError {
+    /// The spec is outside its design envelope.
+    #[error("cage spec outside the design envelope: {}", .0.iter().map(|v| v.to_string()).collect::<Vec<_>>().join("; "))]
+    Envelope(Vec<EnvelopeViolation>),
+    /// The edge-length override is not a positive finite number.
+    #[error("edge length override {0} mm is not a positive finite number")]
+    EdgeLength(f64),
+    /// The endplates could not be fitted.
+    #[error("endplate fit: {0}")]
+    Fit(#[from] FitError),
+    /// The lattice could not be calibrated.
+    #[error("cage lattice: {0}")]
+    Lattice(#[from] LatticeError),
+    /// The mesher refused the field.
+    #[error("meshing the cage: {0}")]
+    Meshing(#[from] MeshingError),
+    /// The mesher produced no triangle.
+    #[error("the cage field meshed to an empty mesh")]
+    Empty,
+}
+
+/// A designed cage: its field, its mesh in the build frame and the fit that shaped it.
+#[derive(Debug, Clone)]
+pub struct CageDesign {
+    /// The spec it was designed from.
+    pub spec: CageSpec,
+    /// The cage field in the build frame.
+    pub field: CageField,
+    /// The mesh in the build frame (z up, lowest point on z = 0), mm.
+    pub mesh: Mesh,
+    /// The edge length used, mm.
+    pub edge_length_mm: f64,
+    /// The endplate fit, when vertebrae were given.
+    pub fit: Option<EndplateFit>,
+    /// Loose fragments removed from the mesh (see [`remove_fragments`]).
+    pub fragments: Fragments,
+}
+
+/// Solid islands not connected to the cage, removed after meshing.
+///
+/// Booleans cut the lattice at window walls, the hole and the core boundary; where a cut leaves
+/// a piece of strut touching nothing, it would print as a loose particle in the powder bed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct Fragments {
+    /// How many islands were removed.
+    pub count: usize,
+    /// Their total volume, mm³.
+    pub volume_mm3: f64,
+}
+
+/// Keeps the largest shell and every inward (cavity) shell; drops the other outward shells.
+pub fn remove_fragments(mesh: &mut Mesh) -> Fragments {
+    let shells = mesh.shells();
+    if shells.len() < 2 {
+        return Fragments::default();
+    }
+    let volumes: Vec<f64> = shells
+        .iter()
+        .map(|s| mesh.signed_volume_of(s.iter().copied()))
+        .collect();
+    let main = volumes
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .map_or(0, |(i, _)| i);
+    let mut keep = vec![false; mesh.triangles.len()];
+    let mut removed = Fragments::default();
+    for (i, (shell, v)) in shells.iter().zip(&volumes).enumerate() {
+        if i == main || *v < 0.0 {
+            shell.iter().for_each(|&t| keep[t] = true);
+        } else {
+            removed.count += 1;
+            removed.volume_mm3 += v;
+        }
+    }
+    let mut k = keep.iter();
+    mesh.triangles.retain(|_| *k.next().unwrap_or(&false));
+    mesh.compact();
+    removed
+}
+
+impl CageDesign {
+    /// The build frame → patient frame transform (identity without a fit).
+    pub fn build_to_patient(&self) -> Matrix4<f64> {
+        match &self.fit {
+            None => Matrix4::identity(),
+            Some(fit) => {
+                let mut m = Matrix4::identity();
+                m.fixed_view_mut::<3, 3>(0, 0).copy_from(&fit.frame.axes);
+                m.fixed_view_mut::<3, 1>(0, 3)
+                    .copy_from(&fit.frame.origin.coords);
+                m
+            }
+        }
+    }
+
+    /// The mesh placed in the patient frame (mm); the build-frame mesh without a fit.
+    pub fn patient_mesh(&self) -> Mesh {
+        let mut m = self.mesh.clone();
+        if let Some(fit) = &self.fit {
+            for v in &mut m.vertices {
+                *v = fit.frame.to_patient(v);
+            }
+        }
+        m
+    }
+}
+
+/// Designs the cage of `spec`, fitted to `vertebrae` when given, meshed at the spec's edge
+/// length (or the override).
+pub fn design_cage(
+    spec: &CageSpec,
+    vertebrae: Option<Vertebrae<'_>>,
+    opts: &DesignOptions,
+) -> Result<CageDesign, DesignError> {
+    spec.validate().map_err(DesignError::Envelope)?;
+    let edge = opts.edge_length_override.unwrap_or(spec.edge_length_mm);
+    if !(edge.is_finite() && edge > 0.0) {
+        return Err(DesignError::EdgeLength(edge));
+    }
+    let footprint = Footprint::from_spec(spec);
+    let (faces, fit) = match vertebrae {
+        None => (Faces::planned(spec, &footprint), None),
+        Some(v) => {
+            let fit = fit_endplates(v.upper, v.lower, spec, &opts.fit)?;
+            (
+                Faces::Fitted {
+                    top: fit.top.clone(),
+                    bottom: fit.bottom.clone(),
+                },
+                Some(fit),
+            )
+        }
+    };
+    let field = CageField::new(spec, footprint, faces)?;
+    let bounds = field.bounds(2.0 * edge);
+    let mut mesh = mesh_field(&field, bounds, edge, &opts.mesher)?;
+    if mesh.triangles.is_empty() {
+        return Err(DesignError::Empty);
+    }
+    let fragments = remove_fragments(&mut mesh);
+    // Planned faces put the bottom on z = 0 already and fitted faces are shifted there, but teeth
+    // reach below: move the lowest vertex to z = 0 and carry the field and the fit along.
+    let zmin = mesh.bbox().min[2];
+    let mut fit = fit;
+    let mut field = field;
+    if zmin != 0.0 {
+        mesh.translate(Vector3::new(0.0, 0.0, -zmin));
+        field = field.shifted(-zmin);
+        if let Some(f) = fit.as_mut() {
+            f.frame.origin += f.frame.axes.column(2) * zmin;
+            f.top = f.top.clone().shifted(-zmin);
+            f.bottom = f.bottom.clone().shifted(-zmin);
+        }
+    }
+    Ok(CageDesign {
+        spec: spec.clone(),
+        field,
+        mesh,
+        edge_length_mm: edge,
+        fit,
+        fragments,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loose_islands_are_removed_and_cavities_kept() {
+        let mut mesh = Mesh::axis_aligned_box([0.0; 3], [10.0; 3]);
+        let mut cavity = Mesh::axis_aligned_box([2.0; 3], [4.0; 3]);
+        cavity.flip_all();
+        mesh.append(&cavity);
+        mesh.append(&Mesh::axis_aligned_box([20.0; 3], [20.5; 3]));
+        let removed = remove_fragments(&mut mesh);
+        assert_eq!(removed.count, 1);
+        assert!((removed.volume_mm3 - 0.125).abs() < 1e-12);
+        assert_eq!(mesh.shells().len(), 2);
+        assert!((mesh.signed_volume() - 992.0).abs() < 1e-9);
+    }
+}
