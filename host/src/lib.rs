@@ -7,4 +7,5 @@ pub mod link;
 pub mod loopback;
 pub mod mlj;
 pub mod picture;
+pub mod report;
 pub mod session;

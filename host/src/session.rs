@@ -113,13 +113,85 @@ pub struct RunReport {
     /// The link: retransmissions, faults survived, throughput.
     pub link: StreamOutcome,
     /// The controller's own report (in-process runs, or read from `meltline-fw --report`).
-    pub controller: Option<SimReport>,
+    pub controller: Option<ControllerSummary>,
     /// Vectors the controller marked equal the job's vectors.
     pub vector_counts_equal: bool,
     /// The verification outcome in one line.
     pub verdict: String,
     /// Where the design came from, when the run started from a design (traceability).
     pub trace: Option<Trace>,
+}
+
+/// One executed layer as the controller reported it.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct ControllerLayer {
+    /// Layer index.
+    pub layer: u32,
+    /// Machine time, s.
+    pub total_s: f64,
+    /// Laser energy, J.
+    pub energy_j: f64,
+    /// Segments marked.
+    pub marks: u64,
+    /// Intended area covered, %.
+    pub coverage_pct: Option<f64>,
+    /// Exposed area outside the intended section, % of it.
+    pub spill_pct: Option<f64>,
+}
+
+/// Totals as the controller reported them.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct ControllerTotals {
+    /// Machine time, s.
+    pub total_s: f64,
+    /// Laser energy, J.
+    pub energy_j: f64,
+    /// Segments marked.
+    pub marks: u64,
+}
+
+/// The part of the controller's report (`meltline-fw --report`, or the in-process simulator)
+/// a run report keeps.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct ControllerSummary {
+    /// Final state.
+    pub state: String,
+    /// Layers executed.
+    pub layers_executed: u32,
+    /// Totals.
+    pub total: ControllerTotals,
+    /// Per executed layer.
+    pub layers: Vec<ControllerLayer>,
+    /// Executed hash, hex.
+    pub executed_sha256: String,
+}
+
+impl ControllerSummary {
+    /// From the simulator's report.
+    pub fn of(r: &SimReport) -> ControllerSummary {
+        ControllerSummary {
+            state: r.state.clone(),
+            layers_executed: r.layers_executed,
+            total: ControllerTotals {
+                total_s: r.total.total_s,
+                energy_j: r.total.energy_j,
+                marks: r.total.marks,
+            },
+            layers: r
+                .layers
+                .iter()
+                .map(|l| ControllerLayer {
+                    layer: l.layer,
+                    total_s: l.time.total_s,
+                    energy_j: l.time.energy_j,
+                    marks: l.time.marks,
+                    coverage_pct: l.coverage_pct,
+                    spill_pct: l.spill_pct,
+                })
+                .collect(),
+            executed_sha256: r.executed_sha256.clone(),
+        }
+    }
 }
 
 /// The traceability chain spec → mesh → job → executed.
@@ -135,7 +207,11 @@ pub struct Trace {
 
 impl RunReport {
     /// Assembles a report from the parts.
-    pub fn new(job: &JobFile, link: StreamOutcome, controller: Option<SimReport>) -> RunReport {
+    pub fn new(
+        job: &JobFile,
+        link: StreamOutcome,
+        controller: Option<ControllerSummary>,
+    ) -> RunReport {
         let executed_vectors = link
             .report
             .map(|r| r.vectors)
@@ -314,7 +390,7 @@ pub fn simulate(
     });
     let mut t = InProcess::new(sim);
     let outcome = stream_job(job, &mut t, &opts.stream, progress)?;
-    let controller = t.sim.report(true);
+    let controller = ControllerSummary::of(&t.sim.report(true));
     Ok(RunReport::new(job, outcome, Some(controller)))
 }
 

@@ -1,12 +1,281 @@
-//! `meltline demo`: the whole pipeline with no input (filled in below).
+//! `meltline demo [--out DIR]`: the whole pipeline with no input. Designs the embedded default
+//! TLIF lattice cage (or fits it to `--upper/--lower` vertebrae), checks the mesh, slices it
+//! with the Ti-6Al-4V profile, exports CLI and SVG, starts the simulated printer on a loopback
+//! port (the sibling `meltline-fw` binary when built, else the same controller in a thread),
+//! streams the job through a faulty link (1 % drops, 1 % corruption, one forced disconnect),
+//! and writes the HTML build report. Exit status 1 when the executed hash differs.
 
-use std::process::ExitCode;
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use meltline_core::cage::{CageSpec, DesignOptions, Vertebrae, design_cage};
+use meltline_core::check::{CheckOptions, check_mesh};
+use meltline_core::io::{ReadOptions, StlFormat, Units, read_mesh, write_stl};
+use meltline_firmware::machine::MachineConfig;
+use meltline_firmware::sim::{SimOptions, Simulator};
+use meltline_host::faults::FaultSpec;
+use meltline_host::jobfile::{JobFile, hex};
+use meltline_host::link::{StreamOptions, Tcp, stream_job};
+use meltline_host::loopback::LoopbackController;
+use meltline_host::mlj::{MljOptions, write_mlj_layers};
+use meltline_host::report::write_html_report;
+use meltline_host::session::{ControllerSummary, RunReport, Trace};
+use meltline_slicer::export::cli::{CliFormat, CliWriter};
+use meltline_slicer::job::{JobError, Slicer, SlicerOptions};
+use meltline_slicer::profile::ProcessProfile;
+use sha2::Digest;
+
+use super::common::{frame_bar, write_atomic, write_json_atomic};
+
+/// Edge length of the demo mesh, mm: coarser than the spec's 0.12 mm so that the demo designs
+/// the cage in seconds on two cores; `meltline design` meshes at the spec's resolution.
+const DEMO_EDGE_MM: f64 = 0.25;
 
 /// Arguments of `meltline demo`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Where to write the cage, the job, the exports and the report.
+    #[arg(long, default_value = "demo-out")]
+    pub out: PathBuf,
+    /// Upper vertebra to fit the cage to (needs --lower).
+    #[arg(long, requires = "lower")]
+    pub upper: Option<PathBuf>,
+    /// Lower vertebra (needs --upper).
+    #[arg(long, requires = "upper")]
+    pub lower: Option<PathBuf>,
+    /// Units of the vertebra meshes: mm, m or in.
+    #[arg(long, default_value = "mm")]
+    pub units: String,
+    /// Mesh edge length, mm (the spec's own is 0.12 mm).
+    #[arg(long, default_value_t = DEMO_EDGE_MM)]
+    pub edge_length: f64,
+    /// Faults of the link.
+    #[arg(long, default_value = "drop=0.01,corrupt=0.01,seed=1")]
+    pub faults: FaultSpec,
+}
+
+fn step(t0: Instant, what: &str) {
+    eprintln!("[{:6.1} s] {what}", t0.elapsed().as_secs_f64());
+}
 
 /// Runs `meltline demo`.
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("demo not built yet")
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let t0 = Instant::now();
+    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    let machine = MachineConfig::default();
+
+    // 1. Design.
+    let spec = CageSpec::default_tlif();
+    let spec_text = spec.to_toml_string();
+    let units = match args.units.as_str() {
+        "mm" => Units::Mm,
+        "m" => Units::M,
+        "in" => Units::In,
+        other => bail!("--units {other}: give mm, m or in"),
+    };
+    let pair = match (&args.upper, &args.lower) {
+        (Some(u), Some(l)) => {
+            let o = ReadOptions::with_units(units);
+            Some((
+                read_mesh(u, &o).with_context(|| format!("upper vertebra {}", u.display()))?,
+                read_mesh(l, &o).with_context(|| format!("lower vertebra {}", l.display()))?,
+            ))
+        }
+        _ => None,
+    };
+    step(t0, "designing the default TLIF lattice cage");
+    let design = design_cage(
+        &spec,
+        pair.as_ref().map(|(u, l)| Vertebrae { upper: u, lower: l }),
+        &DesignOptions {
+            edge_length_override: Some(args.edge_length),
+            ..DesignOptions::default()
+        },
+    )?;
+    let stl = args.out.join("cage.stl");
+    write_stl(&stl, &design.mesh, StlFormat::Binary).with_context(|| format!("writing {}", stl.display()))?;
+    let stl_bytes = std::fs::read(&stl)?;
+    let mesh_sha: [u8; 32] = sha2::Sha256::digest(&stl_bytes).into();
+    write_atomic(&args.out.join("cage-spec.toml"), spec_text.as_bytes())?;
+
+    // 2. Check what was written.
+    step(t0, &format!("checking the mesh ({} triangles)", design.mesh.triangles.len()));
+    let written = read_mesh(&stl, &ReadOptions::default())?;
+    let check = check_mesh(&written, &CheckOptions::default());
+    if !check.printable {
+        eprint!("{}", check.summary());
+        bail!("the designed cage is not printable; nothing was sliced");
+    }
+
+    // 3. Slice (supports when the slicer has them), write the job, CLI and SVG.
+    step(t0, "slicing with the Ti-6Al-4V profile");
+    let profile = ProcessProfile::ti6al4v();
+    let mut sopts = SlicerOptions {
+        supports: true,
+        center_xy: true,
+        source_sha256: Some(mesh_sha),
+        ..SlicerOptions::default()
+    };
+    let slicer = match Slicer::new(&written, profile.clone(), sopts.clone()) {
+        Err(JobError::SupportsUnavailable) => {
+            eprintln!("meltline: note: supports are not built into this slicer yet; the cage stands on the plate");
+            sopts.supports = false;
+            Slicer::new(&written, profile, sopts)?
+        }
+        other => other?,
+    };
+    let header = slicer.header().clone();
+    let job_path = args.out.join("cage.mlj");
+    let cli_path = args.out.join("cage.cli");
+    let svg_dir = args.out.join("svg");
+    std::fs::create_dir_all(&svg_dir)?;
+    let n = slicer.layer_count();
+    let pick = [0, n / 2, n.saturating_sub(1)];
+    let mut cli = CliWriter::new(Vec::new(), &header, CliFormat::Ascii)?;
+    let mut cli_err = None;
+    let mut svgs = Vec::new();
+    let layers = slicer.layers().inspect(|l| {
+        if let Err(e) = cli.write_layer(l) {
+            cli_err.get_or_insert(e);
+        }
+        if pick.contains(&l.index) {
+            svgs.push((l.index, meltline_slicer::export::svg::layer_svg(l)));
+        }
+    });
+    let mopts = MljOptions {
+        machine: Some(machine.machine.to_string()),
+        ..MljOptions::default()
+    };
+    let summary = write_mlj_layers(&header, layers.map(std::borrow::Cow::Owned), &job_path, &mopts)?;
+    if let Some(e) = cli_err {
+        return Err(e).context("writing the CLI export");
+    }
+    write_atomic(&cli_path, &cli.finish()?)?;
+    for (i, svg) in &svgs {
+        write_atomic(&svg_dir.join(format!("layer_{i:05}.svg")), svg.as_bytes())?;
+    }
+    let job = JobFile::read(&job_path)?;
+    step(
+        t0,
+        &format!(
+            "wrote {} ({} layers, {} vectors, {} bytes), {}, {} SVG layers",
+            job_path.display(),
+            summary.layers,
+            summary.vectors,
+            summary.bytes,
+            cli_path.display(),
+            svgs.len()
+        ),
+    );
+
+    // 4. The printer on a loopback port.
+    let controller_report = args.out.join("controller.json");
+    let (fw, addr) = start_printer(&controller_report)?;
+
+    // 5. Stream through the faulty link with one forced disconnect half-way.
+    let mut faults = args.faults.clone();
+    faults.disconnect_every = Some((job.frames.len() as u64 / 2).max(1));
+    step(t0, &format!("streaming to {addr} through {faults}"));
+    let mut tcp = Tcp::new(&addr)?;
+    let opts = StreamOptions {
+        faults: Some(faults),
+        ..StreamOptions::default()
+    };
+    let bar = frame_bar(job.frames.len() as u64 + 1);
+    let outcome = stream_job(&job, &mut tcp, &opts, &mut |p| bar.set_position(p.frames_acked))?;
+    bar.finish_and_clear();
+    let controller = fw.finish()?;
+
+    let mut report = RunReport::new(&job, outcome, controller);
+    report.trace = Some(Trace {
+        spec: Some(spec_text.clone()),
+        spec_sha256: Some(hex(&sha2::Sha256::digest(spec_text.as_bytes()))),
+        mesh_sha256: Some(hex(&mesh_sha)),
+    });
+    let html = args.out.join("report.html");
+    write_html_report(&report, &job, &html)?;
+    write_json_atomic(&args.out.join("run.json"), &report)?;
+    step(t0, "done");
+    println!("{}", report.summary());
+    println!("report       {}", html.display());
+    Ok(if report.verified() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// The simulated printer: a child `meltline-fw` or a thread.
+enum Printer {
+    Process(Child, PathBuf),
+    Thread(LoopbackController),
+}
+
+impl Printer {
+    /// Stops the printer and returns its report.
+    fn finish(self) -> anyhow::Result<Option<ControllerSummary>> {
+        match self {
+            Printer::Process(mut child, report) => {
+                // `--once` makes it exit when the job is finished; give it a moment, then stop it.
+                let deadline = Instant::now() + Duration::from_secs(5);
+                while Instant::now() < deadline {
+                    if child.try_wait()?.is_some() {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                if child.try_wait()?.is_none() {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                }
+                let text = std::fs::read_to_string(&report)
+                    .with_context(|| format!("reading the controller report {}", report.display()))?;
+                Ok(Some(serde_json::from_str(&text).context("controller report")?))
+            }
+            Printer::Thread(ctl) => {
+                let sim = ctl.stop();
+                Ok(Some(ControllerSummary::of(&sim.report(true))))
+            }
+        }
+    }
+}
+
+fn start_printer(report: &Path) -> anyhow::Result<(Printer, String)> {
+    let sibling = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(|d| d.join("meltline-fw")))
+        .filter(|p| p.is_file());
+    if let Some(fw) = sibling {
+        let mut child = Command::new(&fw)
+            .args(["--listen", "127.0.0.1:0", "--once", "--exposure", "--report"])
+            .arg(report)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("starting {}", fw.display()))?;
+        let stderr = child.stderr.take().context("meltline-fw stderr")?;
+        let mut lines = std::io::BufReader::new(stderr).lines();
+        let addr = lines
+            .next()
+            .and_then(Result::ok)
+            .and_then(|l| l.strip_prefix("meltline-fw: listening on ").map(str::to_string))
+            .context("meltline-fw did not say where it listens")?;
+        // Keep draining its messages so it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines.by_ref() {});
+        eprintln!("meltline: printer: {} on {addr}", fw.display());
+        return Ok((Printer::Process(child, report.to_path_buf()), addr));
+    }
+    let sim = Simulator::new(SimOptions {
+        machine: MachineConfig::default(),
+        exposure: true,
+        ..SimOptions::default()
+    });
+    let ctl = LoopbackController::start(sim)?;
+    let addr = ctl.addr().to_string();
+    eprintln!("meltline: printer: the simulated controller in a thread on {addr} (meltline-fw not built next to meltline)");
+    Ok((Printer::Thread(ctl), addr))
 }
