@@ -13,7 +13,8 @@
 # Environment: LAYER (0.03 mm), HATCH (0.1 mm), ROTATION (66.7°), CONTOURS (1), BEAM_OFFSET
 # (0.05 mm), OUT (bench/out), REPEAT (1: runs per tool and mesh; the run with the median wall
 # clock is reported), MAX_LAYERS (all; PySLM only, for quick checks), SKIP_MELTLINE=1 to run
-# PySLM alone. The first run creates bench/.venv from bench/pyslm_requirements.txt (pyclipr
+# PySLM alone, PYSLM_FROM=DIR to reuse the PySLM results (pyslm_NAME.json/.time) of an earlier
+# run in DIR instead of running PySLM again. The first run creates bench/.venv from bench/pyslm_requirements.txt (pyclipr
 # may build from source: it needs g++ and takes a few minutes).
 set -euo pipefail
 
@@ -94,9 +95,14 @@ for m in "${MESHES[@]}"; do
     echo "== $name: PySLM" >&2
     pyslm_extra=()
     [[ -n "${MAX_LAYERS:-}" ]] && pyslm_extra+=(--max-layers "$MAX_LAYERS")
-    run_repeated "$OUT/pyslm_$name" json \
-        "$PY" "$BENCH/pyslm_slice.py" "$m" --layer "$LAYER" --hatch "$HATCH" --rotation "$ROTATION" \
-        --contours "$CONTOURS" --beam-offset "$BEAM_OFFSET" --out "{OUT_JSON}" "${pyslm_extra[@]}"
+    if [[ -n "${PYSLM_FROM:-}" ]]; then
+        [[ "$(realpath "$PYSLM_FROM")" == "$(realpath "$OUT")" ]] \
+            || cp "$PYSLM_FROM/pyslm_$name.json" "$PYSLM_FROM/pyslm_$name.time" "$OUT/"
+    else
+        run_repeated "$OUT/pyslm_$name" json \
+            "$PY" "$BENCH/pyslm_slice.py" "$m" --layer "$LAYER" --hatch "$HATCH" --rotation "$ROTATION" \
+            --contours "$CONTOURS" --beam-offset "$BEAM_OFFSET" --out "{OUT_JSON}" "${pyslm_extra[@]}"
+    fi
     m_stats="-"
     m_time="-"
     if [[ -n "$MELTLINE" ]]; then
