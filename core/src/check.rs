@@ -73,6 +73,8 @@ impl Default for CheckOptions {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DefectKind {
+    /// Triangles that index past the vertex list (nothing else is measured then).
+    InvalidIndices,
     /// The mesh has no triangles.
     NoTriangles,
     /// Vertex coordinates that are NaN or infinite.
@@ -103,6 +105,7 @@ impl DefectKind {
     /// The snake-case name used in reports.
     pub fn name(self) -> &'static str {
         match self {
+            DefectKind::InvalidIndices => "invalid_indices",
             DefectKind::NoTriangles => "no_triangles",
             DefectKind::NonFiniteVertices => "non_finite_vertices",
             DefectKind::BoundaryEdges => "boundary_edges",
@@ -121,6 +124,7 @@ impl DefectKind {
     /// What the defect means, for people.
     pub fn meaning(self) -> &'static str {
         match self {
+            DefectKind::InvalidIndices => "triangles indexing past the vertex list",
             DefectKind::NoTriangles => "the mesh has no triangles",
             DefectKind::NonFiniteVertices => "vertices with NaN or infinite coordinates",
             DefectKind::BoundaryEdges => "open edges (holes in the surface)",
@@ -303,6 +307,13 @@ impl CheckReport {
 /// Checks `mesh` for everything that stands between it and a print.
 pub fn check_mesh(mesh: &Mesh, opts: &CheckOptions) -> CheckReport {
     let n = mesh.triangles.len();
+    let nv = mesh.vertices.len();
+    let invalid: Vec<usize> = (0..n)
+        .filter(|&t| mesh.triangles[t].iter().any(|&v| v as usize >= nv))
+        .collect();
+    if !invalid.is_empty() {
+        return invalid_indices_report(mesh, &invalid, opts);
+    }
     let pt = |v: u32| -> [f64; 3] { mesh.vertices[v as usize].coords.into() };
     let corners =
         |t: usize| -> Vec<[f64; 3]> { mesh.triangles[t].iter().map(|&v| pt(v)).collect() };
@@ -623,6 +634,45 @@ pub fn check_mesh(mesh: &Mesh, opts: &CheckOptions) -> CheckReport {
         defects,
         warnings,
         shells_detail,
+    }
+}
+
+/// The report of a mesh whose triangles index past its vertices: only that is said, since
+/// no measure of such a mesh means anything.
+fn invalid_indices_report(mesh: &Mesh, invalid: &[usize], opts: &CheckOptions) -> CheckReport {
+    CheckReport {
+        triangles: mesh.triangles.len(),
+        vertices: mesh.vertices.len(),
+        shells: 0,
+        volume_mm3: 0.0,
+        area_mm2: 0.0,
+        bbox_mm: [[0.0; 3]; 2],
+        boundary_edges: 0,
+        non_manifold_edges: 0,
+        inconsistent_edges: 0,
+        degenerate_triangles: 0,
+        duplicate_triangles: 0,
+        self_intersections: None,
+        shallow_self_intersections: None,
+        max_crossing_depth_mm: 0.0,
+        non_finite_vertices: 0,
+        inverted_shells: 0,
+        genus: None,
+        printable: false,
+        defects: vec![Defect {
+            kind: DefectKind::InvalidIndices,
+            count: invalid.len(),
+            examples: invalid
+                .iter()
+                .take(opts.max_examples)
+                .map(|&t| DefectExample {
+                    triangles: vec![t],
+                    points: Vec::new(),
+                })
+                .collect(),
+        }],
+        warnings: Vec::new(),
+        shells_detail: Vec::new(),
     }
 }
 

@@ -71,6 +71,14 @@ impl Default for RepairOptions {
 #[derive(Debug, Error, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum RepairError {
+    /// Triangles index past the vertex list.
+    #[error("{count} triangles index past the vertex list (first: triangle {triangle})")]
+    InvalidIndices {
+        /// How many triangles.
+        count: usize,
+        /// The first one.
+        triangle: usize,
+    },
     /// The mesh has no triangles, or none is left after removing degenerate ones.
     #[error("nothing to repair: the mesh has no usable triangles")]
     Empty,
@@ -259,6 +267,12 @@ pub fn repair_mesh(mesh: &Mesh, opts: &RepairOptions) -> Result<(Mesh, RepairRep
                 after: before,
             },
         ));
+    }
+    if let Some(d) = before.defect(DefectKind::InvalidIndices) {
+        return Err(RepairError::InvalidIndices {
+            count: d.count,
+            triangle: d.examples[0].triangles[0],
+        });
     }
     if mesh.triangles.is_empty() {
         return Err(RepairError::Empty);
