@@ -446,7 +446,7 @@ pub fn check_mesh(mesh: &Mesh, opts: &CheckOptions) -> CheckReport {
             shell_of[t] = s as u32;
         }
     }
-    let mut per_shell = vec![[0usize; 4]; shells.len()]; // boundary, non-manifold, inconsistent, edges
+    let mut per_shell = vec![[0usize; 5]; shells.len()]; // boundary, non-manifold, inconsistent, edges, vertices
     for (e, c) in classes.iter().enumerate() {
         let Some(u) = edges.uses(e).next() else {
             continue;
@@ -460,6 +460,18 @@ pub fn check_mesh(mesh: &Mesh, opts: &CheckOptions) -> CheckReport {
             EdgeClass::Manifold => {}
         }
     }
+    // Shells are vertex-connected, so every used vertex belongs to exactly one.
+    let mut vertex_seen = vec![false; mesh.vertices.len()];
+    for (t, tri) in mesh.triangles.iter().enumerate() {
+        if tri_state[t].0 {
+            continue;
+        }
+        for &v in tri {
+            if !std::mem::replace(&mut vertex_seen[v as usize], true) {
+                per_shell[shell_of[t] as usize][4] += 1;
+            }
+        }
+    }
     let mut shells_detail: Vec<ShellReport> = shells
         .par_iter()
         .zip(per_shell.par_iter())
@@ -467,10 +479,7 @@ pub fn check_mesh(mesh: &Mesh, opts: &CheckOptions) -> CheckReport {
             let proper: Vec<usize> = tris.iter().copied().filter(|&t| !tri_state[t].0).collect();
             let closed = c[0] == 0 && c[1] == 0 && !proper.is_empty();
             let genus = (closed && c[2] == 0).then(|| {
-                let mut vs: Vec<u32> = proper.iter().flat_map(|&t| mesh.triangles[t]).collect();
-                vs.par_sort_unstable();
-                vs.dedup();
-                let chi = vs.len() as i64 - c[3] as i64 + proper.len() as i64;
+                let chi = c[4] as i64 - c[3] as i64 + proper.len() as i64;
                 (2 - chi) / 2
             });
             ShellReport {
@@ -644,36 +653,14 @@ fn p3s(mesh: &Mesh, t: usize) -> [P3; 3] {
 /// Every pair `(a, b)`, `a < b`, of included triangles that cross, sorted.
 pub fn crossing_pairs(mesh: &Mesh, include: impl Fn(usize) -> bool + Sync) -> Vec<(u32, u32)> {
     let bvh = Bvh::new(mesh, &include);
-    let mut pairs: Vec<(u32, u32)> = bvh
-        .order()
-        .par_chunks(1024)
-        .flat_map_iter(|chunk| {
-            let mut stack = Vec::new();
-            let mut found = Vec::new();
-            for &t in chunk {
-                let t = t as usize;
-                let ta = mesh.triangles[t];
-                let pt = p3s(mesh, t);
-                bvh.for_each_overlap(t, &mut stack, |u| {
-                    if u <= t {
-                        return;
-                    }
-                    let tb = mesh.triangles[u];
-                    let shared: [Option<usize>; 3] =
-                        std::array::from_fn(|i| tb.iter().position(|&v| v == ta[i]));
-                    if shared.iter().all(Option::is_some) {
-                        return; // a duplicate, reported as such
-                    }
-                    if triangles_cross(&pt, &p3s(mesh, u), shared) {
-                        found.push((t as u32, u as u32));
-                    }
-                });
-            }
-            found
-        })
-        .collect();
-    pairs.par_sort_unstable();
-    pairs
+    bvh.overlapping_pairs(&|a, b| {
+        let (a, b) = (a as usize, b as usize);
+        let (ta, tb) = (mesh.triangles[a], mesh.triangles[b]);
+        let shared: [Option<usize>; 3] =
+            std::array::from_fn(|i| tb.iter().position(|&v| v == ta[i]));
+        // Three shared corners make a duplicate, reported as such.
+        !shared.iter().all(Option::is_some) && triangles_cross(&p3s(mesh, a), &p3s(mesh, b), shared)
+    })
 }
 
 /// Decides which closed shells are voids inside others, and which are inside out: a shell at
