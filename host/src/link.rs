@@ -3,11 +3,12 @@
 //! adaptive retransmission timeout (Jacobson/Karels, Karn's rule), reconnection and resumption
 //! from the controller's last committed frame, an optional fault-injecting link in front.
 //!
-//! The stream the host sends is the job file's frames with a `Start` inserted after the
-//! parameter sets (so layers execute as they arrive and the controller's arena drains),
-//! numbered consecutively from a base: the base is 0 on a fresh controller, or the controller's
-//! next expected sequence number when it has finished an earlier job. A new session with
-//! `resume` continues a job the controller holds from base 0.
+//! The stream the host sends is the job file's frames, verbatim when the controller expects
+//! sequence number 0, renumbered from its next expected number when it has finished an earlier
+//! job. `Start` is an out-of-band operator command (it consumes no sequence number): the host
+//! sends it once the `JobHeader` is acknowledged, and again after a reconnection, so layers
+//! execute as they arrive and the controller's arena drains. A new session with `resume`
+//! continues a job the controller holds from base 0.
 
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
@@ -410,7 +411,7 @@ struct Streamer<'a> {
     t: &'a mut dyn Transport,
     opts: &'a StreamOptions,
     faults: Option<FaultInjector>,
-    start_index: u64,
+    started: bool,
     total: u64,
     base: u32,
     acked: u64,
@@ -447,6 +448,9 @@ fn nak_index(r: NakReason) -> usize {
     }
 }
 
+/// Sequence number of out-of-band operator commands (they consume none).
+const OUT_OF_BAND: u32 = u32::MAX;
+
 const NAK_NAMES: [&str; 7] = [
     "Crc",
     "Framing",
@@ -459,14 +463,13 @@ const NAK_NAMES: [&str; 7] = [
 
 impl<'a> Streamer<'a> {
     fn new(job: &'a JobFile, t: &'a mut dyn Transport, opts: &'a StreamOptions) -> Self {
-        let start_index = 1 + job.param_sets.len() as u64;
         Streamer {
             job,
             t,
             opts,
             faults: opts.faults.clone().map(FaultInjector::new),
-            start_index,
-            total: job.frames.len() as u64 + 1,
+            started: false,
+            total: job.frames.len() as u64,
             base: 0,
             acked: 0,
             next: 0,
@@ -516,18 +519,11 @@ impl<'a> Streamer<'a> {
     fn frame(&self, index: u64) -> Result<Vec<u8>, StreamError> {
         let seq = self.base.wrapping_add(index as u32);
         let err = |source| StreamError::Frame { index, source };
-        if index == self.start_index {
-            let mut buf = vec![0u8; MAX_FRAME];
-            let n = encode_frame(seq, &Msg::Start, &mut buf).map_err(err)?;
-            buf.truncate(n);
-            return Ok(buf);
+        let wire = &self.job.frames[index as usize];
+        if self.base == 0 {
+            return Ok(wire.clone());
         }
-        let file_index = if index > self.start_index {
-            index - 1
-        } else {
-            index
-        };
-        resequence(&self.job.frames[file_index as usize], seq).map_err(err)
+        resequence(wire, seq).map_err(err)
     }
 
     fn progress(&self) -> Progress {
@@ -535,13 +531,7 @@ impl<'a> Streamer<'a> {
         let mut layers = 0u32;
         let mut vectors = 0u64;
         for l in &self.job.layers {
-            let end_file = l.first_frame + l.frames - 1;
-            let end_stream = if end_file >= self.start_index {
-                end_file + 1
-            } else {
-                end_file
-            };
-            if end_stream < self.acked {
+            if l.first_frame + l.frames <= self.acked {
                 layers += 1;
                 vectors += l.vectors;
             } else {
@@ -699,11 +689,13 @@ impl<'a> Streamer<'a> {
                     if handshake {
                         continue;
                     }
-                    self.naks[nak_index(nk.reason)] += 1;
                     let idx = u64::from(nk.seq.wrapping_sub(self.base));
-                    if idx > self.next {
+                    if nk.seq == OUT_OF_BAND || idx > self.next {
+                        // A refused operator command (e.g. `Start` to a controller already
+                        // printing) or a stale reply.
                         continue;
                     }
+                    self.naks[nak_index(nk.reason)] += 1;
                     if idx > self.acked {
                         self.ack_to(idx);
                     }
@@ -711,6 +703,8 @@ impl<'a> Streamer<'a> {
                         NakReason::NoSpace => {
                             self.rewind(idx);
                             self.window = 0;
+                            // A controller that never got `Start` fills up and waits.
+                            self.started = false;
                         }
                         NakReason::Unexpected => {
                             self.unexpected += 1;
@@ -777,8 +771,23 @@ impl<'a> Streamer<'a> {
         }
     }
 
+    /// Sends `Start` out of band once the job header is committed.
+    fn start_if_loaded(&mut self) -> bool {
+        if self.started || self.acked == 0 {
+            return true;
+        }
+        self.started = true;
+        let mut buf = [0u8; MAX_FRAME];
+        match encode_frame(OUT_OF_BAND, &Msg::Start, &mut buf) {
+            // Operator commands travel beside the data link's injected faults.
+            Ok(n) => self.t.send(&buf[..n]).is_ok(),
+            Err(_) => false,
+        }
+    }
+
     fn reconnect(&mut self) -> Result<(), StreamError> {
         self.out.reconnects += 1;
+        self.started = false;
         self.t.disconnect();
         let expected = match self.handshake(false)? {
             Some(e) => e,
@@ -839,6 +848,10 @@ impl<'a> Streamer<'a> {
             // Fill the window.
             let mut link_ok = true;
             while self.next < self.total {
+                if !self.started && self.next > self.job.param_sets.len() as u64 {
+                    // Layers wait until `Start` is out: an unstarted controller only fills up.
+                    break;
+                }
                 let wire = self.frame(self.next)?;
                 if self.inflight_bytes + wire.len() as u64 > self.window {
                     break;
@@ -899,6 +912,9 @@ impl<'a> Streamer<'a> {
                         }
                     }
                 }
+            }
+            if link_ok {
+                link_ok = self.start_if_loaded();
             }
             if !link_ok {
                 failures += 1;

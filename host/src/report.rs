@@ -11,7 +11,10 @@ use crate::picture::layer_svg;
 use crate::session::{RunReport, hms};
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// A line chart of `values` against layer index, `w`×`h` pixels, inline SVG.
@@ -19,7 +22,11 @@ pub fn line_chart(title: &str, unit: &str, values: &[f64], w: u32, h: u32) -> St
     let mut s = String::new();
     let (w, h) = (f64::from(w), f64::from(h));
     let (l, r, t, b) = (56.0, 10.0, 22.0, 26.0);
-    let max = values.iter().copied().filter(|v| v.is_finite()).fold(0.0f64, f64::max);
+    let max = values
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .fold(0.0f64, f64::max);
     let max = if max > 0.0 { max * 1.05 } else { 1.0 };
     let n = values.len().max(2) as f64 - 1.0;
     let _ = write!(
@@ -46,7 +53,10 @@ pub fn line_chart(title: &str, unit: &str, values: &[f64], w: u32, h: u32) -> St
         let y = h - b - (h - t - b) * (v / max).clamp(0.0, 1.0);
         let _ = write!(pts, "{x:.1},{y:.1} ");
     }
-    let _ = write!(s, r##"<polyline fill="none" stroke="#1f77b4" stroke-width="1.5" points="{pts}"/></svg>"##);
+    let _ = write!(
+        s,
+        r##"<polyline fill="none" stroke="#1f77b4" stroke-width="1.5" points="{pts}"/></svg>"##
+    );
     s
 }
 
@@ -83,13 +93,35 @@ pub fn html_report(run: &RunReport, job: &JobFile) -> String {
     s.push_str("<h2>Traceability</h2><table>");
     let trace = run.trace.clone().unwrap_or_default();
     let row = |s: &mut String, k: &str, v: &str| {
-        let _ = write!(s, "<tr><th>{}</th><td><code>{}</code></td></tr>", esc(k), esc(v));
+        let _ = write!(
+            s,
+            "<tr><th>{}</th><td><code>{}</code></td></tr>",
+            esc(k),
+            esc(v)
+        );
     };
-    row(&mut s, "cage spec SHA-256", trace.spec_sha256.as_deref().unwrap_or("(job given as a file)"));
-    row(&mut s, "mesh SHA-256 (STL)", trace.mesh_sha256.as_deref().unwrap_or("(not recorded)"));
+    row(
+        &mut s,
+        "cage spec SHA-256",
+        trace
+            .spec_sha256
+            .as_deref()
+            .unwrap_or("(job given as a file)"),
+    );
+    row(
+        &mut s,
+        "mesh SHA-256 (STL)",
+        trace.mesh_sha256.as_deref().unwrap_or("(not recorded)"),
+    );
     row(&mut s, "job SHA-256", &l.job_sha256);
     row(&mut s, "job file SHA-256", &j.file_sha256);
-    row(&mut s, "executed hash", l.executed_sha256.as_deref().unwrap_or("(no report from the controller)"));
+    row(
+        &mut s,
+        "executed hash",
+        l.executed_sha256
+            .as_deref()
+            .unwrap_or("(no report from the controller)"),
+    );
     row(
         &mut s,
         "verification",
@@ -101,15 +133,32 @@ pub fn html_report(run: &RunReport, job: &JobFile) -> String {
     );
     s.push_str("</table>");
     if let Some(spec) = &trace.spec {
-        let _ = write!(s, "<details><summary>cage spec</summary><pre>{}</pre></details>", esc(spec));
+        let _ = write!(
+            s,
+            "<details><summary>cage spec</summary><pre>{}</pre></details>",
+            esc(spec)
+        );
     }
     s.push_str("<h2>Job</h2><table>");
     for (k, v) in [
         ("file", j.name.clone()),
-        ("machine / material", format!("{} / {}", j.machine, j.material)),
-        ("layers", format!("{} × {} µm", j.layers, f64::from(j.layer_thickness_nm) / 1000.0)),
+        (
+            "machine / material",
+            format!("{} / {}", j.machine, j.material),
+        ),
+        (
+            "layers",
+            format!(
+                "{} × {} µm",
+                j.layers,
+                f64::from(j.layer_thickness_nm) / 1000.0
+            ),
+        ),
         ("vectors", j.vectors.to_string()),
-        ("bytes", format!("{} ({:.2} bytes per vector)", j.bytes, j.bytes_per_vector)),
+        (
+            "bytes",
+            format!("{} ({:.2} bytes per vector)", j.bytes, j.bytes_per_vector),
+        ),
         ("estimated build time", hms(j.est_time_s)),
         ("estimated energy", format!("{:.1} J", j.est_energy_j)),
     ] {
@@ -120,7 +169,13 @@ pub fn html_report(run: &RunReport, job: &JobFile) -> String {
         let _ = write!(
             s,
             "<tr><td>{}</td><td>{:.1}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1}</td><td>{}</td></tr>",
-            p.id, p.power_w, p.speed_mm_s, p.spot_um, p.hatch_um, p.energy_density_j_mm3, p.skywriting
+            p.id,
+            p.power_w,
+            p.speed_mm_s,
+            p.spot_um,
+            p.hatch_um,
+            p.energy_density_j_mm3,
+            p.skywriting
         );
     }
     s.push_str("</table><h2>Link</h2>");
@@ -129,27 +184,65 @@ pub fn html_report(run: &RunReport, job: &JobFile) -> String {
         s,
         "<p>{} frames through the link: {} dropped, {} corrupted, {} duplicated, {} forced disconnects. \
          The host retransmitted {} frames after {} timeouts and {} reconnections; {:.2} MB/s, {:.0} vectors/s.</p>",
-        f.frames, f.dropped, f.corrupted, f.duplicated, f.disconnects, l.retransmits, l.timeouts, l.reconnects,
-        l.throughput_mb_s, l.vectors_per_s
+        f.frames,
+        f.dropped,
+        f.corrupted,
+        f.duplicated,
+        f.disconnects,
+        l.retransmits,
+        l.timeouts,
+        l.reconnects,
+        l.throughput_mb_s,
+        l.vectors_per_s
     );
     s.push_str("<h2>Per layer</h2>");
     let est_t: Vec<f64> = j.per_layer.iter().map(|x| x.est_time_s).collect();
     let vecs: Vec<f64> = j.per_layer.iter().map(|x| x.vectors as f64).collect();
-    let (exec_t, energy, cov, spill): (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) = match &run.controller {
-        Some(c) => (
-            c.layers.iter().map(|x| x.total_s).collect(),
-            c.layers.iter().map(|x| x.energy_j).collect(),
-            c.layers.iter().filter_map(|x| x.coverage_pct).collect(),
-            c.layers.iter().filter_map(|x| x.spill_pct).collect(),
-        ),
-        None => (est_t.clone(), j.per_layer.iter().map(|x| x.est_energy_j).collect(), vec![], vec![]),
-    };
-    s.push_str(&line_chart("machine time per layer", "s", &exec_t, 520, 200));
-    s.push_str(&line_chart("laser energy per layer", "J", &energy, 520, 200));
+    let (exec_t, energy, cov, spill): (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) =
+        match &run.controller {
+            Some(c) => (
+                c.layers.iter().map(|x| x.total_s).collect(),
+                c.layers.iter().map(|x| x.energy_j).collect(),
+                c.layers.iter().filter_map(|x| x.coverage_pct).collect(),
+                c.layers.iter().filter_map(|x| x.spill_pct).collect(),
+            ),
+            None => (
+                est_t.clone(),
+                j.per_layer.iter().map(|x| x.est_energy_j).collect(),
+                vec![],
+                vec![],
+            ),
+        };
+    s.push_str(&line_chart(
+        "machine time per layer",
+        "s",
+        &exec_t,
+        520,
+        200,
+    ));
+    s.push_str(&line_chart(
+        "laser energy per layer",
+        "J",
+        &energy,
+        520,
+        200,
+    ));
     s.push_str(&line_chart("vectors per layer", "", &vecs, 520, 200));
     if !cov.is_empty() {
-        s.push_str(&line_chart("coverage of the intended section", "%", &cov, 520, 200));
-        s.push_str(&line_chart("spill outside the section", "%", &spill, 520, 200));
+        s.push_str(&line_chart(
+            "coverage of the intended section",
+            "%",
+            &cov,
+            520,
+            200,
+        ));
+        s.push_str(&line_chart(
+            "spill outside the section",
+            "%",
+            &spill,
+            520,
+            200,
+        ));
     }
     s.push_str("<h2>Layers</h2><p>Contours red, hatches blue, edges purple, supports grey.</p>");
     let n = job.layer_count();
@@ -157,7 +250,12 @@ pub fn html_report(run: &RunReport, job: &JobFile) -> String {
     picks.dedup();
     for i in picks.into_iter().filter(|i| *i < n) {
         let segs = job.layer_segments(i);
-        let _ = write!(s, "<figure style=\"display:inline-block\">{}<figcaption>layer {i} ({} vectors)</figcaption></figure>", layer_svg(&segs, 340, &format!("layer {i}")), segs.len());
+        let _ = write!(
+            s,
+            "<figure style=\"display:inline-block\">{}<figcaption>layer {i} ({} vectors)</figcaption></figure>",
+            layer_svg(&segs, 340, &format!("layer {i}")),
+            segs.len()
+        );
     }
     s.push_str("</body></html>\n");
     s

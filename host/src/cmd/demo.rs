@@ -32,7 +32,7 @@ use super::common::{frame_bar, write_atomic, write_json_atomic};
 
 /// Edge length of the demo mesh, mm: coarser than the spec's 0.12 mm so that the demo designs
 /// the cage in seconds on two cores; `meltline design` meshes at the spec's resolution.
-const DEMO_EDGE_MM: f64 = 0.25;
+const DEMO_EDGE_MM: f64 = 0.4;
 
 /// Arguments of `meltline demo`.
 #[derive(Debug, clap::Args)]
@@ -64,7 +64,8 @@ fn step(t0: Instant, what: &str) {
 /// Runs `meltline demo`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let t0 = Instant::now();
-    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
     let machine = MachineConfig::default();
 
     // 1. Design.
@@ -96,13 +97,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         },
     )?;
     let stl = args.out.join("cage.stl");
-    write_stl(&stl, &design.mesh, StlFormat::Binary).with_context(|| format!("writing {}", stl.display()))?;
+    write_stl(&stl, &design.mesh, StlFormat::Binary)
+        .with_context(|| format!("writing {}", stl.display()))?;
     let stl_bytes = std::fs::read(&stl)?;
     let mesh_sha: [u8; 32] = sha2::Sha256::digest(&stl_bytes).into();
     write_atomic(&args.out.join("cage-spec.toml"), spec_text.as_bytes())?;
 
     // 2. Check what was written.
-    step(t0, &format!("checking the mesh ({} triangles)", design.mesh.triangles.len()));
+    step(
+        t0,
+        &format!(
+            "checking the mesh ({} triangles)",
+            design.mesh.triangles.len()
+        ),
+    );
     let written = read_mesh(&stl, &ReadOptions::default())?;
     let check = check_mesh(&written, &CheckOptions::default());
     if !check.printable {
@@ -121,7 +129,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let slicer = match Slicer::new(&written, profile.clone(), sopts.clone()) {
         Err(JobError::SupportsUnavailable) => {
-            eprintln!("meltline: note: supports are not built into this slicer yet; the cage stands on the plate");
+            eprintln!(
+                "meltline: note: supports are not built into this slicer yet; the cage stands on the plate"
+            );
             sopts.supports = false;
             Slicer::new(&written, profile, sopts)?
         }
@@ -149,7 +159,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         machine: Some(machine.machine.to_string()),
         ..MljOptions::default()
     };
-    let summary = write_mlj_layers(&header, layers.map(std::borrow::Cow::Owned), &job_path, &mopts)?;
+    let summary = write_mlj_layers(
+        &header,
+        layers.map(std::borrow::Cow::Owned),
+        &job_path,
+        &mopts,
+    )?;
     if let Some(e) = cli_err {
         return Err(e).context("writing the CLI export");
     }
@@ -185,7 +200,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ..StreamOptions::default()
     };
     let bar = frame_bar(job.frames.len() as u64 + 1);
-    let outcome = stream_job(&job, &mut tcp, &opts, &mut |p| bar.set_position(p.frames_acked))?;
+    let outcome = stream_job(&job, &mut tcp, &opts, &mut |p| {
+        bar.set_position(p.frames_acked)
+    })?;
     bar.finish_and_clear();
     let controller = fw.finish()?;
 
@@ -231,9 +248,12 @@ impl Printer {
                     let _ = child.kill();
                     let _ = child.wait();
                 }
-                let text = std::fs::read_to_string(&report)
-                    .with_context(|| format!("reading the controller report {}", report.display()))?;
-                Ok(Some(serde_json::from_str(&text).context("controller report")?))
+                let text = std::fs::read_to_string(&report).with_context(|| {
+                    format!("reading the controller report {}", report.display())
+                })?;
+                Ok(Some(
+                    serde_json::from_str(&text).context("controller report")?,
+                ))
             }
             Printer::Thread(ctl) => {
                 let sim = ctl.stop();
@@ -250,7 +270,13 @@ fn start_printer(report: &Path) -> anyhow::Result<(Printer, String)> {
         .filter(|p| p.is_file());
     if let Some(fw) = sibling {
         let mut child = Command::new(&fw)
-            .args(["--listen", "127.0.0.1:0", "--once", "--exposure", "--report"])
+            .args([
+                "--listen",
+                "127.0.0.1:0",
+                "--once",
+                "--exposure",
+                "--report",
+            ])
             .arg(report)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -262,7 +288,10 @@ fn start_printer(report: &Path) -> anyhow::Result<(Printer, String)> {
         let addr = lines
             .next()
             .and_then(Result::ok)
-            .and_then(|l| l.strip_prefix("meltline-fw: listening on ").map(str::to_string))
+            .and_then(|l| {
+                l.strip_prefix("meltline-fw: listening on ")
+                    .map(str::to_string)
+            })
             .context("meltline-fw did not say where it listens")?;
         // Keep draining its messages so it never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines.by_ref() {});
@@ -276,6 +305,8 @@ fn start_printer(report: &Path) -> anyhow::Result<(Printer, String)> {
     });
     let ctl = LoopbackController::start(sim)?;
     let addr = ctl.addr().to_string();
-    eprintln!("meltline: printer: the simulated controller in a thread on {addr} (meltline-fw not built next to meltline)");
+    eprintln!(
+        "meltline: printer: the simulated controller in a thread on {addr} (meltline-fw not built next to meltline)"
+    );
     Ok((Printer::Thread(ctl), addr))
 }
