@@ -412,6 +412,9 @@ struct Streamer<'a> {
     opts: &'a StreamOptions,
     faults: Option<FaultInjector>,
     started: bool,
+    /// Frames allowed in flight (additive increase, halved on every loss): go-back-N resends
+    /// everything in flight after a loss, so a lossy link is run with a short flight.
+    cwnd: f64,
     total: u64,
     base: u32,
     acked: u64,
@@ -448,6 +451,9 @@ fn nak_index(r: NakReason) -> usize {
     }
 }
 
+/// Largest flight in frames.
+const MAX_CWND: f64 = 64.0;
+
 /// Sequence number of out-of-band operator commands (they consume none).
 const OUT_OF_BAND: u32 = u32::MAX;
 
@@ -469,6 +475,7 @@ impl<'a> Streamer<'a> {
             opts,
             faults: opts.faults.clone().map(FaultInjector::new),
             started: false,
+            cwnd: 16.0,
             total: job.frames.len() as u64,
             base: 0,
             acked: 0,
@@ -670,6 +677,11 @@ impl<'a> Streamer<'a> {
                     }
                     self.window = u64::from(a.window);
                     let idx = u64::from(a.up_to_seq.wrapping_sub(self.base).wrapping_add(1));
+                    if idx > self.next && idx <= self.total {
+                        // The controller holds more than we thought (frames we gave up on after
+                        // a timeout did arrive): continue from where it stands.
+                        self.next = idx;
+                    }
                     if idx > self.acked && idx <= self.next {
                         while let Some(f) = self.inflight.front() {
                             if f.index >= idx {
@@ -681,6 +693,8 @@ impl<'a> Streamer<'a> {
                             self.inflight_bytes -= f.len as u64;
                             self.inflight.pop_front();
                         }
+                        let newly = (idx - self.acked) as f64;
+                        self.cwnd = (self.cwnd + newly / self.cwnd).min(MAX_CWND);
                         self.acked = idx;
                         self.last_progress = Instant::now();
                     }
@@ -690,6 +704,9 @@ impl<'a> Streamer<'a> {
                         continue;
                     }
                     let idx = u64::from(nk.seq.wrapping_sub(self.base));
+                    if nk.seq != OUT_OF_BAND && idx > self.next && idx <= self.total {
+                        self.next = idx;
+                    }
                     if nk.seq == OUT_OF_BAND || idx > self.next {
                         // A refused operator command (e.g. `Start` to a controller already
                         // printing) or a stale reply.
@@ -734,6 +751,7 @@ impl<'a> Streamer<'a> {
     }
 
     fn rewind(&mut self, idx: u64) {
+        self.cwnd = (self.cwnd / 2.0).max(2.0);
         let resent = self.next.saturating_sub(idx);
         self.out.retransmits += resent;
         self.next = idx.max(self.acked);
@@ -853,7 +871,9 @@ impl<'a> Streamer<'a> {
                     break;
                 }
                 let wire = self.frame(self.next)?;
-                if self.inflight_bytes + wire.len() as u64 > self.window {
+                if self.inflight_bytes + wire.len() as u64 > self.window
+                    || self.inflight.len() as f64 >= self.cwnd
+                {
                     break;
                 }
                 let first = self.next >= self.highest_sent;

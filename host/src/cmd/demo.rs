@@ -192,11 +192,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
     // 5. Stream through the faulty link with one forced disconnect half-way.
     let mut faults = args.faults.clone();
-    faults.disconnect_every = Some((job.frames.len() as u64 / 2).max(1));
+    // One forced disconnect part-way (the count includes retransmissions, a few per cent).
+    faults.disconnect_every = Some((job.frames.len() as u64 * 3 / 5).max(1));
     step(t0, &format!("streaming to {addr} through {faults}"));
     let mut tcp = Tcp::new(&addr)?;
     let opts = StreamOptions {
         faults: Some(faults),
+        // The printer computes exposure maps as it executes: it may be busy for seconds.
+        stall_timeout: Duration::from_secs(60),
         ..StreamOptions::default()
     };
     let bar = frame_bar(job.frames.len() as u64 + 1);
@@ -301,6 +304,7 @@ fn start_printer(report: &Path) -> anyhow::Result<(Printer, String)> {
     let sim = Simulator::new(SimOptions {
         machine: MachineConfig::default(),
         exposure: true,
+        pixel_um: 40.0,
         ..SimOptions::default()
     });
     let ctl = LoopbackController::start(sim)?;
