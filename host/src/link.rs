@@ -452,7 +452,7 @@ fn nak_index(r: NakReason) -> usize {
 }
 
 /// Largest flight in frames.
-const MAX_CWND: f64 = 64.0;
+const MAX_CWND: f64 = 1024.0;
 
 /// Sequence number of out-of-band operator commands (they consume none).
 const OUT_OF_BAND: u32 = u32::MAX;
@@ -475,7 +475,7 @@ impl<'a> Streamer<'a> {
             opts,
             faults: opts.faults.clone().map(FaultInjector::new),
             started: false,
-            cwnd: 16.0,
+            cwnd: 64.0,
             total: job.frames.len() as u64,
             base: 0,
             acked: 0,
