@@ -14,7 +14,9 @@ pub fn corpus_dir() -> Option<PathBuf> {
     if dir.join("SOURCES.md").is_file() {
         return Some(dir);
     }
-    let ci = std::env::var("CI").map(|v| v == "true" || v == "1").unwrap_or(false);
+    let ci = std::env::var("CI")
+        .map(|v| v == "true" || v == "1")
+        .unwrap_or(false);
     assert!(
         !ci,
         "test corpus not found at {} (set MELTLINE_CORPUS); CI=true requires it",
