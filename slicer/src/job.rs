@@ -136,6 +136,8 @@ impl VectorBlock {
 pub struct LayerReport {
     /// Gaps closed by stitching.
     pub stitches: Vec<Stitch>,
+    /// Chains joined at the same point on different mesh edges (T-junctions).
+    pub exact_joins: usize,
     /// Open chains left out.
     pub open_chains: usize,
     /// Their length in mm.
@@ -586,6 +588,7 @@ impl Prepared {
             z_mm: self.slicer.cut_z(i),
             shapes: Vec::new(),
             stitches: Vec::new(),
+            exact_joins: 0,
             open_chains: 0,
             open_length_mm: 0.0,
         };
@@ -699,6 +702,7 @@ impl Prepared {
             blocks,
             report: LayerReport {
                 stitches: section.stitches.clone(),
+                exact_joins: section.exact_joins,
                 open_chains: section.open_chains,
                 open_length_mm: section.open_length_mm,
                 unexposed_parts: plan.unexposed_parts,

@@ -219,10 +219,11 @@ fn run_in_pool(args: &Args) -> anyhow::Result<ExitCode> {
         t.contour_vectors,
         t.hatch_vectors,
         t.volume_mm3,
-        if t.stitched_gaps + t.open_chains + t.unexposed_parts > 0 {
+        if t.stitched_gaps + t.exact_joins + t.open_chains + t.unexposed_parts > 0 {
             format!(
-                "; {} gaps stitched, {} open chains left out, {} thin parts too small to expose",
-                t.stitched_gaps, t.open_chains, t.unexposed_parts
+                "; {} gaps stitched, {} chains joined at T-junctions, {} open chains left out, \
+                 {} thin parts too small to expose",
+                t.stitched_gaps, t.exact_joins, t.open_chains, t.unexposed_parts
             )
         } else {
             String::new()
