@@ -41,15 +41,24 @@ pub struct CheckOptions {
     pub max_examples: usize,
     /// Whether to run the triangle–triangle crossing test (the costly part).
     pub self_intersections: bool,
+    /// Crossings no deeper than this (mm) are reported as warnings, not defects: a fold or
+    /// overlap thinner than the laser spot (70 µm at the smallest) cannot change what melts,
+    /// and lattice parts exported as overlapping struts are full of them.
+    pub crossing_tolerance_mm: f64,
+    /// The build envelope (x, y, z in mm) the part must fit, when known.
+    pub build_volume_mm: Option<[f64; 3]>,
 }
 
 impl CheckOptions {
-    /// The defaults: area epsilon 1e-12 mm², 5 examples, self-intersections tested.
+    /// The defaults: area epsilon 1e-12 mm², 5 examples, self-intersections tested with a
+    /// 0.07 mm crossing tolerance, no build envelope.
     pub fn new() -> CheckOptions {
         CheckOptions {
             degenerate_area_mm2: 1e-12,
             max_examples: 5,
             self_intersections: true,
+            crossing_tolerance_mm: 0.07,
+            build_volume_mm: None,
         }
     }
 }
@@ -76,12 +85,18 @@ pub enum DefectKind {
     InconsistentEdges,
     /// Closed shells whose normals point inwards.
     InvertedShells,
+    /// Closed shells that enclose no volume (a surface folded onto itself).
+    FlatShells,
     /// Triangles with (near) zero area or a repeated vertex.
     DegenerateTriangles,
     /// Triangles with the same three vertices as an earlier one.
     DuplicateTriangles,
-    /// Pairs of triangles that cross each other.
+    /// Pairs of triangles that cross each other deeper than the crossing tolerance.
     SelfIntersections,
+    /// The bounding box does not fit the build envelope.
+    ExceedsBuildVolume,
+    /// Crossings within the tolerance: reported, but not a defect.
+    ShallowSelfIntersections,
 }
 
 impl DefectKind {
@@ -94,9 +109,12 @@ impl DefectKind {
             DefectKind::NonManifoldEdges => "non_manifold_edges",
             DefectKind::InconsistentEdges => "inconsistent_edges",
             DefectKind::InvertedShells => "inverted_shells",
+            DefectKind::FlatShells => "flat_shells",
             DefectKind::DegenerateTriangles => "degenerate_triangles",
             DefectKind::DuplicateTriangles => "duplicate_triangles",
             DefectKind::SelfIntersections => "self_intersections",
+            DefectKind::ExceedsBuildVolume => "exceeds_build_volume",
+            DefectKind::ShallowSelfIntersections => "shallow_self_intersections",
         }
     }
 
@@ -111,9 +129,14 @@ impl DefectKind {
                 "edges where neighbouring triangles face opposite ways"
             }
             DefectKind::InvertedShells => "closed shells turned inside out (negative volume)",
+            DefectKind::FlatShells => "closed shells that enclose no volume",
             DefectKind::DegenerateTriangles => "zero-area triangles",
             DefectKind::DuplicateTriangles => "triangles repeated on the same three vertices",
             DefectKind::SelfIntersections => "pairs of triangles crossing each other",
+            DefectKind::ExceedsBuildVolume => "the part is larger than the build envelope",
+            DefectKind::ShallowSelfIntersections => {
+                "pairs of triangles crossing within the tolerance (not a defect)"
+            }
         }
     }
 }
@@ -160,6 +183,8 @@ pub struct ShellReport {
     pub inverted: bool,
     /// True when the shell lies inside another closed shell (a void).
     pub nested: bool,
+    /// True when the shell is closed but encloses no volume.
+    pub flat: bool,
     /// The genus (number of handles) of a closed, consistently oriented shell.
     pub genus: Option<i64>,
 }
@@ -189,8 +214,12 @@ pub struct CheckReport {
     pub degenerate_triangles: usize,
     /// Triangles repeating an earlier triangle's vertex set.
     pub duplicate_triangles: usize,
-    /// Pairs of crossing triangles (`None` when the test was not run).
+    /// Pairs of triangles crossing deeper than the tolerance (`None` when not tested).
     pub self_intersections: Option<usize>,
+    /// Pairs of triangles crossing within the tolerance (`None` when not tested).
+    pub shallow_self_intersections: Option<usize>,
+    /// The deepest crossing found (mm).
+    pub max_crossing_depth_mm: f64,
     /// Vertices with non-finite coordinates.
     pub non_finite_vertices: usize,
     /// Closed shells turned inside out.
@@ -201,6 +230,8 @@ pub struct CheckReport {
     pub printable: bool,
     /// Every defect found, in a fixed order.
     pub defects: Vec<Defect>,
+    /// Findings that do not make the mesh unprintable.
+    pub warnings: Vec<Defect>,
     /// One entry per shell, ordered by the shell's first triangle.
     pub shells_detail: Vec<ShellReport>,
 }
@@ -239,18 +270,30 @@ impl CheckReport {
                 s,
                 "printable: yes (closed, consistently oriented, no crossings)"
             );
-            return s;
+        } else {
+            let _ = writeln!(
+                s,
+                "printable: NO — {} kind(s) of defect",
+                self.defects.len()
+            );
         }
-        let _ = writeln!(
-            s,
-            "printable: NO — {} kind(s) of defect",
-            self.defects.len()
-        );
-        for d in &self.defects {
+        if let Some(d) = self.warnings.first() {
+            let _ = writeln!(
+                s,
+                "warning: {} (deepest {:.4} mm)",
+                d.kind.meaning(),
+                self.max_crossing_depth_mm
+            );
+        }
+        for d in self.defects.iter().chain(&self.warnings) {
             let _ = writeln!(s, "  {}: {} — {}", d.kind.name(), d.count, d.kind.meaning());
             for e in &d.examples {
                 let pts: Vec<String> = e.points.iter().map(|p| f(*p)).collect();
-                let _ = writeln!(s, "    at triangles {:?}: {}", e.triangles, pts.join(" "));
+                if e.triangles.is_empty() {
+                    let _ = writeln!(s, "    {}", pts.join(" vs "));
+                } else {
+                    let _ = writeln!(s, "    at triangles {:?}: {}", e.triangles, pts.join(" "));
+                }
             }
         }
         s
@@ -403,7 +446,7 @@ pub fn check_mesh(mesh: &Mesh, opts: &CheckOptions) -> CheckReport {
             shell_of[t] = s as u32;
         }
     }
-    let mut per_shell = vec![[0usize; 4]; shells.len()]; // boundary, non-manifold, inconsistent, edges
+    let mut per_shell = vec![[0usize; 5]; shells.len()]; // boundary, non-manifold, inconsistent, edges, vertices
     for (e, c) in classes.iter().enumerate() {
         let Some(u) = edges.uses(e).next() else {
             continue;
@@ -417,17 +460,26 @@ pub fn check_mesh(mesh: &Mesh, opts: &CheckOptions) -> CheckReport {
             EdgeClass::Manifold => {}
         }
     }
+    // Shells are vertex-connected, so every used vertex belongs to exactly one.
+    let mut vertex_seen = vec![false; mesh.vertices.len()];
+    for (t, tri) in mesh.triangles.iter().enumerate() {
+        if tri_state[t].0 {
+            continue;
+        }
+        for &v in tri {
+            if !std::mem::replace(&mut vertex_seen[v as usize], true) {
+                per_shell[shell_of[t] as usize][4] += 1;
+            }
+        }
+    }
     let mut shells_detail: Vec<ShellReport> = shells
         .par_iter()
         .zip(per_shell.par_iter())
         .map(|(tris, c)| {
-            let closed = c[0] == 0 && c[1] == 0;
             let proper: Vec<usize> = tris.iter().copied().filter(|&t| !tri_state[t].0).collect();
+            let closed = c[0] == 0 && c[1] == 0 && !proper.is_empty();
             let genus = (closed && c[2] == 0).then(|| {
-                let mut vs: Vec<u32> = proper.iter().flat_map(|&t| mesh.triangles[t]).collect();
-                vs.par_sort_unstable();
-                vs.dedup();
-                let chi = vs.len() as i64 - c[3] as i64 + proper.len() as i64;
+                let chi = c[4] as i64 - c[3] as i64 + proper.len() as i64;
                 (2 - chi) / 2
             });
             ShellReport {
@@ -443,11 +495,30 @@ pub fn check_mesh(mesh: &Mesh, opts: &CheckOptions) -> CheckReport {
                 closed,
                 inverted: false,
                 nested: false,
+                flat: false,
                 genus,
             }
         })
         .collect();
+    for d in &mut shells_detail {
+        // Scale-free: a sphere encloses about 0.09·A^1.5.
+        d.flat = d.closed && d.volume_mm3.abs() <= 1e-9 * d.area_mm2.powf(1.5);
+    }
     mark_nested_and_inverted(mesh, &shells, &mut shells_detail);
+    let flat: Vec<usize> = (0..shells.len())
+        .filter(|&s| shells_detail[s].flat)
+        .collect();
+    push(
+        DefectKind::FlatShells,
+        flat.len(),
+        flat.iter()
+            .take(opts.max_examples)
+            .map(|&s| DefectExample {
+                triangles: vec![shells[s][0]],
+                points: corners(shells[s][0]),
+            })
+            .collect(),
+    );
     let inverted: Vec<usize> = (0..shells.len())
         .filter(|&s| shells_detail[s].inverted)
         .collect();
@@ -464,26 +535,46 @@ pub fn check_mesh(mesh: &Mesh, opts: &CheckOptions) -> CheckReport {
             .collect(),
     );
 
-    // Crossings.
-    let self_intersections = opts.self_intersections.then(|| {
+    // Crossings, split by depth.
+    let mut warnings = Vec::new();
+    let mut max_crossing_depth_mm: f64 = 0.0;
+    let crossing_example = |&(a, b): &(u32, u32)| DefectExample {
+        triangles: vec![a as usize, b as usize],
+        points: corners(a as usize)
+            .into_iter()
+            .chain(corners(b as usize))
+            .collect(),
+    };
+    let (self_intersections, shallow_self_intersections) = if opts.self_intersections {
         let pairs = crossing_pairs(mesh, |t| tri_state[t].2);
-        push(
-            DefectKind::SelfIntersections,
-            pairs.len(),
-            pairs
-                .iter()
+        let (mut deep, mut shallow) = (Vec::new(), Vec::new());
+        for &pair in &pairs {
+            let d = crossing_depth(mesh, pair);
+            max_crossing_depth_mm = max_crossing_depth_mm.max(d);
+            if d > opts.crossing_tolerance_mm {
+                deep.push(pair);
+            } else {
+                shallow.push(pair);
+            }
+        }
+        let ex = |v: &[(u32, u32)]| -> Vec<DefectExample> {
+            v.iter()
                 .take(opts.max_examples)
-                .map(|&(a, b)| DefectExample {
-                    triangles: vec![a as usize, b as usize],
-                    points: corners(a as usize)
-                        .into_iter()
-                        .chain(corners(b as usize))
-                        .collect(),
-                })
-                .collect(),
-        );
-        pairs.len()
-    });
+                .map(crossing_example)
+                .collect()
+        };
+        push(DefectKind::SelfIntersections, deep.len(), ex(&deep));
+        if !shallow.is_empty() {
+            warnings.push(Defect {
+                kind: DefectKind::ShallowSelfIntersections,
+                count: shallow.len(),
+                examples: ex(&shallow),
+            });
+        }
+        (Some(deep.len()), Some(shallow.len()))
+    } else {
+        (None, None)
+    };
 
     let bbox = mesh.bbox();
     let bbox_mm = if bbox.is_empty() {
@@ -491,6 +582,19 @@ pub fn check_mesh(mesh: &Mesh, opts: &CheckOptions) -> CheckReport {
     } else {
         [bbox.min, bbox.max]
     };
+    if let Some(env) = opts.build_volume_mm {
+        let size = bbox.size();
+        if (0..3).any(|k| size[k] > env[k]) {
+            push(
+                DefectKind::ExceedsBuildVolume,
+                1,
+                vec![DefectExample {
+                    triangles: Vec::new(),
+                    points: vec![size, env],
+                }],
+            );
+        }
+    }
     let genus = shells_detail
         .iter()
         .map(|s| s.genus)
@@ -510,13 +614,36 @@ pub fn check_mesh(mesh: &Mesh, opts: &CheckOptions) -> CheckReport {
         degenerate_triangles: degenerate.len(),
         duplicate_triangles: duplicates.len(),
         self_intersections,
+        shallow_self_intersections,
+        max_crossing_depth_mm,
         non_finite_vertices,
         inverted_shells: inverted.len(),
         genus,
         printable: defects.is_empty(),
         defects,
+        warnings,
         shells_detail,
     }
+}
+
+/// How deep two crossing triangles reach through each other (mm): for each triangle, the
+/// shorter of its reaches beyond the other's plane on either side; the smaller of the two
+/// (two boxes overlapping by 0.05 mm give 0.05 mm).
+fn crossing_depth(mesh: &Mesh, (a, b): (u32, u32)) -> f64 {
+    let reach = |t: usize, o: usize| {
+        let n = mesh.area_normal(o);
+        let len = n.norm();
+        if len == 0.0 {
+            return 0.0;
+        }
+        let origin = mesh.corners(o)[0];
+        let d = mesh.corners(t).map(|p| (p - origin).dot(&n) / len);
+        let above = d.iter().copied().fold(0.0, f64::max);
+        let below = -d.iter().copied().fold(0.0, f64::min);
+        above.min(below)
+    };
+    let (a, b) = (a as usize, b as usize);
+    reach(a, b).min(reach(b, a))
 }
 
 fn p3s(mesh: &Mesh, t: usize) -> [P3; 3] {
@@ -526,43 +653,21 @@ fn p3s(mesh: &Mesh, t: usize) -> [P3; 3] {
 /// Every pair `(a, b)`, `a < b`, of included triangles that cross, sorted.
 pub fn crossing_pairs(mesh: &Mesh, include: impl Fn(usize) -> bool + Sync) -> Vec<(u32, u32)> {
     let bvh = Bvh::new(mesh, &include);
-    let mut pairs: Vec<(u32, u32)> = bvh
-        .order()
-        .par_chunks(1024)
-        .flat_map_iter(|chunk| {
-            let mut stack = Vec::new();
-            let mut found = Vec::new();
-            for &t in chunk {
-                let t = t as usize;
-                let ta = mesh.triangles[t];
-                let pt = p3s(mesh, t);
-                bvh.for_each_overlap(t, &mut stack, |u| {
-                    if u <= t {
-                        return;
-                    }
-                    let tb = mesh.triangles[u];
-                    let shared: [Option<usize>; 3] =
-                        std::array::from_fn(|i| tb.iter().position(|&v| v == ta[i]));
-                    if shared.iter().all(Option::is_some) {
-                        return; // a duplicate, reported as such
-                    }
-                    if triangles_cross(&pt, &p3s(mesh, u), shared) {
-                        found.push((t as u32, u as u32));
-                    }
-                });
-            }
-            found
-        })
-        .collect();
-    pairs.par_sort_unstable();
-    pairs
+    bvh.overlapping_pairs(&|a, b| {
+        let (a, b) = (a as usize, b as usize);
+        let (ta, tb) = (mesh.triangles[a], mesh.triangles[b]);
+        let shared: [Option<usize>; 3] =
+            std::array::from_fn(|i| tb.iter().position(|&v| v == ta[i]));
+        // Three shared corners make a duplicate, reported as such.
+        !shared.iter().all(Option::is_some) && triangles_cross(&p3s(mesh, a), &p3s(mesh, b), shared)
+    })
 }
 
 /// Decides which closed shells are voids inside others, and which are inside out: a shell at
 /// even nesting depth must enclose positive volume, one at odd depth (a void) negative.
 fn mark_nested_and_inverted(mesh: &Mesh, shells: &[Vec<usize>], detail: &mut [ShellReport]) {
     let closed: Vec<usize> = (0..shells.len())
-        .filter(|&s| detail[s].closed && detail[s].inconsistent_edges == 0)
+        .filter(|&s| detail[s].closed && !detail[s].flat && detail[s].inconsistent_edges == 0)
         .collect();
     let boxes: Vec<crate::mesh::Aabb> = shells
         .iter()

@@ -47,13 +47,13 @@ pub struct RepairOptions {
 }
 
 impl RepairOptions {
-    /// The defaults: weld 1e-5 mm, holes up to 64 edges and 20 mm across deviating at most
-    /// 25 % of their diameter from a plane, slivers below 1e-3 mm³.
+    /// The defaults: weld 1e-5 mm, holes up to 64 edges of any width deviating at most 25 % of
+    /// their diameter from a plane, slivers below 1e-3 mm³.
     pub fn new() -> RepairOptions {
         RepairOptions {
             weld_tolerance_mm: 1e-5,
             max_hole_edges: 64,
-            max_hole_diameter_mm: 20.0,
+            max_hole_diameter_mm: f64::INFINITY,
             max_hole_deviation: 0.25,
             min_shell_volume_mm3: 1e-3,
             check: CheckOptions::default(),
@@ -455,7 +455,7 @@ fn fill_holes_or_drop_strays(
         if rim.is_empty() {
             continue;
         }
-        let plan = plan_fill(m, rim, opts);
+        let plan = plan_fill(m, &shells[s], rim, opts);
         match plan {
             Ok(plan) => {
                 for p in plan {
@@ -488,11 +488,14 @@ struct Patch {
 /// Triangulates every hole of one shell's rim, or says which hole breaks which limit.
 fn plan_fill(
     m: &Mesh,
+    shell: &[usize],
     rim: &[(u32, u32)],
     opts: &RepairOptions,
 ) -> Result<Vec<Patch>, RepairError> {
     let at = |v: u32| -> [f64; 3] { m.vertices[v as usize].coords.into() };
     let holes = trace_holes(rim).map_err(|t| RepairError::TangledBoundary { at: at(t.vertex) })?;
+    let existing: std::collections::HashSet<[u32; 3]> =
+        m.triangles.iter().map(|t| sorted(*t)).collect();
     let mut plan = Vec::new();
     for h in &holes {
         let (normal, diameter, deviation) = loop_shape(m, h);
@@ -519,6 +522,11 @@ fn plan_fill(
         }
         let triangles = fill_hole(m, h, &normal)
             .ok_or_else(|| refuse("not a simple polygon in its plane".into()))?;
+        if triangles.iter().any(|t| existing.contains(&sorted(*t))) {
+            return Err(refuse(
+                "closed only by doubling an existing face (an open surface, not a solid)".into(),
+            ));
+        }
         plan.push(Patch {
             hole: FilledHole {
                 edges,
@@ -529,7 +537,32 @@ fn plan_fill(
             triangles,
         });
     }
+    // A surface that closes onto itself (a plane patched from both sides) holds nothing.
+    let mut closed = Mesh {
+        vertices: m.vertices.clone(),
+        triangles: shell.iter().map(|&t| m.triangles[t]).collect(),
+    };
+    closed
+        .triangles
+        .extend(plan.iter().flat_map(|p| p.triangles.iter().copied()));
+    let volume = closed.signed_volume().abs();
+    if volume <= opts.min_shell_volume_mm3 {
+        let h = &holes[0];
+        return Err(RepairError::HoleNotFillable {
+            edges: h.loop_vertices.len(),
+            diameter_mm: loop_shape(m, h).1,
+            at: at(h.loop_vertices[0]),
+            why: format!(
+                "closed only into a shell of {volume:.2e} mm³ (an open surface, not a solid)"
+            ),
+        });
+    }
     Ok(plan)
+}
+
+fn sorted(mut t: [u32; 3]) -> [u32; 3] {
+    t.sort_unstable();
+    t
 }
 
 fn shell_summary(m: &Mesh, tris: &[usize], reason: &'static str) -> RemovedShell {

@@ -17,6 +17,11 @@ struct Cli {
 /// One subcommand per module of `cmd`.
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Check a mesh for printability: exit 0 printable, 1 defects, 2 unreadable.
+    Check(cmd::check::Args),
+    /// Repair the common mesh defects, or refuse and write nothing: exit 0 written, 1 refused,
+    /// 2 unreadable input or unwritable output.
+    Repair(cmd::repair::Args),
     /// Slice a mesh into a build job (contours, hatches, scan order), with stats, CLI and SVG.
     Slice(cmd::slice::Args),
 }
@@ -24,6 +29,8 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result: anyhow::Result<ExitCode> = match cli.command {
+        Command::Check(args) => cmd::check::run(args),
+        Command::Repair(args) => cmd::repair::run(args),
         Command::Slice(args) => cmd::slice::run(args),
     };
     match result {

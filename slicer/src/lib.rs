@@ -34,3 +34,4 @@ pub mod polygon;
 pub mod profile;
 pub mod region;
 pub mod slice;
+pub mod support;

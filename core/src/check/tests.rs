@@ -98,7 +98,41 @@ fn cubes_sharing_a_face_area_overlap_coplanar() {
     let mut m = unit_cube_at(0.0, 0.0, 0.0);
     m.append(&unit_cube_at(1.0, 0.25, 0.25));
     let r = check(&m);
-    assert!(r.self_intersections.unwrap() > 0, "{}", r.summary());
+    // Zero-thickness contact: found, reported as a warning, not a defect.
+    assert!(r.shallow_self_intersections.unwrap() > 0, "{}", r.summary());
+    assert_eq!(r.self_intersections, Some(0));
+    assert_eq!(r.warnings[0].kind, DefectKind::ShallowSelfIntersections);
+}
+
+#[test]
+fn crossing_deeper_than_tolerance_is_a_defect_shallower_a_warning() {
+    // Two finely faceted tori whose outer rims overlap by 0.02 mm.
+    let mut m = solids::torus(10.0, 3.0, 160, 80);
+    let mut other = solids::torus(10.0, 3.0, 160, 80);
+    other.translate(nalgebra::Vector3::new(26.0 - 0.02, 0.0, 0.0));
+    m.append(&other);
+    let r = check(&m);
+    assert!(r.printable, "{}", r.summary());
+    assert!(r.shallow_self_intersections.unwrap() > 0);
+    assert!(r.max_crossing_depth_mm > 0.0 && r.max_crossing_depth_mm < 0.03);
+    let strict = CheckOptions {
+        crossing_tolerance_mm: 0.0,
+        ..CheckOptions::default()
+    };
+    let r = check_mesh(&m, &strict);
+    assert!(!r.printable && r.self_intersections.unwrap() > 0);
+}
+
+#[test]
+fn part_larger_than_the_build_volume_is_named() {
+    let m = Mesh::axis_aligned_box([0.0; 3], [10.0, 1000.0, 10.0]);
+    let opts = CheckOptions {
+        build_volume_mm: Some([250.0, 250.0, 325.0]),
+        ..CheckOptions::default()
+    };
+    let r = check_mesh(&m, &opts);
+    assert_eq!(kinds(&r), vec![DefectKind::ExceedsBuildVolume]);
+    assert!(check(&m).printable);
 }
 
 #[test]
@@ -178,4 +212,53 @@ fn report_is_identical_across_thread_counts() {
             .install(|| serde_json::to_string(&check(&m)).unwrap())
     };
     assert_eq!(run(1), run(3));
+}
+
+mod properties {
+    use nalgebra::{Isometry3, Vector3};
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn rigid() -> impl Strategy<Value = Isometry3<f64>> {
+        (
+            prop::array::uniform3(-500.0..500.0f64),
+            prop::array::uniform3(-3.2..3.2f64),
+        )
+            .prop_map(|(t, r)| Isometry3::new(Vector3::from(t), Vector3::from(r)))
+    }
+
+    fn samples() -> Vec<Mesh> {
+        let mut open = unit_cube_at(0.0, 0.0, 0.0);
+        open.triangles.pop();
+        let mut overlap = unit_cube_at(0.0, 0.0, 0.0);
+        overlap.append(&unit_cube_at(0.5, 0.5, 0.5));
+        let mut apart = solids::torus(10.0, 3.0, 20, 10);
+        apart.append(&unit_cube_at(30.0, 0.0, 0.0));
+        vec![
+            solids::square_frame(3.0, 1.0, 2.0, 1.0),
+            open,
+            overlap,
+            apart,
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(32))]
+
+        #[test]
+        fn rigid_motion_keeps_volume_shells_and_verdict(iso in rigid()) {
+            for m in samples() {
+                let before = check(&m);
+                let mut moved = m.clone();
+                moved.transform_isometry(&iso);
+                let after = check(&moved);
+                prop_assert!((after.volume_mm3 - before.volume_mm3).abs() <= 1e-9 * before.volume_mm3.abs().max(1.0));
+                prop_assert_eq!(after.shells, before.shells);
+                prop_assert_eq!(after.printable, before.printable);
+                prop_assert_eq!(kinds(&after), kinds(&before));
+                prop_assert_eq!(after.genus, before.genus);
+            }
+        }
+    }
 }

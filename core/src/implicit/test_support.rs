@@ -1,7 +1,5 @@
 //! Topology assertions for the mesher's tests (the full printability check lives in `check`).
 
-use std::collections::HashMap;
-
 use crate::mesh::{Mesh, point_key};
 
 /// Asserts that `m` is a closed, consistently oriented 2-manifold: every directed edge appears
@@ -9,7 +7,9 @@ use crate::mesh::{Mesh, point_key};
 /// vertices coincide and no triangle has zero area.
 pub(crate) fn assert_closed_manifold(m: &Mesh) {
     assert!(!m.triangles.is_empty(), "empty mesh");
-    let mut directed: HashMap<(u32, u32), usize> = HashMap::new();
+    let mut directed = Vec::with_capacity(3 * m.triangles.len());
+    // Per vertex: (vertex, next, previous) around each incident triangle.
+    let mut fans = Vec::with_capacity(3 * m.triangles.len());
     for (t, tri) in m.triangles.iter().enumerate() {
         assert!(
             tri[0] != tri[1] && tri[1] != tri[2] && tri[0] != tri[2],
@@ -17,51 +17,92 @@ pub(crate) fn assert_closed_manifold(m: &Mesh) {
         );
         assert!(m.area_normal(t).norm() > 0.0, "triangle {t} has zero area");
         for e in 0..3 {
-            let (a, b) = (tri[e], tri[(e + 1) % 3]);
-            assert!(
-                directed.insert((a, b), t).is_none(),
-                "directed edge {a}->{b} used twice (orientation or non-manifold edge)"
-            );
+            let (v, a, b) = (tri[e], tri[(e + 1) % 3], tri[(e + 2) % 3]);
+            directed.push((v, a));
+            fans.push((v, a, b));
         }
     }
-    for &(a, b) in directed.keys() {
+    directed.sort_unstable();
+    for w in directed.windows(2) {
         assert!(
-            directed.contains_key(&(b, a)),
+            w[0] != w[1],
+            "directed edge {:?} used twice (orientation or non-manifold edge)",
+            w[0]
+        );
+    }
+    for &(a, b) in &directed {
+        assert!(
+            directed.binary_search(&(b, a)).is_ok(),
             "edge {a}-{b} has one triangle (open)"
         );
     }
-    // Vertex links: the fan around each vertex, followed by "next edge", is one cycle.
-    let mut out_edges: HashMap<u32, Vec<(u32, u32)>> = HashMap::new();
-    for tri in &m.triangles {
-        for e in 0..3 {
-            let (v, a, b) = (tri[e], tri[(e + 1) % 3], tri[(e + 2) % 3]);
-            out_edges.entry(v).or_default().push((a, b));
-        }
-    }
-    assert_eq!(out_edges.len(), m.vertices.len(), "unused vertices");
-    for (v, fan) in &out_edges {
-        let next: HashMap<u32, u32> = fan.iter().copied().collect();
-        assert_eq!(next.len(), fan.len(), "vertex {v}: fan repeats a neighbour");
-        let mut cur = fan[0].0;
-        for _ in 0..fan.len() {
-            cur = next[&cur];
-        }
-        let mut steps = 0;
-        let start = cur;
-        loop {
-            cur = next[&cur];
-            steps += 1;
-            if cur == start {
-                break;
+    fans.sort_unstable();
+    let mut used = 0;
+    for fan in fans.chunk_by(|x, y| x.0 == y.0) {
+        used += 1;
+        let v = fan[0].0;
+        // Follow next → previous links: one cycle through every triangle of the fan.
+        let mut cur = fan[0].1;
+        for step in 1..=fan.len() {
+            let Some(&(_, _, b)) = fan.iter().find(|f| f.1 == cur) else {
+                panic!("vertex {v}: fan is open");
+            };
+            cur = b;
+            if cur == fan[0].1 {
+                assert_eq!(step, fan.len(), "vertex {v} is non-manifold (pinched fan)");
             }
         }
-        assert_eq!(steps, fan.len(), "vertex {v} is non-manifold (pinched fan)");
+        assert_eq!(cur, fan[0].1, "vertex {v}: fan is not a cycle");
     }
-    let mut seen = HashMap::new();
-    for (i, p) in m.vertices.iter().enumerate() {
-        assert!(
-            seen.insert(point_key(p), i).is_none(),
-            "vertex {i} coincides with another"
-        );
+    assert_eq!(used, m.vertices.len(), "unused vertices");
+    let mut keys: Vec<[u64; 3]> = m.vertices.iter().map(point_key).collect();
+    keys.sort_unstable();
+    assert!(
+        keys.windows(2).all(|w| w[0] != w[1]),
+        "two vertices coincide"
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closed_box_passes() {
+        assert_closed_manifold(&Mesh::axis_aligned_box([0.0; 3], [1.0; 3]));
+    }
+
+    #[test]
+    #[should_panic(expected = "open")]
+    fn box_missing_a_triangle_is_open() {
+        let mut m = Mesh::axis_aligned_box([0.0; 3], [1.0; 3]);
+        m.triangles.pop();
+        assert_closed_manifold(&m);
+    }
+
+    #[test]
+    #[should_panic(expected = "used twice")]
+    fn box_with_a_flipped_triangle_is_misoriented() {
+        let mut m = Mesh::axis_aligned_box([0.0; 3], [1.0; 3]);
+        m.triangles[3].swap(1, 2);
+        assert_closed_manifold(&m);
+    }
+
+    #[test]
+    #[should_panic(expected = "pinched")]
+    fn two_boxes_sharing_a_corner_are_pinched() {
+        let mut m = Mesh::axis_aligned_box([0.0; 3], [1.0; 3]);
+        let mut other = Mesh::axis_aligned_box([1.0; 3], [2.0; 3]);
+        // Weld other's corner 0 (at (1,1,1)) onto m's corner 7.
+        for t in &mut other.triangles {
+            for i in t.iter_mut() {
+                *i = if *i == 0 { 7 } else { *i + 8 };
+            }
+        }
+        m.vertices.extend(other.vertices);
+        m.triangles.extend(other.triangles);
+        m.vertices[8] = nalgebra::Point3::new(-5.0, -5.0, -5.0);
+        m.compact();
+        assert_closed_manifold(&m);
     }
 }

@@ -19,6 +19,7 @@ mod error;
 mod obj;
 mod ply;
 mod stl;
+mod stl_ascii;
 mod threemf;
 mod weld;
 
@@ -151,7 +152,7 @@ pub fn read_mesh_bytes(
     }
     let mut mesh = match detect(bytes, hint)? {
         Detected::BinaryStl => stl::read_binary(bytes)?,
-        Detected::AsciiStl => stl::read_ascii(bytes)?,
+        Detected::AsciiStl => stl_ascii::read_ascii(bytes)?,
         Detected::Obj => obj::read_obj(bytes)?,
         Detected::Ply => ply::read_ply(bytes)?,
         // 3MF carries its own unit; the option does not apply.
@@ -174,18 +175,13 @@ enum Detected {
     ThreeMf,
 }
 
-/// True when the bytes are text: valid UTF-8 (a cut multi-byte character at the end
-/// allowed) without control characters other than white space.
+/// True when the bytes are text: no control characters other than white space among the
+/// first 4 KiB. Any encoding passes (a Latin-1 solid name is still ASCII STL); binary STL
+/// fails, its header padding, counts and floats are full of zero bytes.
 fn looks_like_text(bytes: &[u8]) -> bool {
-    let sample = &bytes[..bytes.len().min(4096)];
-    let valid = match std::str::from_utf8(sample) {
-        Ok(_) => true,
-        Err(e) => e.error_len().is_none() && sample.len() == 4096,
-    };
-    valid
-        && sample
-            .iter()
-            .all(|&b| b >= 0x20 || matches!(b, b'\n' | b'\r' | b'\t' | 0x0c))
+    bytes[..bytes.len().min(4096)]
+        .iter()
+        .all(|&b| (b >= 0x20 && b != 0x7f) || matches!(b, b'\n' | b'\r' | b'\t' | 0x0c))
 }
 
 /// True when text has OBJ statements (`v x y z` and `f …`) among its first lines.

@@ -96,5 +96,5 @@ pub(crate) fn read_obj(bytes: &[u8]) -> Result<Mesh, ReadError> {
     if welder.triangle_count() == 0 {
         return Err(ReadError::NoTriangles { format: "OBJ" });
     }
-    Ok(welder.finish())
+    welder.finish()
 }

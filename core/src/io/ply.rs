@@ -83,7 +83,7 @@ pub(crate) fn read_ply(bytes: &[u8]) -> Result<Mesh, ReadError> {
             .ok_or_else(|| error(format!("face {f}: `vertex_indices` is not an integer list")))?;
         welder.polygon(&indices, &|| format!("face {f}"))?;
     }
-    let mesh = welder.finish();
+    let mesh = welder.finish()?;
     if mesh.triangles.is_empty() {
         return Err(ReadError::NoTriangles { format: "PLY" });
     }

@@ -404,5 +404,5 @@ pub(crate) fn read_3mf(bytes: &[u8]) -> Result<Mesh, ReadError> {
     if asm.welder.triangle_count() == 0 {
         return Err(ReadError::NoTriangles { format: "3MF" });
     }
-    Ok(asm.welder.finish())
+    asm.welder.finish()
 }

@@ -1,3 +1,5 @@
 //! The subcommands of `meltline`, one module each; `run(args) -> anyhow::Result<ExitCode>`.
 
+pub mod check;
+pub mod repair;
 pub mod slice;
