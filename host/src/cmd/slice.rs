@@ -148,6 +148,15 @@ fn run_in_pool(args: &Args) -> anyhow::Result<ExitCode> {
     for w in slicer.warnings() {
         eprintln!("meltline: warning: {w}");
     }
+    if let Some(r) = slicer.support_report() {
+        eprintln!(
+            "meltline: supports: {} regions ({:.1} mm²) supported, {} failed, lift {} mm",
+            r.regions_supported,
+            r.supported_area_mm2,
+            r.failed.len(),
+            r.lift_mm
+        );
+    }
     let header = slicer.header().clone();
     let n = slicer.layer_count();
 
