@@ -66,22 +66,31 @@ impl<const N: usize> FrameReceiver<N> {
     /// (repeated delimiters) are skipped silently so a sender may prefix `0x00` to resync.
     pub fn feed<'s>(&'s mut self, bytes: &[u8]) -> (usize, Option<Result<Frame<'s>, FrameError>>) {
         let mut used = 0;
-        for &b in bytes {
-            used += 1;
-            self.offset += 1;
-            if b != 0 {
+        let mut rest = bytes;
+        loop {
+            // Copy the run up to the next delimiter in one go.
+            let end = rest.iter().position(|&b| b == 0);
+            let run = rest.get(..end.unwrap_or(rest.len())).unwrap_or(&[]);
+            if !run.is_empty() {
                 if self.len == 0 && !self.overflow {
-                    self.frame_start = self.offset - 1;
+                    self.frame_start = self.offset;
                 }
-                match self.buf.get_mut(self.len) {
-                    Some(slot) if self.len < MAX_FRAME - 1 => {
-                        *slot = b;
-                        self.len += 1;
+                let new_len = self.len + run.len();
+                match self.buf.get_mut(self.len..new_len) {
+                    Some(dst) if !self.overflow && new_len < MAX_FRAME => {
+                        dst.copy_from_slice(run);
+                        self.len = new_len;
                     }
                     _ => self.overflow = true,
                 }
-                continue;
+                self.offset += run.len() as u64;
             }
+            let Some(end) = end else {
+                return (used + rest.len(), None);
+            };
+            used += end + 1;
+            self.offset += 1;
+            rest = rest.get(end + 1..).unwrap_or(&[]);
             if self.overflow {
                 self.overflow = false;
                 self.len = 0;
@@ -99,7 +108,6 @@ impl<const N: usize> FrameReceiver<N> {
             };
             return (used, Some(frame));
         }
-        (used, None)
     }
 }
 

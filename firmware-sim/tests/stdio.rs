@@ -86,8 +86,10 @@ fn run_fw(
 ) -> (std::process::ExitStatus, String, serde_json::Value) {
     let report = dir.join("report.json");
     let mut child = Command::new(env!("CARGO_BIN_EXE_meltline-fw"))
-        .args(["--stdio", "--exposure", "--report"])
+        .args(["--stdio", "--report"])
         .arg(&report)
+        .arg("--exposure-dir")
+        .arg(dir.join("exposure"))
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -123,6 +125,15 @@ fn stdio_executes_a_job_file_and_writes_the_report() {
     for l in r["layers"].as_array().unwrap() {
         let cov = l["coverage_pct"].as_f64().unwrap();
         assert!(cov > 95.0, "layer {} coverage {cov}", l["layer"]);
+        let png = dir.path().join(format!(
+            "exposure/layer_{:05}.png",
+            l["layer"].as_u64().unwrap()
+        ));
+        assert!(
+            std::fs::read(&png).unwrap().starts_with(b"\x89PNG"),
+            "{}",
+            png.display()
+        );
     }
 }
 
@@ -149,4 +160,5 @@ fn stdio_with_one_byte_changed_names_the_corrupted_frame_and_exposes_nothing_of_
         .map(|l| l["layer"].as_u64().unwrap())
         .collect();
     assert_eq!(executed, vec![0, 1]);
+    assert!(!dir.path().join("exposure/layer_00002.png").exists());
 }

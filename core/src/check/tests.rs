@@ -194,6 +194,15 @@ fn non_finite_vertex_is_reported_without_panic() {
 }
 
 #[test]
+fn triangle_indexing_past_the_vertices_is_reported_without_panic() {
+    let mut m = unit_cube_at(0.0, 0.0, 0.0);
+    m.triangles.push([0, 1, 99]);
+    let r = check(&m);
+    assert_eq!(kinds(&r), vec![DefectKind::InvalidIndices]);
+    assert_eq!(r.defects[0].examples[0].triangles, vec![12]);
+}
+
+#[test]
 fn empty_mesh_is_not_printable() {
     let r = check(&Mesh::default());
     assert_eq!(kinds(&r), vec![DefectKind::NoTriangles]);

@@ -20,7 +20,7 @@
 //!    every phase voxel its distance `dt` to the nearest voxel of the other phase; voxels
 //!    outside the sampled box count as neither, so a box cutting through a lattice does not
 //!    create thin features;
-//! 2. for growing radii `r` (steps of a quarter voxel) the phase is *opened* by a ball of
+//! 2. for growing radii `r` (steps of half a voxel) the phase is *opened* by a ball of
 //!    radius `r`: ball centres are the voxels with `dt > r`, and a second distance transform
 //!    from those centres marks what the balls cover;
 //! 3. the first `r` at which some voxel with `dt ≥ r/2 + 1` is left uncovered is the thinnest
@@ -232,7 +232,7 @@ fn min_local_thickness(phase: &[bool], n: [usize; 3]) -> Option<f64> {
         if has_uncovered(phase, &dt2, &covered, n, r, excused) {
             return Some(2.0 * r - 1.0);
         }
-        r += 0.25;
+        r += 0.5;
     }
     Some(2.0 * max_r - 1.0)
 }

@@ -136,6 +136,32 @@ fn torus_with_missing_quad_is_filled_to_genus_one() {
 }
 
 #[test]
+fn out_of_range_index_is_refused() {
+    let mut m = cube();
+    m.triangles[4][2] = 1234;
+    assert!(matches!(
+        repair(&m),
+        Err(RepairError::InvalidIndices {
+            count: 1,
+            triangle: 4
+        })
+    ));
+}
+
+#[test]
+fn non_finite_vertex_is_refused() {
+    let mut m = cube();
+    m.vertices[3].x = f64::INFINITY;
+    assert!(matches!(
+        repair(&m),
+        Err(RepairError::NonFinite {
+            count: 1,
+            vertex: 3
+        })
+    ));
+}
+
+#[test]
 fn all_degenerate_mesh_is_refused_as_empty() {
     let mut m = cube();
     m.vertices.iter_mut().for_each(|p| *p = Point3::origin());

@@ -41,6 +41,7 @@ fn gather(x: u128) -> u64 {
 }
 
 /// Gathers the even bits of a u64 into the low 32 bits.
+#[inline]
 fn gather64(x: u64) -> u64 {
     let mut x = x & 0x5555_5555_5555_5555;
     x = (x | (x >> 1)) & 0x3333_3333_3333_3333;
@@ -140,6 +141,7 @@ impl<'a> Reader<'a> {
         Ok(unzigzag(self.u64var()?))
     }
 
+    #[inline]
     pub(crate) fn pair(&mut self) -> Result<(i64, i64), CodecError> {
         // Fast path: up to 9 bytes (63 bits) decode in u64 and de-interleave in u64.
         let start = self.pos;

@@ -290,6 +290,7 @@ impl Shear {
     }
 
     /// round(p · d_minor / d_major), ties towards +∞, exact in i128.
+    #[inline]
     fn offset(&self, p: i64) -> Result<i64, CodecError> {
         let (mut d, mut m) = (self.d_major, self.d_minor);
         if d < 0 {
@@ -309,6 +310,7 @@ impl Shear {
         i64::try_from(v).map_err(|_| CodecError::CoordinateRange)
     }
 
+    #[inline]
     fn to_pq(self, pt: [i32; 2]) -> Result<(i64, i64), CodecError> {
         let (p, minor) = if self.x_major {
             (i64::from(pt[0]), i64::from(pt[1]))
@@ -318,6 +320,7 @@ impl Shear {
         Ok((p, sub(minor, self.offset(p)?)?))
     }
 
+    #[inline]
     fn to_point(self, p: i64, q: i64) -> Result<Point, CodecError> {
         let minor = add(q, self.offset(p)?)?;
         if self.x_major {
