@@ -263,6 +263,20 @@ fn lifted_part_stands_on_support_vectors_below_it() {
         );
         assert!(!l.blocks.is_empty(), "layer {} has no supports", l.index);
     }
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let again = one.install(|| {
+        let options = SlicerOptions {
+            supports: true,
+            lift_mm: 0.9,
+            ..Default::default()
+        };
+        let s = Slicer::new(&m, profile(Strategy::Lines), options).unwrap();
+        s.build_job().unwrap()
+    });
+    assert_eq!(again, j, "supports identical on one thread");
     // Over powder, the part's first layer is downskin.
     let first = &j.layers[10];
     assert!((meltline_slicer::polygon::area_mm2(&first.regions.downskin) - 16.0).abs() < 1e-9);
