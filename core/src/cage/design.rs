@@ -226,27 +226,6 @@ pub fn design_cage(
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn loose_islands_are_removed_and_cavities_filled() {
-        let mut mesh = Mesh::axis_aligned_box([0.0; 3], [10.0; 3]);
-        let mut cavity = Mesh::axis_aligned_box([2.0; 3], [4.0; 3]);
-        cavity.flip_all();
-        mesh.append(&cavity);
-        mesh.append(&Mesh::axis_aligned_box([20.0; 3], [20.5; 3]));
-        let removed = remove_fragments(&mut mesh);
-        assert_eq!(removed.count, 1);
-        assert!((removed.volume_mm3 - 0.125).abs() < 1e-12);
-        assert_eq!(removed.cavities, 1);
-        assert!((removed.cavity_volume_mm3 - 8.0).abs() < 1e-9);
-        assert_eq!(mesh.shells().len(), 1);
-        assert!((mesh.signed_volume() - 1000.0).abs() < 1e-9);
-    }
-}
-
 /// How much solid fraction the mesher loses on the spec's lattice at `edge`, measured on a
 /// block of 3×3×3 cells: the piecewise-linear surface of marching tetrahedra cuts the convex
 /// struts' sections short (by O(edge²·curvature)), so a mesh of the nominal level is a percent
@@ -282,4 +261,25 @@ pub fn lattice_compensation(
     // Never move the level by more than 5 % of solid fraction: beyond that the edge is too
     // coarse for the lattice and the honest answer is the measured porosity in the report.
     Ok((target_vf - meshed_vf).clamp(-0.05, 0.05))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loose_islands_are_removed_and_cavities_filled() {
+        let mut mesh = Mesh::axis_aligned_box([0.0; 3], [10.0; 3]);
+        let mut cavity = Mesh::axis_aligned_box([2.0; 3], [4.0; 3]);
+        cavity.flip_all();
+        mesh.append(&cavity);
+        mesh.append(&Mesh::axis_aligned_box([20.0; 3], [20.5; 3]));
+        let removed = remove_fragments(&mut mesh);
+        assert_eq!(removed.count, 1);
+        assert!((removed.volume_mm3 - 0.125).abs() < 1e-12);
+        assert_eq!(removed.cavities, 1);
+        assert!((removed.cavity_volume_mm3 - 8.0).abs() < 1e-9);
+        assert_eq!(mesh.shells().len(), 1);
+        assert!((mesh.signed_volume() - 1000.0).abs() < 1e-9);
+    }
 }
