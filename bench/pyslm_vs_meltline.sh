@@ -13,7 +13,9 @@
 # Environment: LAYER (0.03 mm), HATCH (0.1 mm), ROTATION (66.7°), CONTOURS (1), BEAM_OFFSET
 # (0.05 mm), OUT (bench/out), REPEAT (1: runs per tool and mesh; the run with the median wall
 # clock is reported), MAX_LAYERS (all; PySLM only, for quick checks), SKIP_MELTLINE=1 to run
-# PySLM alone. The first run creates bench/.venv from bench/pyslm_requirements.txt (pyclipr
+# PySLM alone, PYSLM_FROM=DIR to reuse the PySLM results (pyslm_NAME.json/.time) of an earlier
+# run in DIR instead of running PySLM again, WRITE_JOB=1 to have meltline also write the .mlj job
+# (PySLM writes no job file, so by default neither side does). The first run creates bench/.venv from bench/pyslm_requirements.txt (pyclipr
 # may build from source: it needs g++ and takes a few minutes).
 set -euo pipefail
 
@@ -94,15 +96,22 @@ for m in "${MESHES[@]}"; do
     echo "== $name: PySLM" >&2
     pyslm_extra=()
     [[ -n "${MAX_LAYERS:-}" ]] && pyslm_extra+=(--max-layers "$MAX_LAYERS")
-    run_repeated "$OUT/pyslm_$name" json \
-        "$PY" "$BENCH/pyslm_slice.py" "$m" --layer "$LAYER" --hatch "$HATCH" --rotation "$ROTATION" \
-        --contours "$CONTOURS" --beam-offset "$BEAM_OFFSET" --out "{OUT_JSON}" "${pyslm_extra[@]}"
+    if [[ -n "${PYSLM_FROM:-}" ]]; then
+        [[ "$(realpath "$PYSLM_FROM")" == "$(realpath "$OUT")" ]] \
+            || cp "$PYSLM_FROM/pyslm_$name.json" "$PYSLM_FROM/pyslm_$name.time" "$OUT/"
+    else
+        run_repeated "$OUT/pyslm_$name" json \
+            "$PY" "$BENCH/pyslm_slice.py" "$m" --layer "$LAYER" --hatch "$HATCH" --rotation "$ROTATION" \
+            --contours "$CONTOURS" --beam-offset "$BEAM_OFFSET" --out "{OUT_JSON}" "${pyslm_extra[@]}"
+    fi
     m_stats="-"
     m_time="-"
     if [[ -n "$MELTLINE" ]]; then
         echo "== $name: meltline" >&2
+        job_out=()
+        [[ "${WRITE_JOB:-0}" == 1 ]] && job_out=(-o "$OUT/$name.mlj")
         run_repeated "$OUT/meltline_$name" stats.json \
-            "$MELTLINE" slice "$m" -o "$OUT/$name.mlj" --layer "$LAYER" --hatch "$HATCH" \
+            "$MELTLINE" slice "$m" "${job_out[@]}" --layer "$LAYER" --hatch "$HATCH" --strategy lines \
             --rotation "$ROTATION" --contours "$CONTOURS" --beam-offset "$BEAM_OFFSET" \
             --stats "{OUT_JSON}"
         m_stats="$OUT/meltline_$name.stats.json"

@@ -18,18 +18,17 @@
 
 pub mod bvh;
 pub mod intersect;
+mod report;
 pub mod solids;
 pub mod topology;
 
-use std::fmt::Write as _;
-
 use nalgebra::Point3;
 use rayon::prelude::*;
-use serde::Serialize;
 
 use crate::mesh::Mesh;
 use bvh::Bvh;
 use intersect::{P3, collinear, triangles_cross};
+pub use report::{CheckReport, Defect, DefectExample, DefectKind, ShellReport};
 use topology::{EdgeClass, EdgeMap};
 
 /// What the check looks at, with its named tolerances.
@@ -69,240 +68,16 @@ impl Default for CheckOptions {
     }
 }
 
-/// The kinds of defect that make a mesh unprintable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DefectKind {
-    /// The mesh has no triangles.
-    NoTriangles,
-    /// Vertex coordinates that are NaN or infinite.
-    NonFiniteVertices,
-    /// Edges used by one triangle only: holes in the surface.
-    BoundaryEdges,
-    /// Edges used by more than two triangles.
-    NonManifoldEdges,
-    /// Edges two triangles traverse in the same direction: a flipped triangle.
-    InconsistentEdges,
-    /// Closed shells whose normals point inwards.
-    InvertedShells,
-    /// Closed shells that enclose no volume (a surface folded onto itself).
-    FlatShells,
-    /// Triangles with (near) zero area or a repeated vertex.
-    DegenerateTriangles,
-    /// Triangles with the same three vertices as an earlier one.
-    DuplicateTriangles,
-    /// Pairs of triangles that cross each other deeper than the crossing tolerance.
-    SelfIntersections,
-    /// The bounding box does not fit the build envelope.
-    ExceedsBuildVolume,
-    /// Crossings within the tolerance: reported, but not a defect.
-    ShallowSelfIntersections,
-}
-
-impl DefectKind {
-    /// The snake-case name used in reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            DefectKind::NoTriangles => "no_triangles",
-            DefectKind::NonFiniteVertices => "non_finite_vertices",
-            DefectKind::BoundaryEdges => "boundary_edges",
-            DefectKind::NonManifoldEdges => "non_manifold_edges",
-            DefectKind::InconsistentEdges => "inconsistent_edges",
-            DefectKind::InvertedShells => "inverted_shells",
-            DefectKind::FlatShells => "flat_shells",
-            DefectKind::DegenerateTriangles => "degenerate_triangles",
-            DefectKind::DuplicateTriangles => "duplicate_triangles",
-            DefectKind::SelfIntersections => "self_intersections",
-            DefectKind::ExceedsBuildVolume => "exceeds_build_volume",
-            DefectKind::ShallowSelfIntersections => "shallow_self_intersections",
-        }
-    }
-
-    /// What the defect means, for people.
-    pub fn meaning(self) -> &'static str {
-        match self {
-            DefectKind::NoTriangles => "the mesh has no triangles",
-            DefectKind::NonFiniteVertices => "vertices with NaN or infinite coordinates",
-            DefectKind::BoundaryEdges => "open edges (holes in the surface)",
-            DefectKind::NonManifoldEdges => "edges shared by more than two triangles",
-            DefectKind::InconsistentEdges => {
-                "edges where neighbouring triangles face opposite ways"
-            }
-            DefectKind::InvertedShells => "closed shells turned inside out (negative volume)",
-            DefectKind::FlatShells => "closed shells that enclose no volume",
-            DefectKind::DegenerateTriangles => "zero-area triangles",
-            DefectKind::DuplicateTriangles => "triangles repeated on the same three vertices",
-            DefectKind::SelfIntersections => "pairs of triangles crossing each other",
-            DefectKind::ExceedsBuildVolume => "the part is larger than the build envelope",
-            DefectKind::ShallowSelfIntersections => {
-                "pairs of triangles crossing within the tolerance (not a defect)"
-            }
-        }
-    }
-}
-
-/// Where one instance of a defect is.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DefectExample {
-    /// The triangles involved (indices into the mesh).
-    pub triangles: Vec<usize>,
-    /// Coordinates locating it (mm): an edge's two ends, a triangle's corners, a shell's
-    /// first vertex.
-    pub points: Vec<[f64; 3]>,
-}
-
-/// One kind of defect, counted and located.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Defect {
-    /// What is wrong.
-    pub kind: DefectKind,
-    /// How many instances.
-    pub count: usize,
-    /// The first few instances, in a deterministic order.
-    pub examples: Vec<DefectExample>,
-}
-
-/// The check of one connected shell.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ShellReport {
-    /// The number of triangles.
-    pub triangles: usize,
-    /// The signed enclosed volume (mm³); meaningful only when closed.
-    pub volume_mm3: f64,
-    /// The surface area (mm²).
-    pub area_mm2: f64,
-    /// Edges used by one triangle.
-    pub boundary_edges: usize,
-    /// Edges used by more than two triangles.
-    pub non_manifold_edges: usize,
-    /// Edges traversed twice in the same direction.
-    pub inconsistent_edges: usize,
-    /// True when every edge is used by exactly two triangles.
-    pub closed: bool,
-    /// True when the shell is closed, consistent and turned inside out.
-    pub inverted: bool,
-    /// True when the shell lies inside another closed shell (a void).
-    pub nested: bool,
-    /// True when the shell is closed but encloses no volume.
-    pub flat: bool,
-    /// The genus (number of handles) of a closed, consistently oriented shell.
-    pub genus: Option<i64>,
-}
-
-/// The full printability report of a mesh.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CheckReport {
-    /// The number of triangles.
-    pub triangles: usize,
-    /// The number of vertices.
-    pub vertices: usize,
-    /// The number of connected shells.
-    pub shells: usize,
-    /// The signed enclosed volume (mm³).
-    pub volume_mm3: f64,
-    /// The surface area (mm²).
-    pub area_mm2: f64,
-    /// The bounding box, `[min, max]` (mm).
-    pub bbox_mm: [[f64; 3]; 2],
-    /// Edges used by one triangle.
-    pub boundary_edges: usize,
-    /// Edges used by more than two triangles.
-    pub non_manifold_edges: usize,
-    /// Edges traversed twice in the same direction.
-    pub inconsistent_edges: usize,
-    /// Triangles below the area epsilon or with a repeated vertex.
-    pub degenerate_triangles: usize,
-    /// Triangles repeating an earlier triangle's vertex set.
-    pub duplicate_triangles: usize,
-    /// Pairs of triangles crossing deeper than the tolerance (`None` when not tested).
-    pub self_intersections: Option<usize>,
-    /// Pairs of triangles crossing within the tolerance (`None` when not tested).
-    pub shallow_self_intersections: Option<usize>,
-    /// The deepest crossing found (mm).
-    pub max_crossing_depth_mm: f64,
-    /// Vertices with non-finite coordinates.
-    pub non_finite_vertices: usize,
-    /// Closed shells turned inside out.
-    pub inverted_shells: usize,
-    /// The summed genus of the shells, when every shell is closed and consistent.
-    pub genus: Option<i64>,
-    /// The verdict.
-    pub printable: bool,
-    /// Every defect found, in a fixed order.
-    pub defects: Vec<Defect>,
-    /// Findings that do not make the mesh unprintable.
-    pub warnings: Vec<Defect>,
-    /// One entry per shell, ordered by the shell's first triangle.
-    pub shells_detail: Vec<ShellReport>,
-}
-
-impl CheckReport {
-    /// The defect of a kind, when found.
-    pub fn defect(&self, kind: DefectKind) -> Option<&Defect> {
-        self.defects.iter().find(|d| d.kind == kind)
-    }
-
-    /// A readable multi-line summary.
-    pub fn summary(&self) -> String {
-        let mut s = String::new();
-        let f = |p: [f64; 3]| format!("({:.4}, {:.4}, {:.4})", p[0], p[1], p[2]);
-        let _ = writeln!(
-            s,
-            "{} triangles, {} vertices, {} shell{}",
-            self.triangles,
-            self.vertices,
-            self.shells,
-            if self.shells == 1 { "" } else { "s" }
-        );
-        let _ = writeln!(
-            s,
-            "volume {:.3} mm³, area {:.3} mm², bbox {} – {} mm",
-            self.volume_mm3,
-            self.area_mm2,
-            f(self.bbox_mm[0]),
-            f(self.bbox_mm[1])
-        );
-        if let Some(g) = self.genus {
-            let _ = writeln!(s, "genus {g}");
-        }
-        if self.printable {
-            let _ = writeln!(
-                s,
-                "printable: yes (closed, consistently oriented, no crossings)"
-            );
-        } else {
-            let _ = writeln!(
-                s,
-                "printable: NO — {} kind(s) of defect",
-                self.defects.len()
-            );
-        }
-        if let Some(d) = self.warnings.first() {
-            let _ = writeln!(
-                s,
-                "warning: {} (deepest {:.4} mm)",
-                d.kind.meaning(),
-                self.max_crossing_depth_mm
-            );
-        }
-        for d in self.defects.iter().chain(&self.warnings) {
-            let _ = writeln!(s, "  {}: {} — {}", d.kind.name(), d.count, d.kind.meaning());
-            for e in &d.examples {
-                let pts: Vec<String> = e.points.iter().map(|p| f(*p)).collect();
-                if e.triangles.is_empty() {
-                    let _ = writeln!(s, "    {}", pts.join(" vs "));
-                } else {
-                    let _ = writeln!(s, "    at triangles {:?}: {}", e.triangles, pts.join(" "));
-                }
-            }
-        }
-        s
-    }
-}
-
 /// Checks `mesh` for everything that stands between it and a print.
 pub fn check_mesh(mesh: &Mesh, opts: &CheckOptions) -> CheckReport {
     let n = mesh.triangles.len();
+    let nv = mesh.vertices.len();
+    let invalid: Vec<usize> = (0..n)
+        .filter(|&t| mesh.triangles[t].iter().any(|&v| v as usize >= nv))
+        .collect();
+    if !invalid.is_empty() {
+        return invalid_indices_report(mesh, &invalid, opts);
+    }
     let pt = |v: u32| -> [f64; 3] { mesh.vertices[v as usize].coords.into() };
     let corners =
         |t: usize| -> Vec<[f64; 3]> { mesh.triangles[t].iter().map(|&v| pt(v)).collect() };
@@ -446,7 +221,7 @@ pub fn check_mesh(mesh: &Mesh, opts: &CheckOptions) -> CheckReport {
             shell_of[t] = s as u32;
         }
     }
-    let mut per_shell = vec![[0usize; 4]; shells.len()]; // boundary, non-manifold, inconsistent, edges
+    let mut per_shell = vec![[0usize; 5]; shells.len()]; // boundary, non-manifold, inconsistent, edges, vertices
     for (e, c) in classes.iter().enumerate() {
         let Some(u) = edges.uses(e).next() else {
             continue;
@@ -460,6 +235,18 @@ pub fn check_mesh(mesh: &Mesh, opts: &CheckOptions) -> CheckReport {
             EdgeClass::Manifold => {}
         }
     }
+    // Shells are vertex-connected, so every used vertex belongs to exactly one.
+    let mut vertex_seen = vec![false; mesh.vertices.len()];
+    for (t, tri) in mesh.triangles.iter().enumerate() {
+        if tri_state[t].0 {
+            continue;
+        }
+        for &v in tri {
+            if !std::mem::replace(&mut vertex_seen[v as usize], true) {
+                per_shell[shell_of[t] as usize][4] += 1;
+            }
+        }
+    }
     let mut shells_detail: Vec<ShellReport> = shells
         .par_iter()
         .zip(per_shell.par_iter())
@@ -467,10 +254,7 @@ pub fn check_mesh(mesh: &Mesh, opts: &CheckOptions) -> CheckReport {
             let proper: Vec<usize> = tris.iter().copied().filter(|&t| !tri_state[t].0).collect();
             let closed = c[0] == 0 && c[1] == 0 && !proper.is_empty();
             let genus = (closed && c[2] == 0).then(|| {
-                let mut vs: Vec<u32> = proper.iter().flat_map(|&t| mesh.triangles[t]).collect();
-                vs.par_sort_unstable();
-                vs.dedup();
-                let chi = vs.len() as i64 - c[3] as i64 + proper.len() as i64;
+                let chi = c[4] as i64 - c[3] as i64 + proper.len() as i64;
                 (2 - chi) / 2
             });
             ShellReport {
@@ -617,6 +401,45 @@ pub fn check_mesh(mesh: &Mesh, opts: &CheckOptions) -> CheckReport {
     }
 }
 
+/// The report of a mesh whose triangles index past its vertices: only that is said, since
+/// no measure of such a mesh means anything.
+fn invalid_indices_report(mesh: &Mesh, invalid: &[usize], opts: &CheckOptions) -> CheckReport {
+    CheckReport {
+        triangles: mesh.triangles.len(),
+        vertices: mesh.vertices.len(),
+        shells: 0,
+        volume_mm3: 0.0,
+        area_mm2: 0.0,
+        bbox_mm: [[0.0; 3]; 2],
+        boundary_edges: 0,
+        non_manifold_edges: 0,
+        inconsistent_edges: 0,
+        degenerate_triangles: 0,
+        duplicate_triangles: 0,
+        self_intersections: None,
+        shallow_self_intersections: None,
+        max_crossing_depth_mm: 0.0,
+        non_finite_vertices: 0,
+        inverted_shells: 0,
+        genus: None,
+        printable: false,
+        defects: vec![Defect {
+            kind: DefectKind::InvalidIndices,
+            count: invalid.len(),
+            examples: invalid
+                .iter()
+                .take(opts.max_examples)
+                .map(|&t| DefectExample {
+                    triangles: vec![t],
+                    points: Vec::new(),
+                })
+                .collect(),
+        }],
+        warnings: Vec::new(),
+        shells_detail: Vec::new(),
+    }
+}
+
 /// How deep two crossing triangles reach through each other (mm): for each triangle, the
 /// shorter of its reaches beyond the other's plane on either side; the smaller of the two
 /// (two boxes overlapping by 0.05 mm give 0.05 mm).
@@ -644,36 +467,14 @@ fn p3s(mesh: &Mesh, t: usize) -> [P3; 3] {
 /// Every pair `(a, b)`, `a < b`, of included triangles that cross, sorted.
 pub fn crossing_pairs(mesh: &Mesh, include: impl Fn(usize) -> bool + Sync) -> Vec<(u32, u32)> {
     let bvh = Bvh::new(mesh, &include);
-    let mut pairs: Vec<(u32, u32)> = bvh
-        .order()
-        .par_chunks(1024)
-        .flat_map_iter(|chunk| {
-            let mut stack = Vec::new();
-            let mut found = Vec::new();
-            for &t in chunk {
-                let t = t as usize;
-                let ta = mesh.triangles[t];
-                let pt = p3s(mesh, t);
-                bvh.for_each_overlap(t, &mut stack, |u| {
-                    if u <= t {
-                        return;
-                    }
-                    let tb = mesh.triangles[u];
-                    let shared: [Option<usize>; 3] =
-                        std::array::from_fn(|i| tb.iter().position(|&v| v == ta[i]));
-                    if shared.iter().all(Option::is_some) {
-                        return; // a duplicate, reported as such
-                    }
-                    if triangles_cross(&pt, &p3s(mesh, u), shared) {
-                        found.push((t as u32, u as u32));
-                    }
-                });
-            }
-            found
-        })
-        .collect();
-    pairs.par_sort_unstable();
-    pairs
+    bvh.overlapping_pairs(&|a, b| {
+        let (a, b) = (a as usize, b as usize);
+        let (ta, tb) = (mesh.triangles[a], mesh.triangles[b]);
+        let shared: [Option<usize>; 3] =
+            std::array::from_fn(|i| tb.iter().position(|&v| v == ta[i]));
+        // Three shared corners make a duplicate, reported as such.
+        !shared.iter().all(Option::is_some) && triangles_cross(&p3s(mesh, a), &p3s(mesh, b), shared)
+    })
 }
 
 /// Decides which closed shells are voids inside others, and which are inside out: a shell at

@@ -66,6 +66,21 @@ proptest! {
     }
 
     #[test]
+    fn random_payloads_behind_valid_headers_never_panic(
+        payload in prop::collection::vec(any::<u8>(), 0..600),
+        which in 0usize..4,
+    ) {
+        let header: &[u8] = match which {
+            0 => b"ply\nformat binary_little_endian 1.0\nelement vertex 3\nproperty float x\nproperty float y\nproperty float z\nelement face 2\nproperty list uchar int vertex_indices\nend_header\n",
+            1 => b"ply\nformat binary_big_endian 1.0\nelement vertex 4000000000\nproperty double x\nproperty double y\nproperty double z\nelement face 1\nproperty list uint uint vertex_indices\nend_header\n",
+            2 => b"PK\x03\x04",
+            _ => b"solid fuzz\nfacet normal 0 0 1\nouter loop\nvertex ",
+        };
+        let bytes = [header, &payload].concat();
+        let _ = read(&bytes);
+    }
+
+    #[test]
     fn truncated_and_corrupted_files_never_panic(
         cut in 0usize..1500,
         flip in 0usize..1500,

@@ -1,3 +1,47 @@
 //! meltline-firmware: the LPBF printer controller.
+//!
+//! * [`wire`] — the protocol (frames, messages, vector coding, digests); its docs are the spec.
+//! * [`receiver`] — COBS byte-stream accumulator into a fixed buffer.
+//! * [`machine`] — machine configuration and the RTC-style timing model.
+//! * [`controller`] — the verifying controller state machine.
+//! * `job` (feature `std`) — `.mlj` writer and reader for hosts.
+//! * `sim` (feature `std`) — the simulator harness behind `meltline-fw`.
+//!
+//! The library is `no_std` without allocation, `unsafe` or panics on any input; sizes are const
+//! generics. `cargo build -p meltline-firmware --no-default-features` builds the bare library.
+//!
+//! # For hosts
+//!
+//! * Write a job: [`job::JobWriter`] (`new` → `write_layer` per layer → `finish`) or
+//!   [`job::encode_job`] for an in-memory job (announces the hash in the header). Geometry is
+//!   plain integers in the job quantum: `Geometry::Hatches(Vec<[i64; 4]>)`,
+//!   `Geometry::Polylines { lines: Vec<Vec<[i64; 2]>>, closed }`, `Geometry::Points`.
+//! * Read or stream a job: [`job::FrameReader`] yields [`job::RawFrame`]s (wire bytes, index,
+//!   offset; `decode` for the message). Frames are sent verbatim; `Start`/`Pause`/`Resume`/
+//!   `Abort`/`StatusRequest` are out of band (any `seq`). Keep unacknowledged bytes within the
+//!   last `Ack::window`; on `Nak` resend from `Nak::seq` (go-back-N); after a reconnect send
+//!   `Hello` and resume after the returned `Ack::up_to_seq`.
+//! * Run a printer in-process: [`sim::Simulator`] (`feed` bytes, replies to a
+//!   [`controller::ReplySink`], `report()` → [`sim::report::SimReport`]), or the bare
+//!   [`controller::Controller`] (`receive`, `handle_frame`, `poll`, `set_oxygen_ppm`, `state`,
+//!   `window`, `status`, `report`) with your own [`controller::EventSink`].
+//! * Out of process: `meltline-fw --stdio` or `--listen ADDR` (see the binary's docs).
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
 #![deny(unsafe_code)]
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+pub mod controller;
+pub mod machine;
+pub mod receiver;
+pub mod wire;
+
+#[cfg(feature = "std")]
+pub mod job;
+
+#[cfg(feature = "std")]
+pub mod sim;

@@ -2,3 +2,4 @@
 //! streaming with flow control, fault injection, reports.
 
 pub mod faults;
+pub mod mlj;

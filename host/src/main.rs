@@ -24,6 +24,8 @@ enum Command {
     /// Repair the common mesh defects, or refuse and write nothing: exit 0 written, 1 refused,
     /// 2 unreadable input or unwritable output.
     Repair(cmd::repair::Args),
+    /// Slice a mesh into a build job (contours, hatches, scan order), with stats, CLI and SVG.
+    Slice(cmd::slice::Args),
 }
 
 fn main() -> ExitCode {
@@ -32,6 +34,7 @@ fn main() -> ExitCode {
         Command::Design(args) => cmd::design::run(args),
         Command::Check(args) => cmd::check::run(args),
         Command::Repair(args) => cmd::repair::run(args),
+        Command::Slice(args) => cmd::slice::run(args),
     };
     match result {
         Ok(code) => code,

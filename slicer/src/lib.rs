@@ -1,3 +1,37 @@
 //! meltline-slicer: meshes into layers of LPBF scan paths.
+//!
+//! The pipeline, one module per concept:
+//!
+//! - [`slice`]: mesh → closed polygons with holes at mid-layer planes, in integer coordinates.
+//! - [`region`]: core / upskin / downskin regions by booleans with neighbouring layers.
+//! - [`contour`]: contours inset by the beam offset, thin walls kept as centre-line edges.
+//! - [`hatch`]: lines, stripes and chessboard hatching clipped exactly by the regions.
+//! - [`order`]: the deterministic scan order of blocks, islands and stripes.
+//! - [`profile`]: process parameter sets (TOML) and the energy-density check.
+//! - [`job`]: the [`job::BuildJob`], the streaming [`job::Slicer`].
+//! - [`export`]: CLI (Common Layer Interface) ASCII/binary, SVG, per-layer statistics.
+//!
+//! All 2D work is done in integer coordinates of [`polygon::QUANTUM_MM`] (1 µm), so the
+//! polygon booleans of `i_overlay` are exact; millimetres (f64) appear only at the boundary.
+//!
+//! ```
+//! use meltline_core::mesh::Mesh;
+//! use meltline_slicer::job::{Slicer, SlicerOptions};
+//! use meltline_slicer::profile::ProcessProfile;
+//! let cube = Mesh::axis_aligned_box([0.0; 3], [5.0, 5.0, 0.3]);
+//! let slicer = Slicer::new(&cube, ProcessProfile::ti6al4v(), SlicerOptions::default()).unwrap();
+//! let job = slicer.build_job().unwrap();
+//! assert_eq!(job.layers.len(), 10); // 0.3 mm at 30 µm layers
+//! assert!(job.layers[0].blocks.iter().any(|b| b.kind == meltline_slicer::job::VectorKind::Hatch));
+//! ```
 
+pub mod contour;
+pub mod export;
+pub mod hatch;
+pub mod job;
+pub mod order;
+pub mod polygon;
+pub mod profile;
+pub mod region;
+pub mod slice;
 pub mod support;

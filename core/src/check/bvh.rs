@@ -155,6 +155,133 @@ impl Bvh {
     }
 }
 
+impl Bvh {
+    /// Calls `test(a, b)` once for every pair of included triangles whose boxes overlap, by
+    /// traversing the hierarchy against itself (each overlapping node pair is visited once,
+    /// far cheaper than one root-to-leaf query per triangle). The top levels run in parallel;
+    /// the pairs `test` accepts are returned sorted, so the result is deterministic.
+    pub fn overlapping_pairs<F>(&self, test: &F) -> Vec<(u32, u32)>
+    where
+        F: Fn(u32, u32) -> bool + Sync,
+    {
+        let Some(top) = self.levels.len().checked_sub(1) else {
+            return Vec::new();
+        };
+        let mut out = self.self_pairs(top, 0, test);
+        out.par_sort_unstable();
+        out
+    }
+
+    /// Level at and above which the recursion forks (nodes cover 4·2^level triangles).
+    const PARALLEL_LEVEL: usize = 8;
+
+    fn leaf(&self, i: usize) -> &[u32] {
+        &self.order[i * LEAF..(i * LEAF + LEAF).min(self.order.len())]
+    }
+
+    fn self_pairs<F>(&self, level: usize, i: usize, test: &F) -> Vec<(u32, u32)>
+    where
+        F: Fn(u32, u32) -> bool + Sync,
+    {
+        if level == 0 {
+            let mut out = Vec::new();
+            let leaf = self.leaf(i);
+            for (k, &a) in leaf.iter().enumerate() {
+                for &b in &leaf[k + 1..] {
+                    self.leaf_pair(a, b, test, &mut out);
+                }
+            }
+            return out;
+        }
+        let (l, r) = (2 * i, 2 * i + 1);
+        if r >= self.levels[level - 1].len() {
+            return self.self_pairs(level - 1, l, test);
+        }
+        if level >= Self::PARALLEL_LEVEL {
+            let ((mut a, b), c) = rayon::join(
+                || {
+                    rayon::join(
+                        || self.self_pairs(level - 1, l, test),
+                        || self.self_pairs(level - 1, r, test),
+                    )
+                },
+                || self.cross_pairs(level - 1, l, r, test),
+            );
+            a.extend(b);
+            a.extend(c);
+            a
+        } else {
+            let mut a = self.self_pairs(level - 1, l, test);
+            a.extend(self.self_pairs(level - 1, r, test));
+            a.extend(self.cross_pairs(level - 1, l, r, test));
+            a
+        }
+    }
+
+    fn cross_pairs<F>(&self, level: usize, i: usize, j: usize, test: &F) -> Vec<(u32, u32)>
+    where
+        F: Fn(u32, u32) -> bool + Sync,
+    {
+        let mut out = Vec::new();
+        if level >= Self::PARALLEL_LEVEL {
+            if !self.levels[level][i].overlaps(&self.levels[level][j]) {
+                return out;
+            }
+            let below = self.levels[level - 1].len();
+            let kids = |n: usize| [2 * n, 2 * n + 1].into_iter().filter(move |&c| c < below);
+            let pairs: Vec<(usize, usize)> =
+                kids(i).flat_map(|a| kids(j).map(move |b| (a, b))).collect();
+            return pairs
+                .into_par_iter()
+                .flat_map_iter(|(a, b)| self.cross_pairs(level - 1, a, b, test))
+                .collect();
+        }
+        self.cross_into(level, i, j, test, &mut out);
+        out
+    }
+
+    fn cross_into<F>(&self, level: usize, i: usize, j: usize, test: &F, out: &mut Vec<(u32, u32)>)
+    where
+        F: Fn(u32, u32) -> bool + Sync,
+    {
+        if !self.levels[level][i].overlaps(&self.levels[level][j]) {
+            return;
+        }
+        if level == 0 {
+            for &a in self.leaf(i) {
+                for &b in self.leaf(j) {
+                    self.leaf_pair(a, b, test, out);
+                }
+            }
+            return;
+        }
+        let below = self.levels[level - 1].len();
+        for a in [2 * i, 2 * i + 1] {
+            if a >= below {
+                continue;
+            }
+            for b in [2 * j, 2 * j + 1] {
+                if b < below {
+                    self.cross_into(level - 1, a, b, test, out);
+                }
+            }
+        }
+    }
+
+    #[inline]
+    fn leaf_pair<F>(&self, a: u32, b: u32, test: &F, out: &mut Vec<(u32, u32)>)
+    where
+        F: Fn(u32, u32) -> bool + Sync,
+    {
+        if self.boxes[a as usize].overlaps(&self.boxes[b as usize]) {
+            let (a, b) = (a.min(b), a.max(b));
+            if test(a, b) {
+                out.push((a, b));
+            }
+        }
+    }
+}
+
 /// The 63-bit Morton code of a box's centre within `bounds`.
 fn morton(bounds: &Box3, b: &Box3) -> u64 {
     let mut code = 0u64;
@@ -197,6 +324,23 @@ mod tests {
                 .collect();
             assert_eq!(got, want);
         }
+    }
+
+    #[test]
+    fn self_traversal_visits_each_overlapping_pair_once() {
+        let mut m = crate::check::solids::torus(10.0, 3.0, 40, 20);
+        m.append(&Mesh::axis_aligned_box([8.0, -2.0, -4.0], [14.0, 2.0, 4.0]));
+        let bvh = Bvh::new(&m, |t| t % 7 != 3);
+        let got = bvh.overlapping_pairs(&|_, _| true);
+        let mut want = Vec::new();
+        for a in 0..m.triangles.len() {
+            for b in a + 1..m.triangles.len() {
+                if a % 7 != 3 && b % 7 != 3 && bvh.boxes[a].overlaps(&bvh.boxes[b]) {
+                    want.push((a as u32, b as u32));
+                }
+            }
+        }
+        assert_eq!(got, want);
     }
 
     #[test]

@@ -194,6 +194,15 @@ fn non_finite_vertex_is_reported_without_panic() {
 }
 
 #[test]
+fn triangle_indexing_past_the_vertices_is_reported_without_panic() {
+    let mut m = unit_cube_at(0.0, 0.0, 0.0);
+    m.triangles.push([0, 1, 99]);
+    let r = check(&m);
+    assert_eq!(kinds(&r), vec![DefectKind::InvalidIndices]);
+    assert_eq!(r.defects[0].examples[0].triangles, vec![12]);
+}
+
+#[test]
 fn empty_mesh_is_not_printable() {
     let r = check(&Mesh::default());
     assert_eq!(kinds(&r), vec![DefectKind::NoTriangles]);
@@ -212,4 +221,53 @@ fn report_is_identical_across_thread_counts() {
             .install(|| serde_json::to_string(&check(&m)).unwrap())
     };
     assert_eq!(run(1), run(3));
+}
+
+mod properties {
+    use nalgebra::{Isometry3, Vector3};
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn rigid() -> impl Strategy<Value = Isometry3<f64>> {
+        (
+            prop::array::uniform3(-500.0..500.0f64),
+            prop::array::uniform3(-3.2..3.2f64),
+        )
+            .prop_map(|(t, r)| Isometry3::new(Vector3::from(t), Vector3::from(r)))
+    }
+
+    fn samples() -> Vec<Mesh> {
+        let mut open = unit_cube_at(0.0, 0.0, 0.0);
+        open.triangles.pop();
+        let mut overlap = unit_cube_at(0.0, 0.0, 0.0);
+        overlap.append(&unit_cube_at(0.5, 0.5, 0.5));
+        let mut apart = solids::torus(10.0, 3.0, 20, 10);
+        apart.append(&unit_cube_at(30.0, 0.0, 0.0));
+        vec![
+            solids::square_frame(3.0, 1.0, 2.0, 1.0),
+            open,
+            overlap,
+            apart,
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(32))]
+
+        #[test]
+        fn rigid_motion_keeps_volume_shells_and_verdict(iso in rigid()) {
+            for m in samples() {
+                let before = check(&m);
+                let mut moved = m.clone();
+                moved.transform_isometry(&iso);
+                let after = check(&moved);
+                prop_assert!((after.volume_mm3 - before.volume_mm3).abs() <= 1e-9 * before.volume_mm3.abs().max(1.0));
+                prop_assert_eq!(after.shells, before.shells);
+                prop_assert_eq!(after.printable, before.printable);
+                prop_assert_eq!(kinds(&after), kinds(&before));
+                prop_assert_eq!(after.genus, before.genus);
+            }
+        }
+    }
 }

@@ -1,6 +1,19 @@
 //! Topology assertions for the mesher's tests (the full printability check lives in `check`).
 
+use crate::check::{CheckOptions, check_mesh};
 use crate::mesh::{Mesh, point_key};
+
+/// Asserts [`assert_closed_manifold`] and that the printability check passes (topology,
+/// orientation, degeneracy and self-intersections, with no crossing tolerance).
+pub(crate) fn assert_printable(m: &Mesh) {
+    assert_closed_manifold(m);
+    let opts = CheckOptions {
+        crossing_tolerance_mm: 0.0,
+        ..CheckOptions::default()
+    };
+    let report = check_mesh(m, &opts);
+    assert!(report.printable, "not printable: {report:?}");
+}
 
 /// Asserts that `m` is a closed, consistently oriented 2-manifold: every directed edge appears
 /// once and its reverse once, every vertex is used and its triangle fan is one cycle, no two

@@ -136,8 +136,83 @@ fn torus_with_missing_quad_is_filled_to_genus_one() {
 }
 
 #[test]
+fn out_of_range_index_is_refused() {
+    let mut m = cube();
+    m.triangles[4][2] = 1234;
+    assert!(matches!(
+        repair(&m),
+        Err(RepairError::InvalidIndices {
+            count: 1,
+            triangle: 4
+        })
+    ));
+}
+
+#[test]
+fn non_finite_vertex_is_refused() {
+    let mut m = cube();
+    m.vertices[3].x = f64::INFINITY;
+    assert!(matches!(
+        repair(&m),
+        Err(RepairError::NonFinite {
+            count: 1,
+            vertex: 3
+        })
+    ));
+}
+
+#[test]
 fn all_degenerate_mesh_is_refused_as_empty() {
     let mut m = cube();
     m.vertices.iter_mut().for_each(|p| *p = Point3::origin());
     assert_eq!(repair(&m).unwrap_err(), RepairError::Empty);
+}
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// A torus with some triangles removed, flipped or repeated.
+    fn damaged() -> impl Strategy<Value = Mesh> {
+        (
+            prop::collection::vec(0usize..400, 0..3),
+            prop::collection::vec(0usize..400, 0..3),
+            prop::collection::vec(0usize..400, 0..2),
+            any::<bool>(),
+        )
+            .prop_map(|(remove, flip, repeat, inside_out)| {
+                let mut m = solids::torus(10.0, 3.0, 20, 10);
+                if inside_out {
+                    m.flip_all();
+                }
+                for t in flip {
+                    m.triangles[t].swap(0, 1);
+                }
+                for t in repeat {
+                    m.triangles.push(m.triangles[t]);
+                }
+                let mut remove = remove;
+                remove.sort_unstable();
+                remove.dedup();
+                for t in remove.into_iter().rev() {
+                    m.triangles.remove(t);
+                }
+                m
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        #[test]
+        fn repair_is_idempotent_and_its_output_is_printable(m in damaged()) {
+            if let Ok((fixed, _)) = repair(&m) {
+                prop_assert!(printable(&fixed));
+                let (again, report) = repair(&fixed).expect("a printable mesh repairs");
+                prop_assert!(report.unchanged);
+                prop_assert_eq!(again, fixed);
+            }
+        }
+    }
 }

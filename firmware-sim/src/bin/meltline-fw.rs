@@ -1,5 +1,248 @@
 //! `meltline-fw`: the simulated printer controller daemon.
-fn main() {
-    eprintln!("meltline-fw: the controller daemon is not built yet");
-    std::process::exit(2);
+//!
+//! ```text
+//! meltline-fw (--stdio | --listen ADDR) [--machine M.toml] [--report R.json]
+//!             [--exposure] [--exposure-dir DIR] [--pixel-um P] [--no-autostart] [--once]
+//! ```
+//!
+//! `--stdio` reads frames from standard input (a `.mlj` job file or a host's pipe) and writes
+//! the controller's reply frames to standard output; jobs start as soon as they are loaded
+//! unless `--no-autostart`. `--listen` serves one TCP connection at a time; the controller's
+//! state survives reconnects so a host can resume. Exit status: 0 when the job completed,
+//! 1 when it faulted, was aborted or the input ended early, 2 on usage or I/O errors.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use meltline_firmware::controller::ReplySink;
+use meltline_firmware::machine::MachineConfig;
+use meltline_firmware::sim::report::SimReport;
+use meltline_firmware::sim::{SimOptions, Simulator, write_atomic};
+use meltline_firmware::wire::{Frame, MAX_FRAME, encode_frame};
+
+struct Args {
+    stdio: bool,
+    listen: Option<String>,
+    machine: Option<PathBuf>,
+    report: Option<PathBuf>,
+    exposure: bool,
+    exposure_dir: Option<PathBuf>,
+    pixel_um: f64,
+    autostart: Option<bool>,
+    once: bool,
+}
+
+const USAGE: &str = "usage: meltline-fw (--stdio | --listen ADDR) [--machine M.toml] [--report R.json] \
+[--exposure] [--exposure-dir DIR] [--pixel-um P] [--no-autostart] [--once]";
+
+fn parse_args() -> Result<Args, String> {
+    let mut a = Args {
+        stdio: false,
+        listen: None,
+        machine: None,
+        report: None,
+        exposure: false,
+        exposure_dir: None,
+        pixel_um: 0.0,
+        autostart: None,
+        once: false,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
+        match arg.as_str() {
+            "--stdio" => a.stdio = true,
+            "--listen" => a.listen = Some(value("--listen")?),
+            "--machine" => a.machine = Some(value("--machine")?.into()),
+            "--report" => a.report = Some(value("--report")?.into()),
+            "--exposure" => a.exposure = true,
+            "--exposure-dir" => a.exposure_dir = Some(value("--exposure-dir")?.into()),
+            "--pixel-um" => {
+                a.pixel_um = value("--pixel-um")?
+                    .parse()
+                    .map_err(|e| format!("--pixel-um: {e}"))?;
+            }
+            "--no-autostart" => a.autostart = Some(false),
+            "--autostart" => a.autostart = Some(true),
+            "--once" => a.once = true,
+            "-h" | "--help" => return Err(String::new()),
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    if a.stdio == a.listen.is_some() {
+        return Err("give exactly one of --stdio and --listen".into());
+    }
+    Ok(a)
+}
+
+/// Encodes reply frames onto a byte sink; write errors (a closed pipe) are remembered, not fatal.
+struct FrameOut<W: Write> {
+    out: W,
+    failed: bool,
+}
+
+impl<W: Write> ReplySink for FrameOut<W> {
+    fn reply(&mut self, frame: &Frame<'_>) {
+        let mut buf = [0u8; MAX_FRAME];
+        if let Ok(n) = encode_frame(frame.seq, &frame.msg, &mut buf)
+            && !self.failed
+            && self.out.write_all(buf.get(..n).unwrap_or(&[])).is_err()
+        {
+            self.failed = true;
+        }
+    }
+}
+
+fn summarise(r: &SimReport) {
+    for l in &r.link_errors {
+        match (l.frame, l.offset) {
+            (Some(f), Some(o)) => eprintln!(
+                "meltline-fw: frame {f} (byte offset {o}, expected seq {}) rejected: {}",
+                l.expected_seq, l.reason
+            ),
+            _ => eprintln!(
+                "meltline-fw: frame out of sequence (expected seq {}): {}",
+                l.expected_seq, l.reason
+            ),
+        }
+    }
+    for f in &r.faults {
+        eprintln!("meltline-fw: fault: {}", f.message);
+    }
+    for w in &r.warnings {
+        eprintln!("meltline-fw: warning: {}", w.message);
+    }
+    for n in &r.notes {
+        eprintln!("meltline-fw: {n}");
+    }
+    eprintln!(
+        "meltline-fw: {}: {} of {} layers executed, {} vectors, {:.1} s, {:.1} J, executed hash {}",
+        r.state,
+        r.layers_executed,
+        r.layers_announced.map_or("?".into(), |n| n.to_string()),
+        r.total.marks,
+        r.total.total_s,
+        r.total.energy_j,
+        r.executed_sha256
+    );
+}
+
+fn write_report(path: &Option<PathBuf>, r: &SimReport) -> Result<(), String> {
+    if let Some(p) = path {
+        let json = serde_json::to_vec_pretty(r).map_err(|e| format!("report: {e}"))?;
+        write_atomic(p, &json).map_err(|e| format!("writing {}: {e}", p.display()))?;
+    }
+    Ok(())
+}
+
+fn run(a: Args) -> Result<bool, String> {
+    let machine = match &a.machine {
+        Some(p) => {
+            let text =
+                std::fs::read_to_string(p).map_err(|e| format!("reading {}: {e}", p.display()))?;
+            toml::from_str::<MachineConfig>(&text).map_err(|e| format!("{}: {e}", p.display()))?
+        }
+        None => MachineConfig::default(),
+    };
+    if let Some(d) = &a.exposure_dir {
+        std::fs::create_dir_all(d).map_err(|e| format!("creating {}: {e}", d.display()))?;
+    }
+    let opts = SimOptions {
+        machine,
+        auto_start: a.autostart.unwrap_or(a.stdio),
+        exposure: a.exposure,
+        exposure_dir: a.exposure_dir.clone(),
+        pixel_um: a.pixel_um,
+    };
+    let mut sim = Simulator::new(opts);
+    let mut buf = vec![0u8; 64 * 1024];
+    if a.stdio {
+        let mut input = std::io::stdin().lock();
+        let mut out = FrameOut {
+            out: std::io::BufWriter::new(std::io::stdout().lock()),
+            failed: false,
+        };
+        loop {
+            let n = match input.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(format!("reading standard input: {e}")),
+            };
+            sim.feed(buf.get(..n).unwrap_or(&[]), &mut out);
+            let _ = out.out.flush();
+        }
+        let report = sim.report(true);
+        summarise(&report);
+        write_report(&a.report, &report)?;
+        return Ok(report.complete);
+    }
+    let addr = a.listen.clone().unwrap_or_default();
+    let listener =
+        std::net::TcpListener::bind(&addr).map_err(|e| format!("binding {addr}: {e}"))?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    eprintln!("meltline-fw: listening on {local}");
+    for stream in listener.incoming() {
+        let stream = match stream {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("meltline-fw: accept failed: {e}");
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let mut reader = match stream.try_clone() {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("meltline-fw: {e}");
+                continue;
+            }
+        };
+        let mut out = FrameOut {
+            out: stream,
+            failed: false,
+        };
+        loop {
+            match reader.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => sim.feed(buf.get(..n).unwrap_or(&[]), &mut out),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => break,
+            }
+            if out.failed {
+                break;
+            }
+        }
+        let report = sim.report(false);
+        write_report(&a.report, &report)?;
+        if sim.finished() {
+            summarise(&report);
+            if a.once {
+                return Ok(report.complete);
+            }
+        }
+    }
+    Ok(false)
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(msg) => {
+            if !msg.is_empty() {
+                eprintln!("meltline-fw: {msg}");
+            }
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(args) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(msg) => {
+            eprintln!("meltline-fw: {msg}");
+            ExitCode::from(2)
+        }
+    }
 }

@@ -3,3 +3,4 @@
 pub mod check;
 pub mod design;
 pub mod repair;
+pub mod slice;

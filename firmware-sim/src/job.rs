@@ -1,0 +1,496 @@
+//! `.mlj` job files for hosts (feature `std`): [`JobWriter`] turns layers of plain geometry
+//! into the frame stream, [`FrameReader`] iterates the frames of a stream or file.
+//!
+//! ```
+//! use meltline_firmware::job::{BlockSpec, Geometry, JobSpec, JobWriter};
+//! use meltline_firmware::wire::{ParamSet, Region, VectorKind};
+//! let spec = JobSpec {
+//!     machine: "meltline-sim-250".into(),
+//!     material: "Ti-6Al-4V".into(),
+//!     quantum_nm: 1000,
+//!     layer_thickness_nm: 30_000,
+//!     layer_count: 1,
+//!     param_sets: vec![ParamSet { id: 1, power_mw: 200_000, mark_speed_mm_s: 1000,
+//!                                 spot_um: 80, hatch_distance_um: 100, skywriting: false }],
+//! };
+//! let square = vec![[0, 0], [5000, 0], [5000, 5000], [0, 5000]];
+//! let layer = vec![
+//!     BlockSpec { param_set: 1, kind: VectorKind::Contour, region: Region::Core,
+//!                 geometry: Geometry::Polylines { lines: vec![square], closed: true } },
+//!     BlockSpec { param_set: 1, kind: VectorKind::Hatch, region: Region::Core,
+//!                 geometry: Geometry::Hatches((0..50).map(|i| [100, 100 * i, 4900, 100 * i]).collect()) },
+//! ];
+//! let (bytes, summary) = meltline_firmware::job::encode_job(&spec, &[layer]).unwrap();
+//! assert_eq!(summary.layers, 1);
+//! assert_eq!(summary.bytes as usize, bytes.len());
+//! ```
+//!
+//! Splitting: each block is cut into frames of at most [`MAX_BLOCK_DATA`] payload bytes at item
+//! boundaries (a hatch, a polyline, a point); a polyline too long for one frame is cut into
+//! open pieces sharing their end vertices.
+
+use std::io::{self, Read, Write};
+
+use crate::wire::digest::{JobDigest, LayerDigest};
+use crate::wire::vector::{Polyline, encode_hatches, encode_points, encode_polylines};
+use crate::wire::{
+    CodecError, Coding, Frame, FrameError, JobEnd, JobHeader, LayerEnd, LayerStart, MAX_BLOCK_DATA,
+    MAX_FRAME, Msg, ParamSet, Region, VectorBlock, VectorKind, encode_frame, parse_body,
+    unstuff_frame,
+};
+
+/// Errors while writing or reading a job stream.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum JobError {
+    /// Writing or reading failed.
+    #[error("job stream I/O: {0}")]
+    Io(#[from] io::Error),
+    /// A coordinate does not fit the wire's i32 quanta.
+    #[error(
+        "layer {layer}, block {block}, item {item}: coordinate {value} outside the i32 range of quanta"
+    )]
+    CoordinateRange {
+        /// Layer index.
+        layer: u32,
+        /// Block index in the caller's layer.
+        block: usize,
+        /// Item (hatch, polyline, point) index.
+        item: usize,
+        /// The coordinate.
+        value: i64,
+    },
+    /// A block's geometry cannot be coded (empty, polyline under 2 points).
+    #[error("layer {layer}, block {block}: {source}")]
+    Codec {
+        /// Layer index.
+        layer: u32,
+        /// Block index in the caller's layer.
+        block: usize,
+        /// The codec's complaint.
+        source: CodecError,
+    },
+    /// A frame could not be encoded.
+    #[error("frame {seq}: {source}")]
+    Frame {
+        /// Sequence number.
+        seq: u32,
+        /// Cause.
+        source: FrameError,
+    },
+    /// More or fewer layers written than the header announced.
+    #[error("job announces {announced} layers but {written} were written")]
+    LayerCount {
+        /// Announced in `JobSpec::layer_count`.
+        announced: u32,
+        /// Written.
+        written: u32,
+    },
+}
+
+/// What the job is for: the `JobHeader` fields and the parameter-set table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JobSpec {
+    /// Machine identity.
+    pub machine: String,
+    /// Material name.
+    pub material: String,
+    /// Coordinate quantum, nm (1000 = 1 µm).
+    pub quantum_nm: u32,
+    /// Layer thickness, nm.
+    pub layer_thickness_nm: u32,
+    /// Number of layers.
+    pub layer_count: u32,
+    /// Parameter sets, sent in this order.
+    pub param_sets: Vec<ParamSet>,
+}
+
+/// Geometry of one block in quanta.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Geometry {
+    /// Hatch lines `[x1, y1, x2, y2]`, in scan order.
+    Hatches(Vec<[i64; 4]>),
+    /// Polylines; `closed` adds the segment back to each one's first vertex.
+    Polylines {
+        /// Vertex lists.
+        lines: Vec<Vec<[i64; 2]>>,
+        /// Whether the polylines are closed.
+        closed: bool,
+    },
+    /// Point exposures.
+    Points(Vec<[i64; 2]>),
+}
+
+/// One block of a layer: parameter set, kind, region and geometry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BlockSpec {
+    /// Parameter set id.
+    pub param_set: u16,
+    /// What the vectors are.
+    pub kind: VectorKind,
+    /// Region.
+    pub region: Region,
+    /// Geometry in quanta.
+    pub geometry: Geometry,
+}
+
+/// Counts of what was written, for reports and the bytes-per-vector benchmark.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct JobSummary {
+    /// The job hash (also in `JobEnd`).
+    pub job_sha256: [u8; 32],
+    /// Frames written.
+    pub frames: u64,
+    /// Bytes written.
+    pub bytes: u64,
+    /// Layers written.
+    pub layers: u32,
+    /// Segments (vectors) written.
+    pub vectors: u64,
+    /// Hatch lines written.
+    pub hatches: u64,
+    /// Payload bytes of hatch-coded blocks.
+    pub hatch_bytes: u64,
+    /// Polyline vertices written.
+    pub vertices: u64,
+    /// Payload bytes of polyline-coded blocks.
+    pub polyline_bytes: u64,
+}
+
+/// Writes a job as a frame stream: header and parameter sets on creation, then one call per
+/// layer, then [`JobWriter::finish`].
+pub struct JobWriter<W: Write> {
+    out: W,
+    seq: u32,
+    digest: JobDigest,
+    announced: u32,
+    summary: JobSummary,
+    frame: Box<[u8; MAX_FRAME]>,
+}
+
+struct CodedBlock {
+    param_set: u16,
+    kind: VectorKind,
+    region: Region,
+    coding: Coding,
+    vectors: u32,
+    data: Vec<u8>,
+}
+
+fn to_i32(v: i64, layer: u32, block: usize, item: usize) -> Result<i32, JobError> {
+    i32::try_from(v).map_err(|_| JobError::CoordinateRange {
+        layer,
+        block,
+        item,
+        value: v,
+    })
+}
+
+impl<W: Write> JobWriter<W> {
+    /// Writes the `JobHeader` (without an up-front hash) and the parameter sets.
+    pub fn new(out: W, spec: &JobSpec) -> Result<Self, JobError> {
+        Self::with_hash(out, spec, None)
+    }
+
+    /// As [`JobWriter::new`], announcing the job hash in the header (see [`encode_job`]).
+    pub fn with_hash(
+        out: W,
+        spec: &JobSpec,
+        job_sha256: Option<[u8; 32]>,
+    ) -> Result<Self, JobError> {
+        let header = JobHeader {
+            machine: &spec.machine,
+            material: &spec.material,
+            quantum_nm: spec.quantum_nm,
+            layer_thickness_nm: spec.layer_thickness_nm,
+            layer_count: spec.layer_count,
+            param_sets: u16::try_from(spec.param_sets.len()).unwrap_or(u16::MAX),
+            job_sha256,
+        };
+        let mut w = Self {
+            out,
+            seq: 0,
+            digest: JobDigest::new(&header),
+            announced: spec.layer_count,
+            summary: JobSummary::default(),
+            frame: Box::new([0; MAX_FRAME]),
+        };
+        w.emit(&Msg::JobHeader(header))?;
+        for p in &spec.param_sets {
+            w.digest.param_set(p);
+            w.emit(&Msg::ParamSet(*p))?;
+        }
+        Ok(w)
+    }
+
+    fn emit(&mut self, msg: &Msg<'_>) -> Result<(), JobError> {
+        let n =
+            encode_frame(self.seq, msg, &mut self.frame[..]).map_err(|source| JobError::Frame {
+                seq: self.seq,
+                source,
+            })?;
+        self.out.write_all(self.frame.get(..n).unwrap_or(&[]))?;
+        self.seq += 1;
+        self.summary.frames += 1;
+        self.summary.bytes += n as u64;
+        Ok(())
+    }
+
+    /// Codes, splits and writes the next layer (`LayerStart`, blocks, `LayerEnd`).
+    pub fn write_layer(&mut self, blocks: &[BlockSpec]) -> Result<(), JobError> {
+        let layer = self.summary.layers;
+        if layer >= self.announced {
+            return Err(JobError::LayerCount {
+                announced: self.announced,
+                written: layer + 1,
+            });
+        }
+        let mut coded = Vec::new();
+        for (bi, b) in blocks.iter().enumerate() {
+            self.code_block(layer, bi, b, &mut coded)?;
+        }
+        let payload: usize = coded.iter().map(|c| c.data.len()).sum();
+        self.emit(&Msg::LayerStart(LayerStart {
+            layer,
+            blocks: coded.len() as u32,
+            payload_bytes: payload as u32,
+        }))?;
+        let mut digest = LayerDigest::new(layer);
+        for c in &coded {
+            let vb = VectorBlock {
+                param_set: c.param_set,
+                kind: c.kind,
+                region: c.region,
+                coding: c.coding,
+                vectors: c.vectors,
+                data: &c.data,
+            };
+            digest.block(&vb);
+            self.emit(&Msg::VectorBlock(vb))?;
+            self.summary.vectors += u64::from(c.vectors);
+        }
+        let digest = digest.finish();
+        self.digest.layer(&digest);
+        self.emit(&Msg::LayerEnd(LayerEnd { layer, digest }))?;
+        self.summary.layers += 1;
+        Ok(())
+    }
+
+    fn code_block(
+        &mut self,
+        layer: u32,
+        bi: usize,
+        b: &BlockSpec,
+        coded: &mut Vec<CodedBlock>,
+    ) -> Result<(), JobError> {
+        let mut buf = vec![0u8; MAX_BLOCK_DATA];
+        let codec = |source| JobError::Codec {
+            layer,
+            block: bi,
+            source,
+        };
+        let mut push = |coding, vectors, data: &[u8]| {
+            coded.push(CodedBlock {
+                param_set: b.param_set,
+                kind: b.kind,
+                region: b.region,
+                coding,
+                vectors,
+                data: data.to_vec(),
+            })
+        };
+        match &b.geometry {
+            Geometry::Hatches(h) => {
+                let mut hs = Vec::with_capacity(h.len());
+                for (i, v) in h.iter().enumerate() {
+                    hs.push([
+                        to_i32(v[0], layer, bi, i)?,
+                        to_i32(v[1], layer, bi, i)?,
+                        to_i32(v[2], layer, bi, i)?,
+                        to_i32(v[3], layer, bi, i)?,
+                    ]);
+                }
+                let mut rest = &hs[..];
+                while !rest.is_empty() {
+                    let e = encode_hatches(rest, &mut buf).map_err(codec)?;
+                    push(
+                        Coding::Hatches,
+                        e.vectors,
+                        buf.get(..e.bytes).unwrap_or(&[]),
+                    );
+                    self.summary.hatches += e.items as u64;
+                    self.summary.hatch_bytes += e.bytes as u64;
+                    rest = rest.get(e.items..).unwrap_or(&[]);
+                }
+            }
+            Geometry::Points(p) => {
+                let mut ps = Vec::with_capacity(p.len());
+                for (i, v) in p.iter().enumerate() {
+                    ps.push([to_i32(v[0], layer, bi, i)?, to_i32(v[1], layer, bi, i)?]);
+                }
+                let mut rest = &ps[..];
+                while !rest.is_empty() {
+                    let e = encode_points(rest, &mut buf).map_err(codec)?;
+                    push(Coding::Points, e.vectors, buf.get(..e.bytes).unwrap_or(&[]));
+                    rest = rest.get(e.items..).unwrap_or(&[]);
+                }
+            }
+            Geometry::Polylines { lines, closed } => {
+                // Owned pieces: (points, closed); a piece too long for one frame is halved.
+                let mut pieces: std::collections::VecDeque<(Vec<[i32; 2]>, bool)> =
+                    std::collections::VecDeque::new();
+                for (i, l) in lines.iter().enumerate() {
+                    let pts = l
+                        .iter()
+                        .map(|v| Ok([to_i32(v[0], layer, bi, i)?, to_i32(v[1], layer, bi, i)?]))
+                        .collect::<Result<Vec<_>, JobError>>()?;
+                    pieces.push_back((pts, *closed));
+                }
+                while !pieces.is_empty() {
+                    let view: Vec<Polyline<'_>> = pieces
+                        .iter()
+                        .map(|(p, c)| Polyline {
+                            points: p,
+                            closed: *c,
+                        })
+                        .collect();
+                    match encode_polylines(&view, &mut buf) {
+                        Ok(e) => {
+                            push(
+                                Coding::Polylines,
+                                e.vectors,
+                                buf.get(..e.bytes).unwrap_or(&[]),
+                            );
+                            self.summary.polyline_bytes += e.bytes as u64;
+                            for _ in 0..e.items {
+                                if let Some((p, _)) = pieces.pop_front() {
+                                    self.summary.vertices += p.len() as u64;
+                                }
+                            }
+                        }
+                        Err(CodecError::BufferTooSmall) => {
+                            let Some((mut p, c)) = pieces.pop_front() else {
+                                break;
+                            };
+                            if c && let Some(first) = p.first().copied() {
+                                p.push(first);
+                            }
+                            if p.len() < 3 {
+                                return Err(codec(CodecError::BufferTooSmall));
+                            }
+                            let mid = p.len() / 2;
+                            let tail = p.get(mid..).unwrap_or(&[]).to_vec();
+                            p.truncate(mid + 1);
+                            pieces.push_front((tail, false));
+                            pieces.push_front((p, false));
+                        }
+                        Err(e) => return Err(codec(e)),
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes `JobEnd` and returns the output and what was written.
+    pub fn finish(mut self) -> Result<(W, JobSummary), JobError> {
+        if self.summary.layers != self.announced {
+            return Err(JobError::LayerCount {
+                announced: self.announced,
+                written: self.summary.layers,
+            });
+        }
+        let hash = self.digest.clone().finish();
+        self.emit(&Msg::JobEnd(JobEnd {
+            layers: self.summary.layers,
+            job_sha256: hash,
+        }))?;
+        self.out.flush()?;
+        self.summary.job_sha256 = hash;
+        Ok((self.out, self.summary))
+    }
+}
+
+/// Encodes a whole in-memory job, announcing its hash in the header (two passes).
+pub fn encode_job(
+    spec: &JobSpec,
+    layers: &[Vec<BlockSpec>],
+) -> Result<(Vec<u8>, JobSummary), JobError> {
+    let mut probe = JobWriter::new(io::sink(), spec)?;
+    for l in layers {
+        probe.write_layer(l)?;
+    }
+    let (_, first) = probe.finish()?;
+    let mut w = JobWriter::with_hash(Vec::new(), spec, Some(first.job_sha256))?;
+    for l in layers {
+        w.write_layer(l)?;
+    }
+    w.finish()
+}
+
+/// One frame as read from a stream: its wire bytes and position.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawFrame {
+    /// Ordinal of the frame in the stream.
+    pub index: u64,
+    /// Byte offset where it starts.
+    pub offset: u64,
+    /// Wire bytes, delimiter included.
+    pub wire: Vec<u8>,
+}
+
+impl RawFrame {
+    /// Decodes the frame into `scratch` (reused by the caller); the frame borrows `scratch`.
+    pub fn decode<'s>(&self, scratch: &'s mut Vec<u8>) -> Result<Frame<'s>, FrameError> {
+        scratch.clear();
+        scratch.extend_from_slice(self.wire.strip_suffix(&[0]).unwrap_or(&self.wire));
+        parse_body(unstuff_frame(scratch)?)
+    }
+}
+
+/// Iterates the frames of a byte stream (a `.mlj` file, a socket), splitting at delimiters.
+pub struct FrameReader<R: Read> {
+    inner: io::BufReader<R>,
+    index: u64,
+    offset: u64,
+}
+
+impl<R: Read> FrameReader<R> {
+    /// Reads frames from `r`.
+    pub fn new(r: R) -> Self {
+        Self {
+            inner: io::BufReader::new(r),
+            index: 0,
+            offset: 0,
+        }
+    }
+}
+
+impl<R: Read> Iterator for FrameReader<R> {
+    type Item = io::Result<RawFrame>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        use io::BufRead;
+        loop {
+            let mut wire = Vec::new();
+            match self.inner.read_until(0, &mut wire) {
+                Ok(0) => return None,
+                Ok(n) => {
+                    let offset = self.offset;
+                    self.offset += n as u64;
+                    if wire == [0] {
+                        continue;
+                    }
+                    let index = self.index;
+                    self.index += 1;
+                    return Some(Ok(RawFrame {
+                        index,
+                        offset,
+                        wire,
+                    }));
+                }
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+}

@@ -1,0 +1,265 @@
+//! The simulator harness (feature `std`): a [`Controller`] plus an [`EventSink`] that turns
+//! execution events into a [`SimReport`] and per-layer exposure maps. `meltline-fw` is a thin
+//! transport wrapper around [`Simulator`]; tests and the host can use it in-process.
+
+pub mod exposure;
+pub mod report;
+
+use std::path::PathBuf;
+
+use crate::controller::{Controller, Event, EventSink, ReplySink};
+use crate::machine::{LayerTiming, MachineConfig};
+use crate::wire::{ControllerState, Fault, VectorKind};
+use exposure::LayerGeometry;
+use report::{FaultReport, LayerReport, LinkErrorReport, SimReport, TimeEnergy};
+
+/// How the simulator runs.
+#[derive(Clone, Debug, Default)]
+pub struct SimOptions {
+    /// The machine.
+    pub machine: MachineConfig,
+    /// Start as soon as a job is loaded (job files replayed without a host).
+    pub auto_start: bool,
+    /// Compute exposure maps (coverage and spill per layer).
+    pub exposure: bool,
+    /// Also write `layer_NNNNN.png` pictures here.
+    pub exposure_dir: Option<PathBuf>,
+    /// Exposure pixel size in µm (0 = 20 µm).
+    pub pixel_um: f64,
+}
+
+/// Collects events into the report.
+#[derive(Debug, Default)]
+struct Recorder {
+    exposure: bool,
+    exposure_dir: Option<PathBuf>,
+    pixel_um: f64,
+    quantum_nm: u32,
+    layers_announced: Option<u32>,
+    geometry: LayerGeometry,
+    contour: Vec<[f64; 2]>,
+    by_kind: [u64; 5],
+    layers: Vec<LayerReport>,
+    faults: Vec<Fault>,
+    warnings: Vec<Fault>,
+    link_errors: Vec<LinkErrorReport>,
+    states: Vec<String>,
+    notes: Vec<String>,
+}
+
+impl Recorder {
+    fn close_contour(&mut self) {
+        if self.contour.len() >= 3 {
+            self.geometry
+                .contours
+                .push(std::mem::take(&mut self.contour));
+        }
+        self.contour.clear();
+    }
+
+    fn layer_done(&mut self, layer: u32, timing: &LayerTiming, digest: &[u8; 32]) {
+        self.close_contour();
+        let geometry = std::mem::take(&mut self.geometry);
+        let (mut coverage, mut spill) = (None, None);
+        if self.exposure && !geometry.contours.is_empty() {
+            let q = f64::from(self.quantum_nm.max(1)) / 1000.0; // µm per quantum
+            let pixel = if self.pixel_um > 0.0 {
+                self.pixel_um
+            } else {
+                20.0
+            } / q;
+            if let Some(map) = geometry.rasterise(pixel, 4 << 20) {
+                coverage = Some(map.coverage_pct);
+                spill = Some(map.spill_pct);
+                if let Some(dir) = &self.exposure_dir {
+                    let path = dir.join(format!("layer_{layer:05}.png"));
+                    if let Err(e) = map.write_png(&path) {
+                        self.notes
+                            .push(format!("could not write {}: {e}", path.display()));
+                    }
+                }
+            }
+        }
+        self.layers.push(LayerReport {
+            layer,
+            time: TimeEnergy::from(timing),
+            vectors_by_kind: std::mem::take(&mut self.by_kind),
+            coverage_pct: coverage,
+            spill_pct: spill,
+            digest: hex(digest),
+        });
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+impl EventSink for Recorder {
+    fn event(&mut self, e: &Event<'_>) {
+        match e {
+            Event::JobLoaded {
+                quantum_nm,
+                layer_count,
+                ..
+            } => {
+                self.quantum_nm = *quantum_nm;
+                self.layers_announced = Some(*layer_count);
+            }
+            Event::LayerBegin { .. } => {
+                self.geometry = LayerGeometry::default();
+                self.contour.clear();
+            }
+            Event::Mark {
+                kind,
+                param,
+                segment,
+                ..
+            } => {
+                if let Some(n) = self.by_kind.get_mut(*kind as usize) {
+                    *n += 1;
+                }
+                if self.exposure {
+                    let width =
+                        f64::from(param.spot_um) * 1000.0 / f64::from(self.quantum_nm.max(1));
+                    self.geometry.marks.push((*segment, width));
+                    if *kind == VectorKind::Contour {
+                        if !segment.chained {
+                            self.close_contour();
+                            self.contour
+                                .push([f64::from(segment.from.x), f64::from(segment.from.y)]);
+                        }
+                        self.contour
+                            .push([f64::from(segment.to.x), f64::from(segment.to.y)]);
+                    }
+                }
+            }
+            Event::LayerDone {
+                layer,
+                timing,
+                digest,
+            } => self.layer_done(*layer, timing, digest),
+            Event::StateChanged { to, .. } => self.states.push(format!("{to:?}")),
+            Event::Fault(f) => self.faults.push(*f),
+            Event::Warning(f) => self.warnings.push(*f),
+            Event::LinkError {
+                frame,
+                offset,
+                expected_seq,
+                reason,
+            } => {
+                self.link_errors.push(LinkErrorReport::new(
+                    *frame,
+                    *offset,
+                    *expected_seq,
+                    *reason,
+                ));
+            }
+            Event::Oxygen { .. } => {}
+        }
+    }
+}
+
+/// A controller with a recording event sink.
+pub struct Simulator {
+    ctl: Box<Controller>,
+    rec: Recorder,
+}
+
+impl Simulator {
+    /// A simulator in `Idle`.
+    pub fn new(opts: SimOptions) -> Self {
+        let mut ctl = Box::new(Controller::new(opts.machine));
+        ctl.set_auto_start(opts.auto_start);
+        let rec = Recorder {
+            exposure: opts.exposure || opts.exposure_dir.is_some(),
+            exposure_dir: opts.exposure_dir,
+            pixel_um: opts.pixel_um,
+            ..Recorder::default()
+        };
+        Self { ctl, rec }
+    }
+
+    /// Feeds received bytes; replies go to `replies`.
+    pub fn feed(&mut self, bytes: &[u8], replies: &mut impl ReplySink) {
+        self.ctl.receive(bytes, replies, &mut self.rec);
+    }
+
+    /// Sets the chamber oxygen level.
+    pub fn set_oxygen_ppm(&mut self, ppm: u32, replies: &mut impl ReplySink) {
+        self.ctl.set_oxygen_ppm(ppm, replies, &mut self.rec);
+    }
+
+    /// The controller.
+    pub fn controller(&self) -> &Controller {
+        &self.ctl
+    }
+
+    /// Whether the job reached Done, Faulted or Aborted.
+    pub fn finished(&self) -> bool {
+        matches!(
+            self.ctl.state(),
+            ControllerState::Done | ControllerState::Faulted | ControllerState::Aborted
+        )
+    }
+
+    /// The report so far; `input_ended` adds a note when the job is incomplete.
+    pub fn report(&self, input_ended: bool) -> SimReport {
+        let r = self.ctl.report();
+        let state = self.ctl.state();
+        let mut notes = self.rec.notes.clone();
+        if input_ended && !self.finished() {
+            let announced = self
+                .rec
+                .layers_announced
+                .map_or("?".to_string(), |n| n.to_string());
+            notes.push(format!(
+                "input ended in state {state:?} after {} of {announced} layers; layer {} was not completed and nothing of it was exposed",
+                r.layers, r.layers
+            ));
+        }
+        SimReport {
+            machine: self.ctl.config().machine.to_string(),
+            state: format!("{state:?}"),
+            complete: state == ControllerState::Done,
+            layers_announced: self.rec.layers_announced,
+            layers_executed: r.layers,
+            total: TimeEnergy::from(&self.ctl.totals()),
+            layers: self.rec.layers.clone(),
+            faults: self.rec.faults.iter().map(FaultReport::from).collect(),
+            warnings: self.rec.warnings.iter().map(FaultReport::from).collect(),
+            link_errors: self.rec.link_errors.clone(),
+            states: self.rec.states.clone(),
+            executed_sha256: hex(&r.executed_sha256),
+            notes,
+        }
+    }
+}
+
+/// Writes `bytes` to `path` atomically (temporary file in the same directory + rename).
+pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_machine_file_parses_and_overrides_defaults() {
+        let text = include_str!("../../machines/ti64-250.toml");
+        let m: MachineConfig = toml::from_str(text).unwrap();
+        assert_eq!(m.machine.as_str(), "meltline-sim-250");
+        assert_eq!(m.oxygen_threshold_ppm, 1000);
+        assert_eq!(m.galvo.jump_speed_mm_s, 7000);
+        let partial: MachineConfig = toml::from_str("oxygen_threshold_ppm = 500\n[[oxygen_excursions]]\nlayer = 3\npeak_ppm = 1500\nrecovery_ms = 20000\n").unwrap();
+        assert_eq!(partial.oxygen_threshold_ppm, 500);
+        assert_eq!(partial.oxygen_excursions.len(), 1);
+        assert_eq!(partial.max_power_mw, MachineConfig::default().max_power_mw);
+    }
+}

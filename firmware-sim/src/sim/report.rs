@@ -1,0 +1,171 @@
+//! The simulator's JSON report.
+
+use serde::Serialize;
+
+use crate::machine::{LayerTiming, TICK_US};
+use crate::wire::{Fault, NakReason};
+
+/// Seconds of `ticks` 10 µs ticks.
+pub fn seconds(ticks: u64) -> f64 {
+    ticks as f64 * TICK_US as f64 * 1e-6
+}
+
+/// Time, energy and counts of one layer or of the whole job.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct TimeEnergy {
+    /// Laser-on travel, s.
+    pub mark_s: f64,
+    /// Laser-off travel, s.
+    pub jump_s: f64,
+    /// Scanner and laser delays, s.
+    pub delay_s: f64,
+    /// Platform lowering and recoating, s.
+    pub recoat_s: f64,
+    /// Waiting on the oxygen interlock, s.
+    pub interlock_s: f64,
+    /// Sum of the above, s.
+    pub total_s: f64,
+    /// Laser energy, J.
+    pub energy_j: f64,
+    /// Segments marked.
+    pub marks: u64,
+    /// Jumps.
+    pub jumps: u64,
+    /// Marked length, mm.
+    pub mark_length_mm: f64,
+}
+
+impl From<&LayerTiming> for TimeEnergy {
+    fn from(t: &LayerTiming) -> Self {
+        Self {
+            mark_s: seconds(t.mark_ticks),
+            jump_s: seconds(t.jump_ticks),
+            delay_s: seconds(t.delay_ticks),
+            recoat_s: seconds(t.recoat_ticks),
+            interlock_s: seconds(t.interlock_ticks),
+            total_s: seconds(t.total_ticks()),
+            energy_j: t.energy_nj as f64 * 1e-9,
+            marks: t.marks,
+            jumps: t.jumps,
+            mark_length_mm: t.mark_length_nm as f64 * 1e-6,
+        }
+    }
+}
+
+/// One executed layer.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LayerReport {
+    /// Layer index.
+    pub layer: u32,
+    /// Time, energy, counts.
+    #[serde(flatten)]
+    pub time: TimeEnergy,
+    /// Vectors by kind (contour, hatch, edge, support, point).
+    pub vectors_by_kind: [u64; 5],
+    /// Intended area covered by melt tracks, % (absent without contours or exposure maps).
+    pub coverage_pct: Option<f64>,
+    /// Exposed area outside the intended cross-section, % of the intended area.
+    pub spill_pct: Option<f64>,
+    /// Verified layer digest, hex.
+    pub digest: String,
+}
+
+/// A fault or warning with a readable message.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FaultReport {
+    /// Layer (absent for job-level faults).
+    pub layer: Option<u32>,
+    /// Block in the layer.
+    pub block: Option<u32>,
+    /// Vector in the block.
+    pub vector: Option<u32>,
+    /// Rule broken.
+    pub rule: String,
+    /// Offending value.
+    pub value: i64,
+    /// Limit.
+    pub limit: i64,
+    /// One-line description.
+    pub message: String,
+}
+
+impl From<&Fault> for FaultReport {
+    fn from(f: &Fault) -> Self {
+        let opt = |v: u32| (v != crate::wire::control::NONE).then_some(v);
+        let mut message = format!("{:?}", f.rule);
+        for (name, v) in [("layer", f.layer), ("block", f.block), ("vector", f.vector)] {
+            if let Some(v) = opt(v) {
+                message.push_str(&format!(" at {name} {v}"));
+            }
+        }
+        if f.value != 0 || f.limit != 0 {
+            message.push_str(&format!(": value {} against limit {}", f.value, f.limit));
+        }
+        Self {
+            layer: opt(f.layer),
+            block: opt(f.block),
+            vector: opt(f.vector),
+            rule: format!("{:?}", f.rule),
+            value: f.value,
+            limit: f.limit,
+            message,
+        }
+    }
+}
+
+/// A frame refused at the link level.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LinkErrorReport {
+    /// Ordinal of the frame in the input stream (0-based); absent for sequence errors.
+    pub frame: Option<u64>,
+    /// Byte offset where it began.
+    pub offset: Option<u64>,
+    /// Sequence number expected (the frame's own number in an unbroken job file).
+    pub expected_seq: u32,
+    /// Why it was refused.
+    pub reason: String,
+}
+
+impl LinkErrorReport {
+    /// From the controller's event fields.
+    pub fn new(frame: u64, offset: u64, expected_seq: u32, reason: NakReason) -> Self {
+        let opt = |v: u64| (v != u64::MAX).then_some(v);
+        Self {
+            frame: opt(frame),
+            offset: opt(offset),
+            expected_seq,
+            reason: format!("{reason:?}"),
+        }
+    }
+}
+
+/// Everything the simulator learnt from a run.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SimReport {
+    /// Machine identity.
+    pub machine: String,
+    /// Final controller state.
+    pub state: String,
+    /// Whether every layer executed and the job hash matched.
+    pub complete: bool,
+    /// Layers announced by the job header.
+    pub layers_announced: Option<u32>,
+    /// Layers executed.
+    pub layers_executed: u32,
+    /// Totals over executed layers.
+    pub total: TimeEnergy,
+    /// Per executed layer.
+    pub layers: Vec<LayerReport>,
+    /// Faults (at most one ends the job).
+    pub faults: Vec<FaultReport>,
+    /// Warnings (energy density under the `Warn` policy).
+    pub warnings: Vec<FaultReport>,
+    /// Frames refused at the link level.
+    pub link_errors: Vec<LinkErrorReport>,
+    /// State transitions in order.
+    pub states: Vec<String>,
+    /// Job hash recomputed over what was executed, hex.
+    pub executed_sha256: String,
+    /// Human-readable notes (e.g. input ended with the job incomplete).
+    pub notes: Vec<String>,
+}

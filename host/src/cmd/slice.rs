@@ -1,0 +1,310 @@
+//! `meltline slice`: mesh → build job, with statistics, CLI export and SVG pictures.
+
+use std::fs::File;
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use meltline_core::io::{ReadOptions, Units, read_mesh};
+use meltline_host::mlj::write_mlj;
+use meltline_slicer::export::cli::{CliFormat, CliWriter};
+use meltline_slicer::export::stats::{JobStats, Timings};
+use meltline_slicer::export::svg::layer_svg;
+use meltline_slicer::job::{BuildJob, Slicer, SlicerOptions};
+use meltline_slicer::profile::{ProcessProfile, Strategy};
+use sha2::{Digest, Sha256};
+
+/// Slice a mesh into a build job of ordered scan vectors.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The mesh (STL, OBJ, PLY, 3MF).
+    pub mesh: PathBuf,
+    /// The job file to write (.mlj); without it, only the other outputs are written.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Process profile (TOML); defaults to the built-in Ti-6Al-4V profile.
+    #[arg(long)]
+    pub profile: Option<PathBuf>,
+    /// Layer thickness in mm.
+    #[arg(long = "layer")]
+    pub layer_mm: Option<f64>,
+    /// Hatch distance in mm for core, upskin and downskin.
+    #[arg(long = "hatch")]
+    pub hatch_mm: Option<f64>,
+    /// Hatch strategy: lines, stripes or chessboard.
+    #[arg(long)]
+    pub strategy: Option<Strategy>,
+    /// Hatch rotation per layer in degrees.
+    #[arg(long = "rotation")]
+    pub rotation_deg: Option<f64>,
+    /// Number of contours.
+    #[arg(long)]
+    pub contours: Option<usize>,
+    /// Beam offset (half the melt-track width) in mm.
+    #[arg(long = "beam-offset")]
+    pub beam_offset_mm: Option<f64>,
+    /// Number of upskin/downskin layers.
+    #[arg(long = "skin-layers")]
+    pub skin_layers: Option<usize>,
+    /// Generate supports.
+    #[arg(long)]
+    pub supports: bool,
+    /// Lift the part on supports by this height in mm.
+    #[arg(long = "lift", default_value_t = 0.0)]
+    pub lift_mm: f64,
+    /// Keep the mesh's x and y instead of centring the part on the plate.
+    #[arg(long = "keep-xy")]
+    pub keep_xy: bool,
+    /// Units of the mesh file (mm, m, in) when the format does not declare them.
+    #[arg(long, default_value = "mm")]
+    pub units: Units,
+    /// Write per-layer statistics and timings (JSON).
+    #[arg(long)]
+    pub stats: Option<PathBuf>,
+    /// Export the job as CLI (Common Layer Interface).
+    #[arg(long = "export-cli")]
+    pub export_cli: Option<PathBuf>,
+    /// Write the CLI export in binary (long records) instead of ASCII.
+    #[arg(long = "cli-binary")]
+    pub cli_binary: bool,
+    /// Write an SVG of layers into this directory.
+    #[arg(long = "svg-dir")]
+    pub svg_dir: Option<PathBuf>,
+    /// With --svg-dir, draw every N-th layer (and the last).
+    #[arg(long = "svg-every", default_value_t = 1)]
+    pub svg_every: usize,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+/// Runs `meltline slice`.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    match args.threads {
+        Some(n) => {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(n.max(1))
+                .build()
+                .context("building the worker pool")?;
+            pool.install(|| run_in_pool(&args))
+        }
+        None => run_in_pool(&args),
+    }
+}
+
+fn profile_of(args: &Args) -> anyhow::Result<ProcessProfile> {
+    let mut p = match &args.profile {
+        Some(path) => ProcessProfile::from_file(path)?,
+        None => ProcessProfile::ti6al4v(),
+    };
+    if let Some(t) = args.layer_mm {
+        p.layer_thickness_mm = t;
+    }
+    if let Some(h) = args.hatch_mm {
+        p.core.hatch_mm = h;
+        p.upskin.hatch_mm = h;
+        p.downskin.hatch_mm = h;
+    }
+    if let Some(s) = args.strategy {
+        p.hatch.strategy = s;
+    }
+    if let Some(r) = args.rotation_deg {
+        p.hatch.rotation_deg = r;
+    }
+    if let Some(n) = args.contours {
+        p.contours.count = n;
+    }
+    if let Some(b) = args.beam_offset_mm {
+        p.contours.beam_offset_mm = b;
+    }
+    if let Some(k) = args.skin_layers {
+        p.skin_layers = k;
+    }
+    Ok(p)
+}
+
+fn run_in_pool(args: &Args) -> anyhow::Result<ExitCode> {
+    let t_start = Instant::now();
+    let profile = profile_of(args)?;
+    let bytes =
+        std::fs::read(&args.mesh).with_context(|| format!("reading {}", args.mesh.display()))?;
+    let sha: [u8; 32] = Sha256::digest(&bytes).into();
+    drop(bytes);
+    let mesh = read_mesh(&args.mesh, &ReadOptions::with_units(args.units))?;
+    let load_s = t_start.elapsed().as_secs_f64();
+
+    let options = SlicerOptions {
+        lift_mm: args.lift_mm,
+        center_xy: !args.keep_xy,
+        supports: args.supports,
+        source_sha256: Some(sha),
+        ..SlicerOptions::default()
+    };
+    let slicer = Slicer::new(&mesh, profile.clone(), options)
+        .with_context(|| format!("slicing {}", args.mesh.display()))?;
+    drop(mesh);
+    for w in slicer.warnings() {
+        eprintln!("meltline: warning: {w}");
+    }
+    let header = slicer.header().clone();
+    let n = slicer.layer_count();
+
+    let mut cli = match &args.export_cli {
+        Some(path) => {
+            let tmp = AtomicFile::create(path)?;
+            let format = if args.cli_binary {
+                CliFormat::Binary
+            } else {
+                CliFormat::Ascii
+            };
+            let w = CliWriter::new(BufWriter::new(tmp.file()?), &header, format)
+                .with_context(|| format!("writing {}", path.display()))?;
+            Some((w, tmp))
+        }
+        None => None,
+    };
+    if let Some(dir) = &args.svg_dir {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let progress = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(n as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("slicing {bar:40} {pos}/{len} layers {eta}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+
+    let mut stats = JobStats::new(header.layer_thickness_mm);
+    let mut kept = Vec::new();
+    let mut stream = slicer.layers();
+    for layer in stream.by_ref() {
+        stats.push(&layer);
+        if let Some((w, _)) = cli.as_mut() {
+            w.write_layer(&layer).context("writing the CLI export")?;
+        }
+        if let Some(dir) = &args.svg_dir {
+            let every = args.svg_every.max(1);
+            if layer.index % every == 0 || layer.index + 1 == n {
+                let path = dir.join(format!("layer_{:05}.svg", layer.index));
+                write_atomic(&path, layer_svg(&layer).as_bytes())?;
+            }
+        }
+        if let Some(bar) = &progress {
+            bar.inc(1);
+        }
+        if args.output.is_some() {
+            kept.push(layer);
+        }
+    }
+    let stage = stream.timings();
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    if let Some((w, tmp)) = cli {
+        let buf = w.finish().context("writing the CLI export")?;
+        buf.into_inner()
+            .map_err(|e| e.into_error())
+            .and_then(|f| f.sync_all())
+            .context("flushing the CLI export")?;
+        tmp.commit()?;
+    }
+
+    let t = stats.totals.clone();
+    eprintln!(
+        "meltline: {} layers, {} contour + {} hatch vectors, {:.0} mm³ sliced{}",
+        t.layers,
+        t.contour_vectors,
+        t.hatch_vectors,
+        t.volume_mm3,
+        if t.stitched_gaps + t.open_chains + t.unexposed_parts > 0 {
+            format!(
+                "; {} gaps stitched, {} open chains left out, {} thin parts too small to expose",
+                t.stitched_gaps, t.open_chains, t.unexposed_parts
+            )
+        } else {
+            String::new()
+        }
+    );
+
+    let mut job_result = Ok(());
+    if let Some(out) = &args.output {
+        let job = BuildJob {
+            header,
+            layers: kept,
+        };
+        job_result = write_mlj(&job, out).map(|s| {
+            eprintln!(
+                "meltline: wrote {} ({} bytes, {} frames)",
+                out.display(),
+                s.bytes,
+                s.frames
+            );
+        });
+    }
+    if let Some(path) = &args.stats {
+        stats.timings_s = Some(Timings {
+            load: load_s,
+            slice: stage.slice.as_secs_f64(),
+            hatch: stage.hatch.as_secs_f64(),
+            total: t_start.elapsed().as_secs_f64(),
+        });
+        write_atomic(path, stats.to_json().as_bytes())?;
+    }
+    job_result?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A file written under a temporary name and renamed into place on commit.
+struct AtomicFile {
+    tmp: PathBuf,
+    dest: PathBuf,
+    committed: bool,
+}
+
+impl AtomicFile {
+    fn create(dest: &Path) -> anyhow::Result<AtomicFile> {
+        let name = dest
+            .file_name()
+            .with_context(|| format!("{} is not a file path", dest.display()))?;
+        let mut tmp_name = std::ffi::OsString::from(".");
+        tmp_name.push(name);
+        tmp_name.push(format!(".tmp{}", std::process::id()));
+        let tmp = dest.with_file_name(tmp_name);
+        Ok(AtomicFile {
+            tmp,
+            dest: dest.to_path_buf(),
+            committed: false,
+        })
+    }
+
+    fn file(&self) -> anyhow::Result<File> {
+        File::create(&self.tmp).with_context(|| format!("creating {}", self.tmp.display()))
+    }
+
+    fn commit(mut self) -> anyhow::Result<()> {
+        std::fs::rename(&self.tmp, &self.dest)
+            .with_context(|| format!("renaming into {}", self.dest.display()))?;
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let f = AtomicFile::create(path)?;
+    let mut file = f.file()?;
+    file.write_all(bytes)
+        .and_then(|_| file.sync_all())
+        .with_context(|| format!("writing {}", path.display()))?;
+    f.commit()
+}
