@@ -14,6 +14,7 @@
 //! assert!((cube.signed_volume() - 1000.0).abs() < 1e-9);
 //! ```
 
+pub mod cage;
 pub mod check;
 pub mod implicit;
 pub mod io;

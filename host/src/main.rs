@@ -17,6 +17,8 @@ struct Cli {
 /// One subcommand per module of `cmd`.
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Design a lattice interbody cage from a spec, optionally fitted to two vertebrae.
+    Design(cmd::design::Args),
     /// Check a mesh for printability: exit 0 printable, 1 defects, 2 unreadable.
     Check(cmd::check::Args),
     /// Repair the common mesh defects, or refuse and write nothing: exit 0 written, 1 refused,
@@ -29,6 +31,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result: anyhow::Result<ExitCode> = match cli.command {
+        Command::Design(args) => cmd::design::run(args),
         Command::Check(args) => cmd::check::run(args),
         Command::Repair(args) => cmd::repair::run(args),
         Command::Slice(args) => cmd::slice::run(args),
