@@ -26,6 +26,7 @@ use crate::polygon::{Point, QUANTUM_MM, Shapes, intersection, seg_len_mm};
 use crate::profile::{ProcessProfile, ProfileError, Strategy, set_id};
 use crate::region::{Foundation, LayerRegions, classify};
 use crate::slice::{LayerSection, MeshSlicer, SliceError, SliceOptions, Stitch};
+use crate::support::{SupportOptions, SupportPlan, SupportReport, plan_supports};
 
 /// A point in job units (see [`JobHeader::quantum_mm`]).
 pub type Xy = [i32; 2];
@@ -136,6 +137,8 @@ impl VectorBlock {
 pub struct LayerReport {
     /// Gaps closed by stitching.
     pub stitches: Vec<Stitch>,
+    /// Chains joined at the same point on different mesh edges (T-junctions).
+    pub exact_joins: usize,
     /// Open chains left out.
     pub open_chains: usize,
     /// Their length in mm.
@@ -246,6 +249,8 @@ pub struct SlicerOptions {
     pub center_xy: bool,
     /// Generate support structures.
     pub supports: bool,
+    /// Support settings (their `lift_mm` is replaced by [`SlicerOptions::lift_mm`]).
+    pub support: SupportOptions,
     /// Open chains within this gap are stitched (mm).
     pub stitch_tolerance_mm: f64,
     /// Layers per parallel batch of the stream.
@@ -260,6 +265,7 @@ impl Default for SlicerOptions {
             lift_mm: 0.0,
             center_xy: false,
             supports: false,
+            support: SupportOptions::default(),
             stitch_tolerance_mm: 0.05,
             batch_layers: 32,
             source_sha256: None,
@@ -280,9 +286,6 @@ pub enum JobError {
     /// The mesh has no triangles.
     #[error("the mesh has no triangles")]
     EmptyMesh,
-    /// Supports were asked for but are not built into this slicer yet.
-    #[error("supports not available: support generation has not landed in this build")]
-    SupportsUnavailable,
     /// A lift without supports would leave the part floating.
     #[error("lift {0} mm needs supports (--supports): the part would float over the plate")]
     LiftWithoutSupports(f64),
@@ -322,6 +325,7 @@ struct Prepared {
     options: SlicerOptions,
     header: JobHeader,
     warnings: Vec<String>,
+    supports: Option<SupportPlan>,
 }
 
 /// Produces the layers of a job from a mesh and a process profile.
@@ -345,17 +349,14 @@ impl Slicer {
         profile: ProcessProfile,
         options: SlicerOptions,
     ) -> Result<Slicer, JobError> {
-        let warnings = profile.check()?;
+        let mut warnings = profile.check()?;
         if mesh.triangles.is_empty() {
             return Err(JobError::EmptyMesh);
         }
         if !(options.lift_mm.is_finite() && options.lift_mm >= 0.0) {
             return Err(JobError::BadLift(options.lift_mm));
         }
-        if options.supports {
-            return Err(JobError::SupportsUnavailable);
-        }
-        if options.lift_mm > 0.0 {
+        if options.lift_mm > 0.0 && !options.supports {
             return Err(JobError::LiftWithoutSupports(options.lift_mm));
         }
         if !mesh.is_finite() {
@@ -375,7 +376,16 @@ impl Slicer {
         };
         let dz = options.lift_mm - bb.min[2];
         let mut placed = mesh.clone();
-        placed.translate(Vector3::new(dx, dy, dz));
+        placed.translate(Vector3::new(dx, dy, 0.0));
+        // Supports are planned in the plate's x, y with the part's own z; the plan lifts it.
+        let supports = options.supports.then(|| {
+            let so = SupportOptions {
+                lift_mm: options.lift_mm,
+                ..options.support.clone()
+            };
+            plan_supports(&placed, &so)
+        });
+        placed.translate(Vector3::new(0.0, 0.0, dz));
         let pb = placed.bbox();
         let half = profile.machine.field_half_mm;
         if pb.min[0] < -half || pb.max[0] > half || pb.min[1] < -half || pb.max[1] > half {
@@ -401,6 +411,16 @@ impl Slicer {
             },
         )?;
         let source_sha256 = options.source_sha256.unwrap_or_else(|| mesh_sha256(mesh));
+        if let Some(plan) = &supports {
+            // One difficult region never fails the job: it is reported and the rest supported.
+            for f in &plan.report().failed {
+                warnings.push(format!(
+                    "support region {} not supported: {}",
+                    f.index.map_or("-".to_string(), |i| i.to_string()),
+                    f.reason
+                ));
+            }
+        }
         let header = JobHeader {
             machine: profile.machine.name.clone(),
             material: profile.material.clone(),
@@ -430,6 +450,7 @@ impl Slicer {
                 options,
                 header,
                 warnings,
+                supports,
             }),
         })
     }
@@ -442,6 +463,11 @@ impl Slicer {
     /// The profile's warnings (energy density outside the material window).
     pub fn warnings(&self) -> &[String] {
         &self.inner.warnings
+    }
+
+    /// The support report, when supports were asked for.
+    pub fn support_report(&self) -> Option<&SupportReport> {
+        self.inner.supports.as_ref().map(|p| p.report())
     }
 
     /// The number of layers.
@@ -586,6 +612,7 @@ impl Prepared {
             z_mm: self.slicer.cut_z(i),
             shapes: Vec::new(),
             stitches: Vec::new(),
+            exact_joins: 0,
             open_chains: 0,
             open_length_mm: 0.0,
         };
@@ -613,6 +640,31 @@ impl Prepared {
 
         let mut blocks = Vec::new();
         let mut pos = Point::new(0, 0);
+        // Supports first: they carry what is melted above them in this layer.
+        if let Some(plan) = &self.supports {
+            for path in plan.layer_paths(i, prof.layer_thickness_mm) {
+                let pts: Vec<Xy> = path
+                    .points
+                    .iter()
+                    .map(|p| {
+                        [
+                            crate::polygon::to_units(p[0]),
+                            crate::polygon::to_units(p[1]),
+                        ]
+                    })
+                    .collect();
+                if pts.len() < 2 {
+                    continue;
+                }
+                pos = p(pts[pts.len() - 1]);
+                blocks.push(VectorBlock {
+                    kind: VectorKind::Support,
+                    region: Region::Support,
+                    parameter_set: set_id::SUPPORT,
+                    geometry: Geometry::Polyline(pts),
+                });
+            }
+        }
         let hatch_sets = [
             (
                 &regions.downskin,
@@ -699,6 +751,7 @@ impl Prepared {
             blocks,
             report: LayerReport {
                 stitches: section.stitches.clone(),
+                exact_joins: section.exact_joins,
                 open_chains: section.open_chains,
                 open_length_mm: section.open_length_mm,
                 unexposed_parts: plan.unexposed_parts,

@@ -7,6 +7,7 @@
 //! - [`contour`]: contours inset by the beam offset, thin walls kept as centre-line edges.
 //! - [`hatch`]: lines, stripes and chessboard hatching clipped exactly by the regions.
 //! - [`order`]: the deterministic scan order of blocks, islands and stripes.
+//! - [`support`]: overhang detection and block supports (their vectors enter the job).
 //! - [`profile`]: process parameter sets (TOML) and the energy-density check.
 //! - [`job`]: the [`job::BuildJob`], the streaming [`job::Slicer`].
 //! - [`export`]: CLI (Common Layer Interface) ASCII/binary, SVG, per-layer statistics.

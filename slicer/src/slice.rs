@@ -109,6 +109,9 @@ pub struct LayerSection {
     pub shapes: Shapes,
     /// Gaps that were stitched to close loops.
     pub stitches: Vec<Stitch>,
+    /// Chains joined end to start at the very same integer point on different mesh edges
+    /// (T-junctions, unwelded vertices): no gap, so not a [`Stitch`].
+    pub exact_joins: usize,
     /// Open chains that could not be closed and were left out.
     pub open_chains: usize,
     /// The total length of those chains in mm.
@@ -273,6 +276,7 @@ impl MeshSlicer {
             z_mm: zc,
             shapes: Vec::new(),
             stitches: Vec::new(),
+            exact_joins: 0,
             open_chains: 0,
             open_length_mm: 0.0,
         };
@@ -304,7 +308,10 @@ impl MeshSlicer {
         let (mut contours, stitches, dropped) = stitch(open, tol);
         contours.extend(loops);
         contours.retain(|c| c.len() >= 3);
-        section.stitches = stitches;
+        let (exact, gaps): (Vec<Stitch>, Vec<Stitch>) =
+            stitches.into_iter().partition(|g| g.gap_mm == 0.0);
+        section.exact_joins = exact.len();
+        section.stitches = gaps;
         section.open_chains = dropped.len();
         section.open_length_mm = dropped.iter().map(|c| polyline_length_mm(c)).sum();
         section.shapes = union_nonzero(&contours);

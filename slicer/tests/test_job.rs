@@ -239,20 +239,53 @@ fn overhang_layers_get_downskin_and_the_top_gets_upskin() {
 }
 
 #[test]
-fn supports_and_lift_without_them_are_clear_errors() {
+fn lifted_part_stands_on_support_vectors_below_it() {
+    let m = Mesh::axis_aligned_box([0.0, 0.0, 5.0], [4.0, 4.0, 5.45]);
+    let p = profile(Strategy::Lines);
+    let options = SlicerOptions {
+        supports: true,
+        lift_mm: 0.9,
+        ..Default::default()
+    };
+    let slicer = Slicer::new(&m, p, options).unwrap();
+    assert!(slicer.support_report().unwrap().failed.is_empty());
+    let j = slicer.build_job().unwrap();
+    assert_eq!(j.header.placement_mm[2], 0.9 - 5.0);
+    assert_eq!(j.layers.len(), 15, "10 support layers and 5 part layers");
+    for l in &j.layers[..10] {
+        assert!(l.section.is_empty());
+        assert!(
+            l.blocks.iter().all(|b| b.kind == VectorKind::Support
+                && b.region == Region::Support
+                && b.parameter_set == meltline_slicer::profile::set_id::SUPPORT),
+            "layer {}",
+            l.index
+        );
+        assert!(!l.blocks.is_empty(), "layer {} has no supports", l.index);
+    }
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let again = one.install(|| {
+        let options = SlicerOptions {
+            supports: true,
+            lift_mm: 0.9,
+            ..Default::default()
+        };
+        let s = Slicer::new(&m, profile(Strategy::Lines), options).unwrap();
+        s.build_job().unwrap()
+    });
+    assert_eq!(again, j, "supports identical on one thread");
+    // Over powder, the part's first layer is downskin.
+    let first = &j.layers[10];
+    assert!((meltline_slicer::polygon::area_mm2(&first.regions.downskin) - 16.0).abs() < 1e-9);
+}
+
+#[test]
+fn lift_without_supports_is_a_clear_error() {
     let m = cylinder(2.0, 1.0, 32);
     let p = profile(Strategy::Lines);
-    let e = Slicer::new(
-        &m,
-        p.clone(),
-        SlicerOptions {
-            supports: true,
-            ..Default::default()
-        },
-    )
-    .unwrap_err();
-    assert_eq!(e, JobError::SupportsUnavailable);
-    assert!(e.to_string().contains("supports not available"));
     let e = Slicer::new(
         &m,
         p,
@@ -263,6 +296,7 @@ fn supports_and_lift_without_them_are_clear_errors() {
     )
     .unwrap_err();
     assert!(matches!(e, JobError::LiftWithoutSupports(_)));
+    assert!(e.to_string().contains("--supports"));
 }
 
 #[test]

@@ -13,7 +13,7 @@ fn out_of_envelope_spec_error_names_field_value_and_range() {
     ))
     .unwrap()
     .replace("height_mm = 7.0", "height_mm = 14.0")
-    .replace("porosity = 0.70", "porosity = 0.95");
+    .replace("porosity = 0.62", "porosity = 0.95");
     let err = CageSpec::from_toml_str(&text, "acdf-bad.toml").unwrap_err();
     let SpecError::Envelope { violations, .. } = &err else {
         panic!("expected an envelope error, got {err}");

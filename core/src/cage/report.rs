@@ -61,8 +61,10 @@ pub struct PorosityReport {
     pub lattice_target: f64,
     /// Porosity of the lattice region measured on the mesh.
     pub lattice_measured: f64,
-    /// TPMS level set used.
+    /// TPMS level set used (nominal level for the target, corrected for the mesher).
     pub lattice_level: f64,
+    /// Solid fraction added to the target to offset the mesher's thinning of the struts.
+    pub mesher_compensation: f64,
     /// Porosity of the whole cage (1 − volume / envelope volume) expected from the field.
     pub cage_expected: f64,
     /// Porosity of the whole cage measured on the mesh (windows and hole count as void).
@@ -247,6 +249,7 @@ pub fn measure_porosity(design: &CageDesign) -> PorosityReport {
         lattice_target: design.spec.lattice.porosity,
         lattice_measured: 1.0 - region_solid as f64 / region.max(1) as f64,
         lattice_level: field.lattice.level,
+        mesher_compensation: design.lattice_compensation,
         cage_expected: 1.0 - field_solid as f64 / envelope.max(1) as f64,
         cage_measured: 1.0 - mesh.signed_volume() / envelope_volume.max(f64::MIN_POSITIVE),
         envelope_volume_mm3: envelope_volume,
@@ -354,7 +357,9 @@ fn local_thickness(solid: &[bool], n: usize, h: f64, phase: bool) -> Vec<f64> {
     let mut out: Vec<f64> = radius
         .iter()
         .zip(&d)
-        .filter(|(_, dv)| **dv > 0.0)
+        // A voxel no medial ball reaches is a discretisation artefact of the medial test
+        // (flat EDT ridges of axis-aligned struts), not a thin feature: leave it out.
+        .filter(|(r, dv)| **dv > 0.0 && **r > 0.0)
         .map(|(r, _)| 2.0 * (r - 0.5).max(0.5) * h)
         .collect();
     out.sort_by(f64::total_cmp);

@@ -24,7 +24,7 @@ use meltline_host::mlj::{MljOptions, write_mlj_layers};
 use meltline_host::report::write_html_report;
 use meltline_host::session::{ControllerSummary, RunReport, Trace};
 use meltline_slicer::export::cli::{CliFormat, CliWriter};
-use meltline_slicer::job::{JobError, Slicer, SlicerOptions};
+use meltline_slicer::job::{Slicer, SlicerOptions};
 use meltline_slicer::profile::ProcessProfile;
 use sha2::Digest;
 
@@ -119,24 +119,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
 
     // 3. Slice (supports when the slicer has them), write the job, CLI and SVG.
-    step(t0, "slicing with the Ti-6Al-4V profile");
+    step(t0, "slicing with supports and the Ti-6Al-4V profile");
     let profile = ProcessProfile::ti6al4v();
-    let mut sopts = SlicerOptions {
+    let sopts = SlicerOptions {
         supports: true,
         center_xy: true,
         source_sha256: Some(mesh_sha),
         ..SlicerOptions::default()
     };
-    let slicer = match Slicer::new(&written, profile.clone(), sopts.clone()) {
-        Err(JobError::SupportsUnavailable) => {
-            eprintln!(
-                "meltline: note: supports are not built into this slicer yet; the cage stands on the plate"
-            );
-            sopts.supports = false;
-            Slicer::new(&written, profile, sopts)?
-        }
-        other => other?,
-    };
+    let slicer = Slicer::new(&written, profile, sopts)?;
     let header = slicer.header().clone();
     let job_path = args.out.join("cage.mlj");
     let cli_path = args.out.join("cage.cli");

@@ -148,6 +148,15 @@ fn run_in_pool(args: &Args) -> anyhow::Result<ExitCode> {
     for w in slicer.warnings() {
         eprintln!("meltline: warning: {w}");
     }
+    if let Some(r) = slicer.support_report() {
+        eprintln!(
+            "meltline: supports: {} regions ({:.1} mm²) supported, {} failed, lift {} mm",
+            r.regions_supported,
+            r.supported_area_mm2,
+            r.failed.len(),
+            r.lift_mm
+        );
+    }
     let header = slicer.header().clone();
     let n = slicer.layer_count();
 
@@ -219,10 +228,11 @@ fn run_in_pool(args: &Args) -> anyhow::Result<ExitCode> {
         t.contour_vectors,
         t.hatch_vectors,
         t.volume_mm3,
-        if t.stitched_gaps + t.open_chains + t.unexposed_parts > 0 {
+        if t.stitched_gaps + t.exact_joins + t.open_chains + t.unexposed_parts > 0 {
             format!(
-                "; {} gaps stitched, {} open chains left out, {} thin parts too small to expose",
-                t.stitched_gaps, t.open_chains, t.unexposed_parts
+                "; {} gaps stitched, {} chains joined at T-junctions, {} open chains left out, \
+                 {} thin parts too small to expose",
+                t.stitched_gaps, t.exact_joins, t.open_chains, t.unexposed_parts
             )
         } else {
             String::new()

@@ -31,6 +31,8 @@ pub struct LayerStats {
     pub jump_length_mm: f64,
     /// Gaps stitched while closing the section.
     pub stitched_gaps: usize,
+    /// Chains joined at the same point on different mesh edges (T-junctions).
+    pub exact_joins: usize,
     /// Open chains that could not be closed.
     pub open_chains: usize,
     /// Thin parts lost by the beam offset and too small for an edge vector.
@@ -46,6 +48,7 @@ impl LayerStats {
             area_mm2: layer.area_mm2,
             jump_length_mm: layer.jump_length_mm(),
             stitched_gaps: layer.report.stitches.len(),
+            exact_joins: layer.report.exact_joins,
             open_chains: layer.report.open_chains,
             unexposed_parts: layer.report.unexposed_parts,
             ..LayerStats::default()
@@ -89,6 +92,8 @@ pub struct Totals {
     pub jump_length_mm: f64,
     /// Stitched gaps.
     pub stitched_gaps: usize,
+    /// Exact joins at T-junctions.
+    pub exact_joins: usize,
     /// Open chains left out.
     pub open_chains: usize,
     /// Thin parts not exposed.
@@ -144,6 +149,7 @@ impl JobStats {
         t.hatch_length_mm += s.hatch_length_mm;
         t.jump_length_mm += s.jump_length_mm;
         t.stitched_gaps += s.stitched_gaps;
+        t.exact_joins += s.exact_joins;
         t.open_chains += s.open_chains;
         t.unexposed_parts += s.unexposed_parts;
         self.layers.push(s);
