@@ -159,9 +159,10 @@ pub struct MachineLimits {
 impl Default for MachineLimits {
     fn default() -> Self {
         // A 400 W single-laser machine with a 250 mm field (EOS M 290 class); layers
-        // 20–90 µm (DOMAIN.md "Layers 30 µm (20–90 µm used); laser 200–400 W").
+        // 20–90 µm (DOMAIN.md "Layers 30 µm (20–90 µm used); laser 200–400 W"). The name is
+        // the simulated controller's default machine (`meltline-fw`), which accepts the job.
         MachineLimits {
-            name: "meltline-sim-400W".to_string(),
+            name: "meltline-sim-250".to_string(),
             power_w: [0.0, 400.0],
             speed_mm_s: [1.0, 7000.0],
             layer_mm: [0.02, 0.09],
