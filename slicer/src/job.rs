@@ -24,7 +24,7 @@ use crate::hatch::hatch_region;
 use crate::order::{nearest_neighbour, order_groups, rotate_to_nearest};
 use crate::polygon::{Point, QUANTUM_MM, Shapes, intersection, seg_len_mm};
 use crate::profile::{ProcessProfile, ProfileError, Strategy, set_id};
-use crate::region::{Foundation, LayerRegions, classify};
+use crate::region::{Foundation, LayerRegions, SkinWindows};
 use crate::slice::{LayerSection, MeshSlicer, SliceError, SliceOptions, Stitch};
 use crate::support::{SupportOptions, SupportPlan, SupportReport, plan_supports};
 
@@ -524,7 +524,11 @@ impl Slicer {
         for j in i.saturating_sub(k)..(i + k + 1).min(n) {
             cache.insert(j, self.inner.slicer.slice_layer(j));
         }
-        self.inner.build_layer(i, &cache)
+        let mut skins = SkinWindows::default();
+        skins.fill(i..(i + k + 1).min(n), k, self.inner.foundation(), &|j| {
+            cache.get(&j).map(|s| &s.shapes)
+        });
+        self.inner.build_layer(i, &cache, &skins)
     }
 }
 
@@ -569,6 +573,8 @@ impl Prepared {
         let k = self.profile.skin_layers;
         let b = self.options.batch_layers.max(1);
         let mut cache: BTreeMap<usize, LayerSection> = BTreeMap::new();
+        let mut skins = SkinWindows::default();
+        let foundation = self.foundation();
         let mut s = 0;
         while s < n {
             let e = (s + b).min(n);
@@ -583,9 +589,11 @@ impl Prepared {
                 .collect();
             cache.extend(new.into_iter().map(|sec| (sec.index, sec)));
             let t1 = Instant::now();
+            skins.retain_from(lo);
+            skins.fill(s..hi, k, foundation, &|j| cache.get(&j).map(|s| &s.shapes));
             let layers: Vec<Layer> = (s..e)
                 .into_par_iter()
-                .map(|i| self.build_layer(i, &cache))
+                .map(|i| self.build_layer(i, &cache, &skins))
                 .collect();
             let t2 = Instant::now();
             if let Ok(mut t) = timings.lock() {
@@ -601,9 +609,23 @@ impl Prepared {
         }
     }
 
-    /// Regions, contours, hatches and scan order of layer `i`; `cache` holds its section
-    /// and those of its `skin_layers` neighbours.
-    fn build_layer(&self, i: usize, cache: &BTreeMap<usize, LayerSection>) -> Layer {
+    /// What lies below layer 0: powder when the part is lifted on supports.
+    fn foundation(&self) -> Foundation {
+        if self.options.lift_mm > 0.0 {
+            Foundation::Powder
+        } else {
+            Foundation::Plate
+        }
+    }
+
+    /// Regions, contours, hatches and scan order of layer `i`; `cache` holds its section,
+    /// `skins` the supported sets of layers `i` and `i + skin_layers`.
+    fn build_layer(
+        &self,
+        i: usize,
+        cache: &BTreeMap<usize, LayerSection>,
+        skins: &SkinWindows,
+    ) -> Layer {
         let prof = &self.profile;
         let k = prof.skin_layers;
         let n = self.slicer.layer_count();
@@ -617,21 +639,7 @@ impl Prepared {
             open_length_mm: 0.0,
         };
         let section = cache.get(&i).unwrap_or(&empty);
-        let below: Vec<&Shapes> = (1..=k)
-            .filter_map(|d| i.checked_sub(d))
-            .filter_map(|j| cache.get(&j).map(|s| &s.shapes))
-            .collect();
-        let above: Vec<&Shapes> = (1..=k)
-            .map(|d| i + d)
-            .take_while(|&j| j < n)
-            .filter_map(|j| cache.get(&j).map(|s| &s.shapes))
-            .collect();
-        let foundation = if self.options.lift_mm > 0.0 {
-            Foundation::Powder
-        } else {
-            Foundation::Plate
-        };
-        let regions = classify(&section.shapes, &below, &above, k, foundation);
+        let regions = skins.regions(&section.shapes, i, n, k);
         let plan = contour::plan(
             &section.shapes,
             &prof.contours,

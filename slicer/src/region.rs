@@ -6,6 +6,10 @@
 //! either the build plate (solid: a part standing on the plate has no downskin at its foot)
 //! or powder (a part lifted on supports). Above the last layer is always powder.
 
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+
 use crate::polygon::{Shapes, difference, intersection};
 
 /// The three regions of a layer; disjoint, their union is the layer's cross-section.
@@ -81,6 +85,138 @@ fn common(start: Shapes, layers: &[&Shapes]) -> Shapes {
     acc
 }
 
+/// The "supported" sets `∩_{j−k..=j} S` of a run of layers, computed once and shared by the
+/// neighbours that need them.
+///
+/// Layer `i` needs `supported_i` for its downskin and `supported_i ∩ supported_{i+k}` (= material
+/// in all `2k + 1` layers around it) for its core. A window of `k + 1` layers is the
+/// intersection of two overlapping power-of-two windows, and each power-of-two window of a layer
+/// is two half windows that neighbouring layers share, so a layer costs two booleans
+/// (`k` = 3) instead of a chain of `2k` per layer.
+#[derive(Debug, Default)]
+pub struct SkinWindows {
+    /// `levels[q][j]` = `∩_{j−2^(q+1)+1..=j} S` (windows of 2, 4, … layers).
+    levels: Vec<BTreeMap<usize, Shapes>>,
+    supported: BTreeMap<usize, Shapes>,
+}
+
+impl SkinWindows {
+    /// Drops every window ending below layer `lo`.
+    pub fn retain_from(&mut self, lo: usize) {
+        for l in &mut self.levels {
+            l.retain(|&j, _| j >= lo);
+        }
+        self.supported.retain(|&j, _| j >= lo);
+    }
+
+    /// Computes `supported_j` for every `j` in `range` (in parallel over layers) from
+    /// `section(j)`, which must cover `range.start − k .. range.end`; missing sections are
+    /// empty.
+    pub fn fill<'a>(
+        &mut self,
+        range: std::ops::Range<usize>,
+        k: usize,
+        foundation: Foundation,
+        section: &(dyn Fn(usize) -> Option<&'a Shapes> + Sync),
+    ) {
+        if k == 0 || range.is_empty() {
+            return;
+        }
+        let len = k + 1;
+        let m = 1usize << (usize::BITS - 1 - len.leading_zeros());
+        let levels_needed = m.trailing_zeros() as usize;
+        while self.levels.len() < levels_needed {
+            self.levels.push(BTreeMap::new());
+        }
+        // Window of `m` at j and at j − (len − m): level windows are needed from `lo_top`.
+        let full_from = range.start.max(k);
+        let mut need_lo = full_from.saturating_sub(len - m);
+        let mut bounds = vec![(0usize, 0usize); levels_needed];
+        for q in (0..levels_needed).rev() {
+            let w = 2usize << q;
+            bounds[q] = (need_lo.max(w - 1), range.end);
+            need_lo = need_lo.saturating_sub(w / 2);
+        }
+        let empty: Shapes = Vec::new();
+        for (q, &(a, b)) in bounds.iter().enumerate() {
+            let half = 1usize << q;
+            let missing: Vec<usize> = (a..b).filter(|j| !self.levels[q].contains_key(j)).collect();
+            let lower = if q == 0 {
+                None
+            } else {
+                Some(&self.levels[q - 1])
+            };
+            let get = |j: usize| -> &Shapes {
+                match lower {
+                    None => section(j).unwrap_or(&empty),
+                    Some(l) => l.get(&j).unwrap_or(&empty),
+                }
+            };
+            let new: Vec<(usize, Shapes)> = missing
+                .par_iter()
+                .map(|&j| (j, intersection(get(j), get(j - half))))
+                .collect();
+            self.levels[q].extend(new);
+        }
+        let missing: Vec<usize> = range.filter(|j| !self.supported.contains_key(j)).collect();
+        let top = &self.levels[levels_needed - 1];
+        let new: Vec<(usize, Shapes)> = missing
+            .par_iter()
+            .map(|&j| {
+                let s = if j >= k {
+                    let a = top.get(&j).unwrap_or(&empty);
+                    if len == m {
+                        a.clone()
+                    } else {
+                        intersection(a, top.get(&(j - (len - m))).unwrap_or(&empty))
+                    }
+                } else if foundation == Foundation::Powder {
+                    Vec::new()
+                } else {
+                    // Near the plate: material in every layer down to layer 0.
+                    let mut acc = section(j).unwrap_or(&empty).clone();
+                    for b in (0..j).rev() {
+                        if acc.is_empty() {
+                            break;
+                        }
+                        acc = intersection(&acc, section(b).unwrap_or(&empty));
+                    }
+                    acc
+                };
+                (j, s)
+            })
+            .collect();
+        self.supported.extend(new);
+    }
+
+    /// The regions of layer `i` of `n` (its `supported` sets at `i` and `i + k` filled).
+    pub fn regions(&self, current: &Shapes, i: usize, n: usize, k: usize) -> LayerRegions {
+        if current.is_empty() {
+            return LayerRegions::default();
+        }
+        if k == 0 {
+            return LayerRegions {
+                core: current.clone(),
+                ..LayerRegions::default()
+            };
+        }
+        let empty: Shapes = Vec::new();
+        let supported = self.supported.get(&i).unwrap_or(&empty);
+        let downskin = difference(current, supported);
+        let covered = if i + k >= n {
+            Vec::new()
+        } else {
+            intersection(supported, self.supported.get(&(i + k)).unwrap_or(&empty))
+        };
+        let upskin = difference(supported, &covered);
+        LayerRegions {
+            core: covered,
+            upskin,
+            downskin,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,6 +229,55 @@ mod tests {
             Point::new(x1, y1),
             Point::new(x0, y1),
         ]])
+    }
+
+    fn windowed(sections: &[Shapes], k: usize, foundation: Foundation) -> Vec<LayerRegions> {
+        let n = sections.len();
+        let mut w = SkinWindows::default();
+        w.fill(0..n, k, foundation, &|j| sections.get(j));
+        (0..n).map(|i| w.regions(&sections[i], i, n, k)).collect()
+    }
+
+    #[test]
+    fn shared_windows_give_the_regions_of_the_per_layer_chains() {
+        // A staircase that grows, shrinks and shifts, so every layer has all three regions.
+        let sections: Vec<Shapes> = (0..12)
+            .map(|i: i32| {
+                let w = 3000 + 400 * (i - 6).abs();
+                rect(150 * i, 0, 150 * i + w, 2000 + 100 * i)
+            })
+            .collect();
+        for k in [1usize, 2, 3, 4, 5] {
+            for foundation in [Foundation::Plate, Foundation::Powder] {
+                let got = windowed(&sections, k, foundation);
+                for (i, g) in got.iter().enumerate() {
+                    let below: Vec<&Shapes> = (1..=k)
+                        .filter_map(|d| i.checked_sub(d))
+                        .map(|j| &sections[j])
+                        .collect();
+                    let above: Vec<&Shapes> = (i + 1..(i + k + 1).min(sections.len()))
+                        .map(|j| &sections[j])
+                        .collect();
+                    let want = classify(&sections[i], &below, &above, k, foundation);
+                    for (a, b) in [
+                        (&g.core, &want.core),
+                        (&g.upskin, &want.upskin),
+                        (&g.downskin, &want.downskin),
+                    ] {
+                        assert!(
+                            (area_mm2(a) - area_mm2(b)).abs() < 1e-9,
+                            "k {k}, layer {i}: {} vs {}",
+                            area_mm2(a),
+                            area_mm2(b)
+                        );
+                    }
+                }
+                assert!(
+                    got.iter()
+                        .any(|r| !r.upskin.is_empty() && !r.core.is_empty())
+                );
+            }
+        }
     }
 
     #[test]
