@@ -122,12 +122,5 @@ pub fn write_layer_png(
         let mut wr = enc.write_header().map_err(std::io::Error::other)?;
         wr.write_image_data(&rgb).map_err(std::io::Error::other)?;
     }
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    std::io::Write::write_all(&mut tmp, &bytes)?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    meltline_core::io::write_bytes_atomically(path, &bytes)
 }

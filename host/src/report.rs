@@ -63,14 +63,7 @@ pub fn line_chart(title: &str, unit: &str, values: &[f64], w: u32, h: u32) -> St
 /// Writes the report for `run` of `job` to `path` (atomically).
 pub fn write_html_report(run: &RunReport, job: &JobFile, path: &Path) -> std::io::Result<()> {
     let html = html_report(run, job);
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    std::io::Write::write_all(&mut tmp, html.as_bytes())?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    meltline_core::io::write_bytes_atomically(path, html.as_bytes())
 }
 
 /// The report as HTML text.

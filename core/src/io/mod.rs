@@ -15,6 +15,7 @@
 //! Readers weld bit-identical vertices (see [`Mesh`]) and keep degenerate triangles: the
 //! check reports them. Only input that cannot be a mesh is an error ([`ReadError`]).
 
+mod atomic;
 mod error;
 mod obj;
 mod ply;
@@ -26,6 +27,7 @@ mod weld;
 use std::path::Path;
 use std::str::FromStr;
 
+pub use atomic::{write_atomically, write_bytes_atomically};
 pub use error::{ReadError, WriteError};
 pub use stl::{StlFormat, stl_bytes, write_stl};
 

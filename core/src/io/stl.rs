@@ -204,15 +204,7 @@ pub fn write_stl(path: &std::path::Path, mesh: &Mesh, format: StlFormat) -> Resu
         path: path.to_path_buf(),
         source,
     };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => std::path::Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
-    encode(mesh, format, tmp.as_file_mut()).map_err(io)?;
-    tmp.as_file().sync_all().map_err(io)?;
-    tmp.persist(path).map_err(|e| io(e.error))?;
-    Ok(())
+    super::write_atomically(path, |f| encode(mesh, format, f).map_err(io), io)
 }
 
 #[cfg(test)]

@@ -19,18 +19,8 @@ pub fn load_machine(path: Option<&Path>) -> anyhow::Result<MachineConfig> {
 
 /// Writes `bytes` to `path` through a temporary file in the same directory.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    use std::io::Write;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("creating a file in {}", dir.display()))?;
-    tmp.write_all(bytes)
-        .with_context(|| format!("writing {}", path.display()))?;
-    tmp.persist(path)
-        .with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
+    meltline_core::io::write_bytes_atomically(path, bytes)
+        .with_context(|| format!("writing {}", path.display()))
 }
 
 /// Writes a value as pretty JSON, atomically.

@@ -1,7 +1,7 @@
 //! `meltline slice`: mesh → build job, with statistics, CLI export and SVG pictures.
 
 use std::fs::File;
-use std::io::{BufWriter, IsTerminal, Write};
+use std::io::{BufWriter, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -311,10 +311,6 @@ impl Drop for AtomicFile {
 }
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let f = AtomicFile::create(path)?;
-    let mut file = f.file()?;
-    file.write_all(bytes)
-        .and_then(|_| file.sync_all())
-        .with_context(|| format!("writing {}", path.display()))?;
-    f.commit()
+    meltline_core::io::write_bytes_atomically(path, bytes)
+        .with_context(|| format!("writing {}", path.display()))
 }
