@@ -203,6 +203,9 @@ fn print_summary(r: &Report<'_>) -> std::io::Result<()> {
         d.features.pore_median_mm,
         d.features.rim_wall_mm
     );
+    for w in &d.warnings {
+        eprintln!("meltline: warning: {w}");
+    }
     if let Some(f) = &d.fit {
         say!(
             "endplate fit: mean gap {:.3} mm, p95 {:.3} mm, max {:.3} mm, max penetration {:.3} mm over {:.1} mm²",
