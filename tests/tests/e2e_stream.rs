@@ -1,6 +1,7 @@
 //! End-to-end: slice → `.mlj` → stream over loopback TCP through a faulty link to the
 //! simulated controller → the executed hash equals the job hash; corrupted and out-of-field
-//! jobs are refused; an interrupted build resumes with no layer exposed twice.
+//! jobs are refused; a `meltline-fw` process killed mid-job and started again on its
+//! non-volatile record continues the build with no layer exposed twice.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -170,10 +171,10 @@ impl Drop for Firmware {
 }
 
 impl Firmware {
-    fn start(dir: &Path, name: &str, extra: &[&str]) -> Firmware {
+    fn start(dir: &Path, name: &str, listen: &str, extra: &[&str]) -> Firmware {
         let stderr = dir.join(format!("{name}.stderr"));
         let child = Command::new(env!("CARGO_BIN_EXE_meltline-fw-under-test"))
-            .args(["--listen", "127.0.0.1:0", "--nvm"])
+            .args(["--listen", listen, "--nvm"])
             .arg(dir.join("controller.nvm"))
             .arg("--layer-log")
             .arg(dir.join("layers.jsonl"))
@@ -237,6 +238,41 @@ fn layer_log(path: &Path) -> Vec<LoggedLayer> {
         .collect()
 }
 
+/// Checks the layer log of the two processes: no layer completed twice; the first process
+/// completed the layers before `k`, the second those from `k` on, each with the file's digest
+/// and vector count.
+fn assert_each_layer_completed_once(log: &Path, job: &JobFile, k: u32, pids: (u32, u32)) {
+    let n = job.layer_count();
+    let mut seen = vec![0u32; n as usize];
+    for l in layer_log(log) {
+        seen[l.layer as usize] += 1;
+        let info = &job.layers[l.layer as usize];
+        assert_eq!(
+            (&l.digest, l.marks),
+            (&info.digest, info.vectors),
+            "layer {}",
+            l.layer
+        );
+        let by = if l.layer < k { pids.0 } else { pids.1 };
+        assert_eq!(
+            l.pid, by,
+            "layer {} executed by the process alive then",
+            l.layer
+        );
+    }
+    assert!(
+        seen.iter().all(|&c| c <= 1),
+        "no layer exposed twice: {seen:?}"
+    );
+    // A kill landing between the record write and the log line leaves the last layer the
+    // first process completed unlogged (it is in its record, so it is not exposed again).
+    let missing: Vec<u32> = (0..n).filter(|&l| seen[l as usize] == 0).collect();
+    assert!(
+        missing.is_empty() || missing == [k - 1],
+        "layers never completed: {missing:?}"
+    );
+}
+
 #[test]
 fn controller_killed_mid_job_reports_where_it_stopped_and_resumes_exposing_each_layer_once() {
     let dir = tempfile::tempdir().unwrap();
@@ -245,7 +281,7 @@ fn controller_killed_mid_job_reports_where_it_stopped_and_resumes_exposing_each_
     let log = dir.path().join("layers.jsonl");
 
     // The controller process is killed (SIGKILL) while the job streams, after some layers.
-    let mut first_fw = Firmware::start(dir.path(), "first", &[]);
+    let mut first_fw = Firmware::start(dir.path(), "first", "127.0.0.1:0", &[]);
     let first_pid = first_fw.pid;
     let mut tcp = Tcp::new(&first_fw.addr).unwrap();
     tcp.connect_for = Duration::from_millis(300);
@@ -276,7 +312,7 @@ fn controller_killed_mid_job_reports_where_it_stopped_and_resumes_exposing_each_
     assert!(first.report.is_none());
 
     // Started again with the same record, it offers the job; a new stream resumes it.
-    let mut second_fw = Firmware::start(dir.path(), "second", &["--once"]);
+    let mut second_fw = Firmware::start(dir.path(), "second", "127.0.0.1:0", &["--once"]);
     let mut tcp = Tcp::new(&second_fw.addr).unwrap();
     tcp.connect_for = Duration::from_millis(500);
     let second = stream_job(&job, &mut tcp, &StreamOptions::default(), &mut |_| {}).unwrap();
@@ -308,39 +344,51 @@ fn controller_killed_mid_job_reports_where_it_stopped_and_resumes_exposing_each_
     );
 
     // The build log of both processes: every layer completed exactly once, by the process
-    // that was alive then, with the file's digest and vector count.
-    let logged = layer_log(&log);
-    let second_pid = second_fw.pid;
-    let mut seen = vec![0u32; n as usize];
-    for l in &logged {
-        seen[l.layer as usize] += 1;
-        let info = &job.layers[l.layer as usize];
-        assert_eq!(
-            (&l.digest, l.marks),
-            (&info.digest, info.vectors),
-            "layer {}",
-            l.layer
-        );
-        let by = if l.layer < k { first_pid } else { second_pid };
-        assert_eq!(
-            l.pid, by,
-            "layer {} executed by the process alive then",
-            l.layer
-        );
-    }
-    assert!(
-        seen.iter().all(|&c| c <= 1),
-        "no layer exposed twice: {seen:?}"
-    );
-    // A kill landing between the record write and the log line leaves the last layer the
-    // first process completed unlogged (it is in its record, so it is not exposed again).
-    let missing: Vec<u32> = (0..n).filter(|&l| seen[l as usize] == 0).collect();
-    assert!(
-        missing.is_empty() || missing == [k - 1],
-        "layers never completed: {missing:?}"
-    );
+    // that was alive then.
+    assert_each_layer_completed_once(&log, &job, k, (first_pid, second_fw.pid));
     assert!(
         k >= 2,
         "the record kept the layers completed before the kill"
     );
+}
+
+#[test]
+fn controller_killed_and_restarted_on_its_port_is_continued_by_the_same_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    let job = sliced_box(dir.path());
+    let n = job.layer_count();
+    let mut first_fw = Firmware::start(dir.path(), "first", "127.0.0.1:0", &[]);
+    let addr = first_fw.addr.clone();
+    let mut second_fw: Option<Firmware> = None;
+    let mut tcp = Tcp::new(&addr).unwrap();
+    tcp.connect_for = Duration::from_secs(5);
+    // Killed after some layers and started again at once on the same port with the same
+    // record: the stream reconnects to a fresh controller and continues from its record.
+    let out = stream_job(&job, &mut tcp, &StreamOptions::default(), &mut |p| {
+        if p.layers_committed >= 4
+            && let Some(mut c) = first_fw.child.take()
+        {
+            c.kill().unwrap();
+            c.wait().unwrap();
+            second_fw = Some(Firmware::start(dir.path(), "second", &addr, &["--once"]));
+        }
+    })
+    .unwrap();
+    let mut second_fw = second_fw.expect("the controller was killed and restarted");
+    let status = second_fw.child.take().unwrap().wait().unwrap();
+    assert!(out.verified(), "{out:#?}\n{}", second_fw.stderr());
+    assert!(status.success(), "{}", second_fw.stderr());
+    assert_eq!(out.controller_restarts, 1, "{out:#?}");
+    let k = out.resumed_at_layer.expect("resumed from the record");
+    assert!((2..n).contains(&k), "{out:#?}");
+    assert!(
+        out.notes[0].contains("the controller restarted")
+            && out.notes[0].contains(&format!("resuming at layer {k}")),
+        "{:?}",
+        out.notes
+    );
+    let report = out.report.unwrap();
+    assert_eq!((report.layers, report.vectors), (n, job.vectors()));
+    let log = dir.path().join("layers.jsonl");
+    assert_each_layer_completed_once(&log, &job, k, (first_fw.pid, second_fw.pid));
 }
