@@ -70,17 +70,32 @@ fn thread_cpu_seconds() -> Option<f64> {
 }
 
 fn load_input(input: &str) -> anyhow::Result<(String, Mesh)> {
-    if input == "cage" {
+    if let Some(edge) = input.strip_prefix("cage") {
         let spec = CageSpec::default_tlif();
         let t = Instant::now();
-        let design = design_cage(&spec, None, &DesignOptions::default())?;
+        let edge = match edge.strip_prefix(':') {
+            Some(e) => Some(e.parse::<f64>().context("cage:EDGE_MM")?),
+            None => None,
+        };
+        let design = design_cage(
+            &spec,
+            None,
+            &DesignOptions {
+                edge_length_override: edge,
+                ..DesignOptions::default()
+            },
+        )?;
         eprintln!(
             "designed the default TLIF cage at edge {} mm: {} triangles in {:.1} s",
-            spec.edge_length_mm,
+            edge.unwrap_or(spec.edge_length_mm),
             design.mesh.triangles.len(),
             t.elapsed().as_secs_f64()
         );
-        return Ok(("default TLIF cage".into(), design.mesh));
+        let name = match edge {
+            Some(e) => format!("default TLIF cage at {e} mm"),
+            None => "default TLIF cage".into(),
+        };
+        return Ok((name, design.mesh));
     }
     let path = PathBuf::from(input);
     let mesh = read_mesh(&path, &ReadOptions::default())
@@ -112,6 +127,12 @@ fn main() -> anyhow::Result<()> {
         bail!("usage: wire_figures (cage | MESH)… [--seconds S] [--mlj DIR] [--exposure]");
     }
     for input in &inputs {
+        if input.ends_with(".mlj") {
+            let bytes = std::fs::read(input).with_context(|| format!("reading {input}"))?;
+            println!("\n## {input}: {} bytes", bytes.len());
+            throughput(&bytes, &MachineConfig::default(), seconds)?;
+            continue;
+        }
         let (name, mesh) = load_input(input)?;
         figures(&name, &mesh, seconds, mlj_dir.as_ref(), exposure)?;
     }
@@ -272,30 +293,7 @@ fn figures(
         meltline_firmware::controller::DEFAULT_ARENA
     );
 
-    // Decode + verify + execute on this thread, repeated for `seconds` of CPU time.
-    let run = |bytes: &[u8]| -> anyhow::Result<u64> {
-        let mut ctl: Box<Controller> = Box::new(Controller::new(machine.clone()));
-        ctl.set_auto_start(true);
-        ctl.receive(bytes, &mut (), &mut ());
-        if ctl.state() != ControllerState::Done {
-            bail!("the controller ended in {:?}", ctl.state());
-        }
-        Ok(ctl.report().vectors)
-    };
-    let t0 = thread_cpu_seconds().context("no /proc/thread-self/stat")?;
-    let wall = Instant::now();
-    let (mut vectors, mut runs) = (0u64, 0u32);
-    while runs == 0 || thread_cpu_seconds().unwrap_or(f64::MAX) - t0 < seconds {
-        vectors += run(std::hint::black_box(&bytes))?;
-        runs += 1;
-    }
-    let cpu = thread_cpu_seconds().unwrap_or(0.0) - t0;
-    let wall = wall.elapsed().as_secs_f64();
-    println!(
-        "decode + verify + execute: {runs} runs, {:.2} M vectors per CPU-second, {:.2} M vectors/s wall ({cpu:.2} s CPU, {wall:.2} s wall)",
-        vectors as f64 / cpu / 1e6,
-        vectors as f64 / wall / 1e6,
-    );
+    throughput(&bytes, &machine, seconds)?;
 
     if exposure {
         attribution(&bytes, &machine)?;
@@ -383,10 +381,18 @@ fn attribution(bytes: &[u8], machine: &MachineConfig) -> anyhow::Result<()> {
     ctl.set_auto_start(true);
     let mut marks = MarkCollector::default();
     ctl.receive(bytes, &mut (), &mut marks);
-    // (label, boundary tracks intended, supports apart, hatch track = hatch distance)
+    // (label, join pieces, boundary tracks intended, supports apart, hatch track = hatch distance)
     let models = [
         (
-            "former: contour path filled, all marks at the spot width",
+            "former: each contour piece a polygon, path filled, all marks at the spot width",
+            false,
+            false,
+            false,
+            false,
+        ),
+        (
+            "+ contour pieces split over frames joined",
+            true,
             false,
             false,
             false,
@@ -394,12 +400,14 @@ fn attribution(bytes: &[u8], machine: &MachineConfig) -> anyhow::Result<()> {
         (
             "+ contour/edge tracks are intended (beam offset)",
             true,
+            true,
             false,
             false,
         ),
-        ("+ supports measured apart", true, true, false),
+        ("+ supports measured apart", true, true, true, false),
         (
             "+ hatch track = max(spot, hatch distance) (current)",
+            true,
             true,
             true,
             true,
@@ -411,7 +419,7 @@ fn attribution(bytes: &[u8], machine: &MachineConfig) -> anyhow::Result<()> {
     println!("| pixel | model | coverage mean % | worst % | spill mean % | worst % |");
     println!("|---|---|---:|---:|---:|---:|");
     for pixel_um in [40.0, 20.0] {
-        for (label, boundary, apart, hatch_wide) in models {
+        for (label, join, boundary, apart, hatch_wide) in models {
             let (mut cov, mut spill, mut worst_cov, mut worst_spill, mut n) =
                 (0.0, 0.0, f64::INFINITY, 0.0f64, 0);
             for layer in &marks.layers {
@@ -433,7 +441,7 @@ fn attribution(bytes: &[u8], machine: &MachineConfig) -> anyhow::Result<()> {
                     }
                     if *kind == VectorKind::Contour {
                         let from = [f64::from(s.from.x), f64::from(s.from.y)];
-                        if !s.chained && contour.last() != Some(&from) {
+                        if !s.chained && (!join || contour.last() != Some(&from)) {
                             if contour.len() >= 3 {
                                 g.contours.push(std::mem::take(&mut contour));
                             }
@@ -464,5 +472,34 @@ fn attribution(bytes: &[u8], machine: &MachineConfig) -> anyhow::Result<()> {
             );
         }
     }
+    Ok(())
+}
+
+/// Decode + verify + execute on this thread, repeated for `seconds` of CPU time.
+fn throughput(bytes: &[u8], machine: &MachineConfig, seconds: f64) -> anyhow::Result<()> {
+    let run = |bytes: &[u8]| -> anyhow::Result<u64> {
+        let mut ctl: Box<Controller> = Box::new(Controller::new(machine.clone()));
+        ctl.set_auto_start(true);
+        ctl.receive(bytes, &mut (), &mut ());
+        if ctl.state() != ControllerState::Done {
+            bail!("the controller ended in {:?}", ctl.state());
+        }
+        Ok(ctl.report().vectors)
+    };
+    let t0 = thread_cpu_seconds().context("no /proc/thread-self/stat")?;
+    let wall = Instant::now();
+    let (mut vectors, mut runs) = (0u64, 0u32);
+    while runs == 0 || thread_cpu_seconds().unwrap_or(f64::MAX) - t0 < seconds {
+        vectors += run(std::hint::black_box(&bytes))?;
+        runs += 1;
+    }
+    let cpu = thread_cpu_seconds().unwrap_or(0.0) - t0;
+    let wall = wall.elapsed().as_secs_f64();
+    println!(
+        "decode + verify + execute: {runs} runs, {:.2} M vectors per CPU-second, {:.2} M vectors/s wall ({cpu:.2} s CPU, {wall:.2} s wall)",
+        vectors as f64 / cpu / 1e6,
+        vectors as f64 / wall / 1e6,
+    );
+
     Ok(())
 }
