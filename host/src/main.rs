@@ -56,9 +56,19 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        Err(e) if reader_went_away(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("meltline: error: {e:#}");
             ExitCode::from(2)
         }
     }
+}
+
+/// Whether the command failed only because its standard output was closed (`| head`).
+fn reader_went_away(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

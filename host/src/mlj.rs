@@ -24,6 +24,7 @@
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
+use meltline_core::io::AtomicFile;
 use meltline_firmware::job::{BlockSpec, Geometry, JobError, JobSpec, JobSummary, JobWriter};
 use meltline_firmware::wire::{ParamSet, Region, VectorKind};
 use meltline_slicer::job::{self as sj, BuildJob, JobHeader, Layer};
@@ -248,19 +249,15 @@ pub fn write_mlj_layers<'a>(
         path: path.to_path_buf(),
         source,
     };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
-    let mut w = JobWriter::new(BufWriter::with_capacity(1 << 16, tmp), &spec).map_err(enc)?;
+    let mut out = AtomicFile::create(path).map_err(io)?;
+    let mut w =
+        JobWriter::new(BufWriter::with_capacity(1 << 16, out.file_mut()), &spec).map_err(enc)?;
     for layer in layers {
         w.write_layer(&layer_blocks(&layer)).map_err(enc)?;
     }
     let (buf, summary) = w.finish().map_err(enc)?;
-    let tmp = buf.into_inner().map_err(|e| io(e.into_error()))?;
-    tmp.as_file().sync_all().map_err(io)?;
-    tmp.persist(path).map_err(|e| io(e.error))?;
+    buf.into_inner().map_err(|e| io(e.into_error()))?;
+    out.commit().map_err(io)?;
     Ok(summary)
 }
 

@@ -20,5 +20,7 @@ pub mod spec;
 pub use body::CageField;
 pub use design::{CageDesign, DesignError, DesignOptions, Fragments, Vertebrae, design_cage};
 pub use endplate::{EndplateFit, FitOptions, fit_endplates};
-pub use report::{DesignReport, measure_design};
+pub use report::{
+    DesignReport, FeatureWarning, feature_warnings, measure_design, measure_features,
+};
 pub use spec::{CageKind, CageSpec, EnvelopeViolation, SpecError};

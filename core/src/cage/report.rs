@@ -52,6 +52,77 @@ pub struct DesignReport {
     pub fit: Option<FitReport>,
     /// Every envelope check of the spec.
     pub envelope: Vec<EnvelopeCheck>,
+    /// Measured features outside the printable or bone in-growth ranges; the spec is valid but
+    /// the engineer should look (empty when all is well).
+    pub warnings: Vec<FeatureWarning>,
+}
+
+/// Minimum wall LPBF prints reliably in Ti-6Al-4V, mm (DOMAIN.md: ~0.3–0.4 mm).
+pub const MIN_PRINTABLE_WALL_MM: f64 = 0.3;
+/// Pore sizes that favour bone in-growth, mm (DOMAIN.md: 300–900 µm).
+pub const BONE_INGROWTH_PORE_MM: [f64; 2] = [0.3, 0.9];
+
+/// A measured feature outside its recommended range.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FeatureWarning {
+    /// Which feature (`strut_min_mm`, `pore_median_mm`, `rim_wall_mm`).
+    pub feature: &'static str,
+    /// Its measured value, mm.
+    pub value_mm: f64,
+    /// The recommended minimum, mm.
+    pub min_mm: f64,
+    /// The recommended maximum, mm (none for walls).
+    pub max_mm: Option<f64>,
+    /// Why the range matters.
+    pub reason: &'static str,
+}
+
+impl std::fmt::Display for FeatureWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.max_mm {
+            Some(max) => write!(
+                f,
+                "{} = {:.3} mm is outside {:.2}–{:.2} mm: {}",
+                self.feature, self.value_mm, self.min_mm, max, self.reason
+            ),
+            None => write!(
+                f,
+                "{} = {:.3} mm is under {:.2} mm: {}",
+                self.feature, self.value_mm, self.min_mm, self.reason
+            ),
+        }
+    }
+}
+
+/// The features outside the printable wall and bone in-growth pore ranges.
+pub fn feature_warnings(features: &FeatureReport) -> Vec<FeatureWarning> {
+    const WALL: &str = "thinner walls do not print reliably by LPBF";
+    let mut out = Vec::new();
+    for (feature, value) in [
+        ("strut_min_mm", features.strut_min_mm),
+        ("rim_wall_mm", features.rim_wall_mm),
+    ] {
+        if value < MIN_PRINTABLE_WALL_MM {
+            out.push(FeatureWarning {
+                feature,
+                value_mm: value,
+                min_mm: MIN_PRINTABLE_WALL_MM,
+                max_mm: None,
+                reason: WALL,
+            });
+        }
+    }
+    let [lo, hi] = BONE_INGROWTH_PORE_MM;
+    if !(lo..=hi).contains(&features.pore_median_mm) {
+        out.push(FeatureWarning {
+            feature: "pore_median_mm",
+            value_mm: features.pore_median_mm,
+            min_mm: lo,
+            max_mm: Some(hi),
+            reason: "bone grows best into pores of 300–900 µm",
+        });
+    }
+    out
 }
 
 /// Porosity of the lattice region and of the whole cage.
@@ -154,13 +225,14 @@ pub fn measure_design(design: &CageDesign, vertebrae: Option<Vertebrae<'_>>) -> 
         bbox: mesh.bbox(),
         removed_fragments: design.fragments,
         porosity: measure_porosity(design),
-        features,
+        features: features.clone(),
         overhang: measure_overhang(mesh),
         fit: match (vertebrae, &design.fit) {
             (Some(v), Some(_)) => Some(measure_fit(design, v)),
             _ => None,
         },
         envelope: spec.envelope_checks(),
+        warnings: feature_warnings(&features),
     }
 }
 
@@ -539,5 +611,49 @@ fn gap_stats(mut s: Vec<(f64, f64, f64)>) -> GapStats {
         max_gap_mm: max_gap,
         max_penetration_mm: max_pen,
         samples: s.len(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn features(strut_min: f64, rim: f64, pore_median: f64) -> FeatureReport {
+        FeatureReport {
+            rim_wall_mm: rim,
+            strut_min_mm: strut_min,
+            strut_median_mm: strut_min * 1.1,
+            pore_min_mm: pore_median * 0.9,
+            pore_median_mm: pore_median,
+            smallest_wall_mm: rim.min(strut_min),
+        }
+    }
+
+    #[test]
+    fn printable_walls_and_ingrowth_pores_raise_no_warning() {
+        assert!(feature_warnings(&features(0.45, 1.5, 0.7)).is_empty());
+    }
+
+    #[test]
+    fn thin_struts_and_rims_are_flagged_with_their_values() {
+        let w = feature_warnings(&features(0.27, 0.25, 0.7));
+        let names: Vec<_> = w.iter().map(|w| w.feature).collect();
+        assert_eq!(names, ["strut_min_mm", "rim_wall_mm"]);
+        assert_eq!(w[0].value_mm, 0.27);
+        assert!(
+            w[0].to_string().contains("0.270 mm is under 0.30 mm"),
+            "{}",
+            w[0]
+        );
+    }
+
+    #[test]
+    fn pores_outside_the_ingrowth_range_are_flagged_both_ways() {
+        for pore in [0.2, 1.67] {
+            let w = feature_warnings(&features(0.5, 1.5, pore));
+            assert_eq!(w.len(), 1, "pore {pore}");
+            assert_eq!(w[0].feature, "pore_median_mm");
+            assert_eq!(w[0].max_mm, Some(0.9));
+        }
     }
 }

@@ -4,32 +4,62 @@
 use std::fs::File;
 use std::path::Path;
 
-/// Writes `path` through `write`, which fills a temporary file in the same directory; the file
-/// is synced and renamed into place only when `write` succeeds. `io_error` turns the I/O
-/// failures of creating, syncing and renaming into the caller's error type.
+/// A file being written under a temporary name in the destination's directory; it replaces
+/// the destination only on [`AtomicFile::commit`], and is removed if dropped uncommitted.
 ///
 /// The file gets the ordinary permissions of a new file (0666 less the umask), not the private
 /// 0600 of a temporary file.
+#[derive(Debug)]
+pub struct AtomicFile {
+    tmp: tempfile::NamedTempFile,
+    dest: std::path::PathBuf,
+}
+
+impl AtomicFile {
+    /// Starts writing `dest`; nothing at `dest` changes until [`AtomicFile::commit`].
+    pub fn create(dest: &Path) -> std::io::Result<AtomicFile> {
+        let dir = match dest.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".meltline-");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(std::fs::Permissions::from_mode(0o666));
+        }
+        Ok(AtomicFile {
+            tmp: builder.tempfile_in(dir)?,
+            dest: dest.to_path_buf(),
+        })
+    }
+
+    /// The temporary file, to write into.
+    pub fn file_mut(&mut self) -> &mut File {
+        self.tmp.as_file_mut()
+    }
+
+    /// Syncs the file and renames it over the destination.
+    pub fn commit(self) -> std::io::Result<()> {
+        self.tmp.as_file().sync_all()?;
+        self.tmp.persist(&self.dest).map_err(|e| e.error)?;
+        Ok(())
+    }
+}
+
+/// Writes `path` through `write`, which fills a temporary file in the same directory; the file
+/// is synced and renamed into place only when `write` succeeds (see [`AtomicFile`]).
+/// `io_error` turns the I/O failures of creating, syncing and renaming into the caller's error
+/// type.
 pub fn write_atomically<T, E>(
     path: &Path,
     write: impl FnOnce(&mut File) -> Result<T, E>,
     io_error: impl Fn(std::io::Error) -> E,
 ) -> Result<T, E> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".meltline-");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    let mut tmp = builder.tempfile_in(dir).map_err(&io_error)?;
-    let value = write(tmp.as_file_mut())?;
-    tmp.as_file().sync_all().map_err(&io_error)?;
-    tmp.persist(path).map_err(|e| io_error(e.error))?;
+    let mut file = AtomicFile::create(path).map_err(&io_error)?;
+    let value = write(file.file_mut())?;
+    file.commit().map_err(&io_error)?;
     Ok(value)
 }
 

@@ -27,7 +27,7 @@ mod weld;
 use std::path::Path;
 use std::str::FromStr;
 
-pub use atomic::{write_atomically, write_bytes_atomically};
+pub use atomic::{AtomicFile, write_atomically, write_bytes_atomically};
 pub use error::{ReadError, WriteError};
 pub use stl::{StlFormat, stl_bytes, write_stl};
 

@@ -90,9 +90,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             file: args.file.display().to_string(),
             report: &report,
         };
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        say!("{}", serde_json::to_string_pretty(&out)?);
     } else {
-        println!("{}", args.file.display());
+        say!("{}", args.file.display());
         print!("{}", report.summary());
     }
     Ok(if report.printable {

@@ -210,8 +210,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     write_html_report(&report, &job, &html)?;
     write_json_atomic(&args.out.join("run.json"), &report)?;
     step(t0, "done");
-    println!("{}", report.summary());
-    println!("report       {}", html.display());
+    say!("{}", report.summary());
+    say!("report       {}", html.display());
     Ok(if report.verified() {
         ExitCode::SUCCESS
     } else {

@@ -163,7 +163,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             write_and_check: (t3 - t2).as_secs_f64(),
         },
     };
-    print_summary(&report);
+    print_summary(&report)?;
     if let Some(path) = &args.report {
         let json = serde_json::to_string_pretty(&report)?;
         write_atomically(path, json.as_bytes())
@@ -177,9 +177,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn print_summary(r: &Report<'_>) {
+fn print_summary(r: &Report<'_>) -> std::io::Result<()> {
     let d = r.design;
-    println!(
+    say!(
         "{} cage: {} triangles, volume {:.1} mm³, bbox {:.2} × {:.2} × {:.2} mm",
         d.kind,
         d.triangles,
@@ -188,14 +188,14 @@ fn print_summary(r: &Report<'_>) {
         d.bbox.max[1] - d.bbox.min[1],
         d.bbox.max[2] - d.bbox.min[2]
     );
-    println!(
+    say!(
         "porosity: lattice {:.3} (target {:.3}), whole cage {:.3} (expected {:.3})",
         d.porosity.lattice_measured,
         d.porosity.lattice_target,
         d.porosity.cage_measured,
         d.porosity.cage_expected
     );
-    println!(
+    say!(
         "features: strut {:.3} mm (median {:.3}), pore {:.3} mm (median {:.3}), rim {:.2} mm",
         d.features.strut_min_mm,
         d.features.strut_median_mm,
@@ -203,8 +203,11 @@ fn print_summary(r: &Report<'_>) {
         d.features.pore_median_mm,
         d.features.rim_wall_mm
     );
+    for w in &d.warnings {
+        eprintln!("meltline: warning: {w}");
+    }
     if let Some(f) = &d.fit {
-        println!(
+        say!(
             "endplate fit: mean gap {:.3} mm, p95 {:.3} mm, max {:.3} mm, max penetration {:.3} mm over {:.1} mm²",
             f.combined.mean_gap_mm,
             f.combined.p95_gap_mm,
@@ -213,7 +216,7 @@ fn print_summary(r: &Report<'_>) {
             f.combined.contact_area_mm2
         );
     }
-    println!(
+    say!(
         "mesh check: {}; STL {} ({} bytes, sha256 {})",
         if r.mesh_check.printable {
             "printable"
@@ -224,6 +227,7 @@ fn print_summary(r: &Report<'_>) {
         r.stl.bytes,
         r.stl.sha256
     );
+    Ok(())
 }
 
 fn stl_info(path: &Path) -> anyhow::Result<StlInfo> {

@@ -33,33 +33,33 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .context("the job file is refused")?;
     let r = JobSummaryReport::of(&job);
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&r)?);
+        say!("{}", serde_json::to_string_pretty(&r)?);
         return Ok(ExitCode::SUCCESS);
     }
-    println!("job           {}", r.name);
-    println!("machine       {}", r.machine);
-    println!("material      {}", r.material);
-    println!("quantum       {} nm", r.quantum_nm);
-    println!(
+    say!("job           {}", r.name);
+    say!("machine       {}", r.machine);
+    say!("material      {}", r.material);
+    say!("quantum       {} nm", r.quantum_nm);
+    say!(
         "layer         {} µm × {} layers",
         f64::from(r.layer_thickness_nm) / 1000.0,
         r.layers
     );
-    println!(
+    say!(
         "frames        {} ({} bytes, {:.2} bytes per vector)",
         job.frames.len(),
         r.bytes,
         r.bytes_per_vector
     );
-    println!("vectors       {}", r.vectors);
-    println!("est. time     {} on {}", hms(r.est_time_s), job.est_machine);
-    println!("est. energy   {:.1} J", r.est_energy_j);
-    println!("job hash      {}", r.job_sha256);
-    println!("file SHA-256  {}", r.file_sha256);
-    println!("\nparameter sets");
-    println!("  id   power W   speed mm/s   spot µm   hatch µm   E J/mm³   skywriting");
+    say!("vectors       {}", r.vectors);
+    say!("est. time     {} on {}", hms(r.est_time_s), job.est_machine);
+    say!("est. energy   {:.1} J", r.est_energy_j);
+    say!("job hash      {}", r.job_sha256);
+    say!("file SHA-256  {}", r.file_sha256);
+    say!("\nparameter sets");
+    say!("  id   power W   speed mm/s   spot µm   hatch µm   E J/mm³   skywriting");
     for p in &r.param_sets {
-        println!(
+        say!(
             "  {:>2}   {:>7.1}   {:>10}   {:>7}   {:>8}   {:>7.1}   {}",
             p.id,
             p.power_w,
@@ -70,13 +70,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             p.skywriting
         );
     }
-    println!("\nlayers");
-    println!(
+    say!("\nlayers");
+    say!(
         "  layer  blocks  vectors  contour  hatch  edge  support  mark mm   est s   energy J   bytes"
     );
     for l in &r.per_layer {
         let k = l.vectors_by_kind;
-        println!(
+        say!(
             "  {:>5}  {:>6}  {:>7}  {:>7}  {:>5}  {:>4}  {:>7}  {:>7.1}  {:>6.2}  {:>9.2}  {:>6}",
             l.layer,
             l.blocks,

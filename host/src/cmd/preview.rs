@@ -52,7 +52,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("writing {}", args.output.display()))?,
         _ => bail!("{}: give a .svg or .png file name", args.output.display()),
     }
-    println!(
+    say!(
         "layer {} ({} vectors) → {}",
         args.layer,
         segs.len(),

@@ -72,9 +72,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     "repaired": true,
                     "report": report,
                 });
-                println!("{}", serde_json::to_string_pretty(&out)?);
+                say!("{}", serde_json::to_string_pretty(&out)?);
             } else {
-                println!("{} → {}", args.input.display(), args.output.display());
+                say!("{} → {}", args.input.display(), args.output.display());
                 print!("{}", report.summary());
             }
             Ok(ExitCode::SUCCESS)
@@ -86,7 +86,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     "repaired": false,
                     "reason": e.to_string(),
                 });
-                println!("{}", serde_json::to_string_pretty(&out)?);
+                say!("{}", serde_json::to_string_pretty(&out)?);
             }
             eprintln!(
                 "meltline: repair refused for {}: {e}; nothing written",

@@ -54,10 +54,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         exposure_dir: args.exposure_dir.clone(),
     };
     let report = simulate(&job, &opts, &mut |_| {})?;
-    println!("{}", report.summary());
+    say!("{}", report.summary());
     if let Some(p) = &args.report {
         write_json_atomic(p, &report)?;
-        println!("report       {}", p.display());
+        say!("report       {}", p.display());
     }
     Ok(if report.verified() {
         ExitCode::SUCCESS

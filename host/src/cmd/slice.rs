@@ -1,13 +1,12 @@
 //! `meltline slice`: mesh → build job, with statistics, CLI export and SVG pictures.
 
-use std::fs::File;
 use std::io::{BufWriter, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
-use meltline_core::io::{ReadOptions, Units, read_mesh};
+use meltline_core::io::{AtomicFile, ReadOptions, Units, read_mesh};
 use meltline_host::mlj::write_mlj;
 use meltline_slicer::export::cli::{CliFormat, CliWriter};
 use meltline_slicer::export::stats::{JobStats, Timings};
@@ -162,13 +161,14 @@ fn run_in_pool(args: &Args) -> anyhow::Result<ExitCode> {
 
     let mut cli = match &args.export_cli {
         Some(path) => {
-            let tmp = AtomicFile::create(path)?;
+            let mut tmp =
+                AtomicFile::create(path).with_context(|| format!("creating {}", path.display()))?;
             let format = if args.cli_binary {
                 CliFormat::Binary
             } else {
                 CliFormat::Ascii
             };
-            let w = CliWriter::new(BufWriter::new(tmp.file()?), &header, format)
+            let w = CliWriter::new(BufWriter::new(tmp.file_mut().try_clone()?), &header, format)
                 .with_context(|| format!("writing {}", path.display()))?;
             Some((w, tmp))
         }
@@ -216,9 +216,8 @@ fn run_in_pool(args: &Args) -> anyhow::Result<ExitCode> {
         let buf = w.finish().context("writing the CLI export")?;
         buf.into_inner()
             .map_err(|e| e.into_error())
-            .and_then(|f| f.sync_all())
             .context("flushing the CLI export")?;
-        tmp.commit()?;
+        tmp.commit().context("writing the CLI export")?;
     }
 
     let t = stats.totals.clone();
@@ -265,49 +264,6 @@ fn run_in_pool(args: &Args) -> anyhow::Result<ExitCode> {
     }
     job_result?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// A file written under a temporary name and renamed into place on commit.
-struct AtomicFile {
-    tmp: PathBuf,
-    dest: PathBuf,
-    committed: bool,
-}
-
-impl AtomicFile {
-    fn create(dest: &Path) -> anyhow::Result<AtomicFile> {
-        let name = dest
-            .file_name()
-            .with_context(|| format!("{} is not a file path", dest.display()))?;
-        let mut tmp_name = std::ffi::OsString::from(".");
-        tmp_name.push(name);
-        tmp_name.push(format!(".tmp{}", std::process::id()));
-        let tmp = dest.with_file_name(tmp_name);
-        Ok(AtomicFile {
-            tmp,
-            dest: dest.to_path_buf(),
-            committed: false,
-        })
-    }
-
-    fn file(&self) -> anyhow::Result<File> {
-        File::create(&self.tmp).with_context(|| format!("creating {}", self.tmp.display()))
-    }
-
-    fn commit(mut self) -> anyhow::Result<()> {
-        std::fs::rename(&self.tmp, &self.dest)
-            .with_context(|| format!("renaming into {}", self.dest.display()))?;
-        self.committed = true;
-        Ok(())
-    }
-}
-
-impl Drop for AtomicFile {
-    fn drop(&mut self) {
-        if !self.committed {
-            let _ = std::fs::remove_file(&self.tmp);
-        }
-    }
 }
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {

@@ -66,7 +66,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     })?;
     bar.finish_and_clear();
     let report = RunReport::new(&job, outcome, None);
-    println!("{}", report.summary());
+    say!("{}", report.summary());
     if let Some(p) = &args.report {
         write_json_atomic(p, &report)?;
     }
