@@ -27,7 +27,8 @@
 //!   `(lo − lo_pred, hi − hi_pred)`, where `lo ≤ hi` are the hatch's ends along `p` and `flip`
 //!   says it runs against the expected direction (that of the previous hatch; reversed on a
 //!   new line when meandering). A hatch whose `|Δq|` exceeds half the line spacing (and 1) opens a
-//!   new line (`Δq_pred` = the spacing; 0 while the previous line had more pieces than the
+//!   new line (`Δq_pred` = the spacing, set by the first line change and then following the
+//!   line-to-line step except for a lone outlier; 0 while the previous line had more pieces than the
 //!   current one has). Piece `k` of a line is predicted from piece `k` of the previous line
 //!   (piece `n − 1 − k` when meandering, since the meander reverses the order of the pieces):
 //!   its `lo`, `hi`, plus in linear mode their change from the line before. The first
@@ -252,12 +253,18 @@ impl LinePredictor {
         };
         if new_line {
             if self.started {
-                self.spacing = next_spacing(
-                    self.spacing,
-                    dq,
-                    dq.wrapping_sub(self.spacing),
-                    &mut self.spacing_jumped,
-                );
+                // The first line change sets the spacing; later a lone outlier (a jump to
+                // another island) does not.
+                self.spacing = if self.spacing == 0 {
+                    dq
+                } else {
+                    next_spacing(
+                        self.spacing,
+                        dq,
+                        dq.wrapping_sub(self.spacing),
+                        &mut self.spacing_jumped,
+                    )
+                };
                 self.prev = self.cur;
                 self.prev_n = self.cur_n;
             }
@@ -961,6 +968,41 @@ mod tests {
             assert_eq!([s.from.x, s.from.y, s.to.x, s.to.y], *h);
         }
     }
+
+    /// Two lines cut by a hole, meandering (x-major, spacing 100 quanta): the line mode's
+    /// bytes, the format being the documentation.
+    #[test]
+    fn line_mode_golden_bytes() {
+        let hatches = [
+            [0, 0, 400, 0],
+            [600, 0, 1000, 0],
+            [1000, 100, 600, 100],
+            [400, 100, 0, 100],
+            [0, 200, 400, 200],
+            [600, 200, 1000, 200],
+        ];
+        let mut buf = [0u8; 64];
+        let e = encode_hatches_with(LINES | MEANDER, &hatches, &mut buf).unwrap();
+        assert_eq!(&buf[..e.bytes], &GOLDEN_LINE_MODE[..]);
+        let segs = decode(&block(Coding::Hatches, e.vectors, &GOLDEN_LINE_MODE));
+        let got: Vec<[i32; 4]> = segs
+            .iter()
+            .map(|s| [s.from.x, s.from.y, s.to.x, s.to.y])
+            .collect();
+        assert_eq!(got, hatches);
+    }
+
+    #[rustfmt::skip]
+    static GOLDEN_LINE_MODE: [u8; 23] = [
+        0x09,                   // flags: line mode, meander
+        0x80, 0x88, 0x14,       // direction (400, 0)
+        0x00, 0x80, 0x90, 0x28, // line 0 piece 0: Δq 0, (lo, hi) = (0, 400) from the cursor 0
+        0x00, 0x80, 0x96, 0x87, 0x01, // piece 1: same line, (200, 600) from the cursor 400
+        0xc0, 0xa0, 0x01, 0x00, // line 1: Δq 100 (sets the spacing); piece 1 of line 0 exactly
+        0x00, 0x00,             // piece 0 of line 0 exactly
+        0x00, 0x00,             // line 2: Δq = spacing, piece 0 of line 1 (reversed order)
+        0x00, 0x00,             // piece 1, exactly
+    ];
 
     #[test]
     fn unknown_hatch_flags_are_malformed() {
