@@ -490,7 +490,7 @@ fn throughput(bytes: &[u8], machine: &MachineConfig, seconds: f64) -> anyhow::Re
     let wall = Instant::now();
     let (mut vectors, mut runs) = (0u64, 0u32);
     while runs == 0 || thread_cpu_seconds().unwrap_or(f64::MAX) - t0 < seconds {
-        vectors += run(std::hint::black_box(&bytes))?;
+        vectors += run(std::hint::black_box(bytes))?;
         runs += 1;
     }
     let cpu = thread_cpu_seconds().unwrap_or(0.0) - t0;
