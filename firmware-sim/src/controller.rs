@@ -60,8 +60,11 @@ use crate::wire::{
 
 mod resume;
 
-/// Default arena: 48 KiB of coded layer blocks.
-pub const DEFAULT_ARENA: usize = 48 * 1024;
+/// Default arena: 56 KiB of coded layer blocks. The largest layers of the real jobs measured
+/// (BENCHMARKS.md: default TLIF lattice cage at its design resolution 44.7 KiB before block
+/// merging, NIST artifact 42.1 KiB) fit with room to spare; `size_of::<Controller>()` stays
+/// under [`SIZE_BOUND`].
+pub const DEFAULT_ARENA: usize = 56 * 1024;
 /// Default parameter-set table capacity.
 pub const DEFAULT_PARAMS: usize = 32;
 /// Default number of verified layers that may wait in the arena.

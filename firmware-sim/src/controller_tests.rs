@@ -436,3 +436,44 @@ proptest! {
         ctl.receive(&bytes, &mut (), &mut ());
     }
 }
+
+/// One layer of `n` hatches with pseudo-random lengths (about 5 coded bytes each), 10 µm apart.
+fn incompressible_layer(n: i64) -> Vec<BlockSpec> {
+    let mut x = 12_345u64;
+    let hatches = (0..n)
+        .map(|i| {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            let len = ((x >> 33) % 2000) as i64 + 100;
+            [-50_000, -60_000 + i * 10, -50_000 + len, -60_000 + i * 10]
+        })
+        .collect();
+    vec![BlockSpec {
+        param_set: 1,
+        kind: VectorKind::Hatch,
+        region: Region::Core,
+        geometry: Geometry::Hatches(hatches),
+    }]
+}
+
+#[test]
+fn a_layer_larger_than_the_former_48_kib_arena_executes_whole() {
+    let layer = incompressible_layer(11_000);
+    let (bytes, summary) = job(&[layer.clone(), square_layer(3000)]);
+    let layer_bytes = summary.hatch_bytes - job(&[square_layer(3000)]).1.hatch_bytes;
+    assert!(
+        layer_bytes > 48 * 1024 && (layer_bytes as usize) < DEFAULT_ARENA - 4096,
+        "the test layer codes to {layer_bytes} bytes"
+    );
+    let (ctl, rec) = run(&bytes, MachineConfig::default());
+    assert_eq!(ctl.state(), ControllerState::Done, "{:?}", rec.faults);
+    assert_eq!(rec.marks[&0], 11_000);
+    // The former capacity refuses it at LayerStart, before any vector of it is exposed.
+    let mut old: Box<Controller<{ 48 * 1024 }>> =
+        Box::new(Controller::new(MachineConfig::default()));
+    old.set_auto_start(true);
+    let mut rec = Rec::default();
+    old.receive(&bytes, &mut (), &mut rec);
+    assert_eq!(old.state(), ControllerState::Faulted);
+    assert_eq!(rec.faults[0].rule, Rule::LayerTooLarge);
+    assert!(rec.marks.is_empty());
+}

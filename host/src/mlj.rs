@@ -146,49 +146,77 @@ pub fn wire_region(r: sj::Region) -> Region {
 }
 
 /// The wire blocks of one slicer layer (empty blocks are left out: they mark nothing).
+///
+/// Consecutive slicer blocks with the same parameter set, kind, region and coding (and, for
+/// polylines, the same closedness) travel as one wire block: the scan order and every vector
+/// stay as they are, but a lattice layer's hundreds of small contour, hatch and support
+/// blocks no longer cost a frame header, a block record in the controller's arena and a
+/// coder restart each.
 pub fn layer_blocks(layer: &Layer) -> Vec<BlockSpec> {
-    let mut out = Vec::with_capacity(layer.blocks.len());
+    let mut out: Vec<BlockSpec> = Vec::with_capacity(layer.blocks.len());
     for b in &layer.blocks {
-        let geometry = match &b.geometry {
+        let (kind, region) = (wire_kind(b.kind), wire_region(b.region));
+        let last = out
+            .last_mut()
+            .filter(|l| l.param_set == b.parameter_set && l.kind == kind && l.region == region);
+        match &b.geometry {
             sj::Geometry::Polyline(pts) => {
                 if pts.len() < 2 {
                     continue;
                 }
                 let closed = pts.len() >= 4 && pts.first() == pts.last();
                 let keep = if closed { pts.len() - 1 } else { pts.len() };
-                let line = pts[..keep]
+                let line: Vec<[i64; 2]> = pts[..keep]
                     .iter()
                     .map(|p| [i64::from(p[0]), i64::from(p[1])])
                     .collect();
-                Geometry::Polylines {
-                    lines: vec![line],
-                    closed,
+                if let Some(BlockSpec {
+                    geometry: Geometry::Polylines { lines, closed: c },
+                    ..
+                }) = last
+                    && *c == closed
+                {
+                    lines.push(line);
+                    continue;
                 }
+                out.push(BlockSpec {
+                    param_set: b.parameter_set,
+                    kind,
+                    region,
+                    geometry: Geometry::Polylines {
+                        lines: vec![line],
+                        closed,
+                    },
+                });
             }
             sj::Geometry::Vectors(v) => {
                 if v.is_empty() {
                     continue;
                 }
-                Geometry::Hatches(
-                    v.iter()
-                        .map(|[a, b]| {
-                            [
-                                i64::from(a[0]),
-                                i64::from(a[1]),
-                                i64::from(b[0]),
-                                i64::from(b[1]),
-                            ]
-                        })
-                        .collect(),
-                )
+                let hatches = v.iter().map(|[a, b]| {
+                    [
+                        i64::from(a[0]),
+                        i64::from(a[1]),
+                        i64::from(b[0]),
+                        i64::from(b[1]),
+                    ]
+                });
+                if let Some(BlockSpec {
+                    geometry: Geometry::Hatches(h),
+                    ..
+                }) = last
+                {
+                    h.extend(hatches);
+                    continue;
+                }
+                out.push(BlockSpec {
+                    param_set: b.parameter_set,
+                    kind,
+                    region,
+                    geometry: Geometry::Hatches(hatches.collect()),
+                });
             }
-        };
-        out.push(BlockSpec {
-            param_set: b.parameter_set,
-            kind: wire_kind(b.kind),
-            region: wire_region(b.region),
-            geometry,
-        });
+        }
     }
     out
 }
@@ -309,5 +337,62 @@ mod tests {
             1,
             "no temporary file left"
         );
+    }
+
+    #[test]
+    fn consecutive_blocks_of_one_kind_travel_as_one_wire_block_in_scan_order() {
+        let job = small_job();
+        for l in &job.layers {
+            let wire = layer_blocks(l);
+            assert!(wire.len() <= l.blocks.len());
+            for w in wire.windows(2) {
+                let same_coding = match (&w[0].geometry, &w[1].geometry) {
+                    (Geometry::Hatches(_), Geometry::Hatches(_)) => true,
+                    (
+                        Geometry::Polylines { closed: a, .. },
+                        Geometry::Polylines { closed: b, .. },
+                    ) => a == b,
+                    _ => false,
+                };
+                let mergeable = w[0].param_set == w[1].param_set
+                    && w[0].kind == w[1].kind
+                    && w[0].region == w[1].region
+                    && same_coding;
+                assert!(!mergeable, "layer {}: two mergeable neighbours", l.index);
+            }
+            // The same vectors in the same order.
+            let flat = |g: &Geometry| -> Vec<[i64; 4]> {
+                match g {
+                    Geometry::Hatches(h) => h.clone(),
+                    Geometry::Polylines { lines, closed } => lines
+                        .iter()
+                        .flat_map(|p| {
+                            let n = if *closed { p.len() } else { p.len() - 1 };
+                            (0..n).map(move |i| {
+                                let (a, b) = (p[i], p[(i + 1) % p.len()]);
+                                [a[0], a[1], b[0], b[1]]
+                            })
+                        })
+                        .collect(),
+                    Geometry::Points(_) => Vec::new(),
+                }
+            };
+            let got: Vec<[i64; 4]> = wire.iter().flat_map(|b| flat(&b.geometry)).collect();
+            let want: Vec<[i64; 4]> = l
+                .blocks
+                .iter()
+                .flat_map(|b| match &b.geometry {
+                    sj::Geometry::Polyline(p) => p
+                        .windows(2)
+                        .map(|w| [w[0][0], w[0][1], w[1][0], w[1][1]].map(i64::from))
+                        .collect::<Vec<_>>(),
+                    sj::Geometry::Vectors(v) => v
+                        .iter()
+                        .map(|[a, b]| [a[0], a[1], b[0], b[1]].map(i64::from))
+                        .collect(),
+                })
+                .collect();
+            assert_eq!(got, want, "layer {}", l.index);
+        }
     }
 }

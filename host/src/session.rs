@@ -137,6 +137,9 @@ pub struct ControllerLayer {
     pub coverage_pct: Option<f64>,
     /// Exposed area outside the intended section, % of it.
     pub spill_pct: Option<f64>,
+    /// Area exposed by supports, mm² (apart from coverage and spill).
+    #[serde(default)]
+    pub support_mm2: Option<f64>,
 }
 
 /// Totals as the controller reported them.
@@ -187,6 +190,7 @@ impl ControllerSummary {
                     marks: l.time.marks,
                     coverage_pct: l.coverage_pct,
                     spill_pct: l.spill_pct,
+                    support_mm2: l.support_mm2,
                 })
                 .collect(),
             executed_sha256: r.executed_sha256.clone(),
@@ -304,6 +308,15 @@ impl RunReport {
                     min,
                     mean(&spill),
                     max_spill
+                );
+            }
+            let support: Vec<f64> = c.layers.iter().filter_map(|l| l.support_mm2).collect();
+            if !support.is_empty() {
+                let _ = writeln!(
+                    s,
+                    "supports     exposed on {} layers, {:.1} mm² in all (not part of coverage or spill)",
+                    support.len(),
+                    support.iter().sum::<f64>()
                 );
             }
         } else if let Some(r) = l.report {

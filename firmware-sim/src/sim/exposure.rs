@@ -1,15 +1,38 @@
-//! Exposure maps: the marks of a layer rasterised as melt tracks (capsules of the spot
-//! diameter) against the intended cross-section (the layer's contours filled even-odd).
+//! Exposure maps: the marks of a layer rasterised as melt tracks (capsules of the melt-track
+//! width) against the intended cross-section.
+//!
+//! What is compared with what:
+//!
+//! * **Intended part section** = the even-odd fill of the layer's closed contours **plus the
+//!   contour and edge tracks themselves**. Build processors place the contour at the beam
+//!   offset, half a melt track inside the part boundary, so the part boundary is the outer edge
+//!   of the contour track; an edge vector is the centre line of a wall too thin for contours,
+//!   so its track is the wall. Filling the contour path alone would call the outer half of
+//!   every contour track, and every hatch end reaching the contour, spill.
+//! * **Part exposure** = contour, hatch, edge and point marks. Coverage is the intended area
+//!   they cover, spill the part exposure outside the intended area, both in % of the intended
+//!   area.
+//! * **Support exposure** is intended exposure of its own (block supports under the part):
+//!   it is not part of the part comparison and is reported separately as an area.
+//!
+//! Melt-track width: the parameter set's spot diameter; for hatch marks at least the set's
+//! hatch distance, because a hatch set declares that neighbouring tracks at that distance fuse
+//! (the energy-density rule checks the process window). The map checks geometry — hatches
+//! missing, shifted or outside the section — not melt-pool physics.
 
 use crate::wire::Segment;
 
 /// A layer's marks and contours, in quanta, ready to rasterise.
 #[derive(Clone, Debug, Default)]
 pub struct LayerGeometry {
-    /// Marked segments with their melt-track width in quanta.
+    /// Marked part segments (contour, hatch, edge, point) with their melt-track width in quanta.
     pub marks: Vec<(Segment, f64)>,
-    /// Closed contour polygons (vertex lists) defining the intended area.
+    /// Closed contour polygons (vertex lists) whose even-odd fill is intended area.
     pub contours: Vec<Vec<[f64; 2]>>,
+    /// Boundary tracks (contour and edge marks) with their width: intended area too.
+    pub boundary: Vec<(Segment, f64)>,
+    /// Support marks with their width: compared with nothing, measured on their own.
+    pub support: Vec<(Segment, f64)>,
 }
 
 /// Result of comparing the exposure with the intended cross-section.
@@ -21,16 +44,21 @@ pub struct ExposureMap {
     pub height: usize,
     /// Pixel size in quanta.
     pub pixel: f64,
-    /// Per pixel: bit 0 intended, bit 1 exposed.
+    /// Per pixel: bit 0 intended, bit 1 exposed by the part's marks, bit 2 exposed by supports.
     pub cells: Vec<u8>,
-    /// Intended area covered by melt tracks, %.
+    /// Pixels of intended part section.
+    pub intended_cells: usize,
+    /// Pixels exposed by supports.
+    pub support_cells: usize,
+    /// Intended area covered by melt tracks, % (0 without intended area).
     pub coverage_pct: f64,
-    /// Exposed area outside the intended cross-section, % of the intended area.
+    /// Part exposure outside the intended cross-section, % of the intended area.
     pub spill_pct: f64,
 }
 
 const INTENDED: u8 = 1;
 const EXPOSED: u8 = 2;
+const SUPPORT: u8 = 4;
 
 /// Intervals `[x0, x1]` of a horizontal line at `y` inside the capsule around `s` of radius `r`.
 fn capsule_span(s: &Segment, r: f64, y: f64) -> Option<(f64, f64)> {
@@ -89,7 +117,7 @@ impl LayerGeometry {
             min = [min[0].min(x - m), min[1].min(y - m)];
             max = [max[0].max(x + m), max[1].max(y + m)];
         };
-        for (s, w) in &self.marks {
+        for (s, w) in self.marks.iter().chain(&self.boundary).chain(&self.support) {
             grow(f64::from(s.from.x), f64::from(s.from.y), w / 2.0);
             grow(f64::from(s.to.x), f64::from(s.to.y), w / 2.0);
         }
@@ -112,18 +140,28 @@ impl LayerGeometry {
         let col = |x: f64| ((x - min[0]) / pixel - 0.5).ceil().clamp(0.0, width as f64) as usize;
         let col_end =
             |x: f64| (((x - min[0]) / pixel - 0.5).floor() + 1.0).clamp(0.0, width as f64) as usize;
-        let mut xs = Vec::new();
-        for (row, line) in grid.chunks_exact_mut(width).enumerate() {
-            let y = min[1] + (row as f64 + 0.5) * pixel;
-            // Even-odd fill of the contours.
-            xs.clear();
-            for c in &self.contours {
-                for (a, b) in c.iter().zip(c.iter().cycle().skip(1)) {
-                    if (a[1] <= y) != (b[1] <= y) {
+        let row_y = |row: usize| min[1] + (row as f64 + 0.5) * pixel;
+        // Rows whose centre lies in [y0, y1].
+        let rows = |y0: f64, y1: f64| {
+            let r0 = ((y0 - min[1]) / pixel - 0.5).ceil().max(0.0) as usize;
+            let r1 = (((y1 - min[1]) / pixel - 0.5).floor() + 1.0).clamp(0.0, height as f64);
+            r0..(r1 as usize).max(r0)
+        };
+        // Even-odd fill of the contours: crossings collected per row, edge by edge.
+        let mut crossings: Vec<Vec<f64>> = vec![Vec::new(); height];
+        for c in &self.contours {
+            for (a, b) in c.iter().zip(c.iter().cycle().skip(1)) {
+                for row in rows(a[1].min(b[1]), a[1].max(b[1])) {
+                    let y = row_y(row);
+                    if (a[1] <= y) != (b[1] <= y)
+                        && let Some(xs) = crossings.get_mut(row)
+                    {
                         xs.push(a[0] + (y - a[1]) / (b[1] - a[1]) * (b[0] - a[0]));
                     }
                 }
             }
+        }
+        for (xs, line) in crossings.iter_mut().zip(grid.chunks_exact_mut(width)) {
             xs.sort_by(f64::total_cmp);
             for pair in xs.chunks_exact(2) {
                 if let [x0, x1] = pair
@@ -132,17 +170,32 @@ impl LayerGeometry {
                     cells.iter_mut().for_each(|c| *c |= INTENDED);
                 }
             }
-            for (s, w) in &self.marks {
-                if let Some((x0, x1)) = capsule_span(s, w / 2.0, y)
-                    && let Some(cells) = line.get_mut(col(x0)..col_end(x1).max(col(x0)))
-                {
-                    cells.iter_mut().for_each(|c| *c |= EXPOSED);
+        }
+        // Tracks, each over its own rows only.
+        for (tracks, bit) in [
+            (&self.boundary, INTENDED),
+            (&self.marks, EXPOSED),
+            (&self.support, SUPPORT),
+        ] {
+            for (s, w) in tracks {
+                let r = w / 2.0;
+                let (y0, y1) = (s.from.y.min(s.to.y), s.from.y.max(s.to.y));
+                for row in rows(f64::from(y0) - r, f64::from(y1) + r) {
+                    if let Some((x0, x1)) = capsule_span(s, r, row_y(row))
+                        && let Some(cells) = grid
+                            .get_mut(row * width..(row + 1) * width)
+                            .and_then(|line| line.get_mut(col(x0)..col_end(x1).max(col(x0))))
+                    {
+                        cells.iter_mut().for_each(|c| *c |= bit);
+                    }
                 }
             }
         }
-        let intended = grid.iter().filter(|c| **c & INTENDED != 0).count();
-        let both = grid.iter().filter(|c| **c == INTENDED | EXPOSED).count();
-        let spill = grid.iter().filter(|c| **c == EXPOSED).count();
+        let count = |f: fn(u8) -> bool| grid.iter().filter(|c| f(**c)).count();
+        let intended = count(|c| c & INTENDED != 0);
+        let both = count(|c| c & (INTENDED | EXPOSED) == INTENDED | EXPOSED);
+        let spill = count(|c| c & (INTENDED | EXPOSED) == EXPOSED);
+        let support = count(|c| c & SUPPORT != 0);
         let pct = |n: usize| {
             if intended == 0 {
                 0.0
@@ -155,6 +208,8 @@ impl LayerGeometry {
             height,
             pixel,
             cells: grid,
+            intended_cells: intended,
+            support_cells: support,
             coverage_pct: pct(both),
             spill_pct: pct(spill),
         })
@@ -162,15 +217,27 @@ impl LayerGeometry {
 }
 
 impl ExposureMap {
-    /// RGB picture (row 0 at the top = largest y): green covered, grey missed, red spill.
+    /// Intended part area in quanta².
+    pub fn intended_area(&self) -> f64 {
+        self.intended_cells as f64 * self.pixel * self.pixel
+    }
+
+    /// Area exposed by supports in quanta².
+    pub fn support_area(&self) -> f64 {
+        self.support_cells as f64 * self.pixel * self.pixel
+    }
+
+    /// RGB picture (row 0 at the top = largest y): green covered, grey missed, red spill,
+    /// blue support.
     pub fn rgb(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.cells.len() * 3);
         for line in self.cells.chunks_exact(self.width.max(1)).rev() {
             for c in line {
-                out.extend_from_slice(match *c {
+                out.extend_from_slice(match *c & (INTENDED | EXPOSED) {
                     3 => &[40, 170, 60],
                     1 => &[150, 150, 150],
                     2 => &[220, 40, 40],
+                    _ if *c & SUPPORT != 0 => &[60, 90, 200],
                     _ => &[10, 10, 10],
                 });
             }
@@ -222,6 +289,7 @@ mod tests {
         let g = LayerGeometry {
             marks,
             contours: vec![square(2000.0)],
+            ..LayerGeometry::default()
         };
         let m = g.rasterise(10.0, 1 << 20).unwrap();
         assert!(m.coverage_pct > 97.0, "coverage {}", m.coverage_pct);
@@ -236,6 +304,7 @@ mod tests {
         let g = LayerGeometry {
             marks,
             contours: vec![square(2000.0)],
+            ..LayerGeometry::default()
         };
         let m = g.rasterise(10.0, 1 << 20).unwrap();
         assert!(
@@ -255,12 +324,87 @@ mod tests {
         let g = LayerGeometry {
             marks: vec![(seg([0, 0], [0, 0]), 10.0)],
             contours: vec![square(2000.0), hole],
+            ..LayerGeometry::default()
         };
         let m = g.rasterise(10.0, 1 << 20).unwrap();
         let intended = m.cells.iter().filter(|c| **c & INTENDED != 0).count() as f64 * 100.0;
         assert!(
             (intended - 3_000_000.0).abs() / 3_000_000.0 < 0.03,
             "{intended}"
+        );
+    }
+
+    /// A 2 mm square as a slicer codes it: contour at the 60 µm beam offset (the path of a
+    /// 120 µm track), hatches at 0.12 mm spacing reaching the contour path.
+    fn square_job(hatch_shift: i32, hatch_rows: i32) -> LayerGeometry {
+        let path = vec![
+            [60.0, 60.0],
+            [1940.0, 60.0],
+            [1940.0, 1940.0],
+            [60.0, 1940.0],
+        ];
+        let mut g = LayerGeometry::default();
+        for (a, b) in path.iter().zip(path.iter().cycle().skip(1)) {
+            let s = seg([a[0] as i32, a[1] as i32], [b[0] as i32, b[1] as i32]);
+            g.marks.push((s, 120.0));
+            g.boundary.push((s, 120.0));
+        }
+        g.contours.push(path);
+        for i in 0..hatch_rows {
+            let y = 120 + i * 120 + hatch_shift;
+            g.marks
+                .push((seg([60 + hatch_shift, y], [1940 + hatch_shift, y]), 120.0));
+        }
+        g
+    }
+
+    #[test]
+    fn a_correct_square_job_is_fully_covered_without_spill() {
+        let m = square_job(0, 16).rasterise(5.0, 1 << 22).unwrap();
+        assert!(m.coverage_pct >= 99.0, "coverage {}", m.coverage_pct);
+        assert!(m.spill_pct <= 1.0, "spill {}", m.spill_pct);
+    }
+
+    #[test]
+    fn shifted_hatches_lose_coverage_and_spill() {
+        let good = square_job(0, 16).rasterise(5.0, 1 << 22).unwrap();
+        let shifted = square_job(400, 16).rasterise(5.0, 1 << 22).unwrap();
+        assert!(
+            shifted.coverage_pct < good.coverage_pct - 10.0,
+            "coverage {} vs {}",
+            shifted.coverage_pct,
+            good.coverage_pct
+        );
+        assert!(shifted.spill_pct > 15.0, "spill {}", shifted.spill_pct);
+    }
+
+    #[test]
+    fn a_missing_hatch_region_shows_as_lost_coverage() {
+        // Half the hatches: the contour band still covers its 0.12 mm ring (≈ 23 %).
+        let m = square_job(0, 8).rasterise(5.0, 1 << 22).unwrap();
+        assert!(
+            m.coverage_pct < 70.0 && m.coverage_pct > 55.0,
+            "coverage {}",
+            m.coverage_pct
+        );
+        assert!(m.spill_pct <= 1.0, "spill {}", m.spill_pct);
+    }
+
+    #[test]
+    fn support_marks_are_measured_apart_from_the_part() {
+        let mut g = square_job(0, 16);
+        // Support walls under and beside the part: neither coverage nor spill.
+        g.support.push((seg([-3000, 1000], [-1000, 1000]), 120.0));
+        g.support.push((seg([500, 500], [1500, 500]), 120.0));
+        let m = g.rasterise(5.0, 1 << 22).unwrap();
+        assert!(m.spill_pct <= 1.0, "spill {}", m.spill_pct);
+        assert!(m.coverage_pct >= 99.0, "coverage {}", m.coverage_pct);
+        // Two 120 µm wide walls, 2 mm and 1 mm long with round caps.
+        let expected = 120.0 * 3000.0 + 2.0 * std::f64::consts::PI * 60.0 * 60.0;
+        let got = m.support_area();
+        assert!(
+            (got - expected).abs() / expected < 0.05,
+            "{got} vs {expected}"
         );
     }
 }

@@ -13,7 +13,7 @@ use crate::controller::{
 };
 use crate::machine::{LayerTiming, MachineConfig};
 use crate::nvm::NonVolatile;
-use crate::wire::{ControllerState, Fault, VectorKind};
+use crate::wire::{ControllerState, Fault, ParamSet, Segment, VectorKind};
 use exposure::LayerGeometry;
 use report::{FaultReport, LayerReport, LinkErrorReport, SimReport, TimeEnergy};
 
@@ -86,11 +86,43 @@ impl Recorder {
         self.contour.clear();
     }
 
+    /// Sorts a mark into part exposure, intended boundary track or support (see
+    /// [`exposure`] for the model).
+    fn record_mark(&mut self, kind: VectorKind, param: &ParamSet, segment: &Segment) {
+        let um = |v: u32| f64::from(v) * 1000.0 / f64::from(self.quantum_nm.max(1));
+        let spot = um(param.spot_um);
+        let g = &mut self.geometry;
+        match kind {
+            VectorKind::Support => g.support.push((*segment, spot)),
+            VectorKind::Hatch => g
+                .marks
+                .push((*segment, spot.max(um(param.hatch_distance_um)))),
+            VectorKind::Point => g.marks.push((*segment, spot)),
+            VectorKind::Edge => {
+                g.marks.push((*segment, spot));
+                g.boundary.push((*segment, spot));
+            }
+            VectorKind::Contour => {
+                g.marks.push((*segment, spot));
+                g.boundary.push((*segment, spot));
+                let from = [f64::from(segment.from.x), f64::from(segment.from.y)];
+                // A contour too long for one frame arrives as open pieces sharing their end
+                // vertices: a piece starting where the last one stopped continues it.
+                if !segment.chained && self.contour.last() != Some(&from) {
+                    self.close_contour();
+                    self.contour.push(from);
+                }
+                self.contour
+                    .push([f64::from(segment.to.x), f64::from(segment.to.y)]);
+            }
+        }
+    }
+
     fn layer_done(&mut self, layer: u32, timing: &LayerTiming, digest: &[u8; 32]) {
         self.close_contour();
         let geometry = std::mem::take(&mut self.geometry);
-        let (mut coverage, mut spill) = (None, None);
-        if self.exposure && !geometry.contours.is_empty() {
+        let (mut coverage, mut spill, mut support) = (None, None, None);
+        if self.exposure {
             let q = f64::from(self.quantum_nm.max(1)) / 1000.0; // µm per quantum
             let pixel = if self.pixel_um > 0.0 {
                 self.pixel_um
@@ -98,8 +130,13 @@ impl Recorder {
                 20.0
             } / q;
             if let Some(map) = geometry.rasterise(pixel, 4 << 20) {
-                coverage = Some(map.coverage_pct);
-                spill = Some(map.spill_pct);
+                if map.intended_cells > 0 {
+                    coverage = Some(map.coverage_pct);
+                    spill = Some(map.spill_pct);
+                }
+                if map.support_cells > 0 {
+                    support = Some(map.support_area() * q * q * 1e-6);
+                }
                 if let Some(dir) = &self.exposure_dir {
                     let path = dir.join(format!("layer_{layer:05}.png"));
                     if let Err(e) = map.write_png(&path) {
@@ -115,6 +152,7 @@ impl Recorder {
             vectors_by_kind: std::mem::take(&mut self.by_kind),
             coverage_pct: coverage,
             spill_pct: spill,
+            support_mm2: support,
             digest: hex(digest),
         });
         if let (Some(log), Some(layer)) = (self.layer_log.as_mut(), self.layers.last()) {
@@ -168,18 +206,7 @@ impl EventSink for Recorder {
                     *n += 1;
                 }
                 if self.exposure {
-                    let width =
-                        f64::from(param.spot_um) * 1000.0 / f64::from(self.quantum_nm.max(1));
-                    self.geometry.marks.push((*segment, width));
-                    if *kind == VectorKind::Contour {
-                        if !segment.chained {
-                            self.close_contour();
-                            self.contour
-                                .push([f64::from(segment.from.x), f64::from(segment.from.y)]);
-                        }
-                        self.contour
-                            .push([f64::from(segment.to.x), f64::from(segment.to.y)]);
-                    }
+                    self.record_mark(*kind, param, segment);
                 }
             }
             Event::LayerDone {

@@ -66,6 +66,9 @@ pub struct LayerReport {
     pub coverage_pct: Option<f64>,
     /// Exposed area outside the intended cross-section, % of the intended area.
     pub spill_pct: Option<f64>,
+    /// Area exposed by support vectors, mm² (absent without supports or exposure maps); not
+    /// part of coverage or spill.
+    pub support_mm2: Option<f64>,
     /// Verified layer digest, hex.
     pub digest: String,
 }

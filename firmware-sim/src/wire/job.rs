@@ -3,7 +3,10 @@
 use serde::{Deserialize, Serialize};
 
 /// Version of this protocol; a controller refuses a `Hello` with another major version.
-/// Version 2 added [`Hello::resume`].
+///
+/// 2: [`Hello::resume`] (the controller's non-volatile resume point), and hatch blocks may use
+/// the line mode (hatch flags 8–11, see [`super::vector`]); a version-1 controller would not
+/// decode them.
 pub const PROTOCOL_VERSION: u16 = 2;
 
 /// Either side introduces itself: protocol version, machine identity and capacities.

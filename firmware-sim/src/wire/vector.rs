@@ -20,6 +20,20 @@
 //!   `2·j₋ₛ − j₋₂ₛ`; the previous length (negated when meandering), or its linear
 //!   extrapolation. Equally spaced meander hatches across a rectangle cost 2 bytes each; the
 //!   linear modes follow boundaries slanted to the hatch direction.
+//!
+//!   **Line mode** (flag bit 3, protocol 2; bit 0 then means meander, bit 1 linear, bit 2 must
+//!   be 0): for scan lines cut into several pieces by holes, scanned line by line as build
+//!   processors do. Per hatch two pairs: `(Δq − Δq_pred, 2·(q_end − q_start) + flip)` and
+//!   `(lo − lo_pred, hi − hi_pred)`, where `lo ≤ hi` are the hatch's ends along `p` and `flip`
+//!   says it runs against the expected direction (that of the previous hatch; reversed on a
+//!   new line when meandering). A hatch whose `|Δq|` exceeds half the line spacing (and 1) opens a
+//!   new line (`Δq_pred` = the spacing, set by the first line change and then following the
+//!   line-to-line step except for a lone outlier; 0 while the previous line had more pieces than the
+//!   current one has). Piece `k` of a line is predicted from piece `k` of the previous line
+//!   (piece `n − 1 − k` when meandering, since the meander reverses the order of the pieces):
+//!   its `lo`, `hi`, plus in linear mode their change from the line before. The first
+//!   [`LINE_PIECES`] pieces of a line are remembered; a piece without one to follow is
+//!   predicted at the scanner's position.
 //! * **Points**: each point as a pair delta from the previous one; a point is a zero-length mark.
 //!
 //! Coordinates are checked: malformed payloads decode to an error, never a panic; predictions
@@ -172,6 +186,127 @@ const MEANDER: u8 = 1;
 const LEN_LINEAR: u8 = 2;
 /// Hatch flag: jumps extrapolated linearly from the two previous ones on the same side.
 const JUMP_LINEAR: u8 = 4;
+/// Hatch flag: line mode (protocol 2); bits 0 and 1 mean meander and linear.
+const LINES: u8 = 8;
+/// The flag values the encoder may choose: the eight jump modes and the four line modes.
+const HATCH_MODES: [u8; 12] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+
+/// Pieces of a scan line remembered to predict the next line (holes per line, roughly).
+pub const LINE_PIECES: usize = 8;
+
+/// One piece of a scan line in the sheared frame: its ends along `p` and their change from
+/// the piece it continued.
+#[derive(Clone, Copy, Debug, Default)]
+struct Piece {
+    lo: i64,
+    hi: i64,
+    dlo: i64,
+    dhi: i64,
+}
+
+/// Line-mode predictor, shared by encoder and decoder (wrapping arithmetic, as above).
+#[derive(Clone, Copy, Debug, Default)]
+struct LinePredictor {
+    meander: bool,
+    linear: bool,
+    started: bool,
+    spacing: i64,
+    spacing_jumped: bool,
+    prev: [Piece; LINE_PIECES],
+    prev_n: usize,
+    cur: [Piece; LINE_PIECES],
+    cur_n: usize,
+    forward: bool,
+    cursor: i64,
+}
+
+impl LinePredictor {
+    fn new(flags: u8) -> Self {
+        Self {
+            meander: flags & MEANDER != 0,
+            linear: flags & LEN_LINEAR != 0,
+            forward: true,
+            ..Self::default()
+        }
+    }
+
+    /// Predicted step across the lines to the next hatch's start.
+    fn dq(&self) -> i64 {
+        if self.started && self.cur_n < self.prev_n {
+            0
+        } else {
+            self.spacing
+        }
+    }
+
+    /// Places the next hatch, `dq` across from the previous start: a new line or the next
+    /// piece of this one. Returns the direction it is expected to run in.
+    fn begin(&mut self, dq: i64) -> bool {
+        let new_line =
+            !self.started || dq.unsigned_abs() > (self.spacing.unsigned_abs() / 2).max(1);
+        let expected = if !self.started {
+            true
+        } else if new_line {
+            self.forward != self.meander
+        } else {
+            self.forward
+        };
+        if new_line {
+            if self.started {
+                // The first line change sets the spacing; later a lone outlier (a jump to
+                // another island) does not.
+                self.spacing = if self.spacing == 0 {
+                    dq
+                } else {
+                    next_spacing(
+                        self.spacing,
+                        dq,
+                        dq.wrapping_sub(self.spacing),
+                        &mut self.spacing_jumped,
+                    )
+                };
+                self.prev = self.cur;
+                self.prev_n = self.cur_n;
+            }
+            self.cur_n = 0;
+        }
+        self.started = true;
+        expected
+    }
+
+    /// The piece of the previous line this hatch continues.
+    fn reference(&self) -> Option<Piece> {
+        let k = self.cur_n;
+        if k >= self.prev_n {
+            return None;
+        }
+        let i = if self.meander { self.prev_n - 1 - k } else { k };
+        self.prev.get(i).copied()
+    }
+
+    /// Predicted `(lo, hi)`.
+    fn ends(&self) -> (i64, i64) {
+        match self.reference() {
+            Some(r) if self.linear => (r.lo.wrapping_add(r.dlo), r.hi.wrapping_add(r.dhi)),
+            Some(r) => (r.lo, r.hi),
+            None => (self.cursor, self.cursor),
+        }
+    }
+
+    /// Records the hatch; a change over [`OUTLIER`] (another island) is not extrapolated.
+    fn push(&mut self, lo: i64, hi: i64, forward: bool, end: i64) {
+        let slope = |d: i64| if d.unsigned_abs() > OUTLIER { 0 } else { d };
+        let (dlo, dhi) = self.reference().map_or((0, 0), |r| {
+            (slope(lo.wrapping_sub(r.lo)), slope(hi.wrapping_sub(r.hi)))
+        });
+        if let Some(slot) = self.cur.get_mut(self.cur_n) {
+            *slot = Piece { lo, hi, dlo, dhi };
+        }
+        self.cur_n = self.cur_n.saturating_add(1);
+        self.forward = forward;
+        self.cursor = end;
+    }
+}
 
 impl HatchPredictor {
     fn new(flags: u8) -> Self {
@@ -227,11 +362,44 @@ impl HatchPredictor {
 #[derive(Clone, Debug)]
 struct HatchState {
     frame: Shear,
-    predict: HatchPredictor,
     qs: i64,
-    dq: i64,
-    dq_jumped: bool,
-    pe: i64,
+    mode: HatchMode,
+}
+
+/// The predictor a hatch block's flags select.
+// No allocation in the controller: the line predictor (≈ 0.6 KiB) lives inline, on the stack
+// of whoever decodes one block.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug)]
+enum HatchMode {
+    /// Jump and length prediction (flags 0–7).
+    Jumps {
+        predict: HatchPredictor,
+        dq: i64,
+        dq_jumped: bool,
+        pe: i64,
+    },
+    /// Line mode (flags 8–11).
+    Lines(LinePredictor),
+}
+
+impl HatchMode {
+    fn new(flags: u64) -> Result<Self, CodecError> {
+        let f = u8::try_from(flags).map_err(|_| CodecError::Malformed)?;
+        if !HATCH_MODES.contains(&f) {
+            return Err(CodecError::Malformed);
+        }
+        Ok(if f & LINES != 0 {
+            HatchMode::Lines(LinePredictor::new(f))
+        } else {
+            HatchMode::Jumps {
+                predict: HatchPredictor::new(f),
+                dq: 0,
+                dq_jumped: false,
+                pe: 0,
+            }
+        })
+    }
 }
 
 /// The hatch spacing register: it follows the line-to-line step but ignores a single outlier
@@ -243,6 +411,7 @@ fn next_spacing(spacing: i64, dq: i64, residual: i64, jumped: &mut bool) -> i64 
     if keep { spacing } else { dq }
 }
 
+#[allow(clippy::large_enum_variant)] // inline on purpose, see `HatchMode`
 #[derive(Clone, Debug)]
 enum State {
     Polyline(PolylineState),
@@ -394,26 +563,43 @@ impl Segments<'_> {
                 let (dx, dy) = r.pair()?;
                 slot.insert(HatchState {
                     frame: Shear::new(dx, dy)?,
-                    predict: HatchPredictor::new((flags & 7) as u8),
                     qs: 0,
-                    dq: 0,
-                    dq_jumped: false,
-                    pe: 0,
+                    mode: HatchMode::new(flags)?,
                 })
             }
         };
-        let (dq_res, r_q) = r.pair()?;
-        let (jump_res, len_res) = r.pair()?;
-        let dq = h.dq.wrapping_add(dq_res);
-        h.dq = next_spacing(h.dq, dq, dq_res, &mut h.dq_jumped);
+        let (dq_res, second) = r.pair()?;
+        let (a, b) = r.pair()?;
+        let (ps, pe, r_q, dq) = match &mut h.mode {
+            HatchMode::Jumps {
+                predict,
+                dq: spacing,
+                dq_jumped,
+                pe: last_end,
+            } => {
+                let dq = spacing.wrapping_add(dq_res);
+                *spacing = next_spacing(*spacing, dq, dq_res, dq_jumped);
+                let jump = predict.jump().wrapping_add(a);
+                let len = predict.len().wrapping_add(b);
+                let ps = add(*last_end, jump)?;
+                let pe = add(ps, len)?;
+                predict.push(jump, len);
+                *last_end = pe;
+                (ps, pe, second, dq)
+            }
+            HatchMode::Lines(line) => {
+                let dq = line.dq().wrapping_add(dq_res);
+                let expected = line.begin(dq);
+                let (lo_p, hi_p) = line.ends();
+                let (lo, hi) = (lo_p.wrapping_add(a), hi_p.wrapping_add(b));
+                let forward = expected != (second & 1 != 0);
+                let (ps, pe) = if forward { (lo, hi) } else { (hi, lo) };
+                line.push(lo, hi, forward, pe);
+                (ps, pe, second >> 1, dq)
+            }
+        };
         h.qs = add(h.qs, dq)?;
-        let jump = h.predict.jump().wrapping_add(jump_res);
-        let len = h.predict.len().wrapping_add(len_res);
-        let ps = add(h.pe, jump)?;
-        let pe = add(ps, len)?;
         let qe = add(h.qs, r_q)?;
-        h.predict.push(jump, len);
-        h.pe = pe;
         Ok(Segment {
             from: h.frame.to_point(ps, h.qs)?,
             to: h.frame.to_point(pe, qe)?,
@@ -564,7 +750,7 @@ pub fn encode_polylines(polylines: &[Polyline<'_>], out: &mut [u8]) -> Result<En
 /// fits the most hatches in the fewest bytes.
 pub fn encode_hatches(hatches: &[[i32; 4]], out: &mut [u8]) -> Result<Encoded, CodecError> {
     let mut best: Option<(u8, Encoded)> = None;
-    for flags in 0..8u8 {
+    for flags in HATCH_MODES {
         let e = match encode_hatches_with(flags, hatches, out) {
             Ok(e) => e,
             Err(CodecError::BufferTooSmall) => continue,
@@ -600,27 +786,59 @@ fn encode_hatches_with(
         w.pair(dx, dy)
     })?
     .ok_or(CodecError::BufferTooSmall)?;
-    let mut predict = HatchPredictor::new(flags);
-    let (mut qs, mut dq, mut pe, mut dq_jumped) = (0i64, 0i64, 0i64, false);
+    let mut mode = HatchMode::new(u64::from(flags))?;
+    let mut qs = 0i64;
     let mut items = 0;
     for h in hatches {
         let (ps_, qs_) = frame.to_pq([h[0], h[1]])?;
         let (pe_, qe_) = frame.to_pq([h[2], h[3]])?;
         let dq_ = qs_ - qs;
-        let jump = ps_ - pe;
-        let len = pe_ - ps_;
-        let (jp, lp) = (predict.jump(), predict.len());
+        let r_q = qe_ - qs_;
+        let (first, second) = match &mut mode {
+            HatchMode::Jumps {
+                predict,
+                dq,
+                dq_jumped,
+                pe,
+            } => {
+                let (jump, len) = (ps_ - *pe, pe_ - ps_);
+                let rec = (
+                    (dq_.wrapping_sub(*dq), r_q),
+                    (
+                        jump.wrapping_sub(predict.jump()),
+                        len.wrapping_sub(predict.len()),
+                    ),
+                );
+                *dq = next_spacing(*dq, dq_, dq_.wrapping_sub(*dq), dq_jumped);
+                *pe = pe_;
+                predict.push(jump, len);
+                rec
+            }
+            HatchMode::Lines(line) => {
+                let dq_res = dq_.wrapping_sub(line.dq());
+                let expected = line.begin(dq_);
+                let (lo_p, hi_p) = line.ends();
+                let forward = match ps_.cmp(&pe_) {
+                    core::cmp::Ordering::Less => true,
+                    core::cmp::Ordering::Greater => false,
+                    core::cmp::Ordering::Equal => expected,
+                };
+                let (lo, hi) = (ps_.min(pe_), ps_.max(pe_));
+                line.push(lo, hi, forward, pe_);
+                (
+                    (dq_res, r_q.wrapping_mul(2) | i64::from(forward != expected)),
+                    (lo.wrapping_sub(lo_p), hi.wrapping_sub(hi_p)),
+                )
+            }
+        };
         let written = try_record(out, at, |w| {
-            w.pair(dq_.wrapping_sub(dq), qe_ - qs_)?;
-            w.pair(jump.wrapping_sub(jp), len.wrapping_sub(lp))
+            w.pair(first.0, first.1)?;
+            w.pair(second.0, second.1)
         })?;
         let Some(end) = written else { break };
         at = end;
         items += 1;
         qs = qs_;
-        dq = next_spacing(dq, dq_, dq_.wrapping_sub(dq), &mut dq_jumped);
-        pe = pe_;
-        predict.push(jump, len);
     }
     finish(at, items, items as u64)
 }
@@ -688,6 +906,118 @@ mod tests {
         }
     }
 
+    /// A 10 mm disc with a 4 mm hole, hatched line by line at 0.14 mm, 67°, meandering with
+    /// the pieces of a line reversed on every other line (as the slicer orders them).
+    fn holed_disc() -> Vec<[i32; 4]> {
+        let (s, c) = 67f64.to_radians().sin_cos();
+        let mut out = Vec::new();
+        let mut line = 0;
+        let mut v = -5000.0 + 70.0;
+        while v < 5000.0 {
+            let outer = (5000.0f64 * 5000.0 - v * v).sqrt();
+            let mut pieces = if v.abs() < 2000.0 {
+                let inner = (2000.0f64 * 2000.0 - v * v).sqrt();
+                vec![(-outer, -inner), (inner, outer)]
+            } else {
+                vec![(-outer, outer)]
+            };
+            if line % 2 == 1 {
+                pieces.reverse();
+                pieces.iter_mut().for_each(|p| *p = (p.1, p.0));
+            }
+            for (u0, u1) in pieces {
+                let pt = |u: f64| {
+                    [
+                        (u * c - v * s).round() as i32,
+                        (u * s + v * c).round() as i32,
+                    ]
+                };
+                let (a, b) = (pt(u0), pt(u1));
+                out.push([a[0], a[1], b[0], b[1]]);
+            }
+            line += 1;
+            v += 140.0;
+        }
+        out
+    }
+
+    #[test]
+    fn lines_cut_by_a_hole_cost_a_third_less_in_line_mode() {
+        let hatches = holed_disc();
+        let mut buf = [0u8; 4096];
+        let e = encode_hatches(&hatches, &mut buf).unwrap();
+        assert_eq!(e.items, hatches.len());
+        assert!(buf[0] & LINES != 0, "line mode chosen, flags {}", buf[0]);
+        let per = e.bytes as f64 / hatches.len() as f64;
+        assert!(per < 4.0, "{per:.2} B/hatch over {} hatches", hatches.len());
+        let best_jumps = (0..8u8)
+            .map(|f| {
+                encode_hatches_with(f, &hatches, &mut [0u8; 8192])
+                    .unwrap()
+                    .bytes
+            })
+            .min()
+            .unwrap();
+        assert!(
+            3 * e.bytes < 2 * best_jumps,
+            "line mode {} B, best jump mode {best_jumps} B",
+            e.bytes
+        );
+        let segs = decode(&block(Coding::Hatches, e.vectors, &buf[..e.bytes]));
+        for (s, h) in segs.iter().zip(&hatches) {
+            assert_eq!([s.from.x, s.from.y, s.to.x, s.to.y], *h);
+        }
+    }
+
+    /// Two lines cut by a hole, meandering (x-major, spacing 100 quanta): the line mode's
+    /// bytes, the format being the documentation.
+    #[test]
+    fn line_mode_golden_bytes() {
+        let hatches = [
+            [0, 0, 400, 0],
+            [600, 0, 1000, 0],
+            [1000, 100, 600, 100],
+            [400, 100, 0, 100],
+            [0, 200, 400, 200],
+            [600, 200, 1000, 200],
+        ];
+        let mut buf = [0u8; 64];
+        let e = encode_hatches_with(LINES | MEANDER, &hatches, &mut buf).unwrap();
+        assert_eq!(&buf[..e.bytes], &GOLDEN_LINE_MODE[..]);
+        let segs = decode(&block(Coding::Hatches, e.vectors, &GOLDEN_LINE_MODE));
+        let got: Vec<[i32; 4]> = segs
+            .iter()
+            .map(|s| [s.from.x, s.from.y, s.to.x, s.to.y])
+            .collect();
+        assert_eq!(got, hatches);
+    }
+
+    #[rustfmt::skip]
+    static GOLDEN_LINE_MODE: [u8; 23] = [
+        0x09,                   // flags: line mode, meander
+        0x80, 0x88, 0x14,       // direction (400, 0)
+        0x00, 0x80, 0x90, 0x28, // line 0 piece 0: Δq 0, (lo, hi) = (0, 400) from the cursor 0
+        0x00, 0x80, 0x96, 0x87, 0x01, // piece 1: same line, (200, 600) from the cursor 400
+        0xc0, 0xa0, 0x01, 0x00, // line 1: Δq 100 (sets the spacing); piece 1 of line 0 exactly
+        0x00, 0x00,             // piece 0 of line 0 exactly
+        0x00, 0x00,             // line 2: Δq = spacing, piece 0 of line 1 (reversed order)
+        0x00, 0x00,             // piece 1, exactly
+    ];
+
+    #[test]
+    fn unknown_hatch_flags_are_malformed() {
+        let mut buf = [0u8; 64];
+        let e = encode_hatches_with(9, &meander(4, 100, 1000), &mut buf).unwrap();
+        for bad in [4u8 | LINES, 16, 127] {
+            buf[0] = bad;
+            let b = block(Coding::Hatches, e.vectors, &buf[..e.bytes]);
+            assert!(
+                b.segments().any(|s| s == Err(CodecError::Malformed)),
+                "flags {bad}"
+            );
+        }
+    }
+
     #[test]
     fn closed_polyline_emits_closing_segment_chained() {
         let sq = [[0, 0], [1000, 0], [1000, 1000], [0, 1000]];
@@ -741,6 +1071,37 @@ mod tests {
         fn hatches_round_trip(h in proptest::collection::vec([coord(), coord(), coord(), coord()], 1..60)) {
             let mut buf = vec![0u8; 60 * 40 + 40];
             let e = encode_hatches(&h, &mut buf).unwrap();
+            prop_assert_eq!(e.items, h.len());
+            let segs = decode(&block(Coding::Hatches, e.vectors, &buf[..e.bytes]));
+            let got: Vec<[i32; 4]> = segs.iter().map(|s| [s.from.x, s.from.y, s.to.x, s.to.y]).collect();
+            prop_assert_eq!(got, h);
+        }
+
+        #[test]
+        fn every_hatch_mode_round_trips(
+            h in proptest::collection::vec([coord(), coord(), coord(), coord()], 1..40),
+            pick in 0usize..HATCH_MODES.len(),
+        ) {
+            let mut buf = vec![0u8; 40 * 40 + 40];
+            let e = encode_hatches_with(HATCH_MODES[pick], &h, &mut buf).unwrap();
+            prop_assert_eq!(e.items, h.len());
+            let segs = decode(&block(Coding::Hatches, e.vectors, &buf[..e.bytes]));
+            let got: Vec<[i32; 4]> = segs.iter().map(|s| [s.from.x, s.from.y, s.to.x, s.to.y]).collect();
+            prop_assert_eq!(got, h);
+        }
+
+        #[test]
+        fn disturbed_holed_lines_round_trip_in_every_mode(
+            noise in proptest::collection::vec((0usize..4, -300i32..300), 0..30),
+            pick in 0usize..HATCH_MODES.len(),
+        ) {
+            let mut h = holed_disc();
+            let n = h.len();
+            for (i, (k, d)) in noise.iter().enumerate() {
+                h[(i * 7919) % n][*k] += d;
+            }
+            let mut buf = vec![0u8; 8192];
+            let e = encode_hatches_with(HATCH_MODES[pick], &h, &mut buf).unwrap();
             prop_assert_eq!(e.items, h.len());
             let segs = decode(&block(Coding::Hatches, e.vectors, &buf[..e.bytes]));
             let got: Vec<[i32; 4]> = segs.iter().map(|s| [s.from.x, s.from.y, s.to.x, s.to.y]).collect();
