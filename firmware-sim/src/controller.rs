@@ -1045,6 +1045,7 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
         if self.config.recoater_collision_layer == Some(l.layer) {
             return Err(fault(l.layer, NONE, NONE, Rule::RecoaterCollision, 0, 0));
         }
+        self.head.power_permille = self.config.delivered_power_permille(l.layer);
         let mut extra = LayerTiming {
             recoat_ticks: recoat_ticks(&self.config),
             ..LayerTiming::default()
