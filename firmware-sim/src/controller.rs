@@ -399,6 +399,8 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
     fn window(&self) -> u32 {
         match self.state {
             ControllerState::Faulted | ControllerState::Aborted => 0,
+            // Every ready slot taken (a paused build): no layer can start until one executes.
+            _ if self.ready.is_full() => 0,
             _ => u32::try_from(ARENA.saturating_sub(self.used)).unwrap_or(u32::MAX),
         }
     }

@@ -944,6 +944,11 @@ impl<'a> Streamer<'a> {
                                 break;
                             }
                             link_ok = self.probe();
+                            if link_ok && self.window == 0 && self.report.is_none() {
+                                // The controller holds a full buffer (paused, or busy): wait
+                                // a timeout before probing again rather than spin on it.
+                                link_ok = self.pump(self.rto.timeout(), false).is_ok();
+                            }
                         }
                     }
                 }
