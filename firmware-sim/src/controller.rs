@@ -14,6 +14,20 @@
 //! `Nak(NoSpace)`, and the `Ack` window (free arena bytes) tells the host when to resend. With
 //! default capacities `size_of::<Controller>()` stays under [`SIZE_BOUND`] (tested).
 //!
+//! # Power loss
+//!
+//! A controller built with [`Controller::with_nonvolatile`] keeps an [`NvRecord`] of its last
+//! completed layer: written after every executed layer (before the layer is reported done;
+//! a failed write faults the build with [`Rule::RecordNotStored`]), erased when the job ends
+//! (`Done`, `Abort`). A controller started on a valid record advertises it in
+//! `Hello::resume`. A `JobHeader` announcing that record's job hash (and layer count)
+//! continues the job: the parameter sets are accepted again and must hash as before
+//! ([`Rule::ResumeMismatch`] otherwise), the executed-hash state, totals and scan-head position
+//! are restored, and the next layer expected is the first one not completed. Earlier layers,
+//! if a host sends them, are checked against their `LayerEnd` digests and skipped
+//! ([`Event::LayerSkipped`]), never exposed. A header of any other job erases the record.
+//! The final report and executed hash equal those of an uninterrupted build.
+//!
 //! # Use
 //!
 //! ```
@@ -29,14 +43,17 @@
 use crate::machine::{
     LayerTiming, MachineConfig, ScanHead, energy_density_mj_mm3, ms_ticks, recoat_ticks,
 };
+use crate::nvm::{NonVolatile, NvRecord};
 use crate::receiver::FrameReceiver;
 use crate::wire::control::NONE;
 use crate::wire::digest::{JobDigest, LayerDigest};
 use crate::wire::{
     Ack, Coding, ControllerState, Fault, Frame, Hello, JobEnd, JobHeader, LayerEnd, LayerStart,
-    MAX_FRAME, Msg, Nak, NakReason, PROTOCOL_VERSION, ParamSet, Region, Report, Rule, Segment,
-    Status, VectorBlock, VectorKind,
+    MAX_FRAME, Msg, Nak, NakReason, PROTOCOL_VERSION, ParamSet, Region, Report, ResumePoint, Rule,
+    Segment, Status, VectorBlock, VectorKind,
 };
+
+mod resume;
 
 /// Default arena: 48 KiB of coded layer blocks.
 pub const DEFAULT_ARENA: usize = 48 * 1024;
@@ -72,6 +89,17 @@ impl EventSink for () {
 /// Something the controller or the machine did.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Event<'a> {
+    /// A job header continuing the job of the non-volatile record was accepted: layers before
+    /// `layer` were completed before the power loss and will not be exposed again.
+    Resumed {
+        /// The first layer to expose.
+        layer: u32,
+    },
+    /// A layer completed before a power loss was received again, verified and not exposed.
+    LayerSkipped {
+        /// Layer index.
+        layer: u32,
+    },
     /// A job header was accepted.
     JobLoaded {
         /// Coordinate quantum, nm.
@@ -169,6 +197,8 @@ struct OpenLayer {
     blocks: u32,
     bytes: u32,
     digest: LayerDigest,
+    /// Completed before a power loss: verified, then dropped.
+    skip: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -177,15 +207,18 @@ enum PauseCause {
     Interlock,
 }
 
-/// The verifying printer controller with its capacities as const generics.
+/// The verifying printer controller with its capacities as const generics and its
+/// non-volatile memory `N` (`()`: none).
 #[derive(Clone, Debug)]
 pub struct Controller<
     const ARENA: usize = DEFAULT_ARENA,
     const PARAMS: usize = DEFAULT_PARAMS,
     const READY: usize = DEFAULT_READY,
+    N: NonVolatile = (),
 > {
     rx: FrameReceiver<MAX_FRAME>,
     core: Core<ARENA, PARAMS, READY>,
+    nv: N,
 }
 
 #[derive(Clone, Debug)]
@@ -210,6 +243,16 @@ struct Core<const ARENA: usize, const PARAMS: usize, const READY: usize> {
     totals: LayerTiming,
     oxygen_ppm: u32,
     pause: Option<PauseCause>,
+    /// The valid record in non-volatile memory, mirrored.
+    record: Option<NvRecord>,
+    /// Layer the current job continues at after a power loss.
+    resumed_from: Option<u32>,
+    /// Next already-completed layer a host may send again (skipped).
+    skip_next: u32,
+    /// Hash of header and parameter sets while they arrive.
+    prefix: Option<JobDigest>,
+    /// Its value once the last parameter set is in.
+    prefix_sha256: Option<[u8; 32]>,
 }
 
 fn fault(layer: u32, block: u32, vector: u32, rule: Rule, value: i64, limit: i64) -> Fault {
@@ -276,10 +319,21 @@ fn parse_record(bytes: &[u8]) -> Option<(VectorBlock<'_>, usize)> {
 }
 
 impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Controller<ARENA, PARAMS, READY> {
-    /// A controller in `Idle` for the machine `config`.
+    /// A controller in `Idle` for the machine `config`, without non-volatile memory.
     pub fn new(config: MachineConfig) -> Self {
+        Self::with_nonvolatile(config, ())
+    }
+}
+
+impl<const ARENA: usize, const PARAMS: usize, const READY: usize, N: NonVolatile>
+    Controller<ARENA, PARAMS, READY, N>
+{
+    /// A controller in `Idle` for the machine `config` that keeps its last completed layer in
+    /// `nv`; a valid record found there is advertised in `Hello::resume` (see the module docs).
+    pub fn with_nonvolatile(config: MachineConfig, mut nv: N) -> Self {
         let oxygen_ppm = config.oxygen_nominal_ppm;
         let head = ScanHead::new(config.galvo, 1000);
+        let record = NvRecord::load(&mut nv);
         Self {
             rx: FrameReceiver::new(),
             core: Core {
@@ -303,8 +357,39 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Controller<ARE
                 totals: LayerTiming::default(),
                 oxygen_ppm,
                 pause: None,
+                record,
+                resumed_from: None,
+                skip_next: 0,
+                prefix: None,
+                prefix_sha256: None,
             },
+            nv,
         }
+    }
+
+    /// The valid non-volatile record (what a restarted controller would resume from).
+    pub fn record(&self) -> Option<&NvRecord> {
+        self.core.record.as_ref()
+    }
+
+    /// Where a restarted controller would continue, as advertised in `Hello::resume`.
+    pub fn resume_point(&self) -> Option<ResumePoint> {
+        self.core.resume_point()
+    }
+
+    /// The layer the current job continued at after a power loss, if it did.
+    pub fn resumed_from(&self) -> Option<u32> {
+        self.core.resumed_from
+    }
+
+    /// The non-volatile memory.
+    pub fn nonvolatile(&self) -> &N {
+        &self.nv
+    }
+
+    /// Loses power: everything but the non-volatile memory is gone.
+    pub fn into_nonvolatile(self) -> N {
+        self.nv
     }
 
     /// Start printing as soon as a job is loaded (a job file replayed without a host).
@@ -326,14 +411,14 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Controller<ARE
             rest = rest.get(n..).unwrap_or(&[]);
             match got {
                 None => {}
-                Some(Ok(frame)) => self.core.handle(frame, replies, events),
+                Some(Ok(frame)) => self.core.handle(frame, replies, events, &mut self.nv),
                 Some(Err(e)) => {
                     let offset = self.rx.last_frame_offset();
                     self.core
                         .link_error(frame_no, offset, e.nak_reason(), replies, events);
                 }
             }
-            self.core.poll(replies, events);
+            self.core.poll(replies, events, &mut self.nv);
         }
     }
 
@@ -344,13 +429,13 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Controller<ARE
         replies: &mut impl ReplySink,
         events: &mut impl EventSink,
     ) {
-        self.core.handle(frame, replies, events);
-        self.core.poll(replies, events);
+        self.core.handle(frame, replies, events, &mut self.nv);
+        self.core.poll(replies, events, &mut self.nv);
     }
 
     /// Executes verified layers while printing; call when time passes or oxygen changes.
     pub fn poll(&mut self, replies: &mut impl ReplySink, events: &mut impl EventSink) {
-        self.core.poll(replies, events);
+        self.core.poll(replies, events, &mut self.nv);
     }
 
     /// Sets the measured chamber oxygen; above the threshold the build pauses until it drops.
@@ -361,7 +446,7 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Controller<ARE
         events: &mut impl EventSink,
     ) {
         self.core.set_oxygen(ppm, events);
-        self.core.poll(replies, events);
+        self.core.poll(replies, events, &mut self.nv);
     }
 
     /// Current state.
@@ -491,6 +576,7 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
         frame: Frame<'_>,
         replies: &mut impl ReplySink,
         events: &mut impl EventSink,
+        nv: &mut impl NonVolatile,
     ) {
         if let Msg::Hello(_) = frame.msg {
             // Out of band: a (re)connecting host learns capacities and where to resume.
@@ -501,6 +587,7 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
                 max_frame: MAX_FRAME as u16,
                 arena_bytes: u32::try_from(ARENA).unwrap_or(u32::MAX),
                 param_sets: u16::try_from(PARAMS).unwrap_or(u16::MAX),
+                resume: self.resume_point(),
             };
             self.send(Msg::Hello(hello), replies);
             let ack = Ack {
@@ -516,7 +603,7 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
         ) {
             // Out of band: operator commands act at once and never consume a sequence number,
             // so a job file streams verbatim while the host starts, pauses or aborts it.
-            match self.apply(&frame.msg, replies, events) {
+            match self.apply(&frame.msg, replies, events, nv) {
                 Ok(()) if frame.msg != Msg::StatusRequest => {
                     let s = self.status();
                     self.send(Msg::Status(s), replies);
@@ -545,7 +632,7 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
             }
             return;
         }
-        match self.apply(&frame.msg, replies, events) {
+        match self.apply(&frame.msg, replies, events, nv) {
             Ok(()) => {
                 self.expected_seq = self.expected_seq.wrapping_add(1);
                 let ack = Ack {
@@ -587,14 +674,15 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
         msg: &Msg<'_>,
         replies: &mut impl ReplySink,
         events: &mut impl EventSink,
+        nv: &mut impl NonVolatile,
     ) -> Result<(), Refusal> {
         use ControllerState as S;
         match *msg {
-            Msg::JobHeader(h) => self.job_header(&h, events),
+            Msg::JobHeader(h) => self.job_header(&h, events, nv),
             Msg::ParamSet(p) => self.param_set(&p),
             Msg::LayerStart(l) => self.layer_start(&l),
             Msg::VectorBlock(b) => self.vector_block(&b, events),
-            Msg::LayerEnd(e) => self.layer_end(&e),
+            Msg::LayerEnd(e) => self.layer_end(&e, events),
             Msg::JobEnd(e) => self.job_end(&e),
             Msg::Start if self.state == S::Loaded => {
                 self.set_state(S::Printing, events);
@@ -616,6 +704,9 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
             }
             Msg::Abort if self.job_active() => {
                 self.clear_buffers();
+                // An aborted job is not continued after a power loss; a failed erase leaves a
+                // record that can only skip layers, never expose one twice.
+                self.forget_record(nv);
                 self.set_state(S::Aborted, events);
                 let r = self.report();
                 self.send(Msg::Report(r), replies);
@@ -634,6 +725,7 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
         &mut self,
         h: &JobHeader<'_>,
         events: &mut impl EventSink,
+        nv: &mut impl NonVolatile,
     ) -> Result<(), Refusal> {
         if self.job_active() {
             return Err(Refusal::Nak(NakReason::Unexpected));
@@ -646,6 +738,10 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
         self.job_end_ok = false;
         self.totals = LayerTiming::default();
         self.pause = None;
+        self.resumed_from = None;
+        self.skip_next = 0;
+        self.prefix = None;
+        self.prefix_sha256 = None;
         let c = &self.config;
         if h.machine != c.machine.as_str() {
             return Err(job_fault(Rule::MachineMismatch, 0, 0).into());
@@ -687,11 +783,19 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
         self.received = Some(JobDigest::new(h));
         self.executed = Some(JobDigest::new(h));
         self.head = ScanHead::new(self.config.galvo, h.quantum_nm);
+        self.prefix = Some(JobDigest::new(h));
+        let resumed = self.resume_or_forget(h, nv)?;
         events.event(&Event::JobLoaded {
             quantum_nm: h.quantum_nm,
             layer_thickness_nm: h.layer_thickness_nm,
             layer_count: h.layer_count,
         });
+        if let Some(layer) = resumed {
+            events.event(&Event::Resumed { layer });
+        }
+        if h.param_sets == 0 {
+            self.params_complete()?;
+        }
         self.set_state(ControllerState::Loaded, events);
         if self.auto_start {
             self.set_state(ControllerState::Printing, events);
@@ -704,10 +808,7 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
             .job
             .filter(|_| self.job_active())
             .ok_or(Refusal::Nak(NakReason::Unexpected))?;
-        if self.next_layer != 0
-            || self.open.is_some()
-            || self.params.len() >= usize::from(job.param_sets)
-        {
+        if self.layers_begun() || self.params.len() >= usize::from(job.param_sets) {
             return Err(job_fault(Rule::ProtocolOrder, p.id.into(), job.param_sets.into()).into());
         }
         if self.params.iter().any(|e| e.set.id == p.id) {
@@ -746,11 +847,20 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
             .map_err(|_| {
                 Refusal::from(job_fault(Rule::ParamSetTable, PARAMS as i64, PARAMS as i64))
             })?;
-        if let Some(d) = self.received.as_mut() {
+        if let Some(d) = self.prefix.as_mut() {
             d.param_set(p);
         }
-        if let Some(d) = self.executed.as_mut() {
-            d.param_set(p);
+        if self.resumed_from.is_none() {
+            // A resumed job's restored hash states already hold its parameter sets.
+            if let Some(d) = self.received.as_mut() {
+                d.param_set(p);
+            }
+            if let Some(d) = self.executed.as_mut() {
+                d.param_set(p);
+            }
+        }
+        if self.params.len() == usize::from(job.param_sets) {
+            self.params_complete()?;
         }
         Ok(())
     }
@@ -762,6 +872,9 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
             .ok_or(Refusal::Nak(NakReason::Unexpected))?;
         if self.open.is_some() || self.params.len() != usize::from(job.param_sets) {
             return Err(fault(l.layer, NONE, NONE, Rule::ProtocolOrder, 0, 0).into());
+        }
+        if self.skip_layer_start(l) {
+            return Ok(());
         }
         if l.layer != self.next_layer {
             return Err(fault(
@@ -807,6 +920,7 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
             blocks: 0,
             bytes: 0,
             digest: LayerDigest::new(l.layer),
+            skip: false,
         });
         Ok(())
     }
@@ -835,6 +949,14 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
                 open.bytes_announced.into(),
             );
             return Err(f.into());
+        }
+        if open.skip {
+            if let Some(open) = self.open.as_mut() {
+                open.digest.block(b);
+                open.blocks += 1;
+                open.bytes += len;
+            }
+            return Ok(());
         }
         self.verify_block(&job, layer, block, b, events)?;
         let start = self.used;
@@ -932,7 +1054,7 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
         Ok(())
     }
 
-    fn layer_end(&mut self, e: &LayerEnd) -> Result<(), Refusal> {
+    fn layer_end(&mut self, e: &LayerEnd, events: &mut impl EventSink) -> Result<(), Refusal> {
         if !self.job_active() {
             return Err(Refusal::Nak(NakReason::Unexpected));
         }
@@ -964,6 +1086,11 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
         let digest = open.digest.finish();
         if digest != e.digest {
             return Err(fault(e.layer, NONE, NONE, Rule::LayerHashMismatch, 0, 0).into());
+        }
+        if open.skip {
+            self.skip_next += 1;
+            events.event(&Event::LayerSkipped { layer: e.layer });
+            return Ok(());
         }
         if let Some(d) = self.received.as_mut() {
             d.layer(&digest);
@@ -1021,12 +1148,17 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
         }
     }
 
-    fn poll(&mut self, replies: &mut impl ReplySink, events: &mut impl EventSink) {
+    fn poll(
+        &mut self,
+        replies: &mut impl ReplySink,
+        events: &mut impl EventSink,
+        nv: &mut impl NonVolatile,
+    ) {
         while self.state == ControllerState::Printing {
             let Some(next) = self.ready.front().copied() else {
                 break;
             };
-            if let Err(f) = self.execute(next, events) {
+            if let Err(f) = self.execute(next, events, nv) {
                 self.refuse(f, replies, events);
                 return;
             }
@@ -1036,13 +1168,21 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
             && self.job.is_some_and(|j| j.layer_count == self.layers_done)
         {
             self.set_state(ControllerState::Done, events);
+            // A finished job is not continued again; a failed erase leaves a record that can
+            // only skip layers, never expose one twice.
+            self.forget_record(nv);
             let r = self.report();
             self.send(Msg::Report(r), replies);
         }
     }
 
     /// Executes the verified layer at the front of the arena.
-    fn execute(&mut self, l: ReadyLayer, events: &mut impl EventSink) -> Result<(), Fault> {
+    fn execute(
+        &mut self,
+        l: ReadyLayer,
+        events: &mut impl EventSink,
+        nv: &mut impl NonVolatile,
+    ) -> Result<(), Fault> {
         events.event(&Event::LayerBegin { layer: l.layer });
         if self.config.recoater_collision_layer == Some(l.layer) {
             return Err(fault(l.layer, NONE, NONE, Rule::RecoaterCollision, 0, 0));
@@ -1133,12 +1273,15 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
         for r in self.ready.iter_mut() {
             r.end -= l.end;
         }
+        // The record goes down before the layer is reported done: after a power loss from here
+        // on, the layer is never exposed again.
+        let stored = self.commit_layer(nv);
         events.event(&Event::LayerDone {
             layer: l.layer,
             timing,
             digest: l.digest,
         });
-        Ok(())
+        stored.map_err(|_| fault(l.layer, NONE, NONE, Rule::RecordNotStored, 0, 0))
     }
 }
 

@@ -4,6 +4,7 @@
 //! * [`receiver`] — COBS byte-stream accumulator into a fixed buffer.
 //! * [`machine`] — machine configuration and the RTC-style timing model.
 //! * [`controller`] — the verifying controller state machine.
+//! * [`nvm`] — the non-volatile record of the last completed layer (resume after power loss).
 //! * `job` (feature `std`) — `.mlj` writer and reader for hosts.
 //! * `sim` (feature `std`) — the simulator harness behind `meltline-fw`.
 //!
@@ -37,6 +38,7 @@
 
 pub mod controller;
 pub mod machine;
+pub mod nvm;
 pub mod receiver;
 pub mod wire;
 

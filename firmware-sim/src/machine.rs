@@ -339,6 +339,17 @@ impl ScanHead {
         self.at = s.to;
     }
 
+    /// Where the mirrors point now.
+    pub fn position(&self) -> Point {
+        self.at
+    }
+
+    /// Parks the mirrors at `at` (a controller restored after a power loss continues from
+    /// where the last executed layer left them, so its timing equals an uninterrupted run).
+    pub fn park(&mut self, at: Point) {
+        self.at = at;
+    }
+
     /// Closes the layer and hands back its figures.
     pub fn finish_layer(&mut self) -> LayerTiming {
         self.laser_off();

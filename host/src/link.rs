@@ -603,6 +603,7 @@ impl<'a> Streamer<'a> {
                 max_frame: MAX_FRAME as u16,
                 arena_bytes: 0,
                 param_sets: 0,
+                resume: None,
             });
             let n = encode_frame(0, &hello, &mut buf)
                 .map_err(|source| StreamError::Frame { index: 0, source })?;
@@ -1046,6 +1047,7 @@ impl<'a> Streamer<'a> {
             max_frame: MAX_FRAME as u16,
             arena_bytes: 0,
             param_sets: 0,
+            resume: None,
         });
         let Ok(n) = encode_frame(0, &hello, &mut buf) else {
             return false;

@@ -387,6 +387,7 @@ pub fn simulate(
         exposure: opts.exposure || opts.exposure_dir.is_some(),
         exposure_dir: opts.exposure_dir.clone(),
         pixel_um: 0.0,
+        nvm: None,
     });
     let mut t = InProcess::new(sim);
     let outcome = stream_job(job, &mut t, &opts.stream, progress)?;

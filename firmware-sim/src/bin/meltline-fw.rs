@@ -31,6 +31,7 @@ struct Args {
     pixel_um: f64,
     autostart: Option<bool>,
     once: bool,
+    nvm: Option<PathBuf>,
 }
 
 const USAGE: &str = "usage: meltline-fw (--stdio | --listen ADDR) [--machine M.toml] [--report R.json] \
@@ -47,6 +48,7 @@ fn parse_args() -> Result<Args, String> {
         pixel_um: 0.0,
         autostart: None,
         once: false,
+        nvm: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -66,6 +68,7 @@ fn parse_args() -> Result<Args, String> {
             "--no-autostart" => a.autostart = Some(false),
             "--autostart" => a.autostart = Some(true),
             "--once" => a.once = true,
+            "--nvm" => a.nvm = Some(value("--nvm")?.into()),
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument {other:?}")),
         }
@@ -154,6 +157,7 @@ fn run(a: Args) -> Result<bool, String> {
         exposure: a.exposure,
         exposure_dir: a.exposure_dir.clone(),
         pixel_um: a.pixel_um,
+        nvm: a.nvm.clone(),
     };
     let mut sim = Simulator::new(opts);
     let mut buf = vec![0u8; 64 * 1024];

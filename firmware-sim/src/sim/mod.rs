@@ -3,12 +3,16 @@
 //! transport wrapper around [`Simulator`]; tests and the host can use it in-process.
 
 pub mod exposure;
+pub mod record;
 pub mod report;
 
 use std::path::PathBuf;
 
-use crate::controller::{Controller, Event, EventSink, ReplySink};
+use crate::controller::{
+    Controller, DEFAULT_ARENA, DEFAULT_PARAMS, DEFAULT_READY, Event, EventSink, ReplySink,
+};
 use crate::machine::{LayerTiming, MachineConfig};
+use crate::nvm::NonVolatile;
 use crate::wire::{ControllerState, Fault, VectorKind};
 use exposure::LayerGeometry;
 use report::{FaultReport, LayerReport, LinkErrorReport, SimReport, TimeEnergy};
@@ -26,7 +30,16 @@ pub struct SimOptions {
     pub exposure_dir: Option<PathBuf>,
     /// Exposure pixel size in µm (0 = 20 µm).
     pub pixel_um: f64,
+    /// Keep the non-volatile record (last completed layer) in this file, so a simulator
+    /// started again after being killed continues the job.
+    pub nvm: Option<PathBuf>,
 }
+
+/// Non-volatile memory as the simulator holds it (a file, a RAM record, or `()`).
+pub type SimMemory = Box<dyn NonVolatile + Send>;
+
+/// The controller inside a [`Simulator`].
+pub type SimController = Controller<DEFAULT_ARENA, DEFAULT_PARAMS, DEFAULT_READY, SimMemory>;
 
 /// Collects events into the report.
 #[derive(Debug, Default)]
@@ -45,6 +58,8 @@ struct Recorder {
     link_errors: Vec<LinkErrorReport>,
     states: Vec<String>,
     notes: Vec<String>,
+    resumed_from: Option<u32>,
+    skipped: Vec<u32>,
 }
 
 impl Recorder {
@@ -155,6 +170,13 @@ impl EventSink for Recorder {
                     *reason,
                 ));
             }
+            Event::Resumed { layer } => {
+                self.resumed_from = Some(*layer);
+                self.notes.push(format!(
+                    "continued after a power loss at layer {layer}: layers 0..{layer} were completed before it and are not exposed again"
+                ));
+            }
+            Event::LayerSkipped { layer } => self.skipped.push(*layer),
             Event::Oxygen { .. } => {}
         }
     }
@@ -162,14 +184,25 @@ impl EventSink for Recorder {
 
 /// A controller with a recording event sink.
 pub struct Simulator {
-    ctl: Box<Controller>,
+    ctl: Box<SimController>,
     rec: Recorder,
 }
 
 impl Simulator {
-    /// A simulator in `Idle`.
+    /// A simulator in `Idle`, its record in the file `opts.nvm` if given.
     pub fn new(opts: SimOptions) -> Self {
-        let mut ctl = Box::new(Controller::new(opts.machine));
+        let nv: SimMemory = match &opts.nvm {
+            Some(p) => Box::new(record::FileRecord::new(p)),
+            None => Box::new(()),
+        };
+        Self::with_nonvolatile(opts, nv)
+    }
+
+    /// A simulator in `Idle` keeping its record in `nv` (e.g. a [`crate::nvm::RamRecord`]
+    /// handed over from an earlier simulator by [`Simulator::power_loss`]); `opts.nvm` is
+    /// ignored.
+    pub fn with_nonvolatile(opts: SimOptions, nv: SimMemory) -> Self {
+        let mut ctl = Box::new(Controller::with_nonvolatile(opts.machine, nv));
         ctl.set_auto_start(opts.auto_start);
         let rec = Recorder {
             exposure: opts.exposure || opts.exposure_dir.is_some(),
@@ -191,8 +224,14 @@ impl Simulator {
     }
 
     /// The controller.
-    pub fn controller(&self) -> &Controller {
+    pub fn controller(&self) -> &SimController {
         &self.ctl
+    }
+
+    /// Cuts the power: everything is lost but the non-volatile memory, which a new
+    /// [`Simulator::with_nonvolatile`] starts from.
+    pub fn power_loss(self) -> SimMemory {
+        self.ctl.into_nonvolatile()
     }
 
     /// Whether the job reached Done, Faulted or Aborted.
@@ -231,6 +270,8 @@ impl Simulator {
             link_errors: self.rec.link_errors.clone(),
             states: self.rec.states.clone(),
             executed_sha256: hex(&r.executed_sha256),
+            resumed_from: self.rec.resumed_from,
+            layers_skipped: self.rec.skipped.clone(),
             notes,
         }
     }

@@ -166,6 +166,11 @@ pub struct SimReport {
     pub states: Vec<String>,
     /// Job hash recomputed over what was executed, hex.
     pub executed_sha256: String,
+    /// The job was continued after a power loss at this layer: earlier layers were executed
+    /// before it (and are not in `layers`), totals and the executed hash cover the whole job.
+    pub resumed_from: Option<u32>,
+    /// Layers completed before the power loss that a host sent again: verified, not exposed.
+    pub layers_skipped: Vec<u32>,
     /// Human-readable notes (e.g. input ended with the job incomplete).
     pub notes: Vec<String>,
 }

@@ -116,6 +116,12 @@ pub enum Rule {
     RecoaterCollision,
     /// A job message arrived before a `JobHeader`, or out of place.
     ProtocolOrder,
+    /// The non-volatile record of the last completed layer could not be written: the build
+    /// stops rather than risk exposing a layer twice after a power loss.
+    RecordNotStored,
+    /// A job resumed from the non-volatile record does not continue the interrupted one (its
+    /// header or parameter sets differ).
+    ResumeMismatch,
 }
 
 /// A refusal naming where (layer, block, vector) and why (rule, offending value, limit).

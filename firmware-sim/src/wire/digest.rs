@@ -11,8 +11,11 @@
 //!   32-byte layer digest.
 //!
 //! The controller recomputes both: the layer digest before a layer may execute, the job hash
-//! over the layers it actually executed (the report's "executed hash").
+//! over the layers it actually executed (the report's "executed hash"). The job hash runs on a
+//! [`Sha256State`] whose running state can be saved, so a controller that lost power keeps it
+//! in its non-volatile record ([`crate::nvm`]) and still ends with the hash of the whole job.
 
+use sha2::digest::generic_array::GenericArray;
 use sha2::{Digest, Sha256};
 
 use super::job::{JobHeader, ParamSet};
@@ -47,14 +50,137 @@ impl LayerDigest {
     }
 }
 
+/// SHA-256 (FIPS 180-4) whose running state is plain data: saved with
+/// [`Sha256State::to_bytes`] and restored with [`Sha256State::from_bytes`], the same digest
+/// comes out as if it had never been interrupted. Blocks go through `sha2`'s compression
+/// function; only the padding is done here.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sha256State {
+    h: [u32; 8],
+    buf: [u8; 64],
+    buf_len: u8,
+    len: u64,
+}
+
+const SHA256_IV: [u32; 8] = [
+    0x6a09_e667,
+    0xbb67_ae85,
+    0x3c6e_f372,
+    0xa54f_f53a,
+    0x510e_527f,
+    0x9b05_688c,
+    0x1f83_d9ab,
+    0x5be0_cd19,
+];
+
+impl Default for Sha256State {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Sha256State {
+    /// Bytes of the saved state: 8 words, the partial block, its length and the message length.
+    pub const BYTES: usize = 32 + 64 + 1 + 8;
+
+    /// The initial state.
+    pub fn new() -> Self {
+        Self {
+            h: SHA256_IV,
+            buf: [0; 64],
+            buf_len: 0,
+            len: 0,
+        }
+    }
+
+    fn compress(&mut self) {
+        sha2::compress256(&mut self.h, &[GenericArray::from(self.buf)]);
+        self.buf_len = 0;
+    }
+
+    /// Adds `data` to the message.
+    pub fn update(&mut self, data: impl AsRef<[u8]>) {
+        let mut data = data.as_ref();
+        self.len = self.len.wrapping_add(data.len() as u64);
+        while !data.is_empty() {
+            let at = usize::from(self.buf_len);
+            let take = (64 - at).min(data.len());
+            let (head, rest) = data.split_at(take);
+            if let Some(dst) = self.buf.get_mut(at..at + take) {
+                dst.copy_from_slice(head);
+            }
+            self.buf_len += take as u8;
+            data = rest;
+            if self.buf_len == 64 {
+                self.compress();
+            }
+        }
+    }
+
+    /// The 32-byte digest of everything added.
+    pub fn finish(mut self) -> [u8; 32] {
+        let bits = self.len.wrapping_mul(8);
+        let len = self.len;
+        self.update([0x80]);
+        while self.buf_len != 56 {
+            self.update([0]);
+        }
+        self.update(bits.to_be_bytes());
+        self.len = len;
+        let mut out = [0u8; 32];
+        for (o, w) in out.chunks_exact_mut(4).zip(self.h) {
+            o.copy_from_slice(&w.to_be_bytes());
+        }
+        out
+    }
+
+    /// The state as bytes (little-endian words, partial block, its length, message length).
+    pub fn to_bytes(&self) -> [u8; Self::BYTES] {
+        let mut out = [0u8; Self::BYTES];
+        let (words, rest) = out.split_at_mut(32);
+        for (o, w) in words.chunks_exact_mut(4).zip(self.h) {
+            o.copy_from_slice(&w.to_le_bytes());
+        }
+        let (buf, rest) = rest.split_at_mut(64);
+        buf.copy_from_slice(&self.buf);
+        let (n, len) = rest.split_at_mut(1);
+        n.copy_from_slice(&[self.buf_len]);
+        len.copy_from_slice(&self.len.to_le_bytes());
+        out
+    }
+
+    /// Restores a state saved by [`Sha256State::to_bytes`]; `None` when the bytes cannot be one
+    /// (partial block length inconsistent with the message length).
+    pub fn from_bytes(bytes: &[u8; Self::BYTES]) -> Option<Self> {
+        let (words, rest) = bytes.split_at(32);
+        let mut h = [0u32; 8];
+        for (w, b) in h.iter_mut().zip(words.chunks_exact(4)) {
+            *w = u32::from_le_bytes(b.try_into().ok()?);
+        }
+        let (buf, rest) = rest.split_at(64);
+        let (n, len) = rest.split_at(1);
+        let buf_len = *n.first()?;
+        let len = u64::from_le_bytes(len.try_into().ok()?);
+        if buf_len >= 64 || len % 64 != u64::from(buf_len) {
+            return None;
+        }
+        Some(Self {
+            h,
+            buf: buf.try_into().ok()?,
+            buf_len,
+            len,
+        })
+    }
+}
+
 /// Incremental job hash.
-#[derive(Clone, Debug)]
-pub struct JobDigest(Sha256);
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobDigest(Sha256State);
 
 impl JobDigest {
     /// Starts the job hash from the header's fields (its own hash field excluded).
     pub fn new(h: &JobHeader<'_>) -> Self {
-        let mut s = Sha256::new();
+        let mut s = Sha256State::new();
         s.update(b"meltline-job\0");
         s.update(h.quantum_nm.to_le_bytes());
         s.update(h.layer_thickness_nm.to_le_bytes());
@@ -84,6 +210,48 @@ impl JobDigest {
 
     /// The 32-byte job hash.
     pub fn finish(self) -> [u8; 32] {
-        self.0.finalize().into()
+        self.0.finish()
+    }
+
+    /// The running state, for saving.
+    pub fn state(&self) -> &Sha256State {
+        &self.0
+    }
+
+    /// Continues a job hash from a saved state.
+    pub fn from_state(state: Sha256State) -> Self {
+        Self(state)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn saved_and_restored_sha256_equals_sha2(data in proptest::collection::vec(any::<u8>(), 0..300),
+                                                 cut in 0usize..300, split in 1usize..70) {
+            let cut = cut.min(data.len());
+            let mut s = Sha256State::new();
+            for c in data[..cut].chunks(split) {
+                s.update(c);
+            }
+            let mut s = Sha256State::from_bytes(&s.to_bytes()).unwrap();
+            s.update(&data[cut..]);
+            let want: [u8; 32] = Sha256::digest(&data).into();
+            prop_assert_eq!(s.finish(), want);
+        }
+    }
+
+    #[test]
+    fn an_inconsistent_saved_state_is_refused() {
+        let mut s = Sha256State::new();
+        s.update([1, 2, 3]);
+        let mut b = s.to_bytes();
+        b[96] = 5; // partial block length no longer matches the message length
+        assert!(Sha256State::from_bytes(&b).is_none());
     }
 }

@@ -14,11 +14,29 @@ pub(crate) fn samples() -> Vec<(&'static str, Frame<'static>)> {
             m(
                 0,
                 Msg::Hello(Hello {
-                    protocol: 1,
+                    protocol: 2,
                     machine: "m1",
                     max_frame: 1024,
                     arena_bytes: 49152,
                     param_sets: 32,
+                    resume: None,
+                }),
+            ),
+        ),
+        (
+            "hello_resume",
+            m(
+                0,
+                Msg::Hello(Hello {
+                    protocol: 2,
+                    machine: "m1",
+                    max_frame: 1024,
+                    arena_bytes: 49152,
+                    param_sets: 32,
+                    resume: Some(ResumePoint {
+                        job_sha256: HASH,
+                        next_layer: 300,
+                    }),
                 }),
             ),
         ),
@@ -165,9 +183,15 @@ pub(crate) fn samples() -> Vec<(&'static str, Frame<'static>)> {
     ]
 }
 
-static HELLO: [u8; 18] = [
-    0x01, 0x01, 0x0f, 0x01, 0x02, 0x6d, 0x31, 0x80, 0x08, 0x80, 0x80, 0x03, 0x20, 0xf2, 0x1f, 0xf4,
-    0xcd, 0x00,
+static HELLO: [u8; 19] = [
+    0x01, 0x01, 0x0b, 0x02, 0x02, 0x6d, 0x31, 0x80, 0x08, 0x80, 0x80, 0x03, 0x20, 0x05, 0xa3, 0xee,
+    0x9e, 0x18, 0x00,
+];
+static HELLO_RESUME: [u8; 53] = [
+    0x01, 0x01, 0x32, 0x02, 0x02, 0x6d, 0x31, 0x80, 0x08, 0x80, 0x80, 0x03, 0x20, 0x01, 0xab, 0xab,
+    0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab,
+    0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xac, 0x02,
+    0x1a, 0xc7, 0x39, 0xa9, 0x00,
 ];
 static JOB_HEADER: [u8; 24] = [
     0x12, 0x01, 0x01, 0x02, 0x6d, 0x31, 0x04, 0x54, 0x69, 0x36, 0x34, 0xe8, 0x07, 0xb0, 0xea, 0x01,
@@ -220,6 +244,7 @@ static REPORT: [u8; 49] = [
 fn golden(name: &str) -> &'static [u8] {
     match name {
         "hello" => &HELLO,
+        "hello_resume" => &HELLO_RESUME,
         "job_header" => &JOB_HEADER,
         "param_set" => &PARAM_SET,
         "layer_start" => &LAYER_START,

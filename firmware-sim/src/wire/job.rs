@@ -3,7 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 /// Version of this protocol; a controller refuses a `Hello` with another major version.
-pub const PROTOCOL_VERSION: u16 = 1;
+/// Version 2 added [`Hello::resume`].
+pub const PROTOCOL_VERSION: u16 = 2;
 
 /// Either side introduces itself: protocol version, machine identity and capacities.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -18,6 +19,20 @@ pub struct Hello<'a> {
     pub arena_bytes: u32,
     /// Parameter sets the controller can hold; 0 from a host.
     pub param_sets: u16,
+    /// The job the controller's non-volatile record can continue (after a power loss), `None`
+    /// when it holds none; always `None` from a host.
+    pub resume: Option<ResumePoint>,
+}
+
+/// Where a controller can continue a job after losing power: the job and the next layer to
+/// expose. A host resends the `JobHeader` (with this hash) and the `ParamSet`s, then layers
+/// from `next_layer`; earlier layers, if sent, are skipped and never exposed again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResumePoint {
+    /// Job hash announced by the header of the interrupted job.
+    pub job_sha256: [u8; 32],
+    /// The first layer not yet completed (= layers completed).
+    pub next_layer: u32,
 }
 
 /// Opens a job: what it is for and how its coordinates are to be read.

@@ -42,6 +42,25 @@
 //! A job is `JobHeader`, its `ParamSet`s, then per layer `LayerStart`, its `VectorBlock`s,
 //! `LayerEnd`, and finally `JobEnd`. Hashes are defined in [`digest`].
 //!
+//! # Versions
+//!
+//! * 1 — the messages above.
+//! * 2 — `Hello` gains `resume: Option<ResumePoint>` (last field): a controller that lost power
+//!   mid-job advertises the job hash and the next layer from its non-volatile record
+//!   ([`crate::nvm`]).
+//!
+//! # Resuming after a power loss
+//!
+//! A restarted controller expects sequence number 0 again (its `Ack` after `Hello` says
+//! `up_to_seq = u32::MAX`) and advertises `Hello::resume`. A host continuing that job sends,
+//! numbered from 0, the `JobHeader` announcing the job hash (`job_sha256: Some`), the
+//! `ParamSet`s, then the layers from `resume.next_layer` and `JobEnd`. The controller
+//! checks that header and parameter sets hash as those of the interrupted job
+//! (`Rule::ResumeMismatch`), restores its executed-hash state, and reports at the end the
+//! executed hash of the whole job. Layers before `next_layer`, if sent (a host unaware of
+//! resuming streams the whole job), are checked against their `LayerEnd` and skipped, never
+//! exposed. Only jobs whose header announces their hash are recorded.
+//!
 //! # Link rules (as Klipper's host↔MCU protocol)
 //!
 //! * A frame with a bad COBS code, a CRC mismatch, more than `MAX_FRAME` bytes or an
@@ -74,7 +93,9 @@ pub mod vector;
 mod golden;
 
 pub use control::{Ack, ControllerState, Fault, Nak, NakReason, Report, Rule, Status};
-pub use job::{Hello, JobEnd, JobHeader, LayerEnd, LayerStart, PROTOCOL_VERSION, ParamSet};
+pub use job::{
+    Hello, JobEnd, JobHeader, LayerEnd, LayerStart, PROTOCOL_VERSION, ParamSet, ResumePoint,
+};
 pub use vector::{Coding, Point, Region, Segment, VectorBlock, VectorKind};
 
 use serde::{Deserialize, Serialize};

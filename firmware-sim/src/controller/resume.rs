@@ -1,0 +1,120 @@
+//! The controller's side of the non-volatile record: committing each executed layer, and
+//! continuing a job after a power loss (see the parent module's "Power loss" section).
+
+use super::{Core, OpenLayer, Refusal, job_fault};
+use crate::nvm::{NonVolatile, NvRecord, NvWriteError};
+use crate::wire::digest::{JobDigest, LayerDigest};
+use crate::wire::{JobHeader, LayerStart, ResumePoint, Rule};
+
+impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PARAMS, READY> {
+    pub(super) fn resume_point(&self) -> Option<ResumePoint> {
+        self.record.as_ref().map(|r| ResumePoint {
+            job_sha256: r.job_sha256,
+            next_layer: r.layers_done,
+        })
+    }
+
+    /// Whether any layer of the current job has begun to arrive (parameter sets come first).
+    pub(super) fn layers_begun(&self) -> bool {
+        self.open.is_some()
+            || self.skip_next > 0
+            || self.next_layer != self.resumed_from.unwrap_or(0)
+    }
+
+    /// On an accepted header: continue the recorded job if this is it (returns the layer it
+    /// continues at), otherwise erase the record of the other job.
+    pub(super) fn resume_or_forget(
+        &mut self,
+        h: &JobHeader<'_>,
+        nv: &mut impl NonVolatile,
+    ) -> Result<Option<u32>, Refusal> {
+        let Some(r) = self.record.as_ref() else {
+            return Ok(None);
+        };
+        if h.job_sha256 == Some(r.job_sha256) && h.layer_count == r.layer_count {
+            let k = r.layers_done;
+            self.next_layer = k;
+            self.layers_done = k;
+            self.totals = r.totals;
+            self.received = Some(r.executed_digest());
+            self.executed = Some(r.executed_digest());
+            self.head.park(r.head);
+            self.resumed_from = Some(k);
+            return Ok(Some(k));
+        }
+        nv.erase()
+            .map_err(|NvWriteError| Refusal::from(job_fault(Rule::RecordNotStored, 0, 0)))?;
+        self.record = None;
+        Ok(None)
+    }
+
+    /// The last parameter set is in: fix the prefix hash; a resumed job must match the record.
+    pub(super) fn params_complete(&mut self) -> Result<(), Refusal> {
+        let prefix = self.prefix.clone().map(JobDigest::finish);
+        self.prefix_sha256 = prefix;
+        if self.resumed_from.is_some()
+            && let Some(r) = self.record.as_ref()
+            && prefix != Some(r.prefix_sha256)
+        {
+            return Err(job_fault(Rule::ResumeMismatch, 0, 0).into());
+        }
+        Ok(())
+    }
+
+    /// A `LayerStart` of a layer completed before the power loss: opened to be verified and
+    /// dropped. Such layers may come only in order and before the first layer to expose.
+    pub(super) fn skip_layer_start(&mut self, l: &LayerStart) -> bool {
+        let Some(k) = self.resumed_from else {
+            return false;
+        };
+        if l.layer >= k || l.layer != self.skip_next || self.next_layer != k {
+            return false;
+        }
+        self.open = Some(OpenLayer {
+            layer: l.layer,
+            blocks_announced: l.blocks,
+            bytes_announced: l.payload_bytes,
+            blocks: 0,
+            bytes: 0,
+            digest: LayerDigest::new(l.layer),
+            skip: true,
+        });
+        true
+    }
+
+    /// Stores the record of the layers executed so far (a job without an announced hash cannot
+    /// be identified after a power loss and is not recorded).
+    pub(super) fn commit_layer(&mut self, nv: &mut impl NonVolatile) -> Result<(), NvWriteError> {
+        let (Some(job), Some(prefix), Some(executed)) =
+            (self.job, self.prefix_sha256, self.executed.as_ref())
+        else {
+            return Ok(());
+        };
+        let Some(job_sha256) = job.header_hash else {
+            return Ok(());
+        };
+        let record = NvRecord {
+            job_sha256,
+            prefix_sha256: prefix,
+            layer_count: job.layer_count,
+            layers_done: self.layers_done,
+            executed: executed.state().clone(),
+            totals: self.totals,
+            head: self.head.position(),
+        };
+        record.store(nv)?;
+        self.record = Some(record);
+        Ok(())
+    }
+
+    /// Erases the record when the job is over.
+    pub(super) fn forget_record(&mut self, nv: &mut impl NonVolatile) {
+        if self.record.is_some() && nv.erase().is_ok() {
+            self.record = None;
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "resume_tests.rs"]
+mod tests;
