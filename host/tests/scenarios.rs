@@ -97,6 +97,35 @@ fn a_fault_not_expected_or_missing_fails() {
 }
 
 #[test]
+fn a_controller_without_its_record_exposes_layers_twice_after_a_power_loss_and_fails() {
+    let text = block(
+        "[[event]]\nkind = \"power-loss\"\nlayer = 5\nnonvolatile = false",
+        "state = \"Done\"\nlayers_exposed_once = true",
+    );
+    let (s, o) = run_text(&text);
+    let d = check(&s.expect, &o);
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert_eq!(d[0].expectation, "layers_exposed_once");
+    assert!(d[0].actual.contains("0 (2×)"), "{d:?}");
+    // With the record (the default) the same loss resumes at layer 5, each layer once.
+    let (s, o) = run_text(&text.replace("nonvolatile = false", "nonvolatile = true"));
+    assert!(check(&s.expect, &o).is_empty());
+    assert_eq!(o.resumed_from, Some(5));
+    assert_eq!(o.layers_skipped, vec![0, 1, 2, 3, 4]);
+}
+
+#[test]
+fn a_resume_at_another_layer_than_expected_fails() {
+    fails_only_on(
+        &block(
+            "[[event]]\nkind = \"power-loss\"\nlayer = 5",
+            "resumed_from = 4",
+        ),
+        "resumed_from",
+    );
+}
+
+#[test]
 fn a_layer_exposed_twice_or_incompletely_fails_exposed_once() {
     let (s, o) = run_text(&block("", "layers_exposed_once = true"));
     assert!(check(&s.expect, &o).is_empty());
@@ -107,10 +136,17 @@ fn a_layer_exposed_twice_or_incompletely_fails_exposed_once() {
     assert!(d[0].actual.contains("more than once: 3 (2×)"), "{d:?}");
     let mut partial = o.clone();
     partial.exposed[2].marks -= 1;
-    assert_eq!(check(&s.expect, &partial)[0].expectation, "layers_exposed_once");
+    assert_eq!(
+        check(&s.expect, &partial)[0].expectation,
+        "layers_exposed_once"
+    );
     let mut short = o;
     short.exposed.pop();
-    assert!(check(&s.expect, &short)[0].actual.contains("Done after 9 of 10"));
+    assert!(
+        check(&s.expect, &short)[0]
+            .actual
+            .contains("Done after 9 of 10")
+    );
 }
 
 #[test]
@@ -194,7 +230,11 @@ fn the_cli_exits_non_zero_on_a_failing_scenario_and_writes_valid_junit() {
     let broken = dir.path().join("broken.toml");
     std::fs::write(&good, block("", "state = \"Done\"")).unwrap();
     std::fs::write(&bad, block("", "state = \"Aborted\"\nlayers_exposed = 3")).unwrap();
-    std::fs::write(&broken, "[job]\nbox_mm = [5.0, 3.0, 0.3]\nshape = \"cube\"\n").unwrap();
+    std::fs::write(
+        &broken,
+        "[job]\nbox_mm = [5.0, 3.0, 0.3]\nshape = \"cube\"\n",
+    )
+    .unwrap();
     let junit = dir.path().join("out.xml");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_meltline"))
         .args(["scenario", "run"])
@@ -209,7 +249,10 @@ fn the_cli_exits_non_zero_on_a_failing_scenario_and_writes_valid_junit() {
         stdout.contains("state: expected Aborted, got Done"),
         "{stdout}"
     );
-    assert!(stdout.contains("3 scenarios: 1 passed, 2 failed"), "{stdout}");
+    assert!(
+        stdout.contains("3 scenarios: 1 passed, 2 failed"),
+        "{stdout}"
+    );
     let xml = std::fs::read_to_string(&junit).unwrap();
     let mut reader = quick_xml::Reader::from_str(&xml);
     let (mut testcases, mut failures, mut errors) = (0, 0, 0);

@@ -243,6 +243,16 @@ pub fn check(x: &Expect, o: &ScenarioOutcome) -> Vec<Difference> {
             );
         }
     }
+    if let Some(layer) = x.resumed_from
+        && o.resumed_from != Some(layer)
+    {
+        differ(
+            "resumed_from",
+            format!("resumed at layer {layer}"),
+            o.resumed_from
+                .map_or("no resume".to_string(), |l| format!("resumed at layer {l}")),
+        );
+    }
     if let Some(min) = x.link_errors_min
         && o.link.link_errors < min
     {

@@ -12,6 +12,7 @@ use std::io;
 use std::time::Duration;
 
 use meltline_firmware::controller::ReplySink;
+use meltline_firmware::nvm::RamRecord;
 use meltline_firmware::receiver::FrameReceiver;
 use meltline_firmware::sim::report::SimReport;
 use meltline_firmware::sim::{SimOptions, Simulator};
@@ -47,6 +48,9 @@ pub struct PowerLossPlan {
     pub layer: u32,
     /// Its blocks delivered before the loss.
     pub after_blocks: u32,
+    /// The controller's record of its last completed layer survives (non-volatile memory);
+    /// without it the new controller starts from nothing.
+    pub nonvolatile: bool,
 }
 
 /// Something the timeline did, with where and when it happened.
@@ -119,7 +123,7 @@ impl SimulatedLink {
         reboot: Duration,
     ) -> SimulatedLink {
         SimulatedLink {
-            sim: Simulator::new(sim_options.clone()),
+            sim: Simulator::with_nonvolatile(sim_options.clone(), Box::new(RamRecord::default())),
             sim_options,
             lost: Vec::new(),
             clock: Duration::ZERO,
@@ -288,18 +292,33 @@ impl SimulatedLink {
         }
     }
 
-    /// The controller dies; a new one boots when the host reconnects.
-    fn lose_power(&mut self, layer: u32) {
+    /// The controller dies; only its non-volatile memory survives, and a new controller
+    /// boots from it when the host reconnects.
+    fn lose_power(&mut self, plan: PowerLossPlan) {
         let report = self.sim.report(true);
         self.note(format!(
-            "power lost during layer {layer} after {} of its blocks ({} layers exposed)",
-            self.blocks_in_transit, report.layers_executed
+            "power lost during layer {} after {} of its blocks ({} layers exposed{})",
+            plan.layer,
+            self.blocks_in_transit,
+            report.layers_executed,
+            if plan.nonvolatile {
+                ""
+            } else {
+                "; no non-volatile record"
+            }
         ));
         self.lost.push(report);
         self.replies.clear();
         self.connected = false;
         self.rebooting = true;
-        self.sim = Simulator::new(self.sim_options.clone());
+        let dead = std::mem::replace(
+            &mut self.sim,
+            Simulator::with_nonvolatile(self.sim_options.clone(), Box::new(())),
+        );
+        let memory = dead.power_loss();
+        if plan.nonvolatile {
+            self.sim = Simulator::with_nonvolatile(self.sim_options.clone(), memory);
+        }
     }
 }
 
@@ -375,7 +394,7 @@ impl Transport for SimulatedLink {
                 && self.layers_done() == p.layer
             {
                 self.power_loss = None;
-                self.lose_power(l);
+                self.lose_power(p);
                 return Err(io::Error::new(
                     io::ErrorKind::ConnectionReset,
                     "controller lost power",

@@ -17,7 +17,8 @@ use super::link::{FiredEvent, OperatorAction, PowerLossPlan, SimulatedLink};
 use super::spec::{Scenario, ScenarioError, TimelineEvent};
 use crate::jobfile::{JobFile, hex};
 use crate::link::{StreamOptions, stream_job};
-use crate::mlj::{MljOptions, encode_mlj};
+use crate::mlj::{MljOptions, job_spec, layer_blocks};
+use meltline_firmware::job::encode_job;
 
 /// Default mesh edge of a designed cage in a scenario, mm: coarse, so a scenario designs it in
 /// seconds.
@@ -97,6 +98,10 @@ pub struct ScenarioOutcome {
     pub host_stopped: Option<String>,
     /// Timeline events that never came to pass.
     pub unfired: Vec<String>,
+    /// Layer at which a controller booted after a power loss resumed the job.
+    pub resumed_from: Option<u32>,
+    /// Layers a resumed controller received again, verified and skipped without exposing.
+    pub layers_skipped: Vec<u32>,
 }
 
 /// A run: the outcome and how long it took.
@@ -184,7 +189,12 @@ pub fn build_job(s: &Scenario) -> Result<JobFile, ScenarioError> {
             ),
             ..MljOptions::default()
         };
-        encode_mlj(&sliced, &mopts)
+        // Announce the job hash in the header (two passes): controllers keep their
+        // non-volatile record only for jobs that name themselves.
+        let spec =
+            job_spec(&sliced.header, &mopts).map_err(|e| job_error(s, format!("encoding: {e}")))?;
+        let layers: Vec<_> = sliced.layers.iter().map(layer_blocks).collect();
+        encode_job(&spec, &layers)
             .map_err(|e| job_error(s, format!("encoding: {e}")))?
             .0
     };
@@ -210,6 +220,7 @@ pub fn run_job(s: &Scenario, job: &JobFile) -> ScenarioRun {
         exposure: s.exposure.enabled,
         exposure_dir: None,
         pixel_um: s.exposure.pixel_um,
+        nvm: None,
     };
     let mut link = SimulatedLink::new(
         sim,
@@ -231,9 +242,11 @@ pub fn run_job(s: &Scenario, job: &JobFile) -> ScenarioRun {
             TimelineEvent::PowerLoss {
                 layer,
                 after_blocks,
+                nonvolatile,
             } => link.power_loss(PowerLossPlan {
                 layer,
                 after_blocks,
+                nonvolatile,
             }),
             // Machine-model events are in the machine configuration.
             TimelineEvent::OxygenExcursion { .. }
@@ -274,6 +287,8 @@ pub fn run_job(s: &Scenario, job: &JobFile) -> ScenarioRun {
         timeline: link.fired.clone(),
         host_stopped: None,
         unfired: link.unfired(),
+        resumed_from: None,
+        layers_skipped: Vec::new(),
     };
     let mut late = Vec::new();
     for e in &s.events {
@@ -311,10 +326,23 @@ pub fn run_job(s: &Scenario, job: &JobFile) -> ScenarioRun {
                 spill_pct: l.spill_pct,
             });
         }
+        if r.resumed_from.is_some() {
+            // A resumed controller restored the totals of the layers before the loss from its
+            // record: they are in its own totals already.
+            outcome.build_time_s = 0.0;
+            outcome.interlock_s = 0.0;
+            outcome.energy_j = 0.0;
+        }
         outcome.build_time_s += r.total.total_s;
         outcome.interlock_s += r.total.interlock_s;
         outcome.energy_j += r.total.energy_j;
         outcome.link.link_errors += r.link_errors.len() as u64;
+        if r.resumed_from.is_some() {
+            outcome.resumed_from = r.resumed_from;
+        }
+        outcome
+            .layers_skipped
+            .extend(r.layers_skipped.iter().copied());
     }
     match streamed {
         Ok(o) => {

@@ -162,6 +162,10 @@ pub enum TimelineEvent {
         /// Vector blocks of the layer received before the loss.
         #[serde(default = "one")]
         after_blocks: u32,
+        /// The controller keeps its last completed layer in non-volatile memory (default);
+        /// `false` models a controller without it.
+        #[serde(default = "yes")]
+        nonvolatile: bool,
     },
     /// The operator pauses before layer `layer`; resumes `resume_after_s` later (never if absent).
     Pause {
@@ -179,6 +183,10 @@ pub enum TimelineEvent {
 
 fn one() -> u32 {
     1
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// An energy window over a range of layers.
@@ -220,6 +228,8 @@ pub struct Expect {
     pub hashes_equal: Option<bool>,
     /// At least this many frames refused by the controller at the link level (CRC, framing…).
     pub link_errors_min: Option<u64>,
+    /// The controller that booted after a power loss resumed the job at this layer.
+    pub resumed_from: Option<u32>,
 }
 
 /// A scenario as written in its file.
@@ -654,14 +664,21 @@ mod tests {
 
     #[test]
     fn an_unknown_key_is_refused_naming_the_file_and_the_key() {
-        let e = err(&format!("{JOB}[expect]\nstate = \"Done\"\nlayers_twice = true\n"));
+        let e = err(&format!(
+            "{JOB}[expect]\nstate = \"Done\"\nlayers_twice = true\n"
+        ));
         assert!(e.starts_with("scenarios/x.toml: "), "{e}");
         assert!(e.contains("unknown field `layers_twice`"), "{e}");
         let e = err(&format!("{JOB}[machine]\nmax_power_kw = 1\n"));
-        assert!(e.contains("`machine.max_power_kw` = 1: unknown machine key"), "{e}");
+        assert!(
+            e.contains("`machine.max_power_kw` = 1: unknown machine key"),
+            "{e}"
+        );
         let e = err(&format!("{JOB}[machine.galvo]\njump_speed = 1\n"));
         assert!(e.contains("`machine.galvo.jump_speed` = 1"), "{e}");
-        let e = err(&format!("{JOB}[[event]]\nkind = \"pause\"\nlayer = 2\nfor_s = 3\n"));
+        let e = err(&format!(
+            "{JOB}[[event]]\nkind = \"pause\"\nlayer = 2\nfor_s = 3\n"
+        ));
         assert!(e.contains("unknown field `for_s`"), "{e}");
     }
 
@@ -670,7 +687,10 @@ mod tests {
         let e = err(&format!("{JOB}[expect]\nstate = \"Finished\"\n"));
         assert!(e.contains("Finished") && e.contains("Done"), "{e}");
         let e = err(&format!("{JOB}[expect]\nfaults = [\"Overheat\"]\n"));
-        assert!(e.contains("Overheat") && e.contains("RecoaterCollision"), "{e}");
+        assert!(
+            e.contains("Overheat") && e.contains("RecoaterCollision"),
+            "{e}"
+        );
         let e = err(&format!("{JOB}[expect]\nbuild_time_s = [300, 100]\n"));
         assert_eq!(
             e,
