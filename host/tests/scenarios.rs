@@ -63,7 +63,11 @@ fn every_library_scenario_passes() {
 
 #[test]
 fn the_same_scenario_gives_the_same_outcome_on_every_run() {
-    for name in ["corrupted_frames_storm.toml", "operator_pause_resume.toml"] {
+    for name in [
+        "corrupted_frames_storm.toml",
+        "operator_pause_resume.toml",
+        "power_loss.toml",
+    ] {
         let s = Scenario::read(&library().join(name)).unwrap();
         let job = meltline_host::scenario::build_job(&s).unwrap();
         let a = meltline_host::scenario::run_job(&s, &job).outcome;

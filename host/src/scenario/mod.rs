@@ -59,6 +59,8 @@ pub struct ScenarioResult {
     pub sim_wall_s: f64,
     /// Build time ÷ simulation wall time.
     pub speedup: f64,
+    /// CPU time of the simulation, s (Linux).
+    pub sim_cpu_s: Option<f64>,
 }
 
 impl ScenarioResult {
@@ -88,6 +90,7 @@ pub fn run_file(path: &Path) -> ScenarioResult {
         job_wall_s: 0.0,
         sim_wall_s: 0.0,
         speedup: 0.0,
+        sim_cpu_s: None,
     };
     let stem = path
         .file_stem()
@@ -116,6 +119,7 @@ pub fn result_of(s: &Scenario, r: ScenarioRun) -> ScenarioResult {
         outcome: Some(r.outcome),
         job_wall_s: r.job_wall_s,
         sim_wall_s: r.sim_wall_s,
+        sim_cpu_s: r.sim_cpu_s,
     }
 }
 

@@ -96,6 +96,8 @@ pub struct ScenarioOutcome {
     pub timeline: Vec<FiredEvent>,
     /// Why the host stopped early, if it did, or why it refused to start.
     pub host_stopped: Option<String>,
+    /// The state in the controller's final report as the host received it.
+    pub host_report: Option<String>,
     /// Timeline events that never came to pass.
     pub unfired: Vec<String>,
     /// Layer at which a controller booted after a power loss resumed the job.
@@ -113,6 +115,16 @@ pub struct ScenarioRun {
     pub job_wall_s: f64,
     /// Wall time of the simulated build (streaming, verifying, executing, maps), s.
     pub sim_wall_s: f64,
+    /// CPU time of the simulating thread over the same span, s (Linux; less sensitive than
+    /// wall time to other work on the machine).
+    pub sim_cpu_s: Option<f64>,
+}
+
+/// CPU time of the calling thread (Linux `/proc/thread-self/schedstat`, ns resolution).
+fn thread_cpu_s() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: u64 = text.split_whitespace().next()?.parse().ok()?;
+    Some(ns as f64 * 1e-9)
 }
 
 impl ScenarioRun {
@@ -259,9 +271,11 @@ pub fn run_job(s: &Scenario, job: &JobFile) -> ScenarioRun {
         stall_timeout: Duration::from_secs_f64(s.link.stall_timeout_s),
         ..StreamOptions::default()
     };
+    let cpu0 = thread_cpu_s();
     let t0 = Instant::now();
     let streamed = stream_job(job, &mut link, &opts, &mut |_| {});
     let sim_wall_s = t0.elapsed().as_secs_f64();
+    let sim_cpu_s = cpu0.and_then(|a| thread_cpu_s().map(|b| b - a));
     let mut reports: Vec<SimReport> = std::mem::take(&mut link.lost);
     reports.push(link.simulator().report(true));
     let mut outcome = ScenarioOutcome {
@@ -286,6 +300,7 @@ pub fn run_job(s: &Scenario, job: &JobFile) -> ScenarioRun {
         },
         timeline: link.fired.clone(),
         host_stopped: None,
+        host_report: None,
         unfired: link.unfired(),
         resumed_from: None,
         layers_skipped: Vec::new(),
@@ -352,6 +367,7 @@ pub fn run_job(s: &Scenario, job: &JobFile) -> ScenarioRun {
             outcome.link.random_corrupted = o.link_faults.corrupted;
             outcome.link.random_dropped = o.link_faults.dropped;
             outcome.host_stopped = o.interrupted;
+            outcome.host_report = o.state;
         }
         Err(e) => outcome.host_stopped = Some(format!("the host refused to stream: {e}")),
     }
@@ -359,5 +375,6 @@ pub fn run_job(s: &Scenario, job: &JobFile) -> ScenarioRun {
         outcome,
         job_wall_s: 0.0,
         sim_wall_s,
+        sim_cpu_s,
     }
 }
