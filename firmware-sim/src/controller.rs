@@ -26,7 +26,12 @@
 //! are restored, and the next layer expected is the first one not completed. Earlier layers,
 //! if a host sends them, are checked against their `LayerEnd` digests and skipped
 //! ([`Event::LayerSkipped`]), never exposed. A header of any other job erases the record.
-//! The final report and executed hash equal those of an uninterrupted build.
+//! The final report and executed hash equal those of an uninterrupted build. A controller
+//! whose memory is not persistent (`()`, [`Controller::new`]) keeps and advertises no record.
+//!
+//! "Exactly once" counts completed layers: the record is written after a layer's last mark, so
+//! a power loss during a layer's marks (or before its record is written) leaves that layer
+//! incomplete and it is executed again in full on resume.
 //!
 //! # Use
 //!

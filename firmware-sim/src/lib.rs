@@ -21,7 +21,14 @@
 //!   offset; `decode` for the message). Frames are sent verbatim; `Start`/`Pause`/`Resume`/
 //!   `Abort`/`StatusRequest` are out of band (any `seq`). Keep unacknowledged bytes within the
 //!   last `Ack::window`; on `Nak` resend from `Nak::seq` (go-back-N); after a reconnect send
-//!   `Hello` and resume after the returned `Ack::up_to_seq`.
+//!   `Hello` and resume after the returned `Ack::up_to_seq`. A controller that restarted
+//!   (`Ack::up_to_seq == u32::MAX`) with `Hello::resume` for your job continues it: send the
+//!   `JobHeader` (announcing the job hash), the `ParamSet`s, then the layers from
+//!   `resume.next_layer` (see [`wire`]'s "Resuming after a power loss").
+//! * Power loss: [`controller::Controller::with_nonvolatile`] with a [`nvm::NonVolatile`]
+//!   ([`nvm::RamRecord`] in tests, `sim::record::FileRecord` in the simulator);
+//!   [`controller::Controller::into_nonvolatile`] is the power cut. In the simulator:
+//!   `SimOptions::nvm` (a file), `Simulator::with_nonvolatile`, `Simulator::power_loss`.
 //! * Run a printer in-process: [`sim::Simulator`] (`feed` bytes, replies to a
 //!   [`controller::ReplySink`], `report()` → [`sim::report::SimReport`]), or the bare
 //!   [`controller::Controller`] (`receive`, `handle_frame`, `poll`, `set_oxygen_ppm`, `state`,

@@ -66,10 +66,18 @@ pub trait NonVolatile {
     fn erase(&mut self) -> Result<(), NvWriteError> {
         self.store(&[0; NV_RECORD_LEN])
     }
+    /// Whether anything survives a power loss; a controller without such memory keeps and
+    /// advertises no record.
+    fn persistent(&self) -> bool {
+        true
+    }
 }
 
 /// No non-volatile memory: nothing is kept across a power loss.
 impl NonVolatile for () {
+    fn persistent(&self) -> bool {
+        false
+    }
     fn load(&mut self, _: &mut [u8; NV_RECORD_LEN]) -> bool {
         false
     }
@@ -84,6 +92,12 @@ impl<T: NonVolatile + ?Sized> NonVolatile for &mut T {
     }
     fn store(&mut self, bytes: &[u8; NV_RECORD_LEN]) -> Result<(), NvWriteError> {
         (**self).store(bytes)
+    }
+    fn erase(&mut self) -> Result<(), NvWriteError> {
+        (**self).erase()
+    }
+    fn persistent(&self) -> bool {
+        (**self).persistent()
     }
 }
 

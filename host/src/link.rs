@@ -9,6 +9,16 @@
 //! sends it once the `JobHeader` is acknowledged, and again after a reconnection, so layers
 //! execute as they arrive and the controller's arena drains. A new session with `resume`
 //! continues a job the controller holds from base 0.
+//!
+//! A controller that restarted (power loss, process killed) expects sequence number 0 again.
+//! If its `Hello` advertises a resume point for this job (its non-volatile record), the
+//! session continues from there: header and parameter sets, then the layers from the resume
+//! point (see [`restart`]'s plan); the outcome notes where the controller stopped and where the
+//! stream resumed. A controller that restarted without a record of the job cannot continue
+//! it, and the stream stops rather than expose the built layers again. The `JobHeader` always
+//! announces the job hash, so a controller can keep a record of any streamed job.
+
+mod restart;
 
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
@@ -19,7 +29,7 @@ use meltline_firmware::receiver::FrameReceiver;
 use meltline_firmware::sim::Simulator;
 use meltline_firmware::wire::{
     ControllerState, Fault, Frame, Hello, MAX_FRAME, Msg, NakReason, PROTOCOL_VERSION, Report,
-    encode_frame,
+    ResumePoint, encode_frame,
 };
 use serde::Serialize;
 
@@ -302,6 +312,12 @@ pub struct StreamOutcome {
     pub progress: Progress,
     /// Smoothed round-trip time at the end, ms.
     pub srtt_ms: f64,
+    /// Times the controller came back as a fresh start (power loss, process restarted).
+    pub controller_restarts: u64,
+    /// The layer the stream last continued at on a restarted controller (from its record).
+    pub resumed_at_layer: Option<u32>,
+    /// What happened to the controller, in words (restarts, where it stopped and resumed).
+    pub notes: Vec<String>,
 }
 
 impl StreamOutcome {
@@ -415,7 +431,9 @@ pub fn stream_job(
     opts: &StreamOptions,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<StreamOutcome, StreamError> {
-    Streamer::new(job, transport, opts).run(progress)
+    let header =
+        restart::announced_header(job).map_err(|source| StreamError::Frame { index: 0, source })?;
+    Streamer::new(job, transport, opts, header).run(progress)
 }
 
 struct Streamer<'a> {
@@ -449,6 +467,14 @@ struct Streamer<'a> {
     /// A `Hello` reply arrived; the next `Ack` tells where the controller stands (it may come
     /// in a later read).
     hello_ack_pending: bool,
+    /// The resume point of the last `Hello`.
+    hello_resume: Option<ResumePoint>,
+    /// Which file frames this session sends.
+    plan: restart::Plan,
+    /// The header frame announcing the job hash.
+    header: Vec<u8>,
+    /// Frames first sent before the controller last restarted.
+    frames_before_restart: u64,
 }
 
 fn nak_index(r: NakReason) -> usize {
@@ -480,7 +506,12 @@ const NAK_NAMES: [&str; 7] = [
 ];
 
 impl<'a> Streamer<'a> {
-    fn new(job: &'a JobFile, t: &'a mut dyn Transport, opts: &'a StreamOptions) -> Self {
+    fn new(
+        job: &'a JobFile,
+        t: &'a mut dyn Transport,
+        opts: &'a StreamOptions,
+        header: Vec<u8>,
+    ) -> Self {
         let last_progress = t.now();
         Streamer {
             job,
@@ -522,6 +553,9 @@ impl<'a> Streamer<'a> {
                 vectors_per_s: 0.0,
                 progress: Progress::default(),
                 srtt_ms: 0.0,
+                controller_restarts: 0,
+                resumed_at_layer: None,
+                notes: Vec::new(),
             },
             last_rewind: None,
             hello: None,
@@ -532,26 +566,38 @@ impl<'a> Streamer<'a> {
             highest_sent: 0,
             resumed_from: 0,
             hello_ack_pending: false,
+            hello_resume: None,
+            plan: restart::Plan::default(),
+            header,
+            frames_before_restart: 0,
         }
     }
 
-    /// Wire bytes of stream frame `index` numbered from the session base.
+    /// Wire bytes of stream position `index` numbered from the session base.
     fn frame(&self, index: u64) -> Result<Vec<u8>, StreamError> {
         let seq = self.base.wrapping_add(index as u32);
         let err = |source| StreamError::Frame { index, source };
-        let wire = &self.job.frames[index as usize];
-        if self.base == 0 {
+        let file = self.plan.file_index(index);
+        let wire = if file == 0 {
+            &self.header
+        } else {
+            &self.job.frames[file as usize]
+        };
+        if u64::from(seq) == file {
             return Ok(wire.clone());
         }
         resequence(wire, seq).map_err(err)
     }
 
     fn progress(&self) -> Progress {
-        // Layers whose LayerEnd is committed.
+        // Layers whose LayerEnd is committed (before a restart, layers the controller's record
+        // says it completed).
         let mut layers = 0u32;
         let mut vectors = 0u64;
+        let acked = self.plan.file_acked(self.acked);
+        let done_before = self.plan.layer.unwrap_or(0);
         for l in &self.job.layers {
-            if l.first_frame + l.frames <= self.acked {
+            if l.layer < done_before || l.first_frame + l.frames <= acked {
                 layers += 1;
                 vectors += l.vectors;
             } else {
@@ -559,8 +605,8 @@ impl<'a> Streamer<'a> {
             }
         }
         Progress {
-            frames_acked: self.acked,
-            frames_total: self.total,
+            frames_acked: acked,
+            frames_total: self.job.frames.len() as u64,
             layers_committed: layers,
             vectors_committed: vectors,
             bytes_sent: self.out.bytes_sent,
@@ -596,6 +642,7 @@ impl<'a> Streamer<'a> {
         self.rxbuf.clear();
         for _attempt in 0..6 {
             self.hello = None;
+            self.hello_resume = None;
             let mut buf = [0u8; MAX_FRAME];
             let hello = Msg::Hello(Hello {
                 protocol: PROTOCOL_VERSION,
@@ -653,7 +700,10 @@ impl<'a> Streamer<'a> {
             rest = &rest[used..];
             if let Some(Ok(f)) = got {
                 match f.msg {
-                    Msg::Hello(h) => hello = Some((h.protocol, h.machine.to_string())),
+                    Msg::Hello(h) => {
+                        self.hello_resume = h.resume;
+                        hello = Some((h.protocol, h.machine.to_string()));
+                    }
                     Msg::Ack(a) => msgs.push(Msg::Ack(a)),
                     Msg::Nak(a) => msgs.push(Msg::Nak(a)),
                     Msg::Fault(a) => msgs.push(Msg::Fault(a)),
@@ -826,6 +876,9 @@ impl<'a> Streamer<'a> {
             Some(e) => e,
             None => return Err(StreamError::NoHello(self.rto.timeout() * 2)),
         };
+        if expected == 0 && (self.acked > 0 || self.base != 0 || self.resumable()) {
+            return self.controller_restarted();
+        }
         let idx = u64::from(expected.wrapping_sub(self.base));
         if idx <= self.total {
             if idx > self.acked {
@@ -855,7 +908,9 @@ impl<'a> Streamer<'a> {
             }
             return Err(StreamError::Connect(io::Error::other(msg)));
         }
-        if expected == 0 || !self.opts.resume {
+        if expected == 0 && self.resumable() {
+            self.controller_restarted()?;
+        } else if expected == 0 || !self.opts.resume {
             self.base = expected;
         } else {
             self.base = 0;
@@ -1011,7 +1066,8 @@ impl<'a> Streamer<'a> {
         let elapsed = started.elapsed().as_secs_f64().max(1e-9);
         let p = self.progress();
         let mut out = self.out;
-        out.frames = self.highest_sent.saturating_sub(self.resumed_from);
+        out.frames =
+            self.frames_before_restart + self.highest_sent.saturating_sub(self.resumed_from);
         out.progress = p;
         out.report = self.report;
         out.state = self.report.map(|r| format!("{:?}", r.state));
@@ -1036,6 +1092,67 @@ impl<'a> Streamer<'a> {
         out.vectors_per_s = p.vectors_committed as f64 / elapsed;
         out.srtt_ms = self.rto.srtt() * 1e3;
         Ok(out)
+    }
+
+    /// The controller's `Hello` offers to continue this job at a layer this session does not
+    /// already continue at.
+    fn resumable(&self) -> bool {
+        restart::resume_layer(self.job, self.hello_resume)
+            .is_some_and(|k| self.plan.layer != Some(k) || self.acked > 0)
+    }
+
+    /// The controller starts afresh (expects sequence number 0): continue from its
+    /// non-volatile record, or stop if it has none for this job.
+    fn controller_restarted(&mut self) -> Result<(), StreamError> {
+        let stopped_at = self.progress();
+        let was_running = self.acked > 0 || self.base != 0;
+        if was_running {
+            self.out.controller_restarts += 1;
+        }
+        self.frames_before_restart += self.highest_sent.saturating_sub(self.resumed_from);
+        let Some(k) = restart::resume_layer(self.job, self.hello_resume) else {
+            return Err(StreamError::Connect(io::Error::other(format!(
+                "the controller restarted without a record of this job after {} of {} layers \
+                 were committed: it cannot continue the build (layers already built would be \
+                 exposed again)",
+                stopped_at.layers_committed,
+                self.job.layer_count()
+            ))));
+        };
+        self.plan = restart::Plan::from_layer(self.job, k);
+        self.base = 0;
+        self.total = self.plan.total(self.job);
+        self.acked = 0;
+        self.next = 0;
+        self.highest_sent = 0;
+        self.resumed_from = 0;
+        self.inflight.clear();
+        self.inflight_bytes = 0;
+        self.last_rewind = None;
+        self.started = false;
+        self.out.resumed_at_layer = Some(k);
+        self.last_progress = self.t.now();
+        let layers = self.job.layer_count();
+        let first = self.plan.file_index(1 + self.job.param_sets.len() as u64);
+        let done = if k == 0 {
+            "no layer".to_string()
+        } else {
+            format!("layers 0–{}", k - 1)
+        };
+        let stopped = if was_running {
+            format!(
+                "the controller restarted (it had committed {} of {layers} layers in this \
+                 session)",
+                stopped_at.layers_committed
+            )
+        } else {
+            "the controller holds a record of this job from an earlier run".to_string()
+        };
+        self.out.notes.push(format!(
+            "{stopped}; its non-volatile record says {done} of {layers} completed; resuming \
+             at layer {k} (file frame {first}) after resending the header and parameter sets"
+        ));
+        Ok(())
     }
 
     /// Sends a `Hello` to refresh the window; false when the link is down.

@@ -335,6 +335,13 @@ impl RunReport {
                 naks.join(", ")
             }
         );
+        if let Some(k) = l.resumed_at_layer {
+            let _ = writeln!(
+                s,
+                "resumed      at layer {k} from the controller's non-volatile record ({} restart(s) during this stream)",
+                l.controller_restarts
+            );
+        }
         let _ = writeln!(
             s,
             "throughput   {:.2} MB/s, {:.0} vectors/s over {:.2} s",
@@ -387,7 +394,7 @@ pub fn simulate(
         exposure: opts.exposure || opts.exposure_dir.is_some(),
         exposure_dir: opts.exposure_dir.clone(),
         pixel_um: 0.0,
-        nvm: None,
+        ..SimOptions::default()
     });
     let mut t = InProcess::new(sim);
     let outcome = stream_job(job, &mut t, &opts.stream, progress)?;

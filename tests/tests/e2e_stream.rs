@@ -1,8 +1,11 @@
 //! End-to-end: slice → `.mlj` → stream over loopback TCP through a faulty link to the
 //! simulated controller → the executed hash equals the job hash; corrupted and out-of-field
-//! jobs are refused; an interrupted build resumes with no layer exposed twice.
+//! jobs are refused; a `meltline-fw` process killed mid-job and started again on its
+//! non-volatile record continues the build with no layer exposed twice.
 
-use std::time::Duration;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use meltline_core::mesh::Mesh;
 use meltline_firmware::job::{BlockSpec, Geometry, JobSpec, encode_job};
@@ -149,47 +152,243 @@ fn out_of_field_job_is_refused_before_anything_is_exposed() {
     assert_eq!(report.total.marks, 0, "nothing exposed");
 }
 
+/// A `meltline-fw` process listening on a loopback port with its non-volatile record and
+/// its layer log in a directory; killed when dropped, so a failing test leaves no process.
+struct Firmware {
+    child: Option<std::process::Child>,
+    pid: u32,
+    addr: String,
+    stderr: std::path::PathBuf,
+}
+
+impl Drop for Firmware {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Firmware {
+    fn start(dir: &Path, name: &str, listen: &str, extra: &[&str]) -> Firmware {
+        let stderr = dir.join(format!("{name}.stderr"));
+        let child = Command::new(env!("CARGO_BIN_EXE_meltline-fw-under-test"))
+            .args(["--listen", listen, "--nvm"])
+            .arg(dir.join("controller.nvm"))
+            .arg("--layer-log")
+            .arg(dir.join("layers.jsonl"))
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&stderr).unwrap())
+            .spawn()
+            .unwrap();
+        let mut fw = Firmware {
+            pid: child.id(),
+            child: Some(child),
+            addr: String::new(),
+            stderr,
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let text = fw.stderr();
+            if let Some(addr) = text
+                .lines()
+                .find_map(|l| l.strip_prefix("meltline-fw: listening on "))
+            {
+                fw.addr = addr.trim().to_string();
+                return fw;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "meltline-fw did not start: {text}"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+}
+
+/// One line of `meltline-fw --layer-log`.
+#[derive(Debug)]
+struct LoggedLayer {
+    pid: u32,
+    layer: u32,
+    digest: String,
+    marks: u64,
+}
+
+fn layer_log(path: &Path) -> Vec<LoggedLayer> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            LoggedLayer {
+                pid: v["pid"].as_u64().unwrap() as u32,
+                layer: v["layer"].as_u64().unwrap() as u32,
+                digest: v["digest"].as_str().unwrap().to_string(),
+                marks: v["marks"].as_u64().unwrap(),
+            }
+        })
+        .collect()
+}
+
+/// Checks the layer log of the two processes: no layer completed twice; the first process
+/// completed the layers before `k`, the second those from `k` on, each with the file's digest
+/// and vector count.
+fn assert_each_layer_completed_once(log: &Path, job: &JobFile, k: u32, pids: (u32, u32)) {
+    let n = job.layer_count();
+    let mut seen = vec![0u32; n as usize];
+    for l in layer_log(log) {
+        seen[l.layer as usize] += 1;
+        let info = &job.layers[l.layer as usize];
+        assert_eq!(
+            (&l.digest, l.marks),
+            (&info.digest, info.vectors),
+            "layer {}",
+            l.layer
+        );
+        let by = if l.layer < k { pids.0 } else { pids.1 };
+        assert_eq!(
+            l.pid, by,
+            "layer {} executed by the process alive then",
+            l.layer
+        );
+    }
+    assert!(
+        seen.iter().all(|&c| c <= 1),
+        "no layer exposed twice: {seen:?}"
+    );
+    // A kill landing between the record write and the log line leaves the last layer the
+    // first process completed unlogged (it is in its record, so it is not exposed again).
+    let missing: Vec<u32> = (0..n).filter(|&l| seen[l as usize] == 0).collect();
+    assert!(
+        missing.is_empty() || missing == [k - 1],
+        "layers never completed: {missing:?}"
+    );
+}
+
 #[test]
-fn controller_lost_mid_job_reports_where_it_stopped_and_resume_exposes_each_layer_once() {
+fn controller_killed_mid_job_reports_where_it_stopped_and_resumes_exposing_each_layer_once() {
     let dir = tempfile::tempdir().unwrap();
     let job = sliced_box(dir.path());
-    let half = job.layer_count() / 2;
-    let sim = Simulator::new(SimOptions {
-        machine: machine(),
-        ..SimOptions::default()
-    });
-    let ctl = LoopbackController::start_dying(sim, "127.0.0.1:0", Some(half)).unwrap();
-    let addr = ctl.addr().to_string();
-    let first = stream_job(&job, &mut tcp(&ctl), &StreamOptions::default(), &mut |_| {}).unwrap();
-    let sim = ctl.stop();
+    let n = job.layer_count();
+    let log = dir.path().join("layers.jsonl");
+
+    // The controller process is killed (SIGKILL) while the job streams, after some layers.
+    let mut first_fw = Firmware::start(dir.path(), "first", "127.0.0.1:0", &[]);
+    let first_pid = first_fw.pid;
+    let mut tcp = Tcp::new(&first_fw.addr).unwrap();
+    tcp.connect_for = Duration::from_millis(300);
+    let opts = StreamOptions {
+        max_reconnects: 2,
+        ..StreamOptions::default()
+    };
+    let first = stream_job(&job, &mut tcp, &opts, &mut |p| {
+        if p.layers_committed >= 3
+            && let Some(mut c) = first_fw.child.take()
+        {
+            c.kill().unwrap();
+            c.wait().unwrap();
+        }
+    })
+    .unwrap();
+    assert!(
+        first_fw.child.is_none(),
+        "the controller was killed mid-job"
+    );
     let why = first
         .interrupted
         .clone()
         .expect("the stream reports the interruption");
-    assert!(why.contains("connection"), "{why}");
-    // The host knows what was acknowledged before the link died (acks in flight may be lost
-    // with it): never more than the controller executed.
-    let stopped_at = first.progress.layers_committed;
-    assert!(stopped_at <= half, "{first:#?}");
-    assert_eq!(sim.report(false).layers_executed, half);
+    assert!(why.contains("not re-established"), "{why}");
+    let stopped = first.progress.layers_committed;
+    assert!((3..n).contains(&stopped), "{first:#?}");
+    assert!(first.report.is_none());
 
-    // The controller comes back on the same port with its state; the host resumes.
-    let ctl = LoopbackController::start_on(sim, &addr).unwrap();
-    let opts = StreamOptions {
-        resume: true,
-        ..StreamOptions::default()
-    };
-    let second = stream_job(&job, &mut tcp(&ctl), &opts, &mut |_| {}).unwrap();
-    let report = ctl.stop().report(true);
-    assert!(second.verified(), "{second:#?}");
-    let layers: Vec<u32> = report.layers.iter().map(|l| l.layer).collect();
-    assert_eq!(
-        layers,
-        (0..job.layer_count()).collect::<Vec<_>>(),
-        "every layer exactly once"
+    // Started again with the same record, it offers the job; a new stream resumes it.
+    let mut second_fw = Firmware::start(dir.path(), "second", "127.0.0.1:0", &["--once"]);
+    let mut tcp = Tcp::new(&second_fw.addr).unwrap();
+    tcp.connect_for = Duration::from_millis(500);
+    let second = stream_job(&job, &mut tcp, &StreamOptions::default(), &mut |_| {}).unwrap();
+    let status = second_fw.child.take().unwrap().wait().unwrap();
+    assert!(second.verified(), "{second:#?}\n{}", second_fw.stderr());
+    assert!(status.success(), "{}", second_fw.stderr());
+    let k = second.resumed_at_layer.expect("resumed from the record");
+    eprintln!(
+        "killed with {stopped} of {n} layers committed; resumed at layer {k}: {}",
+        second.notes.join("; ")
     );
     assert!(
-        second.frames < job.frames.len() as u64,
-        "the resumed run did not resend the whole job"
+        second_fw
+            .stderr()
+            .contains(&format!("stopped after {k} layers")),
+        "{}",
+        second_fw.stderr()
     );
+    assert!(
+        second.notes[0].contains(&format!("resuming at layer {k}")),
+        "{:?}",
+        second.notes
+    );
+    let report = second.report.unwrap();
+    assert_eq!((report.layers, report.vectors), (n, job.vectors()));
+    assert!(
+        second.frames < job.frames.len() as u64,
+        "not the whole job again"
+    );
+
+    // The build log of both processes: every layer completed exactly once, by the process
+    // that was alive then.
+    assert_each_layer_completed_once(&log, &job, k, (first_pid, second_fw.pid));
+    assert!(
+        k >= 2,
+        "the record kept the layers completed before the kill"
+    );
+}
+
+#[test]
+fn controller_killed_and_restarted_on_its_port_is_continued_by_the_same_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    let job = sliced_box(dir.path());
+    let n = job.layer_count();
+    let mut first_fw = Firmware::start(dir.path(), "first", "127.0.0.1:0", &[]);
+    let addr = first_fw.addr.clone();
+    let mut second_fw: Option<Firmware> = None;
+    let mut tcp = Tcp::new(&addr).unwrap();
+    tcp.connect_for = Duration::from_secs(5);
+    // Killed after some layers and started again at once on the same port with the same
+    // record: the stream reconnects to a fresh controller and continues from its record.
+    let out = stream_job(&job, &mut tcp, &StreamOptions::default(), &mut |p| {
+        if p.layers_committed >= 4
+            && let Some(mut c) = first_fw.child.take()
+        {
+            c.kill().unwrap();
+            c.wait().unwrap();
+            second_fw = Some(Firmware::start(dir.path(), "second", &addr, &["--once"]));
+        }
+    })
+    .unwrap();
+    let mut second_fw = second_fw.expect("the controller was killed and restarted");
+    let status = second_fw.child.take().unwrap().wait().unwrap();
+    assert!(out.verified(), "{out:#?}\n{}", second_fw.stderr());
+    assert!(status.success(), "{}", second_fw.stderr());
+    assert_eq!(out.controller_restarts, 1, "{out:#?}");
+    let k = out.resumed_at_layer.expect("resumed from the record");
+    assert!((2..n).contains(&k), "{out:#?}");
+    assert!(
+        out.notes[0].contains("the controller restarted")
+            && out.notes[0].contains(&format!("resuming at layer {k}")),
+        "{:?}",
+        out.notes
+    );
+    let report = out.report.unwrap();
+    assert_eq!((report.layers, report.vectors), (n, job.vectors()));
+    let log = dir.path().join("layers.jsonl");
+    assert_each_layer_completed_once(&log, &job, k, (first_fw.pid, second_fw.pid));
 }

@@ -3,12 +3,19 @@
 //! ```text
 //! meltline-fw (--stdio | --listen ADDR) [--machine M.toml] [--report R.json]
 //!             [--exposure] [--exposure-dir DIR] [--pixel-um P] [--no-autostart] [--once]
+//!             [--nvm FILE] [--layer-log FILE]
 //! ```
 //!
 //! `--stdio` reads frames from standard input (a `.mlj` job file or a host's pipe) and writes
 //! the controller's reply frames to standard output; jobs start as soon as they are loaded
 //! unless `--no-autostart`. `--listen` serves one TCP connection at a time; the controller's
-//! state survives reconnects so a host can resume. Exit status: 0 when the job completed,
+//! state survives reconnects so a host can resume.
+//!
+//! `--nvm FILE` keeps the controller's non-volatile record (its last completed layer) in FILE,
+//! replaced atomically after every layer: a `meltline-fw` killed mid-job and started again with
+//! the same FILE advertises the job in its `Hello` and continues it from the next layer, never
+//! exposing a completed layer again. `--layer-log FILE` appends one JSON line per executed
+//! layer (process id, layer, digest, time, energy, vector counts) as it completes. Exit status: 0 when the job completed,
 //! 1 when it faulted, was aborted or the input ended early, 2 on usage or I/O errors.
 
 use std::io::{Read, Write};
@@ -32,10 +39,12 @@ struct Args {
     autostart: Option<bool>,
     once: bool,
     nvm: Option<PathBuf>,
+    layer_log: Option<PathBuf>,
 }
 
 const USAGE: &str = "usage: meltline-fw (--stdio | --listen ADDR) [--machine M.toml] [--report R.json] \
-[--exposure] [--exposure-dir DIR] [--pixel-um P] [--no-autostart] [--once]";
+[--exposure] [--exposure-dir DIR] [--pixel-um P] [--no-autostart] [--once] [--nvm FILE] \
+[--layer-log FILE]";
 
 fn parse_args() -> Result<Args, String> {
     let mut a = Args {
@@ -49,6 +58,7 @@ fn parse_args() -> Result<Args, String> {
         autostart: None,
         once: false,
         nvm: None,
+        layer_log: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -69,6 +79,7 @@ fn parse_args() -> Result<Args, String> {
             "--autostart" => a.autostart = Some(true),
             "--once" => a.once = true,
             "--nvm" => a.nvm = Some(value("--nvm")?.into()),
+            "--layer-log" => a.layer_log = Some(value("--layer-log")?.into()),
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument {other:?}")),
         }
@@ -158,8 +169,24 @@ fn run(a: Args) -> Result<bool, String> {
         exposure_dir: a.exposure_dir.clone(),
         pixel_um: a.pixel_um,
         nvm: a.nvm.clone(),
+        layer_log: a.layer_log.clone(),
     };
     let mut sim = Simulator::new(opts);
+    if let Some(p) = sim.controller().resume_point() {
+        eprintln!(
+            "meltline-fw: non-volatile record {}: job {} stopped after {} layers; resuming at layer {} when the job is sent again",
+            a.nvm
+                .as_deref()
+                .unwrap_or(std::path::Path::new("?"))
+                .display(),
+            p.job_sha256
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>(),
+            p.next_layer,
+            p.next_layer
+        );
+    }
     let mut buf = vec![0u8; 64 * 1024];
     if a.stdio {
         let mut input = std::io::stdin().lock();

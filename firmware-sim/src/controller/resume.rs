@@ -85,6 +85,9 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
     /// Stores the record of the layers executed so far (a job without an announced hash cannot
     /// be identified after a power loss and is not recorded).
     pub(super) fn commit_layer(&mut self, nv: &mut impl NonVolatile) -> Result<(), NvWriteError> {
+        if !nv.persistent() {
+            return Ok(());
+        }
         let (Some(job), Some(prefix), Some(executed)) =
             (self.job, self.prefix_sha256, self.executed.as_ref())
         else {

@@ -223,7 +223,11 @@ fn power_loss_after(cut: usize, whole: bool) -> (Plate, Report, JobSummary, Vec<
     let resent = if whole {
         renumbered(&frames, 0)
     } else {
-        let from = layer_start(&frames, point.next_layer);
+        let from = if point.next_layer < LAYERS {
+            layer_start(&frames, point.next_layer)
+        } else {
+            frames.len() - 1 // JobEnd
+        };
         let mut s = renumbered(&frames[..params], 0);
         s.extend(renumbered(&frames[from..], params as u32));
         s
@@ -267,6 +271,28 @@ fn power_loss_mid_layer_resumes_at_that_layer_exposing_each_once() {
     let (plate, report, summary, frames) = power_loss_after(cut, false);
     assert_eq!(plate.resumed, vec![3]);
     assert_each_layer_exposed_once_as_uninterrupted(&plate, &report, &summary, &frames);
+}
+
+#[test]
+fn power_loss_after_the_last_layer_before_job_end_completes_without_exposure() {
+    let (frames, _) = job(200_000);
+    let (plate, report, summary, frames) = power_loss_after(frames.len() - 1, false);
+    assert_eq!(plate.resumed, vec![LAYERS]);
+    assert_each_layer_exposed_once_as_uninterrupted(&plate, &report, &summary, &frames);
+}
+
+#[test]
+fn a_controller_without_memory_keeps_and_advertises_no_record() {
+    let (frames, _) = job(200_000);
+    let mut ctl: Controller = Controller::new(MachineConfig::default());
+    ctl.set_auto_start(true);
+    ctl.receive(
+        &frames[..layer_start(&frames, 2)].concat(),
+        &mut (),
+        &mut (),
+    );
+    assert_eq!(ctl.report().layers, 2);
+    assert!(ctl.record().is_none() && ctl.resume_point().is_none());
 }
 
 #[test]

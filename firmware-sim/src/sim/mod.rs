@@ -33,6 +33,10 @@ pub struct SimOptions {
     /// Keep the non-volatile record (last completed layer) in this file, so a simulator
     /// started again after being killed continues the job.
     pub nvm: Option<PathBuf>,
+    /// Append one JSON line per executed layer to this file as it completes (the machine's
+    /// build log: it outlives a killed process, so a resumed build can be proven to expose
+    /// every layer exactly once).
+    pub layer_log: Option<PathBuf>,
 }
 
 /// Non-volatile memory as the simulator holds it (a file, a RAM record, or `()`).
@@ -60,6 +64,16 @@ struct Recorder {
     notes: Vec<String>,
     resumed_from: Option<u32>,
     skipped: Vec<u32>,
+    layer_log: Option<std::fs::File>,
+}
+
+/// One line of the layer log.
+#[derive(serde::Serialize)]
+struct LayerLogLine<'a> {
+    /// The process that executed the layer.
+    pid: u32,
+    #[serde(flatten)]
+    layer: &'a LayerReport,
 }
 
 impl Recorder {
@@ -103,6 +117,25 @@ impl Recorder {
             spill_pct: spill,
             digest: hex(digest),
         });
+        if let (Some(log), Some(layer)) = (self.layer_log.as_mut(), self.layers.last()) {
+            use std::io::Write;
+            let line = LayerLogLine {
+                pid: std::process::id(),
+                layer,
+            };
+            let written = serde_json::to_string(&line)
+                .map_err(std::io::Error::other)
+                .and_then(|mut text| {
+                    text.push('\n');
+                    log.write_all(text.as_bytes())
+                });
+            if let Err(e) = written {
+                self.notes.push(format!(
+                    "could not append layer {layer} to the layer log: {e}",
+                    layer = line.layer.layer
+                ));
+            }
+        }
     }
 }
 
@@ -202,12 +235,34 @@ impl Simulator {
     /// handed over from an earlier simulator by [`Simulator::power_loss`]); `opts.nvm` is
     /// ignored.
     pub fn with_nonvolatile(opts: SimOptions, nv: SimMemory) -> Self {
+        let mut notes = Vec::new();
+        let layer_log = opts.layer_log.as_ref().and_then(|p| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .map_err(|e| {
+                    notes.push(format!("could not open the layer log {}: {e}", p.display()))
+                })
+                .ok()
+        });
         let mut ctl = Box::new(Controller::with_nonvolatile(opts.machine, nv));
         ctl.set_auto_start(opts.auto_start);
+        if let Some(r) = ctl.record() {
+            notes.push(format!(
+                "non-volatile record: job {} with {} of {} layers completed; it continues at layer {} when the job is sent again",
+                hex(&r.job_sha256),
+                r.layers_done,
+                r.layer_count,
+                r.layers_done
+            ));
+        }
         let rec = Recorder {
             exposure: opts.exposure || opts.exposure_dir.is_some(),
             exposure_dir: opts.exposure_dir,
             pixel_um: opts.pixel_um,
+            layer_log,
+            notes,
             ..Recorder::default()
         };
         Self { ctl, rec }

@@ -71,6 +71,9 @@ impl<T: NonVolatile + ?Sized> NonVolatile for Box<T> {
     fn erase(&mut self) -> Result<(), NvWriteError> {
         (**self).erase()
     }
+    fn persistent(&self) -> bool {
+        (**self).persistent()
+    }
 }
 
 #[cfg(test)]

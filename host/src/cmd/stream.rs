@@ -65,6 +65,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ));
     })?;
     bar.finish_and_clear();
+    for note in &outcome.notes {
+        eprintln!("meltline: {note}");
+    }
     let report = RunReport::new(&job, outcome, None);
     println!("{}", report.summary());
     if let Some(p) = &args.report {
@@ -74,7 +77,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let p = &report.link.progress;
         eprintln!(
             "meltline: stream stopped: {why}\nmeltline: the controller committed {} of {} frames \
-             ({} of {layers} layers complete, next layer {}); run again with --resume to continue",
+             ({} of {layers} layers complete, next layer {}); run again to continue (with \
+             --resume if the controller kept running; a controller restarted with its \
+             non-volatile record continues from its last completed layer)",
             p.frames_acked, p.frames_total, p.layers_committed, p.layers_committed
         );
         return Ok(ExitCode::from(1));

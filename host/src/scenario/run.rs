@@ -98,6 +98,8 @@ pub struct ScenarioOutcome {
     pub host_stopped: Option<String>,
     /// The state in the controller's final report as the host received it.
     pub host_report: Option<String>,
+    /// What the host noted about the controller (restarts, where it resumed).
+    pub host_notes: Vec<String>,
     /// Timeline events that never came to pass.
     pub unfired: Vec<String>,
     /// Layer at which a controller booted after a power loss resumed the job.
@@ -233,6 +235,7 @@ pub fn run_job(s: &Scenario, job: &JobFile) -> ScenarioRun {
         exposure_dir: None,
         pixel_um: s.exposure.pixel_um,
         nvm: None,
+        layer_log: None,
     };
     let mut link = SimulatedLink::new(
         sim,
@@ -301,6 +304,7 @@ pub fn run_job(s: &Scenario, job: &JobFile) -> ScenarioRun {
         timeline: link.fired.clone(),
         host_stopped: None,
         host_report: None,
+        host_notes: Vec::new(),
         unfired: link.unfired(),
         resumed_from: None,
         layers_skipped: Vec::new(),
@@ -368,6 +372,7 @@ pub fn run_job(s: &Scenario, job: &JobFile) -> ScenarioRun {
             outcome.link.random_dropped = o.link_faults.dropped;
             outcome.host_stopped = o.interrupted;
             outcome.host_report = o.state;
+            outcome.host_notes = o.notes;
         }
         Err(e) => outcome.host_stopped = Some(format!("the host refused to stream: {e}")),
     }
