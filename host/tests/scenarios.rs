@@ -293,3 +293,43 @@ fn the_cli_exits_non_zero_on_a_failing_scenario_and_writes_valid_junit() {
     assert_eq!(json[0]["passed"], true);
     assert_eq!(json[0]["outcome"]["state"], "Done");
 }
+
+#[test]
+fn mesh_and_mlj_job_sources_resolve_against_the_scenario_file() {
+    use meltline_core::io::{StlFormat, write_stl};
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("parts")).unwrap();
+    let part = meltline_core::mesh::Mesh::axis_aligned_box([0.0, 0.0, 0.0], [4.0, 3.0, 0.15]);
+    write_stl(
+        &dir.path().join("parts/block.stl"),
+        &part,
+        StlFormat::Binary,
+    )
+    .unwrap();
+    let expect = "[expect]\nstate = \"Done\"\nlayers_exposed = 5\nlayers_exposed_once = true\nhashes_equal = true\n";
+    let mesh_case = dir.path().join("mesh.toml");
+    std::fs::write(
+        &mesh_case,
+        format!("[job]\nmesh = \"parts/block.stl\"\n{expect}"),
+    )
+    .unwrap();
+    let r = run_file(&mesh_case);
+    assert!(r.passed, "{}", table(&[r.clone()]));
+    // The same job as a ready `.mlj` file.
+    let s = Scenario::read(&mesh_case).unwrap();
+    let job = meltline_host::scenario::build_job(&s).unwrap();
+    let bytes: Vec<u8> = job.frames.concat();
+    std::fs::write(dir.path().join("parts/block.mlj"), bytes).unwrap();
+    let mlj_case = dir.path().join("mlj.toml");
+    std::fs::write(
+        &mlj_case,
+        format!("[job]\nmlj = \"parts/block.mlj\"\n{expect}"),
+    )
+    .unwrap();
+    let r = run_file(&mlj_case);
+    assert!(r.passed, "{}", table(&[r.clone()]));
+    assert_eq!(
+        r.outcome.unwrap().job_sha256,
+        meltline_host::jobfile::hex(&job.job_sha256)
+    );
+}
