@@ -314,7 +314,7 @@ fn mesh_and_mlj_job_sources_resolve_against_the_scenario_file() {
     )
     .unwrap();
     let r = run_file(&mesh_case);
-    assert!(r.passed, "{}", table(&[r.clone()]));
+    assert!(r.passed, "{}", table(std::slice::from_ref(&r)));
     // The same job as a ready `.mlj` file.
     let s = Scenario::read(&mesh_case).unwrap();
     let job = meltline_host::scenario::build_job(&s).unwrap();
@@ -327,7 +327,7 @@ fn mesh_and_mlj_job_sources_resolve_against_the_scenario_file() {
     )
     .unwrap();
     let r = run_file(&mlj_case);
-    assert!(r.passed, "{}", table(&[r.clone()]));
+    assert!(r.passed, "{}", table(std::slice::from_ref(&r)));
     assert_eq!(
         r.outcome.unwrap().job_sha256,
         meltline_host::jobfile::hex(&job.job_sha256)
