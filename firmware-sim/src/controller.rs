@@ -492,6 +492,8 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
     fn window(&self) -> u32 {
         match self.state {
             ControllerState::Faulted | ControllerState::Aborted => 0,
+            // Every ready slot taken (a paused build): no layer can start until one executes.
+            _ if self.ready.is_full() => 0,
             _ => u32::try_from(ARENA.saturating_sub(self.used)).unwrap_or(u32::MAX),
         }
     }
@@ -1193,6 +1195,7 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
         if self.config.recoater_collision_layer == Some(l.layer) {
             return Err(fault(l.layer, NONE, NONE, Rule::RecoaterCollision, 0, 0));
         }
+        self.head.power_permille = self.config.delivered_power_permille(l.layer);
         let mut extra = LayerTiming {
             recoat_ticks: recoat_ticks(&self.config),
             ..LayerTiming::default()

@@ -391,6 +391,18 @@ fn window_shrinks_while_layers_wait_and_no_space_is_naked() {
 }
 
 #[test]
+fn a_loaded_controller_with_every_ready_slot_taken_advertises_a_zero_window() {
+    // Not started: verified layers wait; with two ready slots the third layer cannot start.
+    let bytes = job(&[square_layer(2000), square_layer(2000), square_layer(2000)]).0;
+    let mut ctl: Controller<{ 16 * 1024 }, 8, 2> = Controller::new(MachineConfig::default());
+    let mut rec = Rec::default();
+    ctl.receive(&bytes, &mut rec, &mut ());
+    assert_eq!(ctl.state(), ControllerState::Loaded);
+    assert_eq!(ctl.window(), 0, "two layers wait in two slots");
+    assert!(rec.naks.iter().any(|n| n.reason == NakReason::NoSpace));
+}
+
+#[test]
 fn abort_stops_the_job_and_reports() {
     let bytes = job(&[square_layer(2000), square_layer(2000)]).0;
     let fr = frames(&bytes);

@@ -76,6 +76,17 @@ pub struct OxygenExcursion {
     pub recovery_ms: u32,
 }
 
+/// An injected laser power drift: from layer `from_layer` on, the laser delivers `permille` ‰
+/// of the commanded power (a degrading source or dirty optics; the controller commands the
+/// same, only the delivered energy changes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LaserDrift {
+    /// First layer affected.
+    pub from_layer: u32,
+    /// Delivered power in ‰ of the commanded power.
+    pub permille: u32,
+}
+
 /// The machine envelope and timing. Deserialisable from TOML (`--machine M.toml`); every field
 /// has a default (a 250 mm-field Ti-6Al-4V machine).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -121,6 +132,19 @@ pub struct MachineConfig {
     pub oxygen_excursions: heapless::Vec<OxygenExcursion, 8>,
     /// Injected recoater collision at this layer.
     pub recoater_collision_layer: Option<u32>,
+    /// Injected laser power drifts (the latest `from_layer` at or below a layer applies).
+    pub laser_drift: heapless::Vec<LaserDrift, 4>,
+}
+
+impl MachineConfig {
+    /// Delivered laser power at `layer` in ‰ of the commanded power.
+    pub fn delivered_power_permille(&self, layer: u32) -> u32 {
+        self.laser_drift
+            .iter()
+            .filter(|d| d.from_layer <= layer)
+            .max_by_key(|d| d.from_layer)
+            .map_or(1000, |d| d.permille)
+    }
 }
 
 impl Default for MachineConfig {
@@ -150,6 +174,7 @@ impl Default for MachineConfig {
             oxygen_nominal_ppm: 300,
             oxygen_excursions: heapless::Vec::new(),
             recoater_collision_layer: None,
+            laser_drift: heapless::Vec::new(),
         }
     }
 }
@@ -229,6 +254,8 @@ pub struct ScanHead {
     at: Point,
     lasing: bool,
     skywriting: bool,
+    /// Delivered power in ‰ of the commanded power (see [`LaserDrift`]).
+    pub power_permille: u32,
     /// Figures of the current layer.
     pub timing: LayerTiming,
 }
@@ -242,6 +269,7 @@ impl ScanHead {
             at: Point::default(),
             lasing: false,
             skywriting: false,
+            power_permille: 1000,
             timing: LayerTiming::default(),
         }
     }
@@ -298,13 +326,14 @@ impl ScanHead {
             t.delay_ticks += us_ticks(self.galvo.polygon_delay_us);
         }
         let len = self.length_nm(s.from, s.to);
+        let delivered_mw = u64::from(p.power_mw) * u64::from(self.power_permille) / 1000;
         let t = &mut self.timing;
         let v = u64::from(p.mark_speed_mm_s.max(1));
         t.mark_ticks += ticks(len, v);
         // mW · nm / (mm/s) = nJ; saturates only beyond ~2·10¹⁹ nJ.
         t.energy_nj = t
             .energy_nj
-            .saturating_add(u64::from(p.power_mw).saturating_mul(len) / v);
+            .saturating_add(delivered_mw.saturating_mul(len) / v);
         t.marks += 1;
         t.mark_length_nm = t.mark_length_nm.saturating_add(len);
         self.at = s.to;
@@ -395,5 +424,28 @@ mod tests {
         assert_eq!(t.jumps, 1);
         assert_eq!(t.jump_ticks, 1000); // 70 mm at 7000 mm/s = 10 ms
         assert!(t.delay_ticks >= us_ticks(Galvo::default().jump_delay_us));
+    }
+
+    #[test]
+    fn laser_drift_scales_the_delivered_energy_from_its_layer_on() {
+        let mut m = MachineConfig::default();
+        m.laser_drift
+            .push(LaserDrift {
+                from_layer: 5,
+                permille: 800,
+            })
+            .unwrap();
+        assert_eq!(m.delivered_power_permille(4), 1000);
+        assert_eq!(m.delivered_power_permille(5), 800);
+        assert_eq!(m.delivered_power_permille(90), 800);
+        let seg = Segment {
+            from: Point::new(0, 0),
+            to: Point::new(10_000, 0),
+            chained: false,
+        };
+        let mut head = ScanHead::new(Galvo::default(), 1000);
+        head.power_permille = m.delivered_power_permille(7);
+        head.mark(&seg, &p(false));
+        assert_eq!(head.finish_layer().energy_nj, 1_600_000_000);
     }
 }

@@ -8,4 +8,5 @@ pub mod loopback;
 pub mod mlj;
 pub mod picture;
 pub mod report;
+pub mod scenario;
 pub mod session;

@@ -51,6 +51,18 @@ pub trait Transport {
     fn synchronous(&self) -> bool {
         false
     }
+    /// The streamer's clock: time since an arbitrary epoch. Real transports use the wall clock;
+    /// a simulated link returns virtual time that its `recv` advances by the timeout when
+    /// nothing arrives, so timeouts, retransmissions and stall detection run without waiting.
+    fn now(&self) -> Duration {
+        wall_clock()
+    }
+}
+
+/// Wall-clock time since the first call in this process.
+pub fn wall_clock() -> Duration {
+    static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    EPOCH.get_or_init(Instant::now).elapsed()
 }
 
 /// The controller in this process (a [`Simulator`]), bytes passed by function call.
@@ -407,7 +419,7 @@ impl Rto {
 struct InFlight {
     index: u64,
     len: usize,
-    at: Instant,
+    at: Duration,
     retransmitted: bool,
 }
 
@@ -444,10 +456,10 @@ struct Streamer<'a> {
     rx: Box<FrameReceiver<MAX_FRAME>>,
     rxbuf: Vec<u8>,
     out: StreamOutcome,
-    last_rewind: Option<(u64, Instant)>,
+    last_rewind: Option<(u64, Duration)>,
     hello: Option<u32>,
     naks: [u64; 7],
-    last_progress: Instant,
+    last_progress: Duration,
     report: Option<Report>,
     unexpected: u32,
     highest_sent: u64,
@@ -500,6 +512,7 @@ impl<'a> Streamer<'a> {
         opts: &'a StreamOptions,
         header: Vec<u8>,
     ) -> Self {
+        let last_progress = t.now();
         Streamer {
             job,
             t,
@@ -547,7 +560,7 @@ impl<'a> Streamer<'a> {
             last_rewind: None,
             hello: None,
             naks: [0; 7],
-            last_progress: Instant::now(),
+            last_progress,
             report: None,
             unexpected: 0,
             highest_sent: 0,
@@ -650,8 +663,8 @@ impl<'a> Streamer<'a> {
                 self.t.connect().map_err(StreamError::Connect)?;
                 continue;
             }
-            let deadline = Instant::now() + self.rto.timeout().max(Duration::from_millis(200)) * 2;
-            while Instant::now() < deadline {
+            let deadline = self.t.now() + self.rto.timeout().max(Duration::from_millis(200)) * 2;
+            while self.t.now() < deadline {
                 if self.pump(Duration::from_millis(50), first).is_err() {
                     self.t.connect().map_err(StreamError::Connect)?;
                     self.rx.reset();
@@ -734,12 +747,13 @@ impl<'a> Streamer<'a> {
                         self.next = idx;
                     }
                     if idx > self.acked && idx <= self.next {
+                        let now = self.t.now();
                         while let Some(f) = self.inflight.front() {
                             if f.index >= idx {
                                 break;
                             }
                             if f.index + 1 == idx && !f.retransmitted {
-                                self.rto.sample(f.at.elapsed());
+                                self.rto.sample(now.saturating_sub(f.at));
                             }
                             self.inflight_bytes -= f.len as u64;
                             self.inflight.pop_front();
@@ -747,7 +761,7 @@ impl<'a> Streamer<'a> {
                         let newly = (idx - self.acked) as f64;
                         self.cwnd = (self.cwnd + newly / self.cwnd).min(MAX_CWND);
                         self.acked = idx;
-                        self.last_progress = Instant::now();
+                        self.last_progress = self.t.now();
                     }
                 }
                 Msg::Nak(nk) => {
@@ -798,7 +812,7 @@ impl<'a> Streamer<'a> {
             self.inflight.pop_front();
         }
         self.acked = idx;
-        self.last_progress = Instant::now();
+        self.last_progress = self.t.now();
     }
 
     fn rewind(&mut self, idx: u64) {
@@ -808,7 +822,7 @@ impl<'a> Streamer<'a> {
         self.next = idx.max(self.acked);
         self.inflight.clear();
         self.inflight_bytes = 0;
-        self.last_rewind = Some((idx, Instant::now()));
+        self.last_rewind = Some((idx, self.t.now()));
     }
 
     /// Go back to `idx` unless we just did so for the same frame (every frame sent after a
@@ -819,7 +833,7 @@ impl<'a> Streamer<'a> {
         }
         if let Some((i, at)) = self.last_rewind
             && i == idx
-            && at.elapsed() < self.rto.timeout()
+            && self.t.now().saturating_sub(at) < self.rto.timeout()
             && !self.t.synchronous()
         {
             return;
@@ -939,7 +953,7 @@ impl<'a> Streamer<'a> {
                 self.inflight.push_back(InFlight {
                     index: self.next,
                     len: wire.len(),
-                    at: Instant::now(),
+                    at: self.t.now(),
                     retransmitted: !first,
                 });
                 self.inflight_bytes += wire.len() as u64;
@@ -966,12 +980,13 @@ impl<'a> Streamer<'a> {
                     && self.out.faults.is_empty()
                 {
                     // Nothing happened within the timeout.
+                    let now = self.t.now();
                     let waited = if self.t.synchronous() {
                         true
                     } else {
                         self.inflight
                             .front()
-                            .is_none_or(|f| f.at.elapsed() >= self.rto.timeout())
+                            .is_none_or(|f| now.saturating_sub(f.at) >= self.rto.timeout())
                     };
                     if waited {
                         if !self.inflight.is_empty() {
@@ -985,6 +1000,11 @@ impl<'a> Streamer<'a> {
                                 break;
                             }
                             link_ok = self.probe();
+                            if link_ok && self.window == 0 && self.report.is_none() {
+                                // The controller holds a full buffer (paused, or busy): wait
+                                // a timeout before probing again rather than spin on it.
+                                link_ok = self.pump(self.rto.timeout(), false).is_ok();
+                            }
                         }
                     }
                 }
@@ -1008,7 +1028,7 @@ impl<'a> Streamer<'a> {
                         break;
                     }
                 }
-            } else if self.last_progress.elapsed() < self.rto.timeout() * 4 {
+            } else if self.t.now().saturating_sub(self.last_progress) < self.rto.timeout() * 4 {
                 failures = 0;
             }
             progress(&self.progress());
@@ -1034,7 +1054,7 @@ impl<'a> Streamer<'a> {
                 ));
                 break;
             }
-            if self.last_progress.elapsed() > self.opts.stall_timeout {
+            if self.t.now().saturating_sub(self.last_progress) > self.opts.stall_timeout {
                 self.out.interrupted = Some(format!(
                     "no progress for {:?}: stalled at committed frame {}",
                     self.opts.stall_timeout, self.acked
@@ -1111,7 +1131,7 @@ impl<'a> Streamer<'a> {
         self.last_rewind = None;
         self.started = false;
         self.out.resumed_at_layer = Some(k);
-        self.last_progress = Instant::now();
+        self.last_progress = self.t.now();
         let layers = self.job.layer_count();
         let first = self.plan.file_index(1 + self.job.param_sets.len() as u64);
         let done = if k == 0 {
@@ -1153,12 +1173,12 @@ impl<'a> Streamer<'a> {
             return false;
         }
         self.hello = None;
-        let deadline = Instant::now() + self.rto.timeout();
+        let deadline = self.t.now() + self.rto.timeout();
         loop {
             if self.pump(self.rto.timeout(), false).is_err() {
                 return false;
             }
-            if self.hello.is_some() || self.t.synchronous() || Instant::now() >= deadline {
+            if self.hello.is_some() || self.t.synchronous() || self.t.now() >= deadline {
                 return true;
             }
         }

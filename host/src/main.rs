@@ -38,6 +38,8 @@ enum Command {
     Repair(cmd::repair::Args),
     /// Slice a mesh into a build job (contours, hatches, scan order), with stats, CLI and SVG.
     Slice(cmd::slice::Args),
+    /// Replay declarative print scenarios (job, machine, injected events, expectations).
+    Scenario(cmd::scenario::Args),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +55,7 @@ fn main() -> ExitCode {
         Command::Check(args) => cmd::check::run(args),
         Command::Repair(args) => cmd::repair::run(args),
         Command::Slice(args) => cmd::slice::run(args),
+        Command::Scenario(a) => cmd::scenario::run(a),
     };
     match result {
         Ok(code) => code,

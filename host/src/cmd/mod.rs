@@ -17,6 +17,7 @@ pub mod inspect;
 pub mod link_proxy;
 pub mod preview;
 pub mod repair;
+pub mod scenario;
 pub mod simulate;
 pub mod slice;
 pub mod stream;

@@ -1,0 +1,385 @@
+//! Running a scenario: make the job, build the machine, stream the job over the simulated link
+//! to the controller in this process, and gather what happened into a [`ScenarioOutcome`].
+
+use std::time::{Duration, Instant};
+
+use meltline_core::cage::{CageSpec, DesignOptions, design_cage};
+use meltline_core::io::{ReadOptions, read_mesh};
+use meltline_core::mesh::Mesh;
+use meltline_firmware::sim::SimOptions;
+use meltline_firmware::sim::report::SimReport;
+use meltline_firmware::wire::ControllerState;
+use meltline_slicer::job::{Slicer, SlicerOptions};
+use meltline_slicer::profile::ProcessProfile;
+use serde::Serialize;
+
+use super::link::{FiredEvent, OperatorAction, PowerLossPlan, SimulatedLink};
+use super::spec::{Scenario, ScenarioError, TimelineEvent};
+use crate::jobfile::{JobFile, hex};
+use crate::link::{StreamOptions, stream_job};
+use crate::mlj::{MljOptions, job_spec, layer_blocks};
+use meltline_firmware::job::encode_job;
+
+/// Default mesh edge of a designed cage in a scenario, mm: coarse, so a scenario designs it in
+/// seconds.
+pub const SCENARIO_CAGE_EDGE_MM: f64 = 0.6;
+
+/// One exposed layer as the scenario saw it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExposedLayer {
+    /// Layer index.
+    pub layer: u32,
+    /// Vectors marked.
+    pub marks: u64,
+    /// Vectors of the layer in the job.
+    pub job_vectors: u64,
+    /// Laser energy, J.
+    pub energy_j: f64,
+    /// Machine time, s.
+    pub time_s: f64,
+    /// Intended area covered, % (with exposure maps).
+    pub coverage_pct: Option<f64>,
+    /// Exposure outside the intended area, % of it (with exposure maps).
+    pub spill_pct: Option<f64>,
+}
+
+/// What the link did over the run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct LinkSummary {
+    /// Stream frames of the job.
+    pub frames: u64,
+    /// Frames retransmitted by the host.
+    pub retransmits: u64,
+    /// Host retransmission timeouts.
+    pub timeouts: u64,
+    /// Host reconnections.
+    pub reconnects: u64,
+    /// Frames the controllers refused at the link level (CRC, framing, order).
+    pub link_errors: u64,
+    /// Frames corrupted by the random fault injector.
+    pub random_corrupted: u64,
+    /// Frames dropped by the random fault injector.
+    pub random_dropped: u64,
+    /// Virtual time the link ran, s.
+    pub virtual_s: f64,
+}
+
+/// Everything a scenario run produced that expectations are checked against. Deterministic:
+/// the same scenario gives the same outcome on every run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScenarioOutcome {
+    /// Final controller state (of the last controller, after a power loss).
+    pub state: ControllerState,
+    /// States passed through, in order (`PowerLoss` marks a controller replaced).
+    pub states: Vec<String>,
+    /// Fault rules raised, in order.
+    pub fault_rules: Vec<String>,
+    /// Fault descriptions.
+    pub faults: Vec<String>,
+    /// Layers the job announces.
+    pub job_layers: u32,
+    /// Exposed layers in execution order (over all controllers).
+    pub exposed: Vec<ExposedLayer>,
+    /// Machine time over all controllers, s.
+    pub build_time_s: f64,
+    /// Part of it spent on the oxygen interlock, s.
+    pub interlock_s: f64,
+    /// Laser energy, J.
+    pub energy_j: f64,
+    /// The job hash.
+    pub job_sha256: String,
+    /// The last controller's executed hash.
+    pub executed_sha256: String,
+    /// The link.
+    pub link: LinkSummary,
+    /// The timeline as it happened.
+    pub timeline: Vec<FiredEvent>,
+    /// Why the host stopped early, if it did, or why it refused to start.
+    pub host_stopped: Option<String>,
+    /// The state in the controller's final report as the host received it.
+    pub host_report: Option<String>,
+    /// What the host noted about the controller (restarts, where it resumed).
+    pub host_notes: Vec<String>,
+    /// Timeline events that never came to pass.
+    pub unfired: Vec<String>,
+    /// Layer at which a controller booted after a power loss resumed the job.
+    pub resumed_from: Option<u32>,
+    /// Layers a resumed controller received again, verified and skipped without exposing.
+    pub layers_skipped: Vec<u32>,
+}
+
+/// A run: the outcome and how long it took.
+#[derive(Debug, Clone)]
+pub struct ScenarioRun {
+    /// What happened.
+    pub outcome: ScenarioOutcome,
+    /// Wall time of making the job (design, slicing, encoding), s.
+    pub job_wall_s: f64,
+    /// Wall time of the simulated build (streaming, verifying, executing, maps), s.
+    pub sim_wall_s: f64,
+    /// CPU time of the simulating thread over the same span, s (Linux; less sensitive than
+    /// wall time to other work on the machine).
+    pub sim_cpu_s: Option<f64>,
+}
+
+/// CPU time of the calling thread (Linux `/proc/thread-self/schedstat`, ns resolution).
+fn thread_cpu_s() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: u64 = text.split_whitespace().next()?.parse().ok()?;
+    Some(ns as f64 * 1e-9)
+}
+
+impl ScenarioRun {
+    /// Machine time simulated per second of wall time.
+    pub fn speedup(&self) -> f64 {
+        self.outcome.build_time_s / self.sim_wall_s.max(1e-9)
+    }
+}
+
+fn job_error(s: &Scenario, message: String) -> ScenarioError {
+    ScenarioError::Job {
+        path: s.path.clone(),
+        message,
+    }
+}
+
+/// Makes the scenario's job: a generated block, a mesh, a designed cage (sliced with the
+/// scenario's profile) or a ready `.mlj`, verified as a job file.
+pub fn build_job(s: &Scenario) -> Result<JobFile, ScenarioError> {
+    let j = &s.job;
+    let bytes = if let Some(rel) = &j.mlj {
+        let p = s.resolve("job.mlj", rel)?;
+        std::fs::read(&p).map_err(|source| ScenarioError::Io { path: p, source })?
+    } else {
+        let profile = match (&j.profile, &j.profile_file) {
+            (Some(p), _) => p.clone(),
+            (None, Some(rel)) => {
+                let p = s.resolve("job.profile_file", rel)?;
+                ProcessProfile::from_file(&p).map_err(|e| job_error(s, e.to_string()))?
+            }
+            (None, None) => ProcessProfile::ti6al4v(),
+        };
+        let mesh = if let Some([x, y, z]) = j.box_mm {
+            Mesh::axis_aligned_box([-x / 2.0, -y / 2.0, 0.0], [x / 2.0, y / 2.0, z])
+        } else if let Some(rel) = &j.mesh {
+            let p = s.resolve("job.mesh", rel)?;
+            read_mesh(&p, &ReadOptions::default())
+                .map_err(|e| job_error(s, format!("{}: {e}", p.display())))?
+        } else {
+            let spec = match j.cage.as_deref() {
+                Some("default") | None => CageSpec::default_tlif(),
+                Some(rel) => {
+                    let p = s.resolve("job.cage", rel)?;
+                    let text = std::fs::read_to_string(&p).map_err(|source| ScenarioError::Io {
+                        path: p.clone(),
+                        source,
+                    })?;
+                    CageSpec::from_toml_str(&text, &p.display().to_string())
+                        .map_err(|e| job_error(s, e.to_string()))?
+                }
+            };
+            let opts = DesignOptions {
+                edge_length_override: Some(j.edge_length_mm.unwrap_or(SCENARIO_CAGE_EDGE_MM)),
+                ..DesignOptions::default()
+            };
+            design_cage(&spec, None, &opts)
+                .map_err(|e| job_error(s, format!("designing the cage: {e}")))?
+                .mesh
+        };
+        let sopts = SlicerOptions {
+            supports: j.supports,
+            center_xy: true,
+            ..SlicerOptions::default()
+        };
+        let sliced = Slicer::new(&mesh, profile, sopts)
+            .and_then(|sl| sl.build_job())
+            .map_err(|e| job_error(s, format!("slicing: {e}")))?;
+        let mopts = MljOptions {
+            spot_um: j.spot_um.unwrap_or(MljOptions::default().spot_um),
+            machine: Some(
+                j.machine_name
+                    .clone()
+                    .unwrap_or_else(|| s.machine.machine.to_string()),
+            ),
+            ..MljOptions::default()
+        };
+        // Announce the job hash in the header (two passes): controllers keep their
+        // non-volatile record only for jobs that name themselves.
+        let spec =
+            job_spec(&sliced.header, &mopts).map_err(|e| job_error(s, format!("encoding: {e}")))?;
+        let layers: Vec<_> = sliced.layers.iter().map(layer_blocks).collect();
+        encode_job(&spec, &layers)
+            .map_err(|e| job_error(s, format!("encoding: {e}")))?
+            .0
+    };
+    JobFile::parse(&bytes, &format!("{} job", s.name), &s.machine)
+        .map_err(|e| job_error(s, e.to_string()))
+}
+
+/// Makes the job and runs the scenario.
+pub fn run(s: &Scenario) -> Result<ScenarioRun, ScenarioError> {
+    let t0 = Instant::now();
+    let job = build_job(s)?;
+    let job_wall_s = t0.elapsed().as_secs_f64();
+    let mut r = run_job(s, &job);
+    r.job_wall_s = job_wall_s;
+    Ok(r)
+}
+
+/// Runs the scenario on a job already made.
+pub fn run_job(s: &Scenario, job: &JobFile) -> ScenarioRun {
+    let sim = SimOptions {
+        machine: s.machine.clone(),
+        auto_start: false,
+        exposure: s.exposure.enabled,
+        exposure_dir: None,
+        pixel_um: s.exposure.pixel_um,
+        nvm: None,
+        layer_log: None,
+    };
+    let mut link = SimulatedLink::new(
+        sim,
+        s.link.bytes_per_s,
+        Duration::from_secs_f64(s.link.round_trip_ms / 1000.0),
+        Duration::from_secs_f64(s.link.reboot_s),
+    );
+    for e in &s.events {
+        match *e {
+            TimelineEvent::LinkFault { frame, fault } => link.fault_frame(frame, fault),
+            TimelineEvent::Pause {
+                layer,
+                resume_after_s,
+            } => link.operator(OperatorAction::Pause {
+                layer,
+                resume_after: resume_after_s.map(Duration::from_secs_f64),
+            }),
+            TimelineEvent::Abort { layer } => link.operator(OperatorAction::Abort { layer }),
+            TimelineEvent::PowerLoss {
+                layer,
+                after_blocks,
+                nonvolatile,
+            } => link.power_loss(PowerLossPlan {
+                layer,
+                after_blocks,
+                nonvolatile,
+            }),
+            // Machine-model events are in the machine configuration.
+            TimelineEvent::OxygenExcursion { .. }
+            | TimelineEvent::RecoaterCollision { .. }
+            | TimelineEvent::LaserDrift { .. } => {}
+        }
+    }
+    let opts = StreamOptions {
+        faults: s.link_faults.clone(),
+        stall_timeout: Duration::from_secs_f64(s.link.stall_timeout_s),
+        ..StreamOptions::default()
+    };
+    let cpu0 = thread_cpu_s();
+    let t0 = Instant::now();
+    let streamed = stream_job(job, &mut link, &opts, &mut |_| {});
+    let sim_wall_s = t0.elapsed().as_secs_f64();
+    let sim_cpu_s = cpu0.and_then(|a| thread_cpu_s().map(|b| b - a));
+    let mut reports: Vec<SimReport> = std::mem::take(&mut link.lost);
+    reports.push(link.simulator().report(true));
+    let mut outcome = ScenarioOutcome {
+        state: link.simulator().controller().state(),
+        states: Vec::new(),
+        fault_rules: Vec::new(),
+        faults: Vec::new(),
+        job_layers: job.layer_count(),
+        exposed: Vec::new(),
+        build_time_s: 0.0,
+        interlock_s: 0.0,
+        energy_j: 0.0,
+        job_sha256: hex(&job.job_sha256),
+        executed_sha256: reports
+            .last()
+            .map(|r| r.executed_sha256.clone())
+            .unwrap_or_default(),
+        link: LinkSummary {
+            frames: job.frames.len() as u64,
+            virtual_s: link.elapsed().as_secs_f64(),
+            ..LinkSummary::default()
+        },
+        timeline: link.fired.clone(),
+        host_stopped: None,
+        host_report: None,
+        host_notes: Vec::new(),
+        unfired: link.unfired(),
+        resumed_from: None,
+        layers_skipped: Vec::new(),
+    };
+    let mut late = Vec::new();
+    for e in &s.events {
+        let (what, layer) = match *e {
+            TimelineEvent::OxygenExcursion { layer, .. } => ("oxygen-excursion", layer),
+            TimelineEvent::RecoaterCollision { layer } => ("recoater-collision", layer),
+            TimelineEvent::LaserDrift { from_layer, .. } => ("laser-drift", from_layer),
+            _ => continue,
+        };
+        if layer >= job.layer_count() {
+            late.push(format!(
+                "{what} at layer {layer} of a {}-layer job",
+                job.layer_count()
+            ));
+        }
+    }
+    outcome.unfired.extend(late);
+    for (i, r) in reports.iter().enumerate() {
+        if i > 0 {
+            outcome.states.push("PowerLoss".into());
+        }
+        outcome.states.extend(r.states.iter().cloned());
+        for f in &r.faults {
+            outcome.fault_rules.push(f.rule.clone());
+            outcome.faults.push(f.message.clone());
+        }
+        for l in &r.layers {
+            outcome.exposed.push(ExposedLayer {
+                layer: l.layer,
+                marks: l.time.marks,
+                job_vectors: job.layers.get(l.layer as usize).map_or(0, |j| j.vectors),
+                energy_j: l.time.energy_j,
+                time_s: l.time.total_s,
+                coverage_pct: l.coverage_pct,
+                spill_pct: l.spill_pct,
+            });
+        }
+        if r.resumed_from.is_some() {
+            // A resumed controller restored the totals of the layers before the loss from its
+            // record: they are in its own totals already.
+            outcome.build_time_s = 0.0;
+            outcome.interlock_s = 0.0;
+            outcome.energy_j = 0.0;
+        }
+        outcome.build_time_s += r.total.total_s;
+        outcome.interlock_s += r.total.interlock_s;
+        outcome.energy_j += r.total.energy_j;
+        outcome.link.link_errors += r.link_errors.len() as u64;
+        if r.resumed_from.is_some() {
+            outcome.resumed_from = r.resumed_from;
+        }
+        outcome
+            .layers_skipped
+            .extend(r.layers_skipped.iter().copied());
+    }
+    match streamed {
+        Ok(o) => {
+            outcome.link.retransmits = o.retransmits;
+            outcome.link.timeouts = o.timeouts;
+            outcome.link.reconnects = o.reconnects;
+            outcome.link.random_corrupted = o.link_faults.corrupted;
+            outcome.link.random_dropped = o.link_faults.dropped;
+            outcome.host_stopped = o.interrupted;
+            outcome.host_report = o.state;
+            outcome.host_notes = o.notes;
+        }
+        Err(e) => outcome.host_stopped = Some(format!("the host refused to stream: {e}")),
+    }
+    ScenarioRun {
+        outcome,
+        job_wall_s: 0.0,
+        sim_wall_s,
+        sim_cpu_s,
+    }
+}
