@@ -637,6 +637,7 @@ impl Prepared {
             exact_joins: 0,
             open_chains: 0,
             open_length_mm: 0.0,
+            enclosed_area_mm2: 0.0,
         };
         let section = cache.get(&i).unwrap_or(&empty);
         let regions = skins.regions(&section.shapes, i, n, k);
