@@ -13,7 +13,7 @@
 //!   "white" islands (`a + b` even) are hatched along `d`, "black" ones along `v`, so
 //!   neighbours cross at 90°; overlap `o` widens each island by `o/2` on every side.
 
-use crate::polygon::{Point, Shapes, UNITS_PER_MM, bounds};
+use crate::polygon::{Point, Shape, Shapes, UNITS_PER_MM, bounds};
 use crate::profile::{HatchSettings, Strategy};
 
 /// A group of hatches scanned together: a whole region, one stripe or one island.
@@ -49,16 +49,38 @@ pub fn hatch_region(
     layer: usize,
     settings: &HatchSettings,
 ) -> Vec<HatchGroup> {
-    if region.is_empty() || hatch_mm.is_nan() || hatch_mm <= 0.0 {
+    hatch_region_within(region, None, hatch_mm, layer, settings)
+}
+
+/// Hatches `region ∩ mask` (all of `region` without a mask) with hatch distance `hatch_mm`
+/// for layer `layer`.
+///
+/// The intersection is taken on the hatch lines, not as polygons: each line is clipped
+/// exactly by `region` and by `mask` and the two interval lists are intersected with their
+/// exact rational parameters, so a region is hatched inside the contours without a polygon
+/// boolean per region.
+pub fn hatch_region_within(
+    region: &Shapes,
+    mask: Option<&[Shape]>,
+    hatch_mm: f64,
+    layer: usize,
+    settings: &HatchSettings,
+) -> Vec<HatchGroup> {
+    if region.is_empty()
+        || mask.is_some_and(|m| m.is_empty())
+        || hatch_mm.is_nan()
+        || hatch_mm <= 0.0
+    {
         return Vec::new();
     }
+    let family = |region: &Shapes, dir: (f64, f64), h: f64| clip_family(region, mask, dir, h);
     let theta = layer_angle_deg(settings, layer).to_radians();
     let h = hatch_mm * UNITS_PER_MM;
     let min_len = settings.min_length_mm * UNITS_PER_MM;
     let dir = (theta.cos(), theta.sin());
     let mut groups = match settings.strategy {
         Strategy::Lines => {
-            let hatches = clip_family(region, dir, h);
+            let hatches = family(region, dir, h);
             let mut g = HatchGroup {
                 cell: (0, 0),
                 white: true,
@@ -70,7 +92,7 @@ pub fn hatch_region(
         Strategy::Stripes => {
             let w = settings.stripe_width_mm * UNITS_PER_MM;
             let o = settings.stripe_overlap_mm * UNITS_PER_MM;
-            let hatches = clip_family(region, dir, h);
+            let hatches = family(region, dir, h);
             let mut cells: std::collections::BTreeMap<(i64, i64), Vec<Clipped>> =
                 Default::default();
             for c in &hatches {
@@ -90,7 +112,7 @@ pub fn hatch_region(
             let mut cells: std::collections::BTreeMap<(i64, i64), (bool, Vec<Clipped>)> =
                 Default::default();
             // White islands: hatches along d, columns a from u, rows b from v = k·h.
-            for c in &clip_family(region, dir, h) {
+            for c in &family(region, dir, h) {
                 let v = c.k as f64 * h;
                 for b in rows_containing(v, s, shift, o) {
                     for (a, piece) in split(c, s, shift, o) {
@@ -107,7 +129,7 @@ pub fn hatch_region(
             // Black islands: hatches along the normal n = (-sin, cos); the frame (n, -d)
             // has u' = v and v' = -u, so columns come from the line index and rows from u'.
             let ndir = (-dir.1, dir.0);
-            for c in &clip_family(region, ndir, h) {
+            for c in &family(region, ndir, h) {
                 let u = -(c.k as f64 * h);
                 for a in rows_containing(u, s, shift, o) {
                     for (b, piece) in split(c, s, shift, o) {
@@ -243,12 +265,22 @@ fn split(c: &Clipped, w: f64, shift: f64, o: f64) -> Vec<(i64, Clipped)> {
     out
 }
 
-/// Clips the line family `v = k·h` (direction `dir`) by `region`; hatches oriented along
-/// `+u`, sorted by `(k, u)`.
-fn clip_family(region: &Shapes, dir: (f64, f64), h: f64) -> Vec<Clipped> {
-    let Some((lo, hi)) = bounds(region) else {
+/// Clips the line family `v = k·h` (direction `dir`) by `region` (and `mask`); hatches
+/// oriented along `+u`, sorted by `(k, u)`.
+fn clip_family(region: &Shapes, mask: Option<&[Shape]>, dir: (f64, f64), h: f64) -> Vec<Clipped> {
+    let Some((mut lo, mut hi)) = bounds(region) else {
         return Vec::new();
     };
+    if let Some(m) = mask {
+        let Some((mlo, mhi)) = bounds(m) else {
+            return Vec::new();
+        };
+        lo = Point::new(lo.x.max(mlo.x), lo.y.max(mlo.y));
+        hi = Point::new(hi.x.min(mhi.x), hi.y.min(mhi.y));
+        if lo.x > hi.x || lo.y > hi.y {
+            return Vec::new();
+        }
+    }
     let n = (-dir.1, dir.0);
     let corners = [
         (lo.x as f64, lo.y as f64),
@@ -289,8 +321,15 @@ fn clip_family(region: &Shapes, dir: (f64, f64), h: f64) -> Vec<Clipped> {
             [point(umin, v), point(umax, v)]
         })
         .collect();
+    let mut intervals = line_intervals(region, &lines, n, kmin, h);
+    if let Some(m) = mask {
+        let masked = line_intervals(m, &lines, n, kmin, h);
+        for (iv, mv) in intervals.iter_mut().zip(&masked) {
+            *iv = intersect_intervals(iv, mv);
+        }
+    }
     let mut out = Vec::new();
-    for (line_idx, pieces) in clip_lines_exact(region, &lines, n, kmin, h)
+    for (line_idx, pieces) in intervals_to_points(intervals, &lines)
         .into_iter()
         .enumerate()
     {
@@ -333,6 +372,78 @@ pub fn clip_lines_exact(
     kmin: i64,
     h: f64,
 ) -> Vec<Vec<[Point; 2]>> {
+    intervals_to_points(line_intervals(region, lines, n, kmin, h), lines)
+}
+
+/// An exact line parameter `t = num / den`, `den > 0`.
+type Rational = (i128, i128);
+
+/// `x < y` for exact parameters (coordinates within ±2³⁰ keep the products in `i128`).
+fn lt(x: Rational, y: Rational) -> bool {
+    x.0 * y.1 < y.0 * x.1
+}
+
+/// The intersection of two sorted lists of disjoint parameter intervals.
+fn intersect_intervals(a: &[[Rational; 2]], b: &[[Rational; 2]]) -> Vec<[Rational; 2]> {
+    let (mut i, mut j) = (0, 0);
+    let mut out = Vec::new();
+    while i < a.len() && j < b.len() {
+        let lo = if lt(a[i][0], b[j][0]) {
+            b[j][0]
+        } else {
+            a[i][0]
+        };
+        let hi = if lt(a[i][1], b[j][1]) {
+            a[i][1]
+        } else {
+            b[j][1]
+        };
+        if lt(lo, hi) {
+            out.push([lo, hi]);
+        }
+        if lt(a[i][1], b[j][1]) {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    out
+}
+
+/// End points of the parameter intervals on their lines, rounded to whole units.
+fn intervals_to_points(
+    intervals: Vec<Vec<[Rational; 2]>>,
+    lines: &[[Point; 2]],
+) -> Vec<Vec<[Point; 2]>> {
+    intervals
+        .into_iter()
+        .zip(lines)
+        .map(|(iv, line)| {
+            let a = line[0];
+            let d = ((line[1].x - a.x) as f64, (line[1].y - a.y) as f64);
+            let at = |(num, den): Rational| {
+                let t = num as f64 / den as f64;
+                Point::new(
+                    (a.x as f64 + t * d.0).round() as i32,
+                    (a.y as f64 + t * d.1).round() as i32,
+                )
+            };
+            iv.into_iter()
+                .map(|[p, q]| [at(p), at(q)])
+                .filter(|s| s[0] != s[1])
+                .collect()
+        })
+        .collect()
+}
+
+/// The parameter intervals of each line inside `region` (see [`clip_lines_exact`]), sorted.
+fn line_intervals(
+    region: &[Shape],
+    lines: &[[Point; 2]],
+    n: (f64, f64),
+    kmin: i64,
+    h: f64,
+) -> Vec<Vec<[Rational; 2]>> {
     // Per line: crossings as (numerator, denominator > 0) of t.
     let mut crossings: Vec<Vec<(i128, i128)>> = vec![Vec::new(); lines.len()];
     // Per line: parameter intervals of boundary edges lying exactly on it.
@@ -389,17 +500,8 @@ pub fn clip_lines_exact(
         .into_iter()
         .zip(lines)
         .zip(on_boundary)
-        .map(|((mut ts, line), boundary)| {
+        .map(|((mut ts, _line), boundary)| {
             ts.sort_by(|x, y| (x.0 * y.1).cmp(&(y.0 * x.1)));
-            let a = line[0];
-            let d = ((line[1].x - a.x) as f64, (line[1].y - a.y) as f64);
-            let at = |(num, den): (i128, i128)| {
-                let t = num as f64 / den as f64;
-                Point::new(
-                    (a.x as f64 + t * d.0).round() as i32,
-                    (a.y as f64 + t * d.1).round() as i32,
-                )
-            };
             // A piece running along a boundary edge (the perturbation puts the line just
             // inside) is dropped: hatches never trace the region's own outline.
             let along_boundary = |c: &[(i128, i128)]| {
@@ -407,9 +509,8 @@ pub fn clip_lines_exact(
                 boundary.iter().any(|&(lo, hi)| mid > lo && mid < hi)
             };
             ts.chunks_exact(2)
-                .filter(|c| !along_boundary(c))
-                .map(|c| [at(c[0]), at(c[1])])
-                .filter(|s| s[0] != s[1])
+                .filter(|c| !along_boundary(c) && lt(c[0], c[1]))
+                .map(|c| [c[0], c[1]])
                 .collect()
         })
         .collect()
