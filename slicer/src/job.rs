@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use crate::contour;
-use crate::hatch::hatch_region_within;
+use crate::hatch::{hatch_islands, hatch_region_within};
 use crate::order::{nearest_neighbour, order_groups, rotate_to_nearest};
 use crate::polygon::{Point, QUANTUM_MM, Shapes, seg_len_mm};
 use crate::profile::{ProcessProfile, ProfileError, Strategy, set_id};
@@ -698,20 +698,12 @@ impl Prepared {
             let groups = if prof.hatch.strategy == Strategy::Lines {
                 // One meander per island inside the contours, islands visited
                 // nearest-neighbour.
-                let parts: Vec<Vec<_>> = plan
-                    .hatch_area
-                    .iter()
-                    .map(|island| {
-                        hatch_region_within(
-                            shapes,
-                            Some(std::slice::from_ref(island)),
-                            set.hatch_mm,
-                            i,
-                            &prof.hatch,
-                        )
-                    })
-                    .filter(|g| !g.is_empty())
-                    .collect();
+                let parts: Vec<Vec<_>> =
+                    hatch_islands(shapes, &plan.hatch_area, set.hatch_mm, i, &prof.hatch)
+                        .into_iter()
+                        .flatten()
+                        .map(|g| vec![g])
+                        .collect();
                 let parts = nearest_neighbour(
                     parts,
                     pos,
