@@ -382,10 +382,26 @@ fn clip_family_masked(
     let Some(ms) = masks else {
         return vec![to_clipped(intervals, &lines, kmin, dir)];
     };
+    let last = lines.len() as i64 - 1;
     ms.iter()
         .map(|m| {
-            let masked = line_intervals(m, &lines, n, kmin, h);
-            let both = intervals
+            // Only the lines a mask's own v-range reaches (±1 for rounding), so many small
+            // islands on a large layer cost their own size, not the layer's.
+            let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+            for p in m.iter().flatten().flatten() {
+                let v = p.x as f64 * n.0 + p.y as f64 * n.1;
+                lo = lo.min(v);
+                hi = hi.max(v);
+            }
+            let a = ((lo / h).floor() as i64 - 1 - kmin).max(0);
+            let b = ((hi / h).ceil() as i64 + 1 - kmin).min(last);
+            if a > b {
+                return Vec::new();
+            }
+            let (a, b) = (a as usize, b as usize);
+            let sub = &lines[a..=b];
+            let masked = line_intervals(m, sub, n, kmin + a as i64, h);
+            let both = intervals[a..=b]
                 .iter()
                 .zip(&masked)
                 .map(|(iv, mv)| {
@@ -396,7 +412,7 @@ fn clip_family_masked(
                     }
                 })
                 .collect();
-            to_clipped(both, &lines, kmin, dir)
+            to_clipped(both, sub, kmin + a as i64, dir)
         })
         .collect()
 }
