@@ -17,10 +17,10 @@
 //!   offset downstream pays for it. The contours stay within half a unit of the rounded section.
 //! - **Union**: loops are unioned by the non-zero rule (overlapping shells merge).
 //! - **Area**: [`LayerSection::area_mm2`] is taken in f64 from the unrounded crossing points
-//!   (the shoelace sum over the oriented segments) whenever the layer is clean (no stitch, no
-//!   open chain, and the non-zero union changed nothing, i.e. winding 0 or 1 everywhere), so the
-//!   1 µm grid does not bias the area of tiny sections; otherwise it is the area of the integer
-//!   union.
+//!   (the shoelace sum over the oriented segments) plus what the non-zero union changed on the
+//!   grid (the union's area minus the loops' signed area: zero unless shells overlap or are
+//!   inverted), so the 1 µm grid does not bias the area of tiny sections. A layer with stitched
+//!   gaps or open chains takes the area of the integer union.
 //! - **Stitching**: chains left open by holes in the mesh are joined end to start when the gap
 //!   is within [`SliceOptions::stitch_tolerance_mm`]; every stitch is reported in the
 //!   [`LayerSection`], as is every chain that could not be closed.
@@ -136,8 +136,8 @@ pub struct LayerSection {
 }
 
 impl LayerSection {
-    /// The cross-section area in mm², before any offset: from the unrounded crossing points when
-    /// the layer is clean, else from the integer union (see the module documentation).
+    /// The cross-section area in mm², before any offset: from the unrounded crossing points,
+    /// corrected by the union on the grid (see the module documentation).
     pub fn area_mm2(&self) -> f64 {
         self.enclosed_area_mm2
     }
@@ -347,10 +347,12 @@ impl MeshSlicer {
         let units2_to_mm2 = 0.5 * QUANTUM_MM * QUANTUM_MM;
         let int_area = union_area2 as f64 * units2_to_mm2;
         let loops_area2: i128 = contours.iter().map(|c| contour_area2(c)).sum();
-        let clean =
-            section.stitches.is_empty() && section.open_chains == 0 && loops_area2 == union_area2;
-        section.enclosed_area_mm2 = if clean {
-            let exact = self.segments_area_mm2(&segs, zc);
+        let closed = section.stitches.is_empty() && section.open_chains == 0;
+        section.enclosed_area_mm2 = if closed {
+            // What the non-zero union changed (overlapping shells, inverted ones) is taken
+            // from the grid; the rest of the area from the unrounded points.
+            let overlap = (union_area2 - loops_area2) as f64 * units2_to_mm2;
+            let exact = self.segments_area_mm2(&segs, zc) + overlap;
             // Sections that the grid holds exactly (a box's) keep their exact integer area
             // rather than the f64 rounding noise of the interpolated crossing points.
             if (exact - int_area).abs() <= 1e-9 * int_area.abs().max(1.0) {
