@@ -44,28 +44,7 @@ fn main() {
         .map(|s| s.shapes.iter().flatten().map(|c| c.len()).sum::<usize>())
         .sum();
     println!("layers {n}, vertices {verts}");
-    let tol: f64 = std::env::var("TOL").map_or(0.0, |s| s.parse().expect("TOL"));
-    let t = cpu();
-    let shapes: Vec<_> = sections
-        .iter()
-        .map(|s| {
-            if tol == 0.0 {
-                return s.shapes.clone();
-            }
-            let c: Vec<_> = s
-                .shapes
-                .iter()
-                .flatten()
-                .map(|c| meltline_slicer::polygon::simplify_contour(c, tol))
-                .collect();
-            meltline_slicer::polygon::union_nonzero(&c)
-        })
-        .collect();
-    let verts: usize = shapes
-        .iter()
-        .map(|s| s.iter().flatten().map(|c| c.len()).sum::<usize>())
-        .sum();
-    println!("simplified at {tol}: {verts} vertices, {:?}", cpu() - t);
+    let shapes: Vec<_> = sections.iter().map(|s| s.shapes.clone()).collect();
     let k = 3;
     let t = cpu();
     let mut w = SkinWindows::default();
