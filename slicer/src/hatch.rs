@@ -13,7 +13,7 @@
 //!   "white" islands (`a + b` even) are hatched along `d`, "black" ones along `v`, so
 //!   neighbours cross at 90°; overlap `o` widens each island by `o/2` on every side.
 
-use crate::polygon::{Point, Shapes, UNITS_PER_MM, bounds};
+use crate::polygon::{Point, Shape, Shapes, UNITS_PER_MM, bounds};
 use crate::profile::{HatchSettings, Strategy};
 
 /// A group of hatches scanned together: a whole region, one stripe or one island.
@@ -49,16 +49,70 @@ pub fn hatch_region(
     layer: usize,
     settings: &HatchSettings,
 ) -> Vec<HatchGroup> {
-    if region.is_empty() || hatch_mm.is_nan() || hatch_mm <= 0.0 {
+    hatch_region_within(region, None, hatch_mm, layer, settings)
+}
+
+/// Hatches `region` inside each island (`lines` strategy): one meander group per island, in
+/// island order (`None` where the island holds no hatch of `region`). All islands share one
+/// family of hatch lines and `region` is clipped once.
+pub fn hatch_islands(
+    region: &Shapes,
+    islands: &[Shape],
+    hatch_mm: f64,
+    layer: usize,
+    settings: &HatchSettings,
+) -> Vec<Option<HatchGroup>> {
+    if region.is_empty() || islands.is_empty() || hatch_mm.is_nan() || hatch_mm <= 0.0 {
+        return vec![None; islands.len()];
+    }
+    let theta = layer_angle_deg(settings, layer).to_radians();
+    let h = hatch_mm * UNITS_PER_MM;
+    let min_len = settings.min_length_mm * UNITS_PER_MM;
+    let dir = (theta.cos(), theta.sin());
+    let masks: Vec<&[Shape]> = islands.iter().map(std::slice::from_ref).collect();
+    clip_family_masked(region, Some(&masks), dir, h)
+        .into_iter()
+        .map(|hatches| {
+            let mut g = HatchGroup {
+                cell: (0, 0),
+                white: true,
+                hatches: keep_long(&hatches, min_len),
+            };
+            meander(&mut g.hatches, &hatches_meta(&hatches, min_len));
+            (!g.hatches.is_empty()).then_some(g)
+        })
+        .collect()
+}
+
+/// Hatches `region ∩ mask` (all of `region` without a mask) with hatch distance `hatch_mm`
+/// for layer `layer`.
+///
+/// The intersection is taken on the hatch lines, not as polygons: each line is clipped
+/// exactly by `region` and by `mask` and the two interval lists are intersected with their
+/// exact rational parameters, so a region is hatched inside the contours without a polygon
+/// boolean per region.
+pub fn hatch_region_within(
+    region: &Shapes,
+    mask: Option<&[Shape]>,
+    hatch_mm: f64,
+    layer: usize,
+    settings: &HatchSettings,
+) -> Vec<HatchGroup> {
+    if region.is_empty()
+        || mask.is_some_and(|m| m.is_empty())
+        || hatch_mm.is_nan()
+        || hatch_mm <= 0.0
+    {
         return Vec::new();
     }
+    let family = |region: &Shapes, dir: (f64, f64), h: f64| clip_family(region, mask, dir, h);
     let theta = layer_angle_deg(settings, layer).to_radians();
     let h = hatch_mm * UNITS_PER_MM;
     let min_len = settings.min_length_mm * UNITS_PER_MM;
     let dir = (theta.cos(), theta.sin());
     let mut groups = match settings.strategy {
         Strategy::Lines => {
-            let hatches = clip_family(region, dir, h);
+            let hatches = family(region, dir, h);
             let mut g = HatchGroup {
                 cell: (0, 0),
                 white: true,
@@ -70,7 +124,7 @@ pub fn hatch_region(
         Strategy::Stripes => {
             let w = settings.stripe_width_mm * UNITS_PER_MM;
             let o = settings.stripe_overlap_mm * UNITS_PER_MM;
-            let hatches = clip_family(region, dir, h);
+            let hatches = family(region, dir, h);
             let mut cells: std::collections::BTreeMap<(i64, i64), Vec<Clipped>> =
                 Default::default();
             for c in &hatches {
@@ -90,7 +144,7 @@ pub fn hatch_region(
             let mut cells: std::collections::BTreeMap<(i64, i64), (bool, Vec<Clipped>)> =
                 Default::default();
             // White islands: hatches along d, columns a from u, rows b from v = k·h.
-            for c in &clip_family(region, dir, h) {
+            for c in &family(region, dir, h) {
                 let v = c.k as f64 * h;
                 for b in rows_containing(v, s, shift, o) {
                     for (a, piece) in split(c, s, shift, o) {
@@ -107,7 +161,7 @@ pub fn hatch_region(
             // Black islands: hatches along the normal n = (-sin, cos); the frame (n, -d)
             // has u' = v and v' = -u, so columns come from the line index and rows from u'.
             let ndir = (-dir.1, dir.0);
-            for c in &clip_family(region, ndir, h) {
+            for c in &family(region, ndir, h) {
                 let u = -(c.k as f64 * h);
                 for a in rows_containing(u, s, shift, o) {
                     for (b, piece) in split(c, s, shift, o) {
@@ -243,12 +297,47 @@ fn split(c: &Clipped, w: f64, shift: f64, o: f64) -> Vec<(i64, Clipped)> {
     out
 }
 
-/// Clips the line family `v = k·h` (direction `dir`) by `region`; hatches oriented along
-/// `+u`, sorted by `(k, u)`.
-fn clip_family(region: &Shapes, dir: (f64, f64), h: f64) -> Vec<Clipped> {
-    let Some((lo, hi)) = bounds(region) else {
-        return Vec::new();
+/// Clips the line family `v = k·h` (direction `dir`) by `region` (and `mask`); hatches
+/// oriented along `+u`, sorted by `(k, u)`.
+fn clip_family(region: &Shapes, mask: Option<&[Shape]>, dir: (f64, f64), h: f64) -> Vec<Clipped> {
+    match mask {
+        None => clip_family_masked(region, None, dir, h),
+        Some(m) => clip_family_masked(region, Some(&[m]), dir, h),
+    }
+    .pop()
+    .unwrap_or_default()
+}
+
+/// Clips the line family `v = k·h` (direction `dir`) by `region`, and then by each mask in
+/// turn (one list per mask; one list in all without masks). The masks share one family of
+/// lines, and `region` is clipped once for all of them.
+fn clip_family_masked(
+    region: &Shapes,
+    masks: Option<&[&[Shape]]>,
+    dir: (f64, f64),
+    h: f64,
+) -> Vec<Vec<Clipped>> {
+    let count = masks.map_or(1, |m| m.len());
+    let none = || vec![Vec::new(); count];
+    let Some((mut lo, mut hi)) = bounds(region) else {
+        return none();
     };
+    if let Some(ms) = masks {
+        let all = ms.iter().filter_map(|m| bounds(m)).reduce(|a, b| {
+            (
+                Point::new(a.0.x.min(b.0.x), a.0.y.min(b.0.y)),
+                Point::new(a.1.x.max(b.1.x), a.1.y.max(b.1.y)),
+            )
+        });
+        let Some((mlo, mhi)) = all else {
+            return none();
+        };
+        lo = Point::new(lo.x.max(mlo.x), lo.y.max(mlo.y));
+        hi = Point::new(hi.x.min(mhi.x), hi.y.min(mhi.y));
+        if lo.x > hi.x || lo.y > hi.y {
+            return none();
+        }
+    }
     let n = (-dir.1, dir.0);
     let corners = [
         (lo.x as f64, lo.y as f64),
@@ -275,7 +364,7 @@ fn clip_family(region: &Shapes, dir: (f64, f64), h: f64) -> Vec<Clipped> {
     let kmin = (vmin / h).ceil() as i64;
     let kmax = (vmax / h).floor() as i64;
     if kmax < kmin {
-        return Vec::new();
+        return none();
     }
     let point = |u: f64, v: f64| {
         Point::new(
@@ -289,8 +378,54 @@ fn clip_family(region: &Shapes, dir: (f64, f64), h: f64) -> Vec<Clipped> {
             [point(umin, v), point(umax, v)]
         })
         .collect();
+    let intervals = line_intervals(region, &lines, n, kmin, h);
+    let Some(ms) = masks else {
+        return vec![to_clipped(intervals, &lines, kmin, dir)];
+    };
+    let last = lines.len() as i64 - 1;
+    ms.iter()
+        .map(|m| {
+            // Only the lines a mask's own v-range reaches (±1 for rounding), so many small
+            // islands on a large layer cost their own size, not the layer's.
+            let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+            for p in m.iter().flatten().flatten() {
+                let v = p.x as f64 * n.0 + p.y as f64 * n.1;
+                lo = lo.min(v);
+                hi = hi.max(v);
+            }
+            let a = ((lo / h).floor() as i64 - 1 - kmin).max(0);
+            let b = ((hi / h).ceil() as i64 + 1 - kmin).min(last);
+            if a > b {
+                return Vec::new();
+            }
+            let (a, b) = (a as usize, b as usize);
+            let sub = &lines[a..=b];
+            let masked = line_intervals(m, sub, n, kmin + a as i64, h);
+            let both = intervals[a..=b]
+                .iter()
+                .zip(&masked)
+                .map(|(iv, mv)| {
+                    if mv.is_empty() {
+                        Vec::new()
+                    } else {
+                        intersect_intervals(iv, mv)
+                    }
+                })
+                .collect();
+            to_clipped(both, sub, kmin + a as i64, dir)
+        })
+        .collect()
+}
+
+/// The clipped hatches of parameter intervals on the lines `kmin..`, sorted by `(k, u)`.
+fn to_clipped(
+    intervals: Vec<Vec<[Rational; 2]>>,
+    lines: &[[Point; 2]],
+    kmin: i64,
+    dir: (f64, f64),
+) -> Vec<Clipped> {
     let mut out = Vec::new();
-    for (line_idx, pieces) in clip_lines_exact(region, &lines, n, kmin, h)
+    for (line_idx, pieces) in intervals_to_points(intervals, lines)
         .into_iter()
         .enumerate()
     {
@@ -333,6 +468,78 @@ pub fn clip_lines_exact(
     kmin: i64,
     h: f64,
 ) -> Vec<Vec<[Point; 2]>> {
+    intervals_to_points(line_intervals(region, lines, n, kmin, h), lines)
+}
+
+/// An exact line parameter `t = num / den`, `den > 0`.
+type Rational = (i128, i128);
+
+/// `x < y` for exact parameters (coordinates within ±2³⁰ keep the products in `i128`).
+fn lt(x: Rational, y: Rational) -> bool {
+    x.0 * y.1 < y.0 * x.1
+}
+
+/// The intersection of two sorted lists of disjoint parameter intervals.
+fn intersect_intervals(a: &[[Rational; 2]], b: &[[Rational; 2]]) -> Vec<[Rational; 2]> {
+    let (mut i, mut j) = (0, 0);
+    let mut out = Vec::new();
+    while i < a.len() && j < b.len() {
+        let lo = if lt(a[i][0], b[j][0]) {
+            b[j][0]
+        } else {
+            a[i][0]
+        };
+        let hi = if lt(a[i][1], b[j][1]) {
+            a[i][1]
+        } else {
+            b[j][1]
+        };
+        if lt(lo, hi) {
+            out.push([lo, hi]);
+        }
+        if lt(a[i][1], b[j][1]) {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    out
+}
+
+/// End points of the parameter intervals on their lines, rounded to whole units.
+fn intervals_to_points(
+    intervals: Vec<Vec<[Rational; 2]>>,
+    lines: &[[Point; 2]],
+) -> Vec<Vec<[Point; 2]>> {
+    intervals
+        .into_iter()
+        .zip(lines)
+        .map(|(iv, line)| {
+            let a = line[0];
+            let d = ((line[1].x - a.x) as f64, (line[1].y - a.y) as f64);
+            let at = |(num, den): Rational| {
+                let t = num as f64 / den as f64;
+                Point::new(
+                    (a.x as f64 + t * d.0).round() as i32,
+                    (a.y as f64 + t * d.1).round() as i32,
+                )
+            };
+            iv.into_iter()
+                .map(|[p, q]| [at(p), at(q)])
+                .filter(|s| s[0] != s[1])
+                .collect()
+        })
+        .collect()
+}
+
+/// The parameter intervals of each line inside `region` (see [`clip_lines_exact`]), sorted.
+fn line_intervals(
+    region: &[Shape],
+    lines: &[[Point; 2]],
+    n: (f64, f64),
+    kmin: i64,
+    h: f64,
+) -> Vec<Vec<[Rational; 2]>> {
     // Per line: crossings as (numerator, denominator > 0) of t.
     let mut crossings: Vec<Vec<(i128, i128)>> = vec![Vec::new(); lines.len()];
     // Per line: parameter intervals of boundary edges lying exactly on it.
@@ -389,17 +596,8 @@ pub fn clip_lines_exact(
         .into_iter()
         .zip(lines)
         .zip(on_boundary)
-        .map(|((mut ts, line), boundary)| {
+        .map(|((mut ts, _line), boundary)| {
             ts.sort_by(|x, y| (x.0 * y.1).cmp(&(y.0 * x.1)));
-            let a = line[0];
-            let d = ((line[1].x - a.x) as f64, (line[1].y - a.y) as f64);
-            let at = |(num, den): (i128, i128)| {
-                let t = num as f64 / den as f64;
-                Point::new(
-                    (a.x as f64 + t * d.0).round() as i32,
-                    (a.y as f64 + t * d.1).round() as i32,
-                )
-            };
             // A piece running along a boundary edge (the perturbation puts the line just
             // inside) is dropped: hatches never trace the region's own outline.
             let along_boundary = |c: &[(i128, i128)]| {
@@ -407,9 +605,8 @@ pub fn clip_lines_exact(
                 boundary.iter().any(|&(lo, hi)| mid > lo && mid < hi)
             };
             ts.chunks_exact(2)
-                .filter(|c| !along_boundary(c))
-                .map(|c| [at(c[0]), at(c[1])])
-                .filter(|s| s[0] != s[1])
+                .filter(|c| !along_boundary(c) && lt(c[0], c[1]))
+                .map(|c| [c[0], c[1]])
                 .collect()
         })
         .collect()
@@ -461,6 +658,56 @@ mod tests {
         let out = clip_lines_exact(&diamond, &lines, (0.0, 1.0), 0, 1000.0);
         assert!(out[0].is_empty() && out[2].is_empty(), "{out:?}");
         assert_eq!(out[1], vec![[Point::new(0, 1000), Point::new(2000, 1000)]]);
+    }
+
+    #[test]
+    fn hatching_inside_islands_equals_hatching_the_polygon_intersection() {
+        // A ring-shaped region and two islands overlapping it, at an oblique angle.
+        let mut hole = vec![
+            Point::new(3000, 3000),
+            Point::new(3000, 7000),
+            Point::new(7000, 7000),
+            Point::new(7000, 3000),
+        ];
+        let mut region_contours = square(10_000).concat();
+        region_contours.push(std::mem::take(&mut hole));
+        let region = union_nonzero(&region_contours);
+        let island = |x0: i32, y0: i32, x1: i32, y1: i32| {
+            union_nonzero(&[vec![
+                Point::new(x0, y0),
+                Point::new(x1, y0),
+                Point::new(x1, y1),
+                Point::new(x0, y1),
+            ]])
+        };
+        let islands = [
+            island(-500, -500, 5_000, 12_000),
+            island(6_000, 1_000, 11_000, 4_000),
+        ];
+        let settings = HatchSettings {
+            start_angle_deg: 23.0,
+            ..HatchSettings::default()
+        };
+        let length = |g: &HatchGroup| -> f64 {
+            g.hatches
+                .iter()
+                .map(|s| crate::polygon::seg_len_mm(s[0], s[1]))
+                .sum()
+        };
+        let got = hatch_islands(&region, &islands.concat(), 0.1, 0, &settings);
+        assert_eq!(got.len(), 2);
+        for (g, isl) in got.iter().zip(&islands) {
+            let want = hatch_region(
+                &crate::polygon::intersection(&region, isl),
+                0.1,
+                0,
+                &settings,
+            );
+            let g = g.as_ref().expect("each island holds part of the ring");
+            assert_eq!(g.hatches.len(), want[0].hatches.len());
+            // End points differ by the rounding of the boolean's vertices at most.
+            assert!((length(g) - length(&want[0])).abs() < 2e-3 * g.hatches.len() as f64);
+        }
     }
 
     #[test]

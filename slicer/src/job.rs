@@ -20,9 +20,9 @@ use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use crate::contour;
-use crate::hatch::hatch_region;
+use crate::hatch::{hatch_islands, hatch_region_within};
 use crate::order::{nearest_neighbour, order_groups, rotate_to_nearest};
-use crate::polygon::{Point, QUANTUM_MM, Shapes, intersection, seg_len_mm};
+use crate::polygon::{Point, QUANTUM_MM, Shapes, seg_len_mm};
 use crate::profile::{ProcessProfile, ProfileError, Strategy, set_id};
 use crate::region::{Foundation, LayerRegions, SkinWindows};
 use crate::slice::{LayerSection, MeshSlicer, SliceError, SliceOptions, Stitch};
@@ -637,6 +637,7 @@ impl Prepared {
             exact_joins: 0,
             open_chains: 0,
             open_length_mm: 0.0,
+            enclosed_area_mm2: 0.0,
         };
         let section = cache.get(&i).unwrap_or(&empty);
         let regions = skins.regions(&section.shapes, i, n, k);
@@ -689,14 +690,20 @@ impl Prepared {
             ),
         ];
         for (shapes, region, id, set) in hatch_sets {
-            let area = intersection(shapes, &plan.hatch_area);
+            if shapes.is_empty() {
+                continue;
+            }
+            // The region inside the contours is clipped on the hatch lines (exact intervals),
+            // not by a polygon boolean per region.
             let groups = if prof.hatch.strategy == Strategy::Lines {
-                // One meander per connected part, parts visited nearest-neighbour.
-                let parts: Vec<Vec<_>> = area
-                    .iter()
-                    .map(|shape| hatch_region(&vec![shape.clone()], set.hatch_mm, i, &prof.hatch))
-                    .filter(|g| !g.is_empty())
-                    .collect();
+                // One meander per island inside the contours, islands visited
+                // nearest-neighbour.
+                let parts: Vec<Vec<_>> =
+                    hatch_islands(shapes, &plan.hatch_area, set.hatch_mm, i, &prof.hatch)
+                        .into_iter()
+                        .flatten()
+                        .map(|g| vec![g])
+                        .collect();
                 let parts = nearest_neighbour(
                     parts,
                     pos,
@@ -706,7 +713,13 @@ impl Prepared {
                 parts.into_iter().flatten().collect()
             } else {
                 order_groups(
-                    hatch_region(&area, set.hatch_mm, i, &prof.hatch),
+                    hatch_region_within(
+                        shapes,
+                        Some(plan.hatch_area.as_slice()),
+                        set.hatch_mm,
+                        i,
+                        &prof.hatch,
+                    ),
                     prof.hatch.strategy,
                 )
             };

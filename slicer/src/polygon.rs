@@ -130,6 +130,67 @@ pub fn offset(shapes: &[Shape], delta: i32) -> Shapes {
     shapes.outline(&style).unwrap_or_default()
 }
 
+/// Drops the vertices of a closed contour that lie within `tol` units of the chord that
+/// replaces them (Douglas–Peucker), keeping the contour within `tol` of the original.
+///
+/// Sections of tessellated surfaces carry many vertices that are collinear up to the 1-unit
+/// rounding (a plane crossing the diagonal of a flat quad); every boolean and offset pays for
+/// them. Contours with fewer than 4 vertices are returned as they are.
+pub fn simplify_contour(c: &[Point], tol: f64) -> Contour {
+    let n = c.len();
+    if n < 4 {
+        return c.to_vec();
+    }
+    // Split the ring at its first vertex and the vertex farthest from it.
+    let far = (1..n)
+        .max_by_key(|&i| {
+            let dx = (c[i].x - c[0].x) as i64;
+            let dy = (c[i].y - c[0].y) as i64;
+            (dx * dx + dy * dy, std::cmp::Reverse(i))
+        })
+        .unwrap_or(1);
+    let mut keep = vec![false; n];
+    keep[0] = true;
+    keep[far] = true;
+    let tol2 = tol * tol;
+    let mut stack = vec![(0usize, far), (far, n)];
+    while let Some((a, b)) = stack.pop() {
+        if b - a < 2 {
+            continue;
+        }
+        let pa = c[a];
+        let pb = c[b % n];
+        let (ax, ay) = (pa.x as f64, pa.y as f64);
+        let (dx, dy) = ((pb.x - pa.x) as f64, (pb.y - pa.y) as f64);
+        let len2 = dx * dx + dy * dy;
+        let mut best = (0.0f64, 0usize);
+        for (i, q) in c.iter().enumerate().take(b).skip(a + 1) {
+            let (qx, qy) = (q.x as f64 - ax, q.y as f64 - ay);
+            // Distance to the chord as a segment, so points beyond its ends count fully.
+            let t = if len2 == 0.0 {
+                0.0
+            } else {
+                ((qx * dx + qy * dy) / len2).clamp(0.0, 1.0)
+            };
+            let (ex, ey) = (qx - t * dx, qy - t * dy);
+            let d2 = ex * ex + ey * ey;
+            if d2 > best.0 {
+                best = (d2, i);
+            }
+        }
+        if best.0 > tol2 {
+            keep[best.1] = true;
+            stack.push((a, best.1));
+            stack.push((best.1, b));
+        }
+    }
+    c.iter()
+        .zip(&keep)
+        .filter(|(_, k)| **k)
+        .map(|(p, _)| *p)
+        .collect()
+}
+
 /// The axis-aligned bounds `[min, max]` of shapes, `None` when empty.
 pub fn bounds(shapes: &[Shape]) -> Option<(Point, Point)> {
     let mut it = shapes.iter().flatten().flatten();
@@ -203,6 +264,33 @@ mod tests {
             "{}",
             area_mm2(&inset)
         );
+    }
+
+    #[test]
+    fn simplify_drops_rounding_noise_and_keeps_corners() {
+        // A triangle whose long edge (slope 1/3) carries points rounded to the grid: each is
+        // within half a unit of the edge.
+        let mut c = vec![Point::new(0, 0)];
+        for i in 0..30 {
+            let x = 100 * i + 50;
+            c.push(Point::new(x, (x as f64 / 3.0).round() as i32));
+        }
+        c.push(Point::new(3000, 1000));
+        c.push(Point::new(0, 1000));
+        c.reverse();
+        let s = simplify_contour(&c, 0.5);
+        assert_eq!(s.len(), 3, "{s:?}");
+        for corner in [
+            Point::new(0, 0),
+            Point::new(3000, 1000),
+            Point::new(0, 1000),
+        ] {
+            assert!(s.contains(&corner));
+        }
+        // Off by a whole unit is a feature at this tolerance, not noise.
+        let mut bump = square(0, 0, 1000);
+        bump.insert(1, Point::new(500, -1));
+        assert_eq!(simplify_contour(&bump, 0.5).len(), 5);
     }
 
     #[test]

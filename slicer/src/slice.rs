@@ -11,7 +11,16 @@
 //!   one starting on the same mesh edge. No point matching, no tolerance.
 //! - **Shared intersection points**: a crossing point is computed from the edge's vertices in
 //!   index order, so both triangles of an edge get the same integer point.
+//! - **Simplification**: before the union, vertices within half a unit (0.5 µm) of the chord
+//!   that replaces them are dropped (Douglas–Peucker): a plane crossing the diagonal of a flat
+//!   quad gives a vertex collinear with its neighbours up to the rounding, and every boolean and
+//!   offset downstream pays for it. The contours stay within half a unit of the rounded section.
 //! - **Union**: loops are unioned by the non-zero rule (overlapping shells merge).
+//! - **Area**: [`LayerSection::area_mm2`] is taken in f64 from the unrounded crossing points
+//!   (the shoelace sum over the oriented segments) plus what the non-zero union changed on the
+//!   grid (the union's area minus the loops' signed area: zero unless shells overlap or are
+//!   inverted), so the 1 µm grid does not bias the area of tiny sections. A layer with stitched
+//!   gaps or open chains takes the area of the integer union.
 //! - **Stitching**: chains left open by holes in the mesh are joined end to start when the gap
 //!   is within [`SliceOptions::stitch_tolerance_mm`]; every stitch is reported in the
 //!   [`LayerSection`], as is every chain that could not be closed.
@@ -24,7 +33,13 @@ use meltline_core::mesh::Mesh;
 use rayon::prelude::*;
 use thiserror::Error;
 
-use crate::polygon::{Contour, Point, Shapes, UNITS_PER_MM, area_mm2, union_nonzero};
+use crate::polygon::{
+    Contour, Point, QUANTUM_MM, Shapes, UNITS_PER_MM, contour_area2, simplify_contour,
+    union_nonzero,
+};
+
+/// Contour vertices within this many units of the chord replacing them are dropped.
+const SIMPLIFY_UNITS: f64 = 0.5;
 
 /// Options of the slicer.
 #[derive(Debug, Clone, PartialEq)]
@@ -116,12 +131,15 @@ pub struct LayerSection {
     pub open_chains: usize,
     /// The total length of those chains in mm.
     pub open_length_mm: f64,
+    /// The area enclosed by the cross-section in mm² (see [`LayerSection::area_mm2`]).
+    pub enclosed_area_mm2: f64,
 }
 
 impl LayerSection {
-    /// The cross-section area in mm².
+    /// The cross-section area in mm², before any offset: from the unrounded crossing points,
+    /// corrected by the union on the grid (see the module documentation).
     pub fn area_mm2(&self) -> f64 {
-        area_mm2(&self.shapes)
+        self.enclosed_area_mm2
     }
 }
 
@@ -279,6 +297,7 @@ impl MeshSlicer {
             exact_joins: 0,
             open_chains: 0,
             open_length_mm: 0.0,
+            enclosed_area_mm2: 0.0,
         };
         if i >= self.layer_count() {
             return section;
@@ -307,7 +326,11 @@ impl MeshSlicer {
         let tol = (self.options.stitch_tolerance_mm * UNITS_PER_MM).round() as i64;
         let (mut contours, stitches, dropped) = stitch(open, tol);
         contours.extend(loops);
-        contours.retain(|c| c.len() >= 3);
+        let contours: Vec<Contour> = contours
+            .iter()
+            .map(|c| simplify_contour(c, SIMPLIFY_UNITS))
+            .filter(|c| c.len() >= 3)
+            .collect();
         let (exact, gaps): (Vec<Stitch>, Vec<Stitch>) =
             stitches.into_iter().partition(|g| g.gap_mm == 0.0);
         section.exact_joins = exact.len();
@@ -315,17 +338,60 @@ impl MeshSlicer {
         section.open_chains = dropped.len();
         section.open_length_mm = dropped.iter().map(|c| polyline_length_mm(c)).sum();
         section.shapes = union_nonzero(&contours);
+        let union_area2: i128 = section
+            .shapes
+            .iter()
+            .flatten()
+            .map(|c| contour_area2(c))
+            .sum();
+        let units2_to_mm2 = 0.5 * QUANTUM_MM * QUANTUM_MM;
+        let int_area = union_area2 as f64 * units2_to_mm2;
+        let loops_area2: i128 = contours.iter().map(|c| contour_area2(c)).sum();
+        let closed = section.stitches.is_empty() && section.open_chains == 0;
+        section.enclosed_area_mm2 = if closed {
+            // What the non-zero union changed (overlapping shells, inverted ones) is taken
+            // from the grid; the rest of the area from the unrounded points.
+            let overlap = (union_area2 - loops_area2) as f64 * units2_to_mm2;
+            let exact = self.segments_area_mm2(&segs, zc) + overlap;
+            // Sections that the grid holds exactly (a box's) keep their exact integer area
+            // rather than the f64 rounding noise of the interpolated crossing points.
+            if (exact - int_area).abs() <= 1e-9 * int_area.abs().max(1.0) {
+                int_area
+            } else {
+                exact
+            }
+        } else {
+            int_area
+        };
         section
     }
 
-    /// The integer point where the plane `zc` crosses edge `e`.
-    fn edge_point(&self, e: u32, zc: f64) -> Point {
+    /// The signed area enclosed by the oriented segments (shoelace sum) in mm², from the
+    /// unrounded crossing points. Closed loops only: a gap would miss its closing segment.
+    fn segments_area_mm2(&self, segs: &[(u32, u32)], zc: f64) -> f64 {
+        let twice: f64 = segs
+            .iter()
+            .map(|&(f, t)| {
+                let a = self.edge_point_mm(f, zc);
+                let b = self.edge_point_mm(t, zc);
+                a[0] * b[1] - b[0] * a[1]
+            })
+            .sum();
+        0.5 * twice
+    }
+
+    /// The point in mm where the plane `zc` crosses edge `e`.
+    fn edge_point_mm(&self, e: u32, zc: f64) -> [f64; 2] {
         let [u, v] = self.edges[e as usize];
         let (zu, zv) = (self.z[u as usize], self.z[v as usize]);
         let (pu, pv) = (self.xy[u as usize], self.xy[v as usize]);
         let s = (zc - zu) / (zv - zu);
-        let x = pu[0] + s * (pv[0] - pu[0]);
-        let y = pu[1] + s * (pv[1] - pu[1]);
+        [pu[0] + s * (pv[0] - pu[0]), pu[1] + s * (pv[1] - pu[1])]
+    }
+
+    /// The integer point where the plane `zc` crosses edge `e`.
+    fn edge_point(&self, e: u32, zc: f64) -> Point {
+        let [x, y] = self.edge_point_mm(e, zc);
         Point::new(
             (x * UNITS_PER_MM).round() as i32,
             (y * UNITS_PER_MM).round() as i32,

@@ -135,6 +135,27 @@ fn overlapping_shells_are_unioned() {
 }
 
 #[test]
+fn tiny_section_area_is_not_biased_by_the_micron_grid() {
+    // A 7-sided strut of circumradius 15 µm off the grid: rounding its vertices to 1 µm moves
+    // the area by percents, the reported area must still be the polygon's.
+    let (r, n) = (0.015, 7);
+    let mut m = cylinder(r, 0.1, n);
+    m.translate(Vector3::new(0.1234567, -0.0456789, 0.0));
+    let expected = 0.5 * n as f64 * r * r * (2.0 * PI / n as f64).sin();
+    let s = slicer(&m, 0.03);
+    for layer in s.slice_all() {
+        assert!(
+            rel(layer.area_mm2(), expected) < 1e-9,
+            "layer {}: {} vs {expected}",
+            layer.index,
+            layer.area_mm2()
+        );
+        let on_grid = meltline_slicer::polygon::area_mm2(&layer.shapes);
+        assert!(rel(on_grid, expected) > 1e-3, "the grid area {on_grid}");
+    }
+}
+
+#[test]
 fn small_gaps_are_stitched_and_reported() {
     // A box whose +x face is detached and moved out by 10 µm: two 10 µm gaps per section.
     let b = Mesh::axis_aligned_box([0.0, 0.0, 0.0], [1.0, 1.0, 1.0]);
