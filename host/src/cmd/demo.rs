@@ -30,10 +30,6 @@ use sha2::Digest;
 
 use super::common::{frame_bar, write_atomic, write_json_atomic};
 
-/// Edge length of the demo mesh, mm: coarser than the spec's 0.12 mm so that the demo designs
-/// the cage in seconds on two cores; `meltline design` meshes at the spec's resolution.
-const DEMO_EDGE_MM: f64 = 0.4;
-
 /// Arguments of `meltline demo`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -49,9 +45,9 @@ pub struct Args {
     /// Units of the vertebra meshes: mm, m or in.
     #[arg(long, default_value = "mm")]
     pub units: String,
-    /// Mesh edge length, mm (the spec's own is 0.12 mm).
-    #[arg(long, default_value_t = DEMO_EDGE_MM)]
-    pub edge_length: f64,
+    /// Mesh edge length, mm, instead of the spec's own (0.12 mm); e.g. 0.4 for a quicker run.
+    #[arg(long)]
+    pub edge_length: Option<f64>,
     /// Faults of the link.
     #[arg(long, default_value = "drop=0.01,corrupt=0.01,seed=1")]
     pub faults: FaultSpec,
@@ -92,7 +88,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         &spec,
         pair.as_ref().map(|(u, l)| Vertebrae { upper: u, lower: l }),
         &DesignOptions {
-            edge_length_override: Some(args.edge_length),
+            edge_length_override: args.edge_length,
             ..DesignOptions::default()
         },
     )?;
