@@ -1112,9 +1112,9 @@ impl<'a> Streamer<'a> {
         self.frames_before_restart += self.highest_sent.saturating_sub(self.resumed_from);
         let Some(k) = restart::resume_layer(self.job, self.hello_resume) else {
             return Err(StreamError::Connect(io::Error::other(format!(
-                "the controller restarted without a record of this job after {} of {} layers \
-                 were committed: it cannot continue the build (layers already built would be \
-                 exposed again)",
+                "the controller restarted without a record of this job after acknowledging {} \
+                 of {} layers (it may have executed more): it cannot continue the build (layers \
+                 already built would be exposed again)",
                 stopped_at.layers_committed,
                 self.job.layer_count()
             ))));
