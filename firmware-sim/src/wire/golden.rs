@@ -315,6 +315,27 @@ fn encoding_into_a_short_buffer_is_an_error_not_a_panic() {
     }
 }
 
+#[test]
+fn a_sealed_body_unstuffs_to_itself_and_an_oversized_body_is_refused() {
+    for body in [
+        &b""[..],
+        b"\x00\x00\x01",
+        &[0xA5; 300][..],
+        &[0u8; MAX_RAW - 4][..],
+    ] {
+        let mut frame = vec![0u8; MAX_FRAME];
+        let n = seal_body(body, &mut frame).unwrap();
+        assert_eq!(frame[n - 1], 0, "delimited");
+        assert!(!frame[..n - 1].contains(&0), "stuffed");
+        assert_eq!(unstuff_frame(&mut frame[..n - 1]).unwrap(), body);
+    }
+    let mut frame = vec![0u8; MAX_FRAME];
+    assert_eq!(
+        seal_body(&[1u8; MAX_RAW - 3], &mut frame),
+        Err(FrameError::TooLarge)
+    );
+}
+
 mod round_trip {
     use super::*;
     use proptest::prelude::*;

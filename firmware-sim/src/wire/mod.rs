@@ -231,16 +231,28 @@ pub fn encode_frame(seq: u32, msg: &Msg<'_>, out: &mut [u8]) -> Result<usize, Fr
     let body = postcard::to_slice(&Frame { seq, msg: *msg }, &mut raw)
         .map_err(|_| FrameError::TooLarge)?
         .len();
-    let crc = CRC32.checksum(raw.get(..body).ok_or(FrameError::TooLarge)?);
-    raw.get_mut(body..body + 4)
+    seal_body(raw.get(..body).ok_or(FrameError::TooLarge)?, out)
+}
+
+/// Frames an already serialised body: appends its CRC-32, COBS-stuffs it and adds the
+/// delimiter into `out`; returns the frame's length. The receiver's counterpart is
+/// [`unstuff_frame`]. (Fuzzing uses it to reach the message decoders past the CRC.)
+pub fn seal_body(body: &[u8], out: &mut [u8]) -> Result<usize, FrameError> {
+    let mut raw = [0u8; MAX_RAW];
+    let n = body.len();
+    raw.get_mut(..n)
+        .ok_or(FrameError::TooLarge)?
+        .copy_from_slice(body);
+    let crc = CRC32.checksum(body);
+    raw.get_mut(n..n + 4)
         .ok_or(FrameError::TooLarge)?
         .copy_from_slice(&crc.to_le_bytes());
-    let src = raw.get(..body + 4).ok_or(FrameError::TooLarge)?;
+    let src = raw.get(..n + 4).ok_or(FrameError::TooLarge)?;
     let limit = out.len().min(MAX_FRAME);
     let dst = out.get_mut(..limit).ok_or(FrameError::TooLarge)?;
-    let n = cobs::try_encode(src, dst).map_err(|_| FrameError::TooLarge)?;
-    *dst.get_mut(n).ok_or(FrameError::TooLarge)? = 0;
-    Ok(n + 1)
+    let len = cobs::try_encode(src, dst).map_err(|_| FrameError::TooLarge)?;
+    *dst.get_mut(len).ok_or(FrameError::TooLarge)? = 0;
+    Ok(len + 1)
 }
 
 /// Decodes one COBS-stuffed frame (delimiter excluded) in place and checks its CRC.
