@@ -359,12 +359,16 @@ impl Simulator {
     }
 }
 
-/// Writes `bytes` to `path` atomically (temporary file in the same directory + rename).
+/// Writes `bytes` to `path` atomically (temporary file beside it, `fsync`, rename), so a
+/// process killed at any instant leaves the old file or the new one, never a mixture.
 pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");
     let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, bytes)?;
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
     std::fs::rename(&tmp, path)
 }
 

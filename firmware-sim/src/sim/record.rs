@@ -2,7 +2,6 @@
 //! (temporary file, `fsync`, rename) so a process killed at any instant leaves either the old
 //! record or the new one, never a mixture.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::nvm::{NV_RECORD_LEN, NonVolatile, NvWriteError};
@@ -23,16 +22,6 @@ impl FileRecord {
     pub fn path(&self) -> &Path {
         &self.path
     }
-
-    fn write(&self, bytes: &[u8]) -> std::io::Result<()> {
-        let mut tmp = self.path.as_os_str().to_owned();
-        tmp.push(".tmp");
-        let tmp = PathBuf::from(tmp);
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, &self.path)
-    }
 }
 
 impl NonVolatile for FileRecord {
@@ -48,7 +37,7 @@ impl NonVolatile for FileRecord {
     }
 
     fn store(&mut self, bytes: &[u8; NV_RECORD_LEN]) -> Result<(), NvWriteError> {
-        self.write(bytes).map_err(|_| NvWriteError)
+        super::write_atomic(&self.path, bytes).map_err(|_| NvWriteError)
     }
 
     fn erase(&mut self) -> Result<(), NvWriteError> {

@@ -165,9 +165,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     print_summary(&report)?;
     if let Some(path) = &args.report {
-        let json = serde_json::to_string_pretty(&report)?;
-        write_atomically(path, json.as_bytes())
-            .with_context(|| format!("writing report {}", path.display()))?;
+        super::common::write_json_atomic(path, &report)?;
     }
     Ok(if check.printable {
         ExitCode::SUCCESS
@@ -237,9 +235,4 @@ fn stl_info(path: &Path) -> anyhow::Result<StlInfo> {
         bytes: bytes.len() as u64,
         sha256: format!("{:x}", Sha256::digest(&bytes)),
     })
-}
-
-/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`.
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    meltline_core::io::write_bytes_atomically(path, bytes)
 }

@@ -1,13 +1,15 @@
 //! `meltline slice`: mesh → build job, with statistics, CLI export and SVG pictures.
 
 use std::io::{BufWriter, IsTerminal};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
 use meltline_core::io::{AtomicFile, ReadOptions, Units, read_mesh};
 use meltline_host::mlj::write_mlj;
+
+use super::common::write_atomic;
 use meltline_slicer::export::cli::{CliFormat, CliWriter};
 use meltline_slicer::export::stats::{JobStats, Timings};
 use meltline_slicer::export::svg::layer_svg;
@@ -264,9 +266,4 @@ fn run_in_pool(args: &Args) -> anyhow::Result<ExitCode> {
     }
     job_result?;
     Ok(ExitCode::SUCCESS)
-}
-
-fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    meltline_core::io::write_bytes_atomically(path, bytes)
-        .with_context(|| format!("writing {}", path.display()))
 }
