@@ -46,6 +46,9 @@ pub struct CheckOptions {
     pub crossing_tolerance_mm: f64,
     /// The build envelope (x, y, z in mm) the part must fit, when known.
     pub build_volume_mm: Option<[f64; 3]>,
+    /// The least size (mm) of the part's largest bounding-box side, when checked: a part
+    /// smaller than this was most likely read in the wrong units.
+    pub min_part_size_mm: Option<f64>,
 }
 
 impl CheckOptions {
@@ -58,6 +61,7 @@ impl CheckOptions {
             self_intersections: true,
             crossing_tolerance_mm: 0.07,
             build_volume_mm: None,
+            min_part_size_mm: None,
         }
     }
 }
@@ -366,6 +370,22 @@ pub fn check_mesh(mesh: &Mesh, opts: &CheckOptions) -> CheckReport {
                 vec![DefectExample {
                     triangles: Vec::new(),
                     points: vec![size, env],
+                }],
+            );
+        }
+    }
+    if let Some(least) = opts.min_part_size_mm {
+        let size = bbox.size();
+        if !bbox.is_empty()
+            && size.iter().all(|s| s.is_finite())
+            && size.iter().fold(0.0, |a: f64, &b| a.max(b)) < least
+        {
+            push(
+                DefectKind::BelowMinimumSize,
+                1,
+                vec![DefectExample {
+                    triangles: Vec::new(),
+                    points: vec![size, [least; 3]],
                 }],
             );
         }

@@ -45,9 +45,8 @@
 //! assert_eq!(ctl.state(), ControllerState::Idle);
 //! ```
 
-use crate::machine::{
-    LayerTiming, MachineConfig, ScanHead, energy_density_mj_mm3, ms_ticks, recoat_ticks,
-};
+use crate::limits::{EnergyVerdict, Violation, check_coordinate, check_energy, field_limit_quanta};
+use crate::machine::{LayerTiming, MachineConfig, ScanHead, ms_ticks, recoat_ticks};
 use crate::nvm::{NonVolatile, NvRecord};
 use crate::receiver::FrameReceiver;
 use crate::wire::control::NONE;
@@ -750,34 +749,8 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
         self.skip_next = 0;
         self.prefix = None;
         self.prefix_sha256 = None;
-        let c = &self.config;
-        if h.machine != c.machine.as_str() {
-            return Err(job_fault(Rule::MachineMismatch, 0, 0).into());
-        }
-        if h.material != c.material.as_str() {
-            return Err(job_fault(Rule::MaterialMismatch, 0, 0).into());
-        }
-        if h.quantum_nm == 0 || h.quantum_nm > c.max_quantum_nm {
-            return Err(job_fault(
-                Rule::QuantumUnsupported,
-                h.quantum_nm.into(),
-                c.max_quantum_nm.into(),
-            )
-            .into());
-        }
-        if h.layer_thickness_nm < c.min_layer_nm || h.layer_thickness_nm > c.max_layer_nm {
-            let limit = if h.layer_thickness_nm < c.min_layer_nm {
-                c.min_layer_nm
-            } else {
-                c.max_layer_nm
-            };
-            return Err(job_fault(
-                Rule::LayerThicknessOutOfRange,
-                h.layer_thickness_nm.into(),
-                limit.into(),
-            )
-            .into());
-        }
+        crate::limits::check_header(&self.config, &h.into())
+            .map_err(|v| job_fault(v.rule, v.value, v.limit))?;
         if usize::from(h.param_sets) > PARAMS {
             return Err(job_fault(Rule::ParamSetTable, h.param_sets.into(), PARAMS as i64).into());
         }
@@ -822,31 +795,8 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
         if self.params.iter().any(|e| e.set.id == p.id) {
             return Err(job_fault(Rule::ParamSetTable, p.id.into(), 0).into());
         }
-        let c = &self.config;
-        if p.power_mw < c.min_power_mw || p.power_mw > c.max_power_mw {
-            let limit = if p.power_mw < c.min_power_mw {
-                c.min_power_mw
-            } else {
-                c.max_power_mw
-            };
-            return Err(job_fault(Rule::PowerOutOfRange, p.power_mw.into(), limit.into()).into());
-        }
-        if p.mark_speed_mm_s < c.min_speed_mm_s || p.mark_speed_mm_s > c.max_speed_mm_s {
-            let limit = if p.mark_speed_mm_s < c.min_speed_mm_s {
-                c.min_speed_mm_s
-            } else {
-                c.max_speed_mm_s
-            };
-            return Err(job_fault(
-                Rule::SpeedOutOfRange,
-                p.mark_speed_mm_s.into(),
-                limit.into(),
-            )
-            .into());
-        }
-        if p.spot_um == 0 {
-            return Err(job_fault(Rule::SpotOutOfRange, 0, 1).into());
-        }
+        crate::limits::check_param_set(&self.config, p)
+            .map_err(|v| job_fault(v.rule, v.value, v.limit))?;
         self.params
             .push(ParamEntry {
                 set: *p,
@@ -1016,8 +966,6 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
         b: &VectorBlock<'_>,
         events: &mut impl EventSink,
     ) -> Result<(), Refusal> {
-        let policy = self.config.energy_policy;
-        let (emin, emax) = (self.config.min_energy_mj_mm3, self.config.max_energy_mj_mm3);
         let Some(entry) = self.params.iter_mut().find(|e| e.set.id == b.param_set) else {
             return Err(fault(
                 layer,
@@ -1031,32 +979,20 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
         };
         if b.kind == VectorKind::Hatch && !entry.energy_checked {
             entry.energy_checked = true;
-            let e = energy_density_mj_mm3(&entry.set, job.layer_thickness_nm);
-            if e < u64::from(emin) || e > u64::from(emax) {
-                let limit = if e < u64::from(emin) { emin } else { emax };
-                let f = fault(
-                    layer,
-                    block,
-                    NONE,
-                    Rule::EnergyDensityOutsideWindow,
-                    e.min(i64::MAX as u64) as i64,
-                    limit.into(),
-                );
-                match policy {
-                    crate::machine::EnergyPolicy::Refuse => return Err(f.into()),
-                    crate::machine::EnergyPolicy::Warn => events.event(&Event::Warning(f)),
-                }
+            let as_fault = |v: Violation| fault(layer, block, NONE, v.rule, v.value, v.limit);
+            match check_energy(&self.config, &entry.set, job.layer_thickness_nm) {
+                EnergyVerdict::Inside => {}
+                EnergyVerdict::Warn(v) => events.event(&Event::Warning(as_fault(v))),
+                EnergyVerdict::Refuse(v) => return Err(as_fault(v).into()),
             }
         }
-        // |coordinate| · quantum must stay within the half field.
-        let limit = i64::from(self.config.field_half_um) * 1000 / i64::from(job.quantum_nm.max(1));
+        let limit = field_limit_quanta(&self.config, job.quantum_nm, entry.set.spot_um);
         for (i, s) in b.segments().enumerate() {
             let v = u32::try_from(i).unwrap_or(NONE);
             let s = s.map_err(|_| fault(layer, block, v, Rule::MalformedBlock, 0, 0))?;
             for c in [s.from.x, s.from.y, s.to.x, s.to.y] {
-                if i64::from(c).abs() > limit {
-                    return Err(fault(layer, block, v, Rule::OutsideField, c.into(), limit).into());
-                }
+                check_coordinate(limit, c)
+                    .map_err(|e| fault(layer, block, v, e.rule, e.value, e.limit))?;
             }
         }
         Ok(())

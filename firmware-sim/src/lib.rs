@@ -3,6 +3,7 @@
 //! * [`wire`] — the protocol (frames, messages, vector coding, digests); its docs are the spec.
 //! * [`receiver`] — COBS byte-stream accumulator into a fixed buffer.
 //! * [`machine`] — machine configuration and the RTC-style timing model.
+//! * [`limits`] — the machine's acceptance rules, shared by the controller and the slicer.
 //! * [`controller`] — the verifying controller state machine.
 //! * [`nvm`] — the non-volatile record of the last completed layer (resume after power loss).
 //! * `job` (feature `std`) — `.mlj` writer and reader for hosts.
@@ -44,6 +45,7 @@
 )]
 
 pub mod controller;
+pub mod limits;
 pub mod machine;
 pub mod nvm;
 pub mod receiver;

@@ -98,6 +98,8 @@ pub struct MachineConfig {
     pub material: heapless::String<32>,
     /// Half the side of the square scan field centred on the origin, µm.
     pub field_half_um: u32,
+    /// Build height (the platform's Z travel), µm: the layers of a job must fit in it.
+    pub build_height_um: u32,
     /// Coarsest accepted coordinate quantum, nm.
     pub max_quantum_nm: u32,
     /// Thinnest accepted layer, nm.
@@ -157,6 +159,8 @@ impl Default for MachineConfig {
             machine,
             material,
             field_half_um: 125_000,
+            // 325 mm of Z travel (EOS M 290 class: 250 × 250 × 325 mm).
+            build_height_um: 325_000,
             max_quantum_nm: 1000,
             min_layer_nm: 20_000,
             max_layer_nm: 90_000,

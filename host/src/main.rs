@@ -1,5 +1,8 @@
 //! `meltline`: the command line of the meltline LPBF print-preparation toolchain.
 
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
+use meltline_host::errln;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -57,13 +60,21 @@ fn main() -> ExitCode {
         Command::Slice(args) => cmd::slice::run(args),
         Command::Scenario(a) => cmd::scenario::run(a),
     };
-    match result {
+    let code = match result {
         Ok(code) => code,
         Err(e) if reader_went_away(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("meltline: error: {e:#}");
+            errln!("meltline: error: {e:#}");
             ExitCode::from(2)
         }
+    };
+    // A full disk under standard output is an error even when the work itself succeeded.
+    match meltline_host::console::stdout_failure() {
+        Some(e) => {
+            errln!("meltline: error: writing standard output: {e}");
+            ExitCode::from(2)
+        }
+        None => code,
     }
 }
 

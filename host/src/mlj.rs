@@ -26,7 +26,8 @@ use std::path::{Path, PathBuf};
 
 use meltline_core::io::AtomicFile;
 use meltline_firmware::job::{BlockSpec, Geometry, JobError, JobSpec, JobSummary, JobWriter};
-use meltline_firmware::wire::{ParamSet, Region, VectorKind};
+use meltline_firmware::wire::{Region, VectorKind};
+use meltline_slicer::admission::wire_param_set;
 use meltline_slicer::job::{self as sj, BuildJob, JobHeader, Layer};
 
 /// Errors while writing a `.mlj` file.
@@ -67,10 +68,8 @@ pub struct MljOptions {
 
 impl Default for MljOptions {
     fn default() -> Self {
-        // 120 µm: twice the slicer's default beam offset of 0.06 mm (a 70–115 µm spot gives a
-        // 100–120 µm melt track, DOMAIN.md).
         MljOptions {
-            spot_um: 120,
+            spot_um: meltline_slicer::admission::DEFAULT_SPOT_UM,
             skywriting: false,
             machine: None,
         }
@@ -91,28 +90,18 @@ pub fn job_spec(h: &JobHeader, opts: &MljOptions) -> Result<JobSpec, MljError> {
     };
     let mut param_sets = Vec::with_capacity(h.parameter_sets.len());
     for p in &h.parameter_sets {
-        let bad = |what: &str, v: f64| {
+        let set = meltline_slicer::profile::ParameterSet {
+            power_w: p.power_w,
+            speed_mm_s: p.speed_mm_s,
+            hatch_mm: p.hatch_mm,
+        };
+        let wire = wire_param_set(p.id, &set, opts.spot_um, opts.skywriting).ok_or_else(|| {
             MljError::Header(format!(
-                "parameter set {} ({}): {what} {v} out of range",
-                p.id, p.label
+                "parameter set {} ({}): power {} W, speed {} mm/s or hatch {} mm out of range",
+                p.id, p.label, p.power_w, p.speed_mm_s, p.hatch_mm
             ))
-        };
-        let fit = |v: f64, what: &str| -> Result<u32, MljError> {
-            let r = v.round();
-            if r.is_finite() && r >= 0.0 && r <= f64::from(u32::MAX) {
-                Ok(r as u32)
-            } else {
-                Err(bad(what, v))
-            }
-        };
-        param_sets.push(ParamSet {
-            id: p.id,
-            power_mw: fit(p.power_w * 1000.0, "power (W)")?,
-            mark_speed_mm_s: fit(p.speed_mm_s, "speed (mm/s)")?,
-            spot_um: opts.spot_um,
-            hatch_distance_um: fit(p.hatch_mm * 1000.0, "hatch distance (mm)")?,
-            skywriting: opts.skywriting,
-        });
+        })?;
+        param_sets.push(wire);
     }
     Ok(JobSpec {
         machine: opts.machine.clone().unwrap_or_else(|| h.machine.clone()),
@@ -285,7 +274,15 @@ mod tests {
 
     fn small_job() -> BuildJob {
         let mut profile = ProcessProfile::ti6al4v();
+        // Three times the layer at a third of the hatch: the same energy density.
         profile.layer_thickness_mm = 0.09;
+        for set in [
+            &mut profile.core,
+            &mut profile.upskin,
+            &mut profile.downskin,
+        ] {
+            set.hatch_mm /= 3.0;
+        }
         let part = Mesh::axis_aligned_box([-3.0, -2.0, 0.0], [3.0, 2.0, 0.9]);
         Slicer::new(&part, profile, SlicerOptions::default())
             .unwrap()

@@ -71,9 +71,12 @@ pub fn layer_svg(segments: &[(VectorKind, Segment)], width: u32, title: &str) ->
     s
 }
 
-/// An RGB raster `size` pixels on its longer side.
+/// The largest picture side in pixels: 8192² RGB is 192 MiB, a bound no preview needs to pass.
+pub const MAX_PICTURE_PX: u32 = 8192;
+
+/// An RGB raster `size` pixels on its longer side (clamped to 16…[`MAX_PICTURE_PX`]).
 pub fn layer_rgb(segments: &[(VectorKind, Segment)], size: u32) -> (u32, u32, Vec<u8>) {
-    let size = size.max(16);
+    let size = size.clamp(16, MAX_PICTURE_PX);
     let Some(b) = bounds(segments) else {
         return (size, size, vec![255; (size * size * 3) as usize]);
     };

@@ -5,9 +5,10 @@
 //! `beam_offset + k·spacing`. A wall thinner than twice the beam offset vanishes from the
 //! first inset; it is found by comparing the section with the *opening* of its inset
 //! (inset, then grown back by the same offset) and each lost part is exposed as a single
-//! centre-line "edge" vector along its principal axis, clipped to the part. Lost parts too
-//! small for that (under `(2·offset)²`, such as slivers at sharp corners) are counted and
-//! their area reported, never dropped silently.
+//! centre-line "edge" vector along its principal axis, clipped to the part, whenever that
+//! axis is at least one melt track (`2·offset`) long. Lost parts shorter than a track in every
+//! direction (specks at sharp corners) cannot be exposed: they are counted, their area and the
+//! place of the largest reported, never dropped silently.
 
 use i_overlay::core::fill_rule::FillRule;
 use i_overlay::string::clip::{ClipRule, IntClip};
@@ -28,6 +29,8 @@ pub struct ContourPlan {
     pub unexposed_parts: usize,
     /// Their total area in mm².
     pub unexposed_area_mm2: f64,
+    /// Centre of the largest of them (mm) and its area (mm²).
+    pub largest_unexposed: Option<([f64; 2], f64)>,
 }
 
 /// Plans the contours of a cross-section.
@@ -66,7 +69,8 @@ pub fn plan(section: &Shapes, settings: &ContourSettings, contour_distance_mm: f
     if beam > 0 {
         let opened = offset(&first, beam);
         let lost = difference(section, &opened);
-        let min_area = (2.0 * beam as f64) * (2.0 * beam as f64);
+        // One melt track: a lost part at least this long is exposed as a centre line.
+        let min_length = 2.0 * beam as f64;
         for shape in &lost {
             let a2: i128 = shape.iter().map(|c| crate::polygon::contour_area2(c)).sum();
             let area_units = a2 as f64 * 0.5;
@@ -79,27 +83,46 @@ pub fn plan(section: &Shapes, settings: &ContourSettings, contour_distance_mm: f
                 continue;
             }
             let mut exposed = false;
-            if area_units >= min_area {
-                for e in centre_line(shape) {
+            let (line, length) = centre_line(shape);
+            if length >= min_length {
+                for e in line {
                     plan.edges.push(e);
                     exposed = true;
                 }
             }
             if !exposed {
+                let a = area_mm2(std::slice::from_ref(shape));
                 plan.unexposed_parts += 1;
-                plan.unexposed_area_mm2 += area_mm2(std::slice::from_ref(shape));
+                plan.unexposed_area_mm2 += a;
+                if plan.largest_unexposed.is_none_or(|(_, b)| a > b) {
+                    plan.largest_unexposed = Some((centre_mm(shape), a));
+                }
             }
         }
     }
     plan
 }
 
-/// The principal-axis chord of a thin shape, clipped to it (longest pieces first).
-fn centre_line(shape: &[Contour]) -> Vec<[Point; 2]> {
+/// The centre of a shape's outer contour's vertices, mm.
+fn centre_mm(shape: &[Contour]) -> [f64; 2] {
+    let pts = &shape[0];
+    let n = pts.len().max(1) as f64;
+    let (sx, sy) = pts
+        .iter()
+        .fold((0.0, 0.0), |(x, y), p| (x + p.x as f64, y + p.y as f64));
+    [
+        sx / n / crate::polygon::UNITS_PER_MM,
+        sy / n / crate::polygon::UNITS_PER_MM,
+    ]
+}
+
+/// The principal-axis chord of a thin shape, clipped to it (longest pieces first), and the
+/// shape's extent along that axis in units.
+fn centre_line(shape: &[Contour]) -> (Vec<[Point; 2]>, f64) {
     let pts = &shape[0];
     let n = pts.len() as f64;
     if pts.len() < 3 {
-        return Vec::new();
+        return (Vec::new(), 0.0);
     }
     let (mut cx, mut cy) = (0.0, 0.0);
     for p in pts {
@@ -144,7 +167,7 @@ fn centre_line(shape: &[Contour]) -> Vec<[Point; 2]> {
         .filter(|s| s[0] != s[1])
         .collect();
     out.sort_by_key(|s| (s[0].x, s[0].y, s[1].x, s[1].y));
-    out
+    (out, hi - lo)
 }
 
 #[cfg(test)]
@@ -192,5 +215,38 @@ mod tests {
         assert_eq!(a.y, 50);
         assert_eq!(b.y, 50);
         assert_eq!((a.x - b.x).abs(), 5_000);
+    }
+
+    #[test]
+    fn a_short_thin_sliver_longer_than_one_track_is_exposed_not_dropped() {
+        // 0.2 × 0.05 mm: smaller than a track squared, but longer than one track (0.12 mm).
+        let s = rect(0, 0, 200, 50);
+        let settings = ContourSettings {
+            count: 1,
+            beam_offset_mm: 0.06,
+            spacing_mm: 0.12,
+        };
+        let p = plan(&s, &settings, 0.0);
+        assert_eq!(p.unexposed_parts, 0);
+        assert_eq!(p.edges.len(), 1, "{:?}", p.edges);
+    }
+
+    #[test]
+    fn a_speck_shorter_than_one_track_is_counted_with_its_place() {
+        let s = rect(10_000, 20_000, 10_080, 20_060);
+        let settings = ContourSettings {
+            count: 1,
+            beam_offset_mm: 0.06,
+            spacing_mm: 0.12,
+        };
+        let p = plan(&s, &settings, 0.0);
+        assert!(p.edges.is_empty());
+        assert_eq!(p.unexposed_parts, 1);
+        let (at, area) = p.largest_unexposed.unwrap();
+        assert!(
+            (at[0] - 10.04).abs() < 0.01 && (at[1] - 20.03).abs() < 0.01,
+            "{at:?}"
+        );
+        assert!((area - 0.0048).abs() < 1e-6, "{area}");
     }
 }

@@ -13,12 +13,14 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use meltline_core::mesh::Mesh;
+use meltline_firmware::machine::MachineConfig;
 use nalgebra::Vector3;
 use rayon::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
+use crate::admission::{Refusal, admit_extent, admit_profile};
 use crate::contour;
 use crate::hatch::{hatch_islands, hatch_region_within};
 use crate::order::{nearest_neighbour, order_groups, rotate_to_nearest};
@@ -26,7 +28,7 @@ use crate::polygon::{Point, QUANTUM_MM, Shapes, seg_len_mm};
 use crate::profile::{ProcessProfile, ProfileError, Strategy, set_id};
 use crate::region::{Foundation, LayerRegions, SkinWindows};
 use crate::slice::{LayerSection, MeshSlicer, SliceError, SliceOptions, Stitch};
-use crate::support::{SupportOptions, SupportPlan, SupportReport, plan_supports};
+use crate::support::{FailedRegion, SupportOptions, SupportPlan, SupportReport, plan_supports};
 
 /// A point in job units (see [`JobHeader::quantum_mm`]).
 pub type Xy = [i32; 2];
@@ -147,6 +149,8 @@ pub struct LayerReport {
     pub unexposed_parts: usize,
     /// Their area in mm².
     pub unexposed_area_mm2: f64,
+    /// Centre (mm) and area (mm²) of the largest of them.
+    pub largest_unexposed: Option<([f64; 2], f64)>,
 }
 
 /// One layer of the job.
@@ -257,6 +261,11 @@ pub struct SlicerOptions {
     pub batch_layers: usize,
     /// The source file's SHA-256, if the caller has it (else the mesh is hashed).
     pub source_sha256: Option<[u8; 32]>,
+    /// The machine whose rules the job must satisfy (the controller's description).
+    pub machine: MachineConfig,
+    /// Make the job even when some overhang regions cannot be supported (they are listed in
+    /// the warnings); otherwise such a job is refused.
+    pub allow_unsupported: bool,
 }
 
 impl Default for SlicerOptions {
@@ -269,6 +278,8 @@ impl Default for SlicerOptions {
             stitch_tolerance_mm: 0.05,
             batch_layers: 32,
             source_sha256: None,
+            machine: MachineConfig::default(),
+            allow_unsupported: false,
         }
     }
 }
@@ -287,27 +298,36 @@ pub enum JobError {
     #[error("the mesh has no triangles")]
     EmptyMesh,
     /// A lift without supports would leave the part floating.
-    #[error("lift {0} mm needs supports (--supports): the part would float over the plate")]
+    #[error("a lift of {0} mm needs supports: the part would float over the plate")]
     LiftWithoutSupports(f64),
     /// The lift is negative or not finite.
     #[error("lift {0} mm must be zero or positive")]
     BadLift(f64),
-    /// The placed part leaves the scan field.
-    #[error(
-        "the placed part spans x {x0:.2}…{x1:.2}, y {y0:.2}…{y1:.2} mm, outside the ±{half} mm scan field"
-    )]
-    OutsideField {
-        /// Min x.
-        x0: f64,
-        /// Max x.
-        x1: f64,
-        /// Min y.
-        y0: f64,
-        /// Max y.
-        y1: f64,
-        /// Field half-size.
-        half: f64,
-    },
+    /// The machine would refuse the job.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    /// Overhang regions need support and cannot get it.
+    #[error("{} overhang regions ({:.3} mm²) cannot be supported: {}", .0.len(), .0.iter().map(|f| f.area_mm2).sum::<f64>(), describe_unsupported(.0))]
+    Unsupported(Vec<FailedRegion>),
+}
+
+/// One line per unsupported region: area, z, place and reason.
+pub fn describe_unsupported(regions: &[FailedRegion]) -> String {
+    regions
+        .iter()
+        .map(|f| {
+            format!(
+                "region {} of {:.3} mm² at z {:.3} mm, x {:.2}, y {:.2} mm: {}",
+                f.index.map_or("-".to_string(), |i| i.to_string()),
+                f.area_mm2,
+                f.z_mm,
+                f.xy_mm[0],
+                f.xy_mm[1],
+                f.reason
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Wall-clock time spent in the slicing and in the region/contour/hatch stages.
@@ -349,7 +369,8 @@ impl Slicer {
         profile: ProcessProfile,
         options: SlicerOptions,
     ) -> Result<Slicer, JobError> {
-        let mut warnings = profile.check()?;
+        profile.check()?;
+        let mut warnings = admit_profile(&profile, &options.machine)?;
         if mesh.triangles.is_empty() {
             return Err(JobError::EmptyMesh);
         }
@@ -387,16 +408,6 @@ impl Slicer {
         });
         placed.translate(Vector3::new(0.0, 0.0, dz));
         let pb = placed.bbox();
-        let half = profile.machine.field_half_mm;
-        if pb.min[0] < -half || pb.max[0] > half || pb.min[1] < -half || pb.max[1] > half {
-            return Err(JobError::OutsideField {
-                x0: pb.min[0],
-                x1: pb.max[0],
-                y0: pb.min[1],
-                y1: pb.max[1],
-                half,
-            });
-        }
         // Rounding in the translation can leave the lowest vertex a hair below the plate.
         for v in &mut placed.vertices {
             if v.z < options.lift_mm && v.z > options.lift_mm - 1e-9 {
@@ -410,19 +421,28 @@ impl Slicer {
                 stitch_tolerance_mm: options.stitch_tolerance_mm,
             },
         )?;
+        admit_extent(
+            &profile,
+            &options.machine,
+            [pb.min, pb.max],
+            slicer.layer_count(),
+        )?;
         let source_sha256 = options.source_sha256.unwrap_or_else(|| mesh_sha256(mesh));
         if let Some(plan) = &supports {
-            // One difficult region never fails the job: it is reported and the rest supported.
-            for f in &plan.report().failed {
+            let failed = &plan.report().failed;
+            if !failed.is_empty() {
+                if !options.allow_unsupported {
+                    return Err(JobError::Unsupported(failed.clone()));
+                }
                 warnings.push(format!(
-                    "support region {} not supported: {}",
-                    f.index.map_or("-".to_string(), |i| i.to_string()),
-                    f.reason
+                    "{} overhang regions left unsupported: {}",
+                    failed.len(),
+                    describe_unsupported(failed)
                 ));
             }
         }
         let header = JobHeader {
-            machine: profile.machine.name.clone(),
+            machine: options.machine.machine.as_str().to_string(),
             material: profile.material.clone(),
             quantum_mm: QUANTUM_MM,
             layer_thickness_mm: profile.layer_thickness_mm,
@@ -777,6 +797,7 @@ impl Prepared {
                 open_length_mm: section.open_length_mm,
                 unexposed_parts: plan.unexposed_parts,
                 unexposed_area_mm2: plan.unexposed_area_mm2,
+                largest_unexposed: plan.largest_unexposed,
             },
         }
     }

@@ -8,7 +8,9 @@
 //! - [`hatch`]: lines, stripes and chessboard hatching clipped exactly by the regions.
 //! - [`order`]: the deterministic scan order of blocks, islands and stripes.
 //! - [`support`]: overhang detection and block supports (their vectors enter the job).
-//! - [`profile`]: process parameter sets (TOML) and the energy-density check.
+//! - [`profile`]: process parameter sets (TOML).
+//! - [`admission`]: the machine's rules (from the controller's machine description) applied
+//!   to a job before anything is written.
 //! - [`job`]: the [`job::BuildJob`], the streaming [`job::Slicer`].
 //! - [`export`]: CLI (Common Layer Interface) ASCII/binary, SVG, per-layer statistics.
 //!
@@ -26,6 +28,7 @@
 //! assert!(job.layers[0].blocks.iter().any(|b| b.kind == meltline_slicer::job::VectorKind::Hatch));
 //! ```
 
+pub mod admission;
 pub mod contour;
 pub mod export;
 pub mod hatch;

@@ -1,5 +1,10 @@
-//! Process profiles: parameter sets per region and vector kind, scan strategy, contour
-//! settings, machine limits, and the volumetric-energy-density check `E = P / (v·h·t)`.
+//! Process profiles: parameter sets per region and vector kind, scan strategy and contour
+//! settings.
+//!
+//! The machine's limits (power, speed, layer thickness, energy window, field, build height)
+//! are not part of a profile: they come from the one machine description, the controller's
+//! [`MachineConfig`](meltline_firmware::machine::MachineConfig), and are applied to a job by
+//! [`crate::admission`]. A profile only has to make sense on its own ([`ProcessProfile::check`]).
 //!
 //! Profiles are TOML; every field has a default, so a file only names what it changes:
 //!
@@ -8,7 +13,7 @@
 //! let p = ProcessProfile::from_toml_str("[core]\npower_w = 300.0\n").unwrap();
 //! assert_eq!(p.core.power_w, 300.0);
 //! assert_eq!(p.layer_thickness_mm, 0.03);
-//! assert!(p.check().unwrap().is_empty()); // no warnings for the default window
+//! assert!(p.check().is_ok());
 //! ```
 
 use serde::{Deserialize, Serialize};
@@ -24,8 +29,6 @@ pub struct ParameterSet {
     pub speed_mm_s: f64,
     /// Hatch distance in mm (for hatch sets; contours use it only for the energy check).
     pub hatch_mm: f64,
-    /// The material window of volumetric energy density in J/mm³, if this set is checked.
-    pub energy_window_j_mm3: Option<[f64; 2]>,
 }
 
 impl Default for ParameterSet {
@@ -34,7 +37,6 @@ impl Default for ParameterSet {
             power_w: 280.0,
             speed_mm_s: 1200.0,
             hatch_mm: 0.14,
-            energy_window_j_mm3: None,
         }
     }
 }
@@ -99,7 +101,7 @@ pub struct HatchSettings {
 
 impl Default for HatchSettings {
     fn default() -> Self {
-        // Stripe width 5–10 mm, islands ~5 mm, 67° rotation: DOMAIN.md "Standard
+        // Stripe width 5–10 mm, islands ~5 mm, 67° rotation: docs/DOMAIN.md "Standard
         // build-processor features" (EOS/Materialise defaults of that order).
         HatchSettings {
             strategy: Strategy::Lines,
@@ -130,43 +132,12 @@ pub struct ContourSettings {
 
 impl Default for ContourSettings {
     fn default() -> Self {
-        // Beam offset ≈ half of a 100–120 µm melt track for a 70–115 µm spot (DOMAIN.md,
+        // Beam offset ≈ half of a 100–120 µm melt track for a 70–115 µm spot (docs/DOMAIN.md,
         // "spot 70–115 µm"); spacing = the core hatch distance.
         ContourSettings {
             count: 1,
             beam_offset_mm: 0.06,
             spacing_mm: 0.12,
-        }
-    }
-}
-
-/// The machine's envelope: anything outside is an error, not a warning.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct MachineLimits {
-    /// Machine name, written to the job header.
-    pub name: String,
-    /// Laser power range in W.
-    pub power_w: [f64; 2],
-    /// Scan speed range in mm/s.
-    pub speed_mm_s: [f64; 2],
-    /// Layer thickness range in mm.
-    pub layer_mm: [f64; 2],
-    /// Half-size of the square scan field in mm (centred on the plate).
-    pub field_half_mm: f64,
-}
-
-impl Default for MachineLimits {
-    fn default() -> Self {
-        // A 400 W single-laser machine with a 250 mm field (EOS M 290 class); layers
-        // 20–90 µm (DOMAIN.md "Layers 30 µm (20–90 µm used); laser 200–400 W"). The name is
-        // the simulated controller's default machine (`meltline-fw`), which accepts the job.
-        MachineLimits {
-            name: "meltline-sim-250".to_string(),
-            power_w: [0.0, 400.0],
-            speed_mm_s: [1.0, 7000.0],
-            layer_mm: [0.02, 0.09],
-            field_half_mm: 125.0,
         }
     }
 }
@@ -181,8 +152,9 @@ pub struct ProcessProfile {
     pub layer_thickness_mm: f64,
     /// Number of skin layers for upskin and downskin.
     pub skin_layers: usize,
-    /// Machine limits.
-    pub machine: MachineLimits,
+    /// Largest share of the part's sliced area that may be lost as thin parts too small to
+    /// expose (0.005 = 0.5 %); a job losing more is refused.
+    pub max_unexposed_fraction: f64,
     /// Hatching.
     pub hatch: HatchSettings,
     /// Contours.
@@ -224,37 +196,36 @@ impl ProcessProfile {
     pub fn ti6al4v() -> ProcessProfile {
         ProcessProfile {
             material: "Ti-6Al-4V".to_string(),
-            // 30 µm: DOMAIN.md "Layers 30 µm (20–90 µm used)".
+            // 30 µm: docs/DOMAIN.md "Layers 30 µm (20–90 µm used)".
             layer_thickness_mm: 0.03,
             // 3 skin layers: issue 4 default.
             skin_layers: 3,
-            machine: MachineLimits::default(),
+            // 0.5 %: a lattice loses some sub-track slivers at strut junctions; more than this
+            // means the part is too fine for the beam (issue 11's default).
+            max_unexposed_fraction: 0.005,
             hatch: HatchSettings::default(),
             contours: ContourSettings::default(),
-            // 280 W, 1200 mm/s, 0.14 mm at 30 µm → 55.6 J/mm³: issue 4 and DOMAIN.md
-            // ("laser 200–400 W; scan speed ~1000–1400 mm/s; hatch 0.08–0.14 mm"); the window
-            // 50–80 J/mm³ for > 99.5 % density is DOMAIN.md's.
+            // 280 W, 1200 mm/s, 0.14 mm at 30 µm → 55.6 J/mm³: issue 4 and docs/DOMAIN.md
+            // ("laser 200–400 W; scan speed ~1000–1400 mm/s; hatch 0.08–0.14 mm"), inside the
+            // 50–80 J/mm³ docs/DOMAIN.md gives for > 99.5 % density.
             core: ParameterSet {
                 power_w: 280.0,
                 speed_mm_s: 1200.0,
                 hatch_mm: 0.14,
-                energy_window_j_mm3: Some([50.0, 80.0]),
             },
             // Upskin: a denser, slower pass for the top surface (engineering choice inside the
-            // DOMAIN.md ranges: 0.08 mm is the dense end of the hatch range) → 72.9 J/mm³.
+            // docs/DOMAIN.md ranges: 0.08 mm is the dense end of the hatch range) → 72.9 J/mm³.
             upskin: ParameterSet {
                 power_w: 210.0,
                 speed_mm_s: 1200.0,
                 hatch_mm: 0.08,
-                energy_window_j_mm3: Some([40.0, 100.0]),
             },
             // Downskin over powder: lower energy to limit dross (engineering choice; power at
-            // the low end of DOMAIN.md's 200–400 W) → 37.0 J/mm³.
+            // the low end of docs/DOMAIN.md's 200–400 W) → 37.0 J/mm³.
             downskin: ParameterSet {
                 power_w: 200.0,
                 speed_mm_s: 1500.0,
                 hatch_mm: 0.12,
-                energy_window_j_mm3: Some([25.0, 80.0]),
             },
             // Contour: slower for surface finish; hatch_mm = the track width used for the
             // energy check only (2 × default beam offset) → 69.4 J/mm³.
@@ -262,14 +233,12 @@ impl ProcessProfile {
                 power_w: 150.0,
                 speed_mm_s: 600.0,
                 hatch_mm: 0.12,
-                energy_window_j_mm3: None,
             },
             // Supports: thin single-track walls, scanned fast (engineering choice; no window).
             support: ParameterSet {
                 power_w: 200.0,
                 speed_mm_s: 1600.0,
                 hatch_mm: 0.12,
-                energy_window_j_mm3: None,
             },
         }
     }
@@ -307,28 +276,26 @@ impl ProcessProfile {
         ]
     }
 
-    /// Checks the profile: `Err` for anything outside the machine limits or not meaningful,
-    /// otherwise the warnings (energy density outside a material window).
-    pub fn check(&self) -> Result<Vec<String>, ProfileError> {
-        let m = &self.machine;
-        let t = self.layer_thickness_mm;
-        let bad = |what: String| Err(ProfileError::OutOfLimits(what));
-        if !(t.is_finite() && t >= m.layer_mm[0] && t <= m.layer_mm[1]) {
-            return bad(format!(
-                "layer thickness {t} mm is outside the machine's {}–{} mm",
-                m.layer_mm[0], m.layer_mm[1]
-            ));
-        }
+    /// Checks that the profile makes sense on its own (finite, positive sizes, a sane contour
+    /// count). The machine's limits are applied to the job by [`crate::admission`].
+    pub fn check(&self) -> Result<(), ProfileError> {
         let h = &self.hatch;
         let c = &self.contours;
+        let invalid = |key: &'static str, value: f64, reason: &'static str| {
+            Err(ProfileError::Invalid { key, value, reason })
+        };
+        let t = self.layer_thickness_mm;
+        if !(t.is_finite() && t > 0.0) {
+            return invalid("layer_thickness_mm", t, "must be positive");
+        }
         let positive = [
             ("hatch.stripe_width_mm", h.stripe_width_mm),
             ("hatch.island_size_mm", h.island_size_mm),
             ("contours.spacing_mm", c.spacing_mm),
         ];
-        for (name, v) in positive {
+        for (key, v) in positive {
             if !(v.is_finite() && v > 0.0) {
-                return bad(format!("{name} = {v} must be positive"));
+                return invalid(key, v, "must be positive");
             }
         }
         let non_negative = [
@@ -339,45 +306,43 @@ impl ProcessProfile {
             ("hatch.island_shift_mm", h.island_shift_mm),
             ("contours.beam_offset_mm", c.beam_offset_mm),
         ];
-        for (name, v) in non_negative {
+        for (key, v) in non_negative {
             if !(v.is_finite() && v >= 0.0) {
-                return bad(format!("{name} = {v} must be zero or positive"));
+                return invalid(key, v, "must be zero or positive");
             }
         }
-        if !(h.rotation_deg.is_finite() && h.start_angle_deg.is_finite()) {
-            return bad("hatch angles must be finite".to_string());
+        if !h.rotation_deg.is_finite() {
+            return invalid("hatch.rotation_deg", h.rotation_deg, "must be finite");
+        }
+        if !h.start_angle_deg.is_finite() {
+            return invalid("hatch.start_angle_deg", h.start_angle_deg, "must be finite");
         }
         if c.count > 100 {
-            return bad(format!("contours.count = {} is more than 100", c.count));
+            return invalid("contours.count", c.count as f64, "must be at most 100");
         }
-        let mut warnings = Vec::new();
+        let f = self.max_unexposed_fraction;
+        if !(f.is_finite() && (0.0..=1.0).contains(&f)) {
+            return invalid("max_unexposed_fraction", f, "must be between 0 and 1");
+        }
         for (_, name, s) in self.parameter_sets() {
-            if !(s.power_w >= m.power_w[0] && s.power_w <= m.power_w[1]) {
-                return bad(format!(
-                    "{name}: power {} W is outside the machine's {}–{} W",
-                    s.power_w, m.power_w[0], m.power_w[1]
-                ));
-            }
-            if !(s.speed_mm_s >= m.speed_mm_s[0] && s.speed_mm_s <= m.speed_mm_s[1]) {
-                return bad(format!(
-                    "{name}: speed {} mm/s is outside the machine's {}–{} mm/s",
-                    s.speed_mm_s, m.speed_mm_s[0], m.speed_mm_s[1]
-                ));
-            }
-            if !(s.hatch_mm.is_finite() && s.hatch_mm >= 0.005) {
-                return bad(format!("{name}: hatch {} mm is below 5 µm", s.hatch_mm));
-            }
-            if let Some([lo, hi]) = s.energy_window_j_mm3 {
-                let e = s.energy_density(t);
-                if e < lo || e > hi {
-                    warnings.push(format!(
-                        "{name}: energy density {e:.1} J/mm³ (P {} W, v {} mm/s, h {} mm, t {} mm) is outside the material window {lo}–{hi} J/mm³",
-                        s.power_w, s.speed_mm_s, s.hatch_mm, t
-                    ));
+            for (what, v) in [("power_w", s.power_w), ("speed_mm_s", s.speed_mm_s)] {
+                if !(v.is_finite() && v > 0.0) {
+                    return Err(ProfileError::InvalidSet {
+                        set: name,
+                        key: what,
+                        value: v,
+                    });
                 }
             }
+            if !(s.hatch_mm.is_finite() && s.hatch_mm >= 0.005) {
+                return Err(ProfileError::InvalidSet {
+                    set: name,
+                    key: "hatch_mm (at least 0.005)",
+                    value: s.hatch_mm,
+                });
+            }
         }
-        Ok(warnings)
+        Ok(())
     }
 }
 
@@ -396,9 +361,26 @@ pub enum ProfileError {
     /// The TOML is malformed or has unknown fields.
     #[error("invalid profile: {0}")]
     Parse(String),
-    /// A value is outside the machine's limits or not meaningful.
-    #[error("profile outside machine limits: {0}")]
-    OutOfLimits(String),
+    /// A profile value that does not make sense.
+    #[error("profile: {key} = {value} {reason}")]
+    Invalid {
+        /// The TOML key.
+        key: &'static str,
+        /// Its value.
+        value: f64,
+        /// What it must be.
+        reason: &'static str,
+    },
+    /// A parameter set value that is not a positive, finite number.
+    #[error("profile: [{set}] {key} = {value} must be a positive, finite number")]
+    InvalidSet {
+        /// The parameter set (`core`, `contour` …).
+        set: &'static str,
+        /// The TOML key.
+        key: &'static str,
+        /// Its value.
+        value: f64,
+    },
     /// An unknown hatch strategy name.
     #[error("unknown hatch strategy {0:?} (expected lines, stripes or chessboard)")]
     UnknownStrategy(String),
@@ -414,18 +396,26 @@ mod tests {
         let e = p.core.energy_density(p.layer_thickness_mm);
         assert!((e - 280.0 / (1200.0 * 0.14 * 0.03)).abs() < 1e-9);
         assert!((50.0..=80.0).contains(&e));
-        assert!(p.check().unwrap().is_empty());
+        assert!(p.check().is_ok());
     }
 
     #[test]
-    fn low_energy_core_warns_and_overpowered_laser_errors() {
+    fn a_negative_beam_offset_or_a_nan_power_is_refused_naming_the_key() {
         let mut p = ProcessProfile::ti6al4v();
-        p.core.speed_mm_s = 3000.0;
-        let w = p.check().unwrap();
-        assert_eq!(w.len(), 1);
-        assert!(w[0].contains("core"), "{w:?}");
-        p.core.power_w = 900.0;
-        assert!(matches!(p.check(), Err(ProfileError::OutOfLimits(m)) if m.contains("900")));
+        p.contours.beam_offset_mm = -0.1;
+        let e = p.check().unwrap_err().to_string();
+        assert!(e.contains("contours.beam_offset_mm"), "{e}");
+        let mut p = ProcessProfile::ti6al4v();
+        p.core.power_w = f64::NAN;
+        let e = p.check().unwrap_err().to_string();
+        assert!(e.contains("[core] power_w"), "{e}");
+    }
+
+    #[test]
+    fn a_profile_with_a_machine_section_is_refused() {
+        // The machine's limits live in the machine description only.
+        let e = ProcessProfile::from_toml_str("[machine]\nname = \"x\"\n").unwrap_err();
+        assert!(e.to_string().contains("machine"), "{e}");
     }
 
     #[test]

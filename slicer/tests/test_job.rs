@@ -4,6 +4,7 @@ mod common;
 
 use common::{cylinder, tube};
 use meltline_core::mesh::Mesh;
+use meltline_firmware::machine::{EnergyPolicy, MachineConfig};
 use meltline_slicer::export::cli::{CliFormat, CliWriter};
 use meltline_slicer::export::svg::layer_svg;
 use meltline_slicer::job::{
@@ -23,8 +24,20 @@ fn profile(strategy: Strategy) -> ProcessProfile {
     p
 }
 
+/// Options whose machine only warns about energy density: these tests are about geometry,
+/// and their coarse hatches are outside the material window.
+fn geometry_options() -> SlicerOptions {
+    SlicerOptions {
+        machine: MachineConfig {
+            energy_policy: EnergyPolicy::Warn,
+            ..MachineConfig::default()
+        },
+        ..SlicerOptions::default()
+    }
+}
+
 fn job(mesh: &Mesh, p: ProcessProfile) -> BuildJob {
-    Slicer::new(mesh, p, SlicerOptions::default())
+    Slicer::new(mesh, p, geometry_options())
         .unwrap()
         .build_job()
         .unwrap()
@@ -198,7 +211,7 @@ fn jobs_are_identical_across_thread_counts_runs_and_streaming() {
             p,
             SlicerOptions {
                 batch_layers: 3,
-                ..SlicerOptions::default()
+                ..geometry_options()
             },
         )
         .unwrap();
@@ -245,7 +258,7 @@ fn lifted_part_stands_on_support_vectors_below_it() {
     let options = SlicerOptions {
         supports: true,
         lift_mm: 0.9,
-        ..Default::default()
+        ..geometry_options()
     };
     let slicer = Slicer::new(&m, p, options).unwrap();
     assert!(slicer.support_report().unwrap().failed.is_empty());
@@ -271,7 +284,7 @@ fn lifted_part_stands_on_support_vectors_below_it() {
         let options = SlicerOptions {
             supports: true,
             lift_mm: 0.9,
-            ..Default::default()
+            ..geometry_options()
         };
         let s = Slicer::new(&m, profile(Strategy::Lines), options).unwrap();
         s.build_job().unwrap()
@@ -291,12 +304,12 @@ fn lift_without_supports_is_a_clear_error() {
         p,
         SlicerOptions {
             lift_mm: 3.0,
-            ..Default::default()
+            ..geometry_options()
         },
     )
     .unwrap_err();
     assert!(matches!(e, JobError::LiftWithoutSupports(_)));
-    assert!(e.to_string().contains("--supports"));
+    assert!(e.to_string().contains("needs supports"), "{e}");
 }
 
 #[test]

@@ -40,7 +40,15 @@ fn nist_artifact_layers_get_contours_and_hatches() {
     };
     let mesh = read_mesh(&path, &ReadOptions::default()).expect("corpus part reads");
     let mut profile = ProcessProfile::ti6al4v();
+    // Three times the layer at a third of the hatch: the same energy density.
     profile.layer_thickness_mm = 0.09;
+    for set in [
+        &mut profile.core,
+        &mut profile.upskin,
+        &mut profile.downskin,
+    ] {
+        set.hatch_mm /= 3.0;
+    }
     let options = SlicerOptions {
         center_xy: true,
         ..SlicerOptions::default()

@@ -215,8 +215,11 @@ pub fn design_cage(
             f.bottom = f.bottom.clone().shifted(-zmin);
         }
     }
+    // The recorded spec is the one that reproduces this mesh: with the edge length used.
+    let mut recorded = spec.clone();
+    recorded.edge_length_mm = edge;
     Ok(CageDesign {
-        spec: spec.clone(),
+        spec: recorded,
         field,
         mesh,
         edge_length_mm: edge,

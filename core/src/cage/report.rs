@@ -57,9 +57,9 @@ pub struct DesignReport {
     pub warnings: Vec<FeatureWarning>,
 }
 
-/// Minimum wall LPBF prints reliably in Ti-6Al-4V, mm (DOMAIN.md: ~0.3–0.4 mm).
+/// Minimum wall LPBF prints reliably in Ti-6Al-4V, mm (docs/DOMAIN.md: ~0.3–0.4 mm).
 pub const MIN_PRINTABLE_WALL_MM: f64 = 0.3;
-/// Pore sizes that favour bone in-growth, mm (DOMAIN.md: 300–900 µm).
+/// Pore sizes that favour bone in-growth, mm (docs/DOMAIN.md: 300–900 µm).
 pub const BONE_INGROWTH_PORE_MM: [f64; 2] = [0.3, 0.9];
 
 /// A measured feature outside its recommended range.
@@ -215,6 +215,8 @@ pub fn measure_design(design: &CageDesign, vertebrae: Option<Vertebrae<'_>>) -> 
     let mesh = &design.mesh;
     let spec = &design.spec;
     let features = measure_features(design);
+    let mut warnings = feature_warnings(&features);
+    warnings.extend(coarse_mesh_warning(design));
     DesignReport {
         kind: spec.kind.name().to_string(),
         edge_length_mm: design.edge_length_mm,
@@ -232,8 +234,28 @@ pub fn measure_design(design: &CageDesign, vertebrae: Option<Vertebrae<'_>>) -> 
             _ => None,
         },
         envelope: spec.envelope_checks(),
-        warnings: feature_warnings(&features),
+        warnings,
     }
+}
+
+/// Why a coarse mesh cannot stand for the cage: how far its footprint (x, y) differs from the
+/// designed one, when that is more than two edge lengths (and 0.5 mm). The envelope and
+/// feature checks then describe the coarse mesh, not the cage the spec designs.
+pub fn coarse_mesh_warning(design: &CageDesign) -> Option<FeatureWarning> {
+    let intended = design.field.bounds(0.0);
+    let made = design.mesh.bbox();
+    let size = |b: &crate::mesh::Aabb, k: usize| b.max[k] - b.min[k];
+    let deviation = (0..2)
+        .map(|k| (size(&made, k) - size(&intended, k)).abs())
+        .fold(0.0, f64::max);
+    let tolerance = (2.0 * design.edge_length_mm).max(0.5);
+    (deviation > tolerance).then_some(FeatureWarning {
+        feature: "mesh_footprint_deviation_mm",
+        value_mm: deviation,
+        min_mm: 0.0,
+        max_mm: Some(tolerance),
+        reason: "the mesh is too coarse to stand for the designed cage (mesh at a finer edge length): its size, envelope and feature figures describe the coarse mesh",
+    })
 }
 
 /// Down-facing area of a build-frame mesh.

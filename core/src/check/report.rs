@@ -32,6 +32,9 @@ pub enum DefectKind {
     SelfIntersections,
     /// The bounding box does not fit the build envelope.
     ExceedsBuildVolume,
+    /// The part is smaller than the least size a real part has: most likely a file in
+    /// metres or inches read as millimetres.
+    BelowMinimumSize,
     /// Crossings within the tolerance: reported, but not a defect.
     ShallowSelfIntersections,
 }
@@ -52,6 +55,7 @@ impl DefectKind {
             DefectKind::DuplicateTriangles => "duplicate_triangles",
             DefectKind::SelfIntersections => "self_intersections",
             DefectKind::ExceedsBuildVolume => "exceeds_build_volume",
+            DefectKind::BelowMinimumSize => "below_minimum_size",
             DefectKind::ShallowSelfIntersections => "shallow_self_intersections",
         }
     }
@@ -72,7 +76,12 @@ impl DefectKind {
             DefectKind::DegenerateTriangles => "zero-area triangles",
             DefectKind::DuplicateTriangles => "triangles repeated on the same three vertices",
             DefectKind::SelfIntersections => "pairs of triangles crossing each other",
-            DefectKind::ExceedsBuildVolume => "the part is larger than the build envelope",
+            DefectKind::ExceedsBuildVolume => {
+                "the part is larger than the build envelope (are the units right?)"
+            }
+            DefectKind::BelowMinimumSize => {
+                "the part is smaller than the least part size (are the units right?)"
+            }
             DefectKind::ShallowSelfIntersections => {
                 "pairs of triangles crossing within the tolerance (not a defect)"
             }

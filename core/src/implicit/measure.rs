@@ -433,7 +433,7 @@ mod tests {
 
     #[test]
     fn gyroid_feature_sizes_match_published_ratios() {
-        // DOMAIN.md: skeletal gyroid at 70 % porosity, strut ≈ 0.30·L, pore ≈ 0.54·L.
+        // docs/DOMAIN.md: skeletal gyroid at 70 % porosity, strut ≈ 0.30·L, pore ≈ 0.54·L.
         let l = 1.0;
         let g =
             TpmsLattice::with_porosity(TpmsKind::Gyroid, LatticeStyle::Skeletal, l, 0.7).unwrap();

@@ -9,7 +9,7 @@
 //!
 //! # Fields
 //!
-//! With `L` the cell size and `x = 2π/L · position` (DOMAIN.md):
+//! With `L` the cell size and `x = 2π/L · position` (docs/DOMAIN.md):
 //!
 //! | kind | `f` | range |
 //! |---|---|---|
@@ -36,7 +36,7 @@
 //! It agrees with the published relations, which are kept as checks rather than used:
 //! skeletal gyroid `t = −1.5 + 3·VF` (linear fit; within 0.03 in `t` over `VF ∈ [0.1, 0.9]`),
 //! sheet gyroid `t ≈ 1.59·VF − 0.117·VF²` (ASLI polynomial fit), and the Monte-Carlo anchors
-//! at 70 % porosity: skeletal gyroid `|t| ≈ 0.616`, sheet gyroid `t ≈ 0.464` (DOMAIN.md).
+//! at 70 % porosity: skeletal gyroid `|t| ≈ 0.616`, sheet gyroid `t ≈ 0.464` (docs/DOMAIN.md).
 
 use std::f64::consts::TAU;
 use std::sync::OnceLock;

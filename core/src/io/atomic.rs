@@ -1,8 +1,123 @@
 //! Atomic file writes: a temporary file beside the destination, renamed over it when complete,
 //! so a failed write never leaves a half-written file or destroys the previous one.
+//!
+//! Outputs never destroy anything: a destination that exists must be a regular file (a device,
+//! FIFO or directory is refused, never replaced), a symbolic link is written through to its
+//! target (the link stays), and the destination's folder must exist. [`output_target`] makes
+//! these checks, so commands can refuse a bad output path before any long work.
 
 use std::fs::File;
-use std::path::Path;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Links followed at most when resolving an output path (as the kernel's `ELOOP` limit).
+const MAX_LINKS: usize = 40;
+
+fn kind_of(ft: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if ft.is_char_device() {
+            return "a character device";
+        }
+        if ft.is_block_device() {
+            return "a block device";
+        }
+        if ft.is_fifo() {
+            return "a FIFO";
+        }
+        if ft.is_socket() {
+            return "a socket";
+        }
+    }
+    if ft.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// The file an output path really writes: `dest` itself, or the final target of the symbolic
+/// links it names. Refuses (with an error that does not repeat the path, for the caller to
+/// name) a destination that exists and is not a regular file, and one whose folder does not
+/// exist.
+pub fn output_target(dest: &Path) -> io::Result<PathBuf> {
+    let mut path = dest.to_path_buf();
+    for _ in 0..MAX_LINKS {
+        match std::fs::symlink_metadata(&path) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let target = std::fs::read_link(&path)?;
+                path = match path.parent() {
+                    Some(dir) if target.is_relative() => dir.join(target),
+                    _ => target,
+                };
+            }
+            Ok(m) if m.file_type().is_file() => return Ok(path),
+            Ok(m) => {
+                let what = if path == dest {
+                    "it".to_string()
+                } else {
+                    format!("its link target {}", path.display())
+                };
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "{what} is {}, not a regular file: refusing to replace it",
+                        kind_of(m.file_type())
+                    ),
+                ));
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                let dir = folder_of(&path);
+                return match std::fs::metadata(dir) {
+                    Ok(m) if m.is_dir() => Ok(path),
+                    Ok(_) => Err(io::Error::new(
+                        io::ErrorKind::NotADirectory,
+                        format!("{} is not a folder", dir.display()),
+                    )),
+                    Err(_) => Err(io::Error::new(
+                        io::ErrorKind::NotFound,
+                        format!("the folder {} does not exist", dir.display()),
+                    )),
+                };
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::new(
+        io::ErrorKind::InvalidInput,
+        "too many levels of symbolic links",
+    ))
+}
+
+/// Checks an output folder before long work: it is a folder, or it does not exist yet and its
+/// parent is a folder (it will be created).
+pub fn check_output_dir(dir: &Path) -> io::Result<()> {
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(m) => Err(io::Error::new(
+            io::ErrorKind::NotADirectory,
+            format!("it is {}, not a folder", kind_of(m.file_type())),
+        )),
+        Err(_) => {
+            let parent = folder_of(dir);
+            match std::fs::metadata(parent) {
+                Ok(m) if m.is_dir() => Ok(()),
+                _ => Err(io::Error::new(
+                    io::ErrorKind::NotFound,
+                    format!("its parent folder {} does not exist", parent.display()),
+                )),
+            }
+        }
+    }
+}
+
+fn folder_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    }
+}
 
 /// A file being written under a temporary name in the destination's directory; it replaces
 /// the destination only on [`AtomicFile::commit`], and is removed if dropped uncommitted.
@@ -16,12 +131,11 @@ pub struct AtomicFile {
 }
 
 impl AtomicFile {
-    /// Starts writing `dest`; nothing at `dest` changes until [`AtomicFile::commit`].
+    /// Starts writing `dest` (through a symbolic link to its target, see [`output_target`]);
+    /// nothing at `dest` changes until [`AtomicFile::commit`].
     pub fn create(dest: &Path) -> std::io::Result<AtomicFile> {
-        let dir = match dest.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
-        };
+        let dest = output_target(dest)?;
+        let dir = folder_of(&dest);
         let mut builder = tempfile::Builder::new();
         builder.prefix(".meltline-");
         #[cfg(unix)]
@@ -30,8 +144,17 @@ impl AtomicFile {
             builder.permissions(std::fs::Permissions::from_mode(0o666));
         }
         Ok(AtomicFile {
-            tmp: builder.tempfile_in(dir)?,
-            dest: dest.to_path_buf(),
+            tmp: builder.tempfile_in(dir).map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!(
+                        "cannot create a file in {}: {}",
+                        dir.display(),
+                        std::io::Error::from(e.kind())
+                    ),
+                )
+            })?,
+            dest,
         })
     }
 
@@ -90,6 +213,48 @@ mod tests {
         assert!(r.is_err());
         assert_eq!(std::fs::read(&path).unwrap(), b"first");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlinked_output_is_written_through_and_the_link_stays() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("real.mlj");
+        std::fs::write(&target, b"old").unwrap();
+        let link = dir.path().join("link.mlj");
+        std::os::unix::fs::symlink("real.mlj", &link).unwrap();
+        write_bytes_atomically(&link, b"new").unwrap();
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(std::fs::read(&target).unwrap(), b"new");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_device_output_is_refused_and_left_as_it_is() {
+        let e = write_bytes_atomically(Path::new("/dev/null"), b"x").unwrap_err();
+        assert!(e.to_string().contains("character device"), "{e}");
+        assert!(
+            !std::fs::metadata("/dev/null")
+                .unwrap()
+                .file_type()
+                .is_file()
+        );
+    }
+
+    #[test]
+    fn a_directory_output_is_refused_and_a_missing_folder_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = write_bytes_atomically(dir.path(), b"x").unwrap_err();
+        assert!(e.to_string().contains("directory"), "{e}");
+        let missing = dir.path().join("no/such/folder/job.mlj");
+        let e = output_target(&missing).unwrap_err();
+        assert!(e.to_string().contains("does not exist"), "{e}");
+        assert!(e.to_string().contains("no/such/folder"), "{e}");
     }
 
     #[cfg(unix)]

@@ -27,7 +27,9 @@ mod weld;
 use std::path::Path;
 use std::str::FromStr;
 
-pub use atomic::{AtomicFile, write_atomically, write_bytes_atomically};
+pub use atomic::{
+    AtomicFile, check_output_dir, output_target, write_atomically, write_bytes_atomically,
+};
 pub use error::{ReadError, WriteError};
 pub use stl::{StlFormat, stl_bytes, write_stl};
 

@@ -122,6 +122,9 @@ pub enum Rule {
     /// A job resumed from the non-volatile record does not continue the interrupted one (its
     /// header or parameter sets differ).
     ResumeMismatch,
+    /// The job's layers (count × thickness) are taller than the machine's build height
+    /// (value and limit in µm).
+    BuildHeightExceeded,
 }
 
 /// A refusal naming where (layer, block, vector) and why (rule, offending value, limit).

@@ -4,6 +4,7 @@
 //! cannot be read as a mesh (the message says why: empty, not a mesh format, truncated,
 //! malformed line, non-finite values…).
 
+use meltline_host::{out, outln};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -68,6 +69,7 @@ impl CheckArgs {
         CheckOptions {
             crossing_tolerance_mm: self.crossing_tolerance,
             build_volume_mm: self.build_volume.0,
+            min_part_size_mm: Some(meltline_host::prepare::MIN_PART_SIZE_MM),
             ..CheckOptions::default()
         }
     }
@@ -90,10 +92,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             file: args.file.display().to_string(),
             report: &report,
         };
-        say!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?);
     } else {
-        say!("{}", args.file.display());
-        print!("{}", report.summary());
+        outln!("{}", args.file.display());
+        out!("{}", report.summary());
+        let envelope = args.check.build_volume.0.unwrap_or([f64::INFINITY; 3]);
+        if let Some(hint) = meltline_host::prepare::units_hint(&report, args.units, envelope) {
+            outln!("units: {hint}");
+        }
     }
     Ok(if report.printable {
         ExitCode::SUCCESS

@@ -5,10 +5,13 @@ use std::path::Path;
 use anyhow::Context;
 use meltline_firmware::machine::MachineConfig;
 
-/// Reads a machine configuration (TOML) or the built-in default.
+/// Reads a machine configuration (TOML), or the built-in one when none is given or the built-in
+/// machine's name is.
 pub fn load_machine(path: Option<&Path>) -> anyhow::Result<MachineConfig> {
+    let builtin = MachineConfig::default();
     match path {
-        None => Ok(MachineConfig::default()),
+        None => Ok(builtin),
+        Some(p) if p.as_os_str() == builtin.machine.as_str() && !p.exists() => Ok(builtin),
         Some(p) => {
             let text =
                 std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;

@@ -5,6 +5,7 @@
 //! streams the job through a faulty link (1 % drops, 1 % corruption, one forced disconnect),
 //! and writes the HTML build report. Exit status 1 when the executed hash differs.
 
+use meltline_host::{err, errln, outln};
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
@@ -54,7 +55,7 @@ pub struct Args {
 }
 
 fn step(t0: Instant, what: &str) {
-    eprintln!("[{:6.1} s] {what}", t0.elapsed().as_secs_f64());
+    errln!("[{:6.1} s] {what}", t0.elapsed().as_secs_f64());
 }
 
 /// Runs `meltline demo`.
@@ -66,7 +67,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
     // 1. Design.
     let spec = CageSpec::default_tlif();
-    let spec_text = spec.to_toml_string();
     let units = match args.units.as_str() {
         "mm" => Units::Mm,
         "m" => Units::M,
@@ -97,6 +97,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("writing {}", stl.display()))?;
     let stl_bytes = std::fs::read(&stl)?;
     let mesh_sha: [u8; 32] = sha2::Sha256::digest(&stl_bytes).into();
+    // The spec as meshed (with the edge length used), so the record reproduces the STL.
+    let spec_text = design.spec.to_toml_string();
     write_atomic(&args.out.join("cage-spec.toml"), spec_text.as_bytes())?;
 
     // 2. Check what was written.
@@ -110,7 +112,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let written = read_mesh(&stl, &ReadOptions::default())?;
     let check = check_mesh(&written, &CheckOptions::default());
     if !check.printable {
-        eprint!("{}", check.summary());
+        err!("{}", check.summary());
         bail!("the designed cage is not printable; nothing was sliced");
     }
 
@@ -206,8 +208,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     write_html_report(&report, &job, &html)?;
     write_json_atomic(&args.out.join("run.json"), &report)?;
     step(t0, "done");
-    say!("{}", report.summary());
-    say!("report       {}", html.display());
+    outln!("{}", report.summary());
+    outln!("report       {}", html.display());
     Ok(if report.verified() {
         ExitCode::SUCCESS
     } else {
@@ -285,7 +287,7 @@ fn start_printer(report: &Path) -> anyhow::Result<(Printer, String)> {
             .context("meltline-fw did not say where it listens")?;
         // Keep draining its messages so it never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines.by_ref() {});
-        eprintln!("meltline: printer: {} on {addr}", fw.display());
+        errln!("meltline: printer: {} on {addr}", fw.display());
         return Ok((Printer::Process(child, report.to_path_buf()), addr));
     }
     let sim = Simulator::new(SimOptions {
@@ -296,7 +298,7 @@ fn start_printer(report: &Path) -> anyhow::Result<(Printer, String)> {
     });
     let ctl = LoopbackController::start(sim)?;
     let addr = ctl.addr().to_string();
-    eprintln!(
+    errln!(
         "meltline: printer: the simulated controller in a thread on {addr} (meltline-fw not built next to meltline)"
     );
     Ok((Printer::Thread(ctl), addr))

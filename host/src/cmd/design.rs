@@ -4,6 +4,7 @@
 //!
 //! Exit codes: 0 printable, 1 written but the mesh check failed, 2 error.
 
+use meltline_host::{err, errln, outln};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -71,6 +72,8 @@ impl From<UnitsArg> for Units {
 #[derive(Debug, Serialize)]
 struct Report<'a> {
     spec_source: String,
+    /// The spec as meshed (with the edge length used): designing it again reproduces the STL.
+    spec_as_meshed: String,
     #[serde(flatten)]
     design: &'a DesignReport,
     mesh_check: &'a CheckReport,
@@ -153,6 +156,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
     let report = Report {
         spec_source: source,
+        spec_as_meshed: design.spec.to_toml_string(),
         design: &measured,
         mesh_check: &check,
         stl,
@@ -167,17 +171,26 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.report {
         super::common::write_json_atomic(path, &report)?;
     }
-    Ok(if check.printable {
+    let coarse = meltline_core::cage::report::coarse_mesh_warning(&design);
+    if let Some(w) = &coarse {
+        errln!(
+            "meltline: the mesh at edge length {} mm is not the designed cage ({w}); its verdict is not the cage's",
+            design.edge_length_mm
+        );
+    }
+    Ok(if check.printable && coarse.is_none() {
         ExitCode::SUCCESS
     } else {
-        eprint!("{}", check.summary());
+        if !check.printable {
+            err!("{}", check.summary());
+        }
         ExitCode::from(1)
     })
 }
 
 fn print_summary(r: &Report<'_>) -> std::io::Result<()> {
     let d = r.design;
-    say!(
+    outln!(
         "{} cage: {} triangles, volume {:.1} mm³, bbox {:.2} × {:.2} × {:.2} mm",
         d.kind,
         d.triangles,
@@ -186,14 +199,14 @@ fn print_summary(r: &Report<'_>) -> std::io::Result<()> {
         d.bbox.max[1] - d.bbox.min[1],
         d.bbox.max[2] - d.bbox.min[2]
     );
-    say!(
+    outln!(
         "porosity: lattice {:.3} (target {:.3}), whole cage {:.3} (expected {:.3})",
         d.porosity.lattice_measured,
         d.porosity.lattice_target,
         d.porosity.cage_measured,
         d.porosity.cage_expected
     );
-    say!(
+    outln!(
         "features: strut {:.3} mm (median {:.3}), pore {:.3} mm (median {:.3}), rim {:.2} mm",
         d.features.strut_min_mm,
         d.features.strut_median_mm,
@@ -202,10 +215,10 @@ fn print_summary(r: &Report<'_>) -> std::io::Result<()> {
         d.features.rim_wall_mm
     );
     for w in &d.warnings {
-        eprintln!("meltline: warning: {w}");
+        errln!("meltline: warning: {w}");
     }
     if let Some(f) = &d.fit {
-        say!(
+        outln!(
             "endplate fit: mean gap {:.3} mm, p95 {:.3} mm, max {:.3} mm, max penetration {:.3} mm over {:.1} mm²",
             f.combined.mean_gap_mm,
             f.combined.p95_gap_mm,
@@ -214,7 +227,7 @@ fn print_summary(r: &Report<'_>) -> std::io::Result<()> {
             f.combined.contact_area_mm2
         );
     }
-    say!(
+    outln!(
         "mesh check: {}; STL {} ({} bytes, sha256 {})",
         if r.mesh_check.printable {
             "printable"

@@ -2,6 +2,7 @@
 //! estimated time and energy on the machine model, and the hashes — after verifying every
 //! frame, layer digest and the job hash.
 
+use meltline_host::outln;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -33,33 +34,33 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .context("the job file is refused")?;
     let r = JobSummaryReport::of(&job);
     if args.json {
-        say!("{}", serde_json::to_string_pretty(&r)?);
+        outln!("{}", serde_json::to_string_pretty(&r)?);
         return Ok(ExitCode::SUCCESS);
     }
-    say!("job           {}", r.name);
-    say!("machine       {}", r.machine);
-    say!("material      {}", r.material);
-    say!("quantum       {} nm", r.quantum_nm);
-    say!(
+    outln!("job           {}", r.name);
+    outln!("machine       {}", r.machine);
+    outln!("material      {}", r.material);
+    outln!("quantum       {} nm", r.quantum_nm);
+    outln!(
         "layer         {} µm × {} layers",
         f64::from(r.layer_thickness_nm) / 1000.0,
         r.layers
     );
-    say!(
+    outln!(
         "frames        {} ({} bytes, {:.2} bytes per vector)",
         job.frames.len(),
         r.bytes,
         r.bytes_per_vector
     );
-    say!("vectors       {}", r.vectors);
-    say!("est. time     {} on {}", hms(r.est_time_s), job.est_machine);
-    say!("est. energy   {:.1} J", r.est_energy_j);
-    say!("job hash      {}", r.job_sha256);
-    say!("file SHA-256  {}", r.file_sha256);
-    say!("\nparameter sets");
-    say!("  id   power W   speed mm/s   spot µm   hatch µm   E J/mm³   skywriting");
+    outln!("vectors       {}", r.vectors);
+    outln!("est. time     {} on {}", hms(r.est_time_s), job.est_machine);
+    outln!("est. energy   {:.1} J", r.est_energy_j);
+    outln!("job hash      {}", r.job_sha256);
+    outln!("file SHA-256  {}", r.file_sha256);
+    outln!("\nparameter sets");
+    outln!("  id   power W   speed mm/s   spot µm   hatch µm   E J/mm³   skywriting");
     for p in &r.param_sets {
-        say!(
+        outln!(
             "  {:>2}   {:>7.1}   {:>10}   {:>7}   {:>8}   {:>7.1}   {}",
             p.id,
             p.power_w,
@@ -70,13 +71,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             p.skywriting
         );
     }
-    say!("\nlayers");
-    say!(
+    outln!("\nlayers");
+    outln!(
         "  layer  blocks  vectors  contour  hatch  edge  support  mark mm   est s   energy J   bytes"
     );
     for l in &r.per_layer {
         let k = l.vectors_by_kind;
-        say!(
+        outln!(
             "  {:>5}  {:>6}  {:>7}  {:>7}  {:>5}  {:>4}  {:>7}  {:>7.1}  {:>6.2}  {:>9.2}  {:>6}",
             l.layer,
             l.blocks,

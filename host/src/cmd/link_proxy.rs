@@ -2,6 +2,7 @@
 //! the host to the controller through a deterministic fault-injecting link and replies back
 //! unchanged; a forced disconnect closes both sides, and the next host connection is served.
 
+use meltline_host::errln;
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::process::ExitCode;
@@ -30,7 +31,7 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let listener =
         TcpListener::bind(&args.listen).with_context(|| format!("binding {}", args.listen))?;
-    eprintln!(
+    errln!(
         "meltline link-proxy: {} → {} with {}",
         listener.local_addr()?,
         args.to,
@@ -42,7 +43,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let host = match host {
             Ok(h) => h,
             Err(e) => {
-                eprintln!("meltline link-proxy: accept: {e}");
+                errln!("meltline link-proxy: accept: {e}");
                 continue;
             }
         };
@@ -51,9 +52,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         proxy(host, ctl, &mut injector)?;
         served += 1;
         let c = injector.counts();
-        eprintln!(
+        errln!(
             "meltline link-proxy: connection {served} closed; so far {} frames, {} dropped, {} corrupted, {} duplicated, {} disconnects",
-            c.frames, c.dropped, c.corrupted, c.duplicated, c.disconnects
+            c.frames,
+            c.dropped,
+            c.corrupted,
+            c.duplicated,
+            c.disconnects
         );
         if args.connections.is_some_and(|n| served >= n) {
             break;

@@ -1,14 +1,5 @@
 //! The subcommands of `meltline`, one module each; `run(args) -> anyhow::Result<ExitCode>`.
 
-/// `println!` that returns the write error instead of panicking, so `meltline inspect | head`
-/// ends quietly when the reader goes away (see `main`).
-macro_rules! say {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        writeln!(std::io::stdout(), $($arg)*)?
-    }};
-}
-
 pub mod check;
 pub mod common;
 pub mod demo;

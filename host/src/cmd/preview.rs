@@ -1,11 +1,12 @@
 //! `meltline preview job.mlj --layer N -o out.svg|out.png`: a picture of one layer's vectors.
 
+use meltline_host::outln;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use meltline_host::jobfile::JobFile;
-use meltline_host::picture::{layer_svg, write_layer_png};
+use meltline_host::picture::{MAX_PICTURE_PX, layer_svg, write_layer_png};
 
 use super::common::write_atomic;
 
@@ -20,8 +21,8 @@ pub struct Args {
     /// Output picture: `.svg` or `.png`.
     #[arg(short, long)]
     pub output: PathBuf,
-    /// Size in pixels of the longer side.
-    #[arg(long, default_value_t = 1024)]
+    /// Size in pixels of the longer side (16 to 8192).
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(16..=i64::from(MAX_PICTURE_PX)))]
     pub size: u32,
 }
 
@@ -52,7 +53,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("writing {}", args.output.display()))?,
         _ => bail!("{}: give a .svg or .png file name", args.output.display()),
     }
-    say!(
+    outln!(
         "layer {} ({} vectors) → {}",
         args.layer,
         segs.len(),

@@ -4,6 +4,7 @@
 //! refused (the reason is printed, OUT is not touched); 2 the input cannot be read or the
 //! output cannot be written.
 
+use meltline_host::{errln, out, outln};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -72,10 +73,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     "repaired": true,
                     "report": report,
                 });
-                say!("{}", serde_json::to_string_pretty(&out)?);
+                outln!("{}", serde_json::to_string_pretty(&out)?);
             } else {
-                say!("{} → {}", args.input.display(), args.output.display());
-                print!("{}", report.summary());
+                outln!("{} → {}", args.input.display(), args.output.display());
+                out!("{}", report.summary());
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -86,9 +87,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     "repaired": false,
                     "reason": e.to_string(),
                 });
-                say!("{}", serde_json::to_string_pretty(&out)?);
+                outln!("{}", serde_json::to_string_pretty(&out)?);
             }
-            eprintln!(
+            errln!(
                 "meltline: repair refused for {}: {e}; nothing written",
                 args.input.display()
             );

@@ -1,6 +1,7 @@
 //! `meltline scenario run FILE... [--json] [--junit out.xml]`: replays declarative print
 //! scenarios through the controller on a virtual clock and checks their expectations.
 
+use meltline_host::{errln, outln};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -43,7 +44,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for f in &a.files {
         let r = run_file(f);
         if !a.json {
-            eprintln!(
+            errln!(
                 "{} {} ({:.2} s)",
                 if r.passed { "pass" } else { "FAIL" },
                 r.name,
@@ -53,9 +54,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         results.push(r);
     }
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&results)?);
+        outln!("{}", serde_json::to_string_pretty(&results)?);
     } else {
-        println!("{}", table(&results));
+        outln!("{}", table(&results));
     }
     if let Some(p) = &a.junit {
         let xml = junit_xml(&results);

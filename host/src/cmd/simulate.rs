@@ -1,6 +1,7 @@
 //! `meltline simulate job.mlj`: streams a job to the controller running in this process, over
 //! the same framing, window, retransmission and resume path as `meltline stream`.
 
+use meltline_host::outln;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -54,10 +55,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         exposure_dir: args.exposure_dir.clone(),
     };
     let report = simulate(&job, &opts, &mut |_| {})?;
-    say!("{}", report.summary());
+    outln!("{}", report.summary());
     if let Some(p) = &args.report {
         write_json_atomic(p, &report)?;
-        say!("report       {}", p.display());
+        outln!("report       {}", p.display());
     }
     Ok(if report.verified() {
         ExitCode::SUCCESS

@@ -1,19 +1,23 @@
 //! `meltline slice`: mesh → build job, with statistics, CLI export and SVG pictures.
 
+use meltline_host::errln;
 use std::io::{BufWriter, IsTerminal};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::Context;
-use meltline_core::io::{AtomicFile, ReadOptions, Units, read_mesh};
+use anyhow::{Context, anyhow, bail};
+use meltline_core::io::{
+    AtomicFile, ReadOptions, Units, check_output_dir, output_target, read_mesh,
+};
 use meltline_host::mlj::write_mlj;
+use meltline_host::prepare::require_printable;
 
-use super::common::write_atomic;
+use super::common::{load_machine, write_atomic};
 use meltline_slicer::export::cli::{CliFormat, CliWriter};
 use meltline_slicer::export::stats::{JobStats, Timings};
 use meltline_slicer::export::svg::layer_svg;
-use meltline_slicer::job::{BuildJob, Slicer, SlicerOptions};
+use meltline_slicer::job::{BuildJob, JobError, Slicer, SlicerOptions};
 use meltline_slicer::profile::{ProcessProfile, Strategy};
 use sha2::{Digest, Sha256};
 
@@ -79,6 +83,17 @@ pub struct Args {
     /// Worker threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Machine description (TOML); defaults to the built-in meltline-sim-250. Its limits are
+    /// the only limits: a job the machine would refuse is refused here, before anything is
+    /// written.
+    #[arg(long)]
+    pub machine: Option<PathBuf>,
+    /// Slice a mesh even when the printability check finds defects.
+    #[arg(long = "allow-defects")]
+    pub allow_defects: bool,
+    /// Write the job even when some overhang regions cannot be supported (they are listed).
+    #[arg(long = "allow-unsupported")]
+    pub allow_unsupported: bool,
 }
 
 /// Runs `meltline slice`.
@@ -126,35 +141,74 @@ fn profile_of(args: &Args) -> anyhow::Result<ProcessProfile> {
     Ok(p)
 }
 
+/// Refuses output paths that cannot be written (a device, a directory, a missing folder)
+/// before any long work.
+fn check_outputs(args: &Args) -> anyhow::Result<()> {
+    for path in [&args.output, &args.stats, &args.export_cli]
+        .into_iter()
+        .flatten()
+    {
+        output_target(path).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if let Some(dir) = &args.svg_dir {
+        check_output_dir(dir).with_context(|| format!("cannot write into {}", dir.display()))?;
+    }
+    Ok(())
+}
+
 fn run_in_pool(args: &Args) -> anyhow::Result<ExitCode> {
     let t_start = Instant::now();
     let profile = profile_of(args)?;
+    let machine = load_machine(args.machine.as_deref())?;
+    check_outputs(args)?;
     let bytes =
         std::fs::read(&args.mesh).with_context(|| format!("reading {}", args.mesh.display()))?;
     let sha: [u8; 32] = Sha256::digest(&bytes).into();
     drop(bytes);
     let mesh = read_mesh(&args.mesh, &ReadOptions::with_units(args.units))?;
     let load_s = t_start.elapsed().as_secs_f64();
+    if args.allow_defects {
+        errln!(
+            "meltline: warning: --allow-defects: the mesh is sliced without the printability check"
+        );
+    } else if let Err(why) = require_printable(&mesh, args.units, &machine) {
+        bail!(
+            "{} is not printable: {why} (nothing was written; `meltline check` lists the defects, `meltline repair` fixes the common ones, --allow-defects slices anyway)",
+            args.mesh.display()
+        );
+    }
 
     let options = SlicerOptions {
         lift_mm: args.lift_mm,
         center_xy: !args.keep_xy,
         supports: args.supports,
         source_sha256: Some(sha),
+        machine,
+        allow_unsupported: args.allow_unsupported,
         ..SlicerOptions::default()
     };
     let slicer = Slicer::new(&mesh, profile.clone(), options)
+        .map_err(|e| match e {
+            JobError::LiftWithoutSupports(_) => anyhow!("{e} (add --supports)"),
+            JobError::Unsupported(_) => {
+                anyhow!("{e} (nothing was written; --allow-unsupported writes the job anyway)")
+            }
+            e => anyhow!(e),
+        })
         .with_context(|| format!("slicing {}", args.mesh.display()))?;
     drop(mesh);
     for w in slicer.warnings() {
-        eprintln!("meltline: warning: {w}");
+        errln!("meltline: warning: {w}");
     }
     if let Some(r) = slicer.support_report() {
-        eprintln!(
-            "meltline: supports: {} regions ({:.1} mm²) supported, {} failed, lift {} mm",
+        errln!(
+            "meltline: supports: {} regions ({:.3} mm²) supported, {} ({:.3} mm²) unsupported, {} small overhangs ({:.3} mm²) left to bridge, lift {} mm",
             r.regions_supported,
             r.supported_area_mm2,
             r.failed.len(),
+            r.unsupported_area_mm2(),
+            r.regions_below_min_area,
+            r.area_below_min_mm2,
             r.lift_mm
         );
     }
@@ -214,6 +268,33 @@ fn run_in_pool(args: &Args) -> anyhow::Result<ExitCode> {
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
+    let write_stats = |stats: &mut JobStats| -> anyhow::Result<()> {
+        if let Some(path) = &args.stats {
+            stats.timings_s = Some(Timings {
+                load: load_s,
+                slice: stage.slice.as_secs_f64(),
+                hatch: stage.hatch.as_secs_f64(),
+                total: t_start.elapsed().as_secs_f64(),
+            });
+            write_atomic(path, stats.to_json().as_bytes())?;
+        }
+        Ok(())
+    };
+    if let Some(why) = stats.refusal(
+        profile.max_unexposed_fraction,
+        profile.contours.beam_offset_mm,
+    ) {
+        write_stats(&mut stats)?;
+        bail!(
+            "{}: {why} (no job was written{})",
+            args.mesh.display(),
+            if args.stats.is_some() {
+                "; the statistics were"
+            } else {
+                ""
+            }
+        );
+    }
     if let Some((w, tmp)) = cli {
         let buf = w.finish().context("writing the CLI export")?;
         buf.into_inner()
@@ -223,22 +304,25 @@ fn run_in_pool(args: &Args) -> anyhow::Result<ExitCode> {
     }
 
     let t = stats.totals.clone();
-    eprintln!(
-        "meltline: {} layers, {} contour + {} hatch vectors, {:.0} mm³ sliced{}",
+    errln!(
+        "meltline: {} layers, {} contour + {} hatch + {} support vectors, {:.0} mm³ sliced{}",
         t.layers,
         t.contour_vectors,
         t.hatch_vectors,
+        t.support_vectors,
         t.volume_mm3,
-        if t.stitched_gaps + t.exact_joins + t.open_chains + t.unexposed_parts > 0 {
+        if t.stitched_gaps + t.exact_joins + t.open_chains > 0 {
             format!(
-                "; {} gaps stitched, {} chains joined at T-junctions, {} open chains left out, \
-                 {} thin parts too small to expose",
-                t.stitched_gaps, t.exact_joins, t.open_chains, t.unexposed_parts
+                "; {} gaps stitched, {} chains joined at T-junctions, {} open chains left out",
+                t.stitched_gaps, t.exact_joins, t.open_chains
             )
         } else {
             String::new()
         }
     );
+    if let Some(line) = stats.unexposed_summary() {
+        errln!("meltline: warning: {line}");
+    }
 
     let mut job_result = Ok(());
     if let Some(out) = &args.output {
@@ -247,7 +331,7 @@ fn run_in_pool(args: &Args) -> anyhow::Result<ExitCode> {
             layers: kept,
         };
         job_result = write_mlj(&job, out).map(|s| {
-            eprintln!(
+            errln!(
                 "meltline: wrote {} ({} bytes, {} frames)",
                 out.display(),
                 s.bytes,
@@ -255,15 +339,7 @@ fn run_in_pool(args: &Args) -> anyhow::Result<ExitCode> {
             );
         });
     }
-    if let Some(path) = &args.stats {
-        stats.timings_s = Some(Timings {
-            load: load_s,
-            slice: stage.slice.as_secs_f64(),
-            hatch: stage.hatch.as_secs_f64(),
-            total: t_start.elapsed().as_secs_f64(),
-        });
-        write_atomic(path, stats.to_json().as_bytes())?;
-    }
+    write_stats(&mut stats)?;
     job_result?;
     Ok(ExitCode::SUCCESS)
 }

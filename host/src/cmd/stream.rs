@@ -2,6 +2,7 @@
 //! with flow control, retransmission and resume, then proves the controller executed exactly
 //! the file by comparing its executed hash with the job hash.
 
+use meltline_host::{errln, outln};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -66,26 +67,29 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     })?;
     bar.finish_and_clear();
     for note in &outcome.notes {
-        eprintln!("meltline: {note}");
+        errln!("meltline: {note}");
     }
     let report = RunReport::new(&job, outcome, None);
-    say!("{}", report.summary());
+    outln!("{}", report.summary());
     if let Some(p) = &args.report {
         write_json_atomic(p, &report)?;
     }
     if let Some(why) = &report.link.interrupted {
         let p = &report.link.progress;
-        eprintln!(
+        errln!(
             "meltline: stream stopped: {why}\nmeltline: the controller committed {} of {} frames \
              ({} of {layers} layers complete, next layer {}); run again to continue (with \
              --resume if the controller kept running; a controller restarted with its \
              non-volatile record continues from its last completed layer)",
-            p.frames_acked, p.frames_total, p.layers_committed, p.layers_committed
+            p.frames_acked,
+            p.frames_total,
+            p.layers_committed,
+            p.layers_committed
         );
         return Ok(ExitCode::from(1));
     }
     if !report.verified() {
-        eprintln!("meltline: {}", report.verdict);
+        errln!("meltline: {}", report.verdict);
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use meltline_core::cage::{CageSpec, DesignOptions, design_cage};
 use meltline_core::io::{ReadOptions, read_mesh};
 use meltline_core::mesh::Mesh;
+use meltline_firmware::machine::MachineConfig;
 use meltline_firmware::sim::SimOptions;
 use meltline_firmware::sim::report::SimReport;
 use meltline_firmware::wire::ControllerState;
@@ -186,9 +187,12 @@ pub fn build_job(s: &Scenario) -> Result<JobFile, ScenarioError> {
                 .map_err(|e| job_error(s, format!("designing the cage: {e}")))?
                 .mesh
         };
+        // A scenario exercises the controller's own refusals: its job is made as another
+        // build processor might make it, without the slicer's admission by the machine.
         let sopts = SlicerOptions {
             supports: j.supports,
             center_xy: true,
+            machine: unchecked_machine(&profile.material),
             ..SlicerOptions::default()
         };
         let sliced = Slicer::new(&mesh, profile, sopts)
@@ -214,6 +218,27 @@ pub fn build_job(s: &Scenario) -> Result<JobFile, ScenarioError> {
     };
     JobFile::parse(&bytes, &format!("{} job", s.name), &s.machine)
         .map_err(|e| job_error(s, e.to_string()))
+}
+
+/// A machine description that admits any job of `material` (every limit wide open).
+fn unchecked_machine(material: &str) -> MachineConfig {
+    let mut m = MachineConfig {
+        field_half_um: u32::MAX / 2000,
+        build_height_um: u32::MAX,
+        max_quantum_nm: u32::MAX,
+        min_layer_nm: 1,
+        max_layer_nm: u32::MAX,
+        min_power_mw: 0,
+        max_power_mw: u32::MAX,
+        min_speed_mm_s: 0,
+        max_speed_mm_s: u32::MAX,
+        min_energy_mj_mm3: 0,
+        max_energy_mj_mm3: u32::MAX,
+        ..MachineConfig::default()
+    };
+    m.material.clear();
+    let _ = m.material.push_str(material);
+    m
 }
 
 /// Makes the job and runs the scenario.

@@ -164,6 +164,12 @@ pub struct FailedRegion {
     pub triangles: usize,
     /// Projected area, mm² (0 when unknown).
     pub area_mm2: f64,
+    /// Lowest point of the overhang in the build frame, mm (0 when unknown).
+    #[serde(default)]
+    pub z_mm: f64,
+    /// Centre of the overhang's footprint on the plate, mm (0, 0 when unknown).
+    #[serde(default)]
+    pub xy_mm: [f64; 2],
     /// What went wrong.
     pub reason: String,
 }
@@ -191,6 +197,13 @@ pub struct SupportReport {
     pub regions: Vec<RegionReport>,
     /// Regions that need support but got none, with the reason.
     pub failed: Vec<FailedRegion>,
+}
+
+impl SupportReport {
+    /// Projected area of the regions that need support but got none, mm².
+    pub fn unsupported_area_mm2(&self) -> f64 {
+        self.failed.iter().fold(0.0, |a, f| a + f.area_mm2)
+    }
 }
 
 /// Supports planned for a mesh: regions with walls, cut into layers on demand.
@@ -292,6 +305,8 @@ pub fn plan_supports(mesh: &Mesh, options: &SupportOptions) -> SupportPlan {
                 index: None,
                 triangles: 0,
                 area_mm2: 0.0,
+                z_mm: 0.0,
+                xy_mm: [0.0, 0.0],
                 reason: e.to_string(),
             });
             plan
@@ -358,6 +373,8 @@ pub fn try_plan_supports(
                     index: Some(index),
                     triangles: group.triangles.len(),
                     area_mm2: 0.0,
+                    z_mm: 0.0,
+                    xy_mm: [0.0, 0.0],
                     reason: "internal error while building walls (geometry library panicked)"
                         .to_string(),
                 })
@@ -399,25 +416,6 @@ fn plan_region(
 ) -> RegionOutcome {
     let footprint = overhang::footprint(mesh, triangles);
     let area_mm2 = overhang::shapes_area(&footprint) * QUANTUM_MM * QUANTUM_MM;
-    if area_mm2 < options.min_overhang_area_mm2 {
-        return RegionOutcome::BelowMinArea(area_mm2);
-    }
-    let offset_q = (options.xy_offset_mm / QUANTUM_MM).round() as i32;
-    let clip = if offset_q > 0 {
-        match footprint.outline(&IntOutlineStyle::new(-offset_q)) {
-            Ok(c) => c,
-            Err(e) => {
-                return RegionOutcome::Failed(FailedRegion {
-                    index: Some(index),
-                    triangles: triangles.len(),
-                    area_mm2,
-                    reason: format!("xy offset of the footprint failed: {e}"),
-                });
-            }
-        }
-    } else {
-        footprint.clone()
-    };
     let corners: Vec<[Point3<f64>; 3]> = triangles.iter().map(|&t| mesh.corners(t)).collect();
     let z_range = corners
         .iter()
@@ -425,6 +423,31 @@ fn plan_region(
         .fold([f64::INFINITY, f64::NEG_INFINITY], |r, p| {
             [r[0].min(p.z + z_shift), r[1].max(p.z + z_shift)]
         });
+    // A lifted part's underside stands on nothing but its supports, however small it is.
+    let underside =
+        options.lift_mm > 0.0 && z_range[0] <= options.lift_mm + options.plate_tolerance_mm;
+    if area_mm2 < options.min_overhang_area_mm2 && !underside {
+        return RegionOutcome::BelowMinArea(area_mm2);
+    }
+    let failed = |reason: String| {
+        RegionOutcome::Failed(FailedRegion {
+            index: Some(index),
+            triangles: triangles.len(),
+            area_mm2,
+            z_mm: z_range[0],
+            xy_mm: footprint_centre_mm(&footprint),
+            reason,
+        })
+    };
+    let offset_q = (options.xy_offset_mm / QUANTUM_MM).round() as i32;
+    let clip = if offset_q > 0 {
+        match footprint.outline(&IntOutlineStyle::new(-offset_q)) {
+            Ok(c) => c,
+            Err(e) => return failed(format!("xy offset of the footprint failed: {e}")),
+        }
+    } else {
+        footprint.clone()
+    };
     let ceiling = SurfaceGrid::new(corners);
     let site = WallSite {
         ceiling: &ceiling,
@@ -432,6 +455,10 @@ fn plan_region(
         z_shift,
     };
     match wall::build_walls(&clip, options, &site) {
+        Ok(walls) if walls.is_empty() => failed(format!(
+            "no wall of the {} mm support grid fits under its {area_mm2:.3} mm² footprint",
+            options.grid_spacing_mm
+        )),
         Ok(walls) => {
             let samples: usize = walls
                 .iter()
@@ -470,13 +497,25 @@ fn plan_region(
                 line,
             )
         }
-        Err(reason) => RegionOutcome::Failed(FailedRegion {
-            index: Some(index),
-            triangles: triangles.len(),
-            area_mm2,
-            reason,
-        }),
+        Err(reason) => failed(reason),
     }
+}
+
+/// Centre of the bounding box of a footprint, mm.
+fn footprint_centre_mm(footprint: &IntShapes<i32>) -> [f64; 2] {
+    let mut lo = [i32::MAX; 2];
+    let mut hi = [i32::MIN; 2];
+    for p in footprint.iter().flatten().flatten() {
+        lo = [lo[0].min(p.x), lo[1].min(p.y)];
+        hi = [hi[0].max(p.x), hi[1].max(p.y)];
+    }
+    if lo[0] > hi[0] {
+        return [0.0, 0.0];
+    }
+    [
+        (f64::from(lo[0]) + f64::from(hi[0])) * 0.5 * QUANTUM_MM,
+        (f64::from(lo[1]) + f64::from(hi[1])) * 0.5 * QUANTUM_MM,
+    ]
 }
 
 /// The integer point of an xy position in mm.

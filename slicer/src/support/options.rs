@@ -81,7 +81,7 @@ impl Default for Teeth {
 #[serde(default, deny_unknown_fields)]
 pub struct SupportOptions {
     /// A downward face whose angle from the horizontal is below this needs support, degrees.
-    /// 45° is the usual self-supporting limit for Ti-6Al-4V (see DOMAIN.md).
+    /// 45° is the usual self-supporting limit for Ti-6Al-4V (see docs/DOMAIN.md).
     pub critical_angle_deg: f64,
     /// Overhang regions whose projected area is smaller than this are left unsupported, mm².
     pub min_overhang_area_mm2: f64,
