@@ -11,7 +11,7 @@ use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use meltline_core::cage::{CageSpec, DesignOptions, Vertebrae, design_cage};
+use meltline_core::cage::{CageSpec, DesignOptions, Vertebrae, design_cage, measure_design};
 use meltline_core::check::{CheckOptions, check_mesh};
 use meltline_core::io::{ReadOptions, StlFormat, Units, read_mesh, write_stl};
 use meltline_firmware::machine::MachineConfig;
@@ -21,7 +21,9 @@ use meltline_host::jobfile::{JobFile, hex};
 use meltline_host::link::{StreamOptions, Tcp, stream_job};
 use meltline_host::loopback::LoopbackController;
 use meltline_host::mlj::{MljOptions, write_mlj_layers};
-use meltline_host::report::write_html_report;
+use meltline_host::report::collect::{SliceFindings, check_warnings, design_warnings};
+use meltline_host::report::findings::{energy_density_warnings, execution_warnings};
+use meltline_host::report::{DesignFigures, PartRecord, ReportContext, write_html_report};
 use meltline_host::session::{ControllerSummary, RunReport, Trace};
 use meltline_slicer::export::cli::{CliFormat, CliWriter};
 use meltline_slicer::job::{Slicer, SlicerOptions};
@@ -51,6 +53,9 @@ pub struct Args {
     /// Faults of the link.
     #[arg(long, default_value = "drop=0.01,corrupt=0.01,seed=1")]
     pub faults: FaultSpec,
+    /// Operator and powder lot for the report.
+    #[command(flatten)]
+    pub signoff: super::signoff::SignoffArgs,
 }
 
 fn step(t0: Instant, what: &str) {
@@ -92,6 +97,22 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             ..DesignOptions::default()
         },
     )?;
+    let measured = measure_design(
+        &design,
+        pair.as_ref().map(|(u, l)| Vertebrae { upper: u, lower: l }),
+    );
+    let mut ctx = ReportContext {
+        operator: args.signoff.operator.clone(),
+        powder_lot: args.signoff.powder_lot.clone(),
+        machine: machine.clone(),
+        warnings: design_warnings("cage", &measured, spec.edge_length_mm),
+        parts: vec![PartRecord {
+            name: "cage (default TLIF lattice)".into(),
+            design: Some(DesignFigures::of(&measured)),
+            bounds_mm: None,
+        }],
+        ..ReportContext::default()
+    };
     let stl = args.out.join("cage.stl");
     write_stl(&stl, &design.mesh, StlFormat::Binary)
         .with_context(|| format!("writing {}", stl.display()))?;
@@ -113,6 +134,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         eprint!("{}", check.summary());
         bail!("the designed cage is not printable; nothing was sliced");
     }
+    ctx.warnings.extend(check_warnings("cage", &check));
 
     // 3. Slice (supports when the slicer has them), write the job, CLI and SVG.
     step(t0, "slicing with supports and the Ti-6Al-4V profile");
@@ -134,7 +156,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut cli = CliWriter::new(Vec::new(), &header, CliFormat::Ascii)?;
     let mut cli_err = None;
     let mut svgs = Vec::new();
+    let mut findings = SliceFindings::default();
     let layers = slicer.layers().inspect(|l| {
+        findings.push(l);
         if let Err(e) = cli.write_layer(l) {
             cli_err.get_or_insert(e);
         }
@@ -159,6 +183,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for (i, svg) in &svgs {
         write_atomic(&svg_dir.join(format!("layer_{i:05}.svg")), svg.as_bytes())?;
     }
+    ctx.warnings
+        .extend(findings.warnings(slicer.warnings(), slicer.support_report()));
     let job = JobFile::read(&job_path)?;
     step(
         t0,
@@ -203,7 +229,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         mesh_sha256: Some(hex(&mesh_sha)),
     });
     let html = args.out.join("report.html");
-    write_html_report(&report, &job, &html)?;
+    ctx.warnings
+        .extend(energy_density_warnings(&report.job, &machine));
+    if let Some(c) = &report.controller {
+        ctx.warnings.extend(execution_warnings(c));
+    }
+    write_html_report(&report, &job, &ctx, &html)?;
     write_json_atomic(&args.out.join("run.json"), &report)?;
     step(t0, "done");
     say!("{}", report.summary());

@@ -18,6 +18,7 @@ pub mod link_proxy;
 pub mod preview;
 pub mod repair;
 pub mod scenario;
+pub mod signoff;
 pub mod simulate;
 pub mod slice;
 pub mod stream;
