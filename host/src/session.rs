@@ -397,14 +397,15 @@ impl RunReport {
         let naks: Vec<String> = l.naks.iter().map(|(k, n)| format!("{k} {n}")).collect();
         let _ = writeln!(
             s,
-            "link         {} frames, {} dropped, {} corrupted, {} duplicated, {} disconnects injected; \
-             {} retransmitted, {} timeouts, {} reconnects; NAKs: {}",
-            f.frames,
+            "link         {} frames sent ({} bytes), {} retransmitted; {} dropped, {} corrupted, {} duplicated, {} disconnects injected; \
+             {} timeouts, {} reconnects; NAKs: {}",
+            l.frames,
+            l.bytes_sent,
+            l.retransmits,
             f.dropped,
             f.corrupted,
             f.duplicated,
             f.disconnects,
-            l.retransmits,
             l.timeouts,
             l.reconnects,
             if naks.is_empty() {

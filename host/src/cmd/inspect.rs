@@ -1,12 +1,13 @@
-//! `meltline inspect job.mlj [--json]`: header, parameter sets, per-layer counts and lengths,
-//! estimated time and energy on the machine model, and the hashes — after verifying every
-//! frame, layer digest and the job hash.
+//! `meltline inspect job.mlj [--summary] [--json]`: header, parameter sets, per-layer counts
+//! and lengths, estimated time and energy on the machine model, and the hashes — after
+//! verifying every frame, layer digest and the job hash. `--summary` leaves out the per-layer
+//! table and gives totals by vector kind and the busiest layers instead.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use meltline_host::jobfile::JobFile;
+use meltline_host::jobfile::{JobFile, KIND_NAMES};
 use meltline_host::session::{JobSummaryReport, hms};
 
 use super::common::load_machine;
@@ -19,6 +20,9 @@ pub struct Args {
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Totals only: no per-layer table (or `per_layer` array in JSON).
+    #[arg(long)]
+    pub summary: bool,
     /// Machine configuration for the estimates (TOML); default: the built-in machine.
     #[arg(long)]
     pub machine: Option<PathBuf>,
@@ -32,8 +36,26 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let job = JobFile::parse(&bytes, &args.job.display().to_string(), &machine)
         .context("the job file is refused")?;
     let r = JobSummaryReport::of(&job);
+    let mut by_kind = [0u64; 5];
+    for l in &r.per_layer {
+        for (t, n) in by_kind.iter_mut().zip(l.vectors_by_kind) {
+            *t += n;
+        }
+    }
     if args.json {
-        say!("{}", serde_json::to_string_pretty(&r)?);
+        let mut value = serde_json::to_value(&r)?;
+        if let Some(obj) = value.as_object_mut() {
+            let kinds: serde_json::Map<String, serde_json::Value> = KIND_NAMES
+                .iter()
+                .zip(by_kind)
+                .map(|(k, n)| ((*k).to_string(), n.into()))
+                .collect();
+            obj.insert("vectors_by_kind".into(), kinds.into());
+            if args.summary {
+                obj.remove("per_layer");
+            }
+        }
+        say!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(ExitCode::SUCCESS);
     }
     say!("job           {}", r.name);
@@ -52,6 +74,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         r.bytes_per_vector
     );
     say!("vectors       {}", r.vectors);
+    let kinds: Vec<String> = KIND_NAMES
+        .iter()
+        .zip(by_kind)
+        .map(|(k, n)| format!("{n} {k}"))
+        .collect();
+    say!("  by kind     {}", kinds.join(", "));
     say!("est. time     {} on {}", hms(r.est_time_s), job.est_machine);
     say!("est. energy   {:.1} J", r.est_energy_j);
     say!("job hash      {}", r.job_sha256);
@@ -69,6 +97,24 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             p.energy_density_j_mm3,
             p.skywriting
         );
+    }
+    if args.summary {
+        let busiest = r.per_layer.iter().max_by_key(|l| l.vectors);
+        let slowest = r
+            .per_layer
+            .iter()
+            .max_by(|a, b| a.est_time_s.total_cmp(&b.est_time_s));
+        if let (Some(b), Some(s)) = (busiest, slowest) {
+            say!(
+                "\nbusiest layer {} ({} vectors); slowest layer {} ({:.2} s); {} layers in all",
+                b.layer,
+                b.vectors,
+                s.layer,
+                s.est_time_s,
+                r.per_layer.len()
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
     }
     say!("\nlayers");
     say!(

@@ -154,9 +154,10 @@ pub fn details(s: &mut String, run: &RunReport) {
     let f = &l.link_faults;
     let _ = write!(
         s,
-        "<p>{} frames through the link: {} dropped, {} corrupted, {} duplicated, {} forced disconnects. \
+        "<p>{} frames sent ({} wire bytes); the link injected {} drops, {} corruptions, {} duplicates and {} forced disconnects. \
          The host retransmitted {} frames after {} timeouts and {} reconnections; {:.2} MB/s, {:.0} vectors/s.</p></section>",
-        f.frames,
+        l.frames,
+        l.bytes_sent,
         f.dropped,
         f.corrupted,
         f.duplicated,
