@@ -3,7 +3,7 @@
 // test can read what is shown.
 "use strict";
 (function () {
-  const KIND_COLOURS = ["#d62728", "#1f77b4", "#9467bd", "#7f7f7f", "#2ca02c"];
+  const KIND_COLOURS = ["#d62728", "#1f77b4", "#9467bd", "#e6550d", "#2ca02c"]; // as in previews (picture.rs)
   const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"];
   const DRAW_ORDER = [3, 1, 2, 4, 0]; // supports, hatches, edges, points, contours on top
   const meta = JSON.parse(document.getElementById("viewer-meta").textContent);
@@ -159,7 +159,7 @@
     for (const kind of DRAW_ORDER) {
       for (const b of blocks) {
         if (b.kind !== kind) continue;
-        const width = kind === 0 || kind === 2 ? 2 : kind === 4 ? 3 : 1;
+        const width = kind === 0 || kind === 2 || kind === 3 ? 2 : kind === 4 ? 3 : 1;
         stroke(ctx, b.xy, width, colourOf(b));
       }
     }
