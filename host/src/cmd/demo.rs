@@ -137,6 +137,58 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     ctx.warnings.extend(check_warnings("cage", &check));
 
     // 3. Slice (supports when the slicer has them), write the job, CLI and SVG.
+    let job = slice_and_export(&args.out, &written, mesh_sha, &machine, &mut ctx, t0)?;
+
+    // 4. The printer on a loopback port.
+    let controller_report = args.out.join("controller.json");
+    let (fw, addr) = start_printer(&controller_report)?;
+
+    // 5. Stream through the faulty link with one forced disconnect half-way.
+    let mut faults = args.faults.clone();
+    // One forced disconnect part-way (the count includes retransmissions, a few per cent).
+    faults.disconnect_every = Some((job.frames.len() as u64 * 3 / 5).max(1));
+    step(t0, &format!("streaming to {addr} through {faults}"));
+    let mut tcp = Tcp::new(&addr)?;
+    let opts = StreamOptions {
+        faults: Some(faults),
+        // The printer computes exposure maps as it executes: it may be busy for seconds.
+        stall_timeout: Duration::from_secs(60),
+        ..StreamOptions::default()
+    };
+    let bar = frame_bar(job.frames.len() as u64 + 1);
+    let outcome = stream_job(&job, &mut tcp, &opts, &mut |p| {
+        bar.set_position(p.frames_acked)
+    })?;
+    bar.finish_and_clear();
+    let controller = fw.finish()?;
+
+    let mut report = RunReport::new(&job, outcome, controller);
+    report.trace = Some(Trace {
+        spec: Some(spec_text.clone()),
+        spec_sha256: Some(hex(&sha2::Sha256::digest(spec_text.as_bytes()))),
+        mesh_sha256: Some(hex(&mesh_sha)),
+    });
+    let html = write_reports(&args.out, &report, &job, ctx)?;
+    step(t0, "done");
+    say!("{}", report.summary());
+    say!("report       {}", html.display());
+    Ok(if report.verified() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Slices the checked cage with supports and the Ti-6Al-4V profile; writes the job, the CLI
+/// export and SVGs of the first, middle and last layers; adds the slicer's warnings to `ctx`.
+fn slice_and_export(
+    out: &Path,
+    written: &meltline_core::mesh::Mesh,
+    mesh_sha: [u8; 32],
+    machine: &MachineConfig,
+    ctx: &mut ReportContext,
+    t0: Instant,
+) -> anyhow::Result<JobFile> {
     step(t0, "slicing with supports and the Ti-6Al-4V profile");
     let profile = ProcessProfile::ti6al4v();
     let sopts = SlicerOptions {
@@ -145,11 +197,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         source_sha256: Some(mesh_sha),
         ..SlicerOptions::default()
     };
-    let slicer = Slicer::new(&written, profile, sopts)?;
+    let slicer = Slicer::new(written, profile, sopts)?;
     let header = slicer.header().clone();
-    let job_path = args.out.join("cage.mlj");
-    let cli_path = args.out.join("cage.cli");
-    let svg_dir = args.out.join("svg");
+    let job_path = out.join("cage.mlj");
+    let cli_path = out.join("cage.cli");
+    let svg_dir = out.join("svg");
     std::fs::create_dir_all(&svg_dir)?;
     let n = slicer.layer_count();
     let pick = [0, n / 2, n.saturating_sub(1)];
@@ -198,52 +250,27 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             svgs.len()
         ),
     );
+    Ok(job)
+}
 
-    // 4. The printer on a loopback port.
-    let controller_report = args.out.join("controller.json");
-    let (fw, addr) = start_printer(&controller_report)?;
-
-    // 5. Stream through the faulty link with one forced disconnect half-way.
-    let mut faults = args.faults.clone();
-    // One forced disconnect part-way (the count includes retransmissions, a few per cent).
-    faults.disconnect_every = Some((job.frames.len() as u64 * 3 / 5).max(1));
-    step(t0, &format!("streaming to {addr} through {faults}"));
-    let mut tcp = Tcp::new(&addr)?;
-    let opts = StreamOptions {
-        faults: Some(faults),
-        // The printer computes exposure maps as it executes: it may be busy for seconds.
-        stall_timeout: Duration::from_secs(60),
-        ..StreamOptions::default()
-    };
-    let bar = frame_bar(job.frames.len() as u64 + 1);
-    let outcome = stream_job(&job, &mut tcp, &opts, &mut |p| {
-        bar.set_position(p.frames_acked)
-    })?;
-    bar.finish_and_clear();
-    let controller = fw.finish()?;
-
-    let mut report = RunReport::new(&job, outcome, controller);
-    report.trace = Some(Trace {
-        spec: Some(spec_text.clone()),
-        spec_sha256: Some(hex(&sha2::Sha256::digest(spec_text.as_bytes()))),
-        mesh_sha256: Some(hex(&mesh_sha)),
-    });
-    let html = args.out.join("report.html");
+/// Adds the job's and the controller's warnings to `ctx`, writes `report.html` and `run.json`
+/// into `out`; returns the report's path.
+fn write_reports(
+    out: &Path,
+    report: &RunReport,
+    job: &JobFile,
+    mut ctx: ReportContext,
+) -> anyhow::Result<PathBuf> {
+    let html = out.join("report.html");
     ctx.warnings
-        .extend(energy_density_warnings(&report.job, &machine));
+        .extend(energy_density_warnings(&report.job, &ctx.machine));
     if let Some(c) = &report.controller {
         ctx.warnings.extend(execution_warnings(c));
     }
-    write_html_report(&report, &job, &ctx, &html)?;
-    write_json_atomic(&args.out.join("run.json"), &report)?;
-    step(t0, "done");
-    say!("{}", report.summary());
-    say!("report       {}", html.display());
-    Ok(if report.verified() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    write_html_report(report, job, &ctx, &html)
+        .with_context(|| format!("writing {}", html.display()))?;
+    write_json_atomic(&out.join("run.json"), report)?;
+    Ok(html)
 }
 
 /// The simulated printer: a child `meltline-fw` or a thread.

@@ -43,19 +43,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     if args.json {
-        let mut value = serde_json::to_value(&r)?;
-        if let Some(obj) = value.as_object_mut() {
-            let kinds: serde_json::Map<String, serde_json::Value> = KIND_NAMES
-                .iter()
-                .zip(by_kind)
-                .map(|(k, n)| ((*k).to_string(), n.into()))
-                .collect();
-            obj.insert("vectors_by_kind".into(), kinds.into());
-            if args.summary {
-                obj.remove("per_layer");
-            }
-        }
-        say!("{}", serde_json::to_string_pretty(&value)?);
+        print_json(&r, by_kind, args.summary)?;
         return Ok(ExitCode::SUCCESS);
     }
     say!("job           {}", r.name);
@@ -116,6 +104,30 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
+    print_layers(&r)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The summary as JSON: vector counts labelled by kind, per-layer figures unless `summary`.
+fn print_json(r: &JobSummaryReport, by_kind: [u64; 5], summary: bool) -> anyhow::Result<()> {
+    let mut value = serde_json::to_value(r)?;
+    if let Some(obj) = value.as_object_mut() {
+        let kinds: serde_json::Map<String, serde_json::Value> = KIND_NAMES
+            .iter()
+            .zip(by_kind)
+            .map(|(k, n)| ((*k).to_string(), n.into()))
+            .collect();
+        obj.insert("vectors_by_kind".into(), kinds.into());
+        if summary {
+            obj.remove("per_layer");
+        }
+    }
+    say!("{}", serde_json::to_string_pretty(&value)?);
+    Ok(())
+}
+
+/// The per-layer table.
+fn print_layers(r: &JobSummaryReport) -> anyhow::Result<()> {
     say!("\nlayers");
     say!(
         "  layer  blocks  vectors  contour  hatch  edge  support  mark mm   est s   energy J   bytes"
@@ -137,5 +149,5 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             l.bytes
         );
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
