@@ -164,6 +164,19 @@ fn viewer_moved_to_a_layer_shows_that_layer_and_its_contour_without_console_erro
         is_white(&state["pixels"][1]),
         "layer {LAYER}: the low block's contour at {low:?} mm is drawn, though it ends at layer 9: {state}"
     );
+    assert_eq!(state["zoomedLayer"], LAYER, "{state}");
+    let (before, after) = (
+        state["scale"].as_f64().unwrap_or(0.0),
+        state["zoomedScale"].as_f64().unwrap_or(0.0),
+    );
+    assert!(
+        before > 0.0 && after > 1.4 * before,
+        "the wheel zoomed from {before} to {after} px/mm: {state}"
+    );
+    assert!(
+        is_contour_red(&state["zoomedPixels"][0]),
+        "after zooming and panning, no contour colour at {tall:?} mm: {state}"
+    );
     for id in [
         "summary",
         "time-breakdown",

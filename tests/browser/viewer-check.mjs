@@ -4,7 +4,7 @@
 //   node viewer-check.mjs REPORT.html LAYER X_MM,Y_MM [X_MM,Y_MM ...]
 //
 // { "layerShown": "7", "canvasLayer": "7", "figures": {...}, "pixels": [[r,g,b,a], ...],
-//   "sections": [...], "consoleErrors": [...] }
+//   "sections": [...], "zoomedPixels": [...], "zoomedLayer": 7, "consoleErrors": [...] }
 //
 // The Rust test (host/tests/report_browser.rs) decides what is right; this script only reads
 // the page's state (the viewer's text, its canvas pixels), it takes no screenshot.
@@ -55,9 +55,26 @@ try {
       sliderValue: document.getElementById("viewer-slider").value,
       figures,
       pixels: pts.map(([x, y]) => v.pixelAtMm(x, y)),
+      scale: v.canvasAtMm(1, 0)[0] - v.canvasAtMm(0, 0)[0],
       sections: Array.from(document.querySelectorAll("section[id]")).map((s) => s.id),
     };
   }, points.map((p) => p.split(",").map(Number)));
+  // Zoom in with the wheel over the first point, then pan by dragging: the contour stays
+  // under its plate coordinates (the view transform moved with it).
+  const box = await page.locator("#viewer-canvas").boundingBox();
+  const [first] = points.map((p) => p.split(",").map(Number));
+  const [cx, cy] = await page.evaluate(([x, y]) => window.meltlineViewer.canvasAtMm(x, y), first);
+  const k = box.width / (await page.evaluate(() => document.getElementById("viewer-canvas").width));
+  await page.mouse.move(box.x + cx * k, box.y + cy * k);
+  await page.mouse.wheel(0, -200);
+  await page.mouse.wheel(0, -200);
+  await page.mouse.down();
+  await page.mouse.move(box.x + cx * k - 40, box.y + cy * k - 25, { steps: 4 });
+  await page.mouse.up();
+  state.zoomedScale = await page.evaluate(() => window.meltlineViewer.canvasAtMm(1, 0)[0] - window.meltlineViewer.canvasAtMm(0, 0)[0]);
+  state.zoomedPixels = await page.evaluate((pts) => pts.map(([x, y]) => window.meltlineViewer.pixelAtMm(x, y)),
+    points.map((p) => p.split(",").map(Number)));
+  state.zoomedLayer = await page.evaluate(() => window.meltlineViewer.layer());
   state.consoleErrors = consoleErrors;
   console.log(JSON.stringify(state));
 } catch (e) {

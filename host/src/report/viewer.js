@@ -232,6 +232,8 @@
     layerCount: meta.layers,
     layer: () => state.drawn,
     setLayer,
+    // Canvas coordinates (px, y down) of plate coordinates (mm) in the current view.
+    canvasAtMm: (xMm, yMm) => [px(xMm / meta.grid_mm), py(yMm / meta.grid_mm)],
     // Canvas pixel [r, g, b, a] at plate coordinates (mm) in the current view.
     pixelAtMm(xMm, yMm) {
       const x = Math.floor(px(xMm / meta.grid_mm)), y = Math.floor(py(yMm / meta.grid_mm));
