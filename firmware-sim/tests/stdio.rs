@@ -162,3 +162,15 @@ fn stdio_with_one_byte_changed_names_the_corrupted_frame_and_exposes_nothing_of_
     assert_eq!(executed, vec![0, 1]);
     assert!(!dir.path().join("exposure/layer_00002.png").exists());
 }
+
+#[test]
+fn help_prints_the_usage_and_exits_zero() {
+    let out = Command::new(env!("CARGO_BIN_EXE_meltline-fw"))
+        .arg("--help")
+        .output()
+        .expect("meltline-fw runs");
+    assert!(out.status.success(), "{:?}", out.status);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("usage: meltline-fw"), "{text}");
+    assert!(text.contains("Examples:"), "{text}");
+}

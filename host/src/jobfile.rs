@@ -76,7 +76,8 @@ pub struct LayerInfo {
     pub blocks: u32,
     /// Segments (vectors) to mark.
     pub vectors: u64,
-    /// Segments by kind (contour, hatch, edge, support, point).
+    /// Segments by kind (contour, hatch, edge, support, point); JSON labels each count.
+    #[serde(serialize_with = "labelled_kinds")]
     pub vectors_by_kind: [u64; 5],
     /// Marked length, mm.
     pub mark_length_mm: f64,
@@ -120,6 +121,19 @@ pub struct JobFile {
     /// The machine model the estimates were made with.
     pub est_machine: String,
 }
+
+/// Vector counts by kind as a JSON object keyed by kind name.
+fn labelled_kinds<S: serde::Serializer>(counts: &[u64; 5], s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = s.serialize_map(Some(KIND_NAMES.len()))?;
+    for (name, n) in KIND_NAMES.iter().zip(counts) {
+        map.serialize_entry(name, n)?;
+    }
+    map.end()
+}
+
+/// Names of the vector kinds in wire order (`VectorKind as usize`).
+pub const KIND_NAMES: [&str; 5] = ["contour", "hatch", "edge", "support", "point"];
 
 /// Lowercase hex of bytes.
 pub fn hex(b: &[u8]) -> String {

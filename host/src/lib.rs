@@ -11,6 +11,7 @@ pub mod loopback;
 pub mod mlj;
 pub mod picture;
 pub mod prepare;
+pub mod raster_text;
 pub mod report;
 pub mod scenario;
 pub mod session;

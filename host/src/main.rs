@@ -11,8 +11,8 @@ mod cmd;
 
 /// meltline prepares titanium LPBF builds of patient-specific spinal implants.
 #[derive(Debug, Parser)]
-#[command(name = "meltline", version, about, long_about = None)]
-struct Cli {
+#[command(name = "meltline", version, long_about = None, after_help = cmd::examples::MELTLINE)]
+pub struct Cli {
     #[command(subcommand)]
     command: Command,
 }
@@ -21,28 +21,48 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Design a lattice interbody cage from a spec, optionally fitted to two vertebrae.
+    #[command(after_help = cmd::examples::DESIGN)]
     Design(cmd::design::Args),
     /// Design, check, slice, stream through a faulty link to the simulated printer, and verify.
+    #[command(after_help = cmd::examples::DEMO)]
     Demo(cmd::demo::Args),
     /// Stream a job to a controller over TCP with flow control, retransmit and resume.
+    #[command(after_help = cmd::examples::STREAM)]
     Stream(cmd::stream::Args),
     /// Run a job through the controller in this process (same protocol path), with faults.
+    #[command(after_help = cmd::examples::SIMULATE)]
     Simulate(cmd::simulate::Args),
     /// A fault-injecting TCP proxy between `meltline stream` and `meltline-fw`.
+    #[command(after_help = cmd::examples::LINK_PROXY)]
     LinkProxy(cmd::link_proxy::Args),
     /// Verify a job file and print its header, parameter sets, layers and hashes.
+    #[command(after_help = cmd::examples::INSPECT)]
     Inspect(cmd::inspect::Args),
     /// Draw one layer of a job as SVG or PNG.
+    #[command(after_help = cmd::examples::PREVIEW)]
     Preview(cmd::preview::Args),
     /// Check a mesh for printability: exit 0 printable, 1 defects, 2 unreadable.
+    #[command(after_help = cmd::examples::CHECK)]
     Check(cmd::check::Args),
     /// Repair the common mesh defects, or refuse and write nothing: exit 0 written, 1 refused,
     /// 2 unreadable input or unwritable output.
+    #[command(after_help = cmd::examples::REPAIR)]
     Repair(cmd::repair::Args),
     /// Slice a mesh into a build job (contours, hatches, scan order), with stats, CLI and SVG.
+    #[command(after_help = cmd::examples::SLICE)]
     Slice(cmd::slice::Args),
     /// Replay declarative print scenarios (job, machine, injected events, expectations).
+    #[command(after_help = cmd::examples::SCENARIO)]
     Scenario(cmd::scenario::Args),
+    /// Show the built-in process profile and machine as TOML to edit.
+    #[command(after_help = cmd::examples::PROFILE)]
+    Profile(cmd::profile::Args),
+    /// Print a shell completion script for bash, zsh, fish, elvish or PowerShell.
+    #[command(after_help = cmd::examples::COMPLETIONS)]
+    Completions(cmd::completions::Args),
+    /// Print the manual page (roff), or write one page per command into a directory.
+    #[command(after_help = cmd::examples::MAN)]
+    Man(cmd::completions::ManArgs),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +79,9 @@ fn main() -> ExitCode {
         Command::Repair(args) => cmd::repair::run(args),
         Command::Slice(args) => cmd::slice::run(args),
         Command::Scenario(a) => cmd::scenario::run(a),
+        Command::Profile(a) => cmd::profile::run(a),
+        Command::Completions(a) => cmd::completions::run(a),
+        Command::Man(a) => cmd::completions::man(a),
     };
     let code = match result {
         Ok(code) => code,

@@ -140,6 +140,42 @@ pub struct ControllerLayer {
     /// Area exposed by supports, mm² (apart from coverage and spill).
     #[serde(default)]
     pub support_mm2: Option<f64>,
+    /// Where the layer's time went.
+    #[serde(flatten)]
+    pub split: TimeSplit,
+}
+
+/// Where machine time went, s: the simulator's own split (`meltline-fw --report` layers and
+/// totals carry these fields).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct TimeSplit {
+    /// Laser-on travel, s.
+    #[serde(default)]
+    pub mark_s: f64,
+    /// Laser-off travel, s.
+    #[serde(default)]
+    pub jump_s: f64,
+    /// Scanner and laser delays, s.
+    #[serde(default)]
+    pub delay_s: f64,
+    /// Platform lowering and recoating together, s (the machine file splits them).
+    #[serde(default)]
+    pub recoat_s: f64,
+    /// Waiting on the oxygen interlock, s.
+    #[serde(default)]
+    pub interlock_s: f64,
+}
+
+impl TimeSplit {
+    fn of(t: &meltline_firmware::sim::report::TimeEnergy) -> TimeSplit {
+        TimeSplit {
+            mark_s: t.mark_s,
+            jump_s: t.jump_s,
+            delay_s: t.delay_s,
+            recoat_s: t.recoat_s,
+            interlock_s: t.interlock_s,
+        }
+    }
 }
 
 /// Totals as the controller reported them.
@@ -151,6 +187,9 @@ pub struct ControllerTotals {
     pub energy_j: f64,
     /// Segments marked.
     pub marks: u64,
+    /// Where the time went.
+    #[serde(flatten)]
+    pub split: TimeSplit,
 }
 
 /// The part of the controller's report (`meltline-fw --report`, or the in-process simulator)
@@ -167,6 +206,21 @@ pub struct ControllerSummary {
     pub layers: Vec<ControllerLayer>,
     /// Executed hash, hex.
     pub executed_sha256: String,
+    /// Warnings the controller raised while executing (energy density under `Warn`).
+    #[serde(default)]
+    pub warnings: Vec<ControllerWarning>,
+}
+
+/// A warning raised by the controller.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct ControllerWarning {
+    /// Layer, when the warning belongs to one.
+    #[serde(default)]
+    pub layer: Option<u32>,
+    /// Rule.
+    pub rule: String,
+    /// One-line description.
+    pub message: String,
 }
 
 impl ControllerSummary {
@@ -179,6 +233,7 @@ impl ControllerSummary {
                 total_s: r.total.total_s,
                 energy_j: r.total.energy_j,
                 marks: r.total.marks,
+                split: TimeSplit::of(&r.total),
             },
             layers: r
                 .layers
@@ -191,9 +246,19 @@ impl ControllerSummary {
                     coverage_pct: l.coverage_pct,
                     spill_pct: l.spill_pct,
                     support_mm2: l.support_mm2,
+                    split: TimeSplit::of(&l.time),
                 })
                 .collect(),
             executed_sha256: r.executed_sha256.clone(),
+            warnings: r
+                .warnings
+                .iter()
+                .map(|w| ControllerWarning {
+                    layer: w.layer,
+                    rule: w.rule.clone(),
+                    message: w.message.clone(),
+                })
+                .collect(),
         }
     }
 }
@@ -332,14 +397,15 @@ impl RunReport {
         let naks: Vec<String> = l.naks.iter().map(|(k, n)| format!("{k} {n}")).collect();
         let _ = writeln!(
             s,
-            "link         {} frames, {} dropped, {} corrupted, {} duplicated, {} disconnects injected; \
-             {} retransmitted, {} timeouts, {} reconnects; NAKs: {}",
-            f.frames,
+            "link         {} frames sent ({} bytes), {} retransmitted; {} dropped, {} corrupted, {} duplicated, {} disconnects injected; \
+             {} timeouts, {} reconnects; NAKs: {}",
+            l.frames,
+            l.bytes_sent,
+            l.retransmits,
             f.dropped,
             f.corrupted,
             f.duplicated,
             f.disconnects,
-            l.retransmits,
             l.timeouts,
             l.reconnects,
             if naks.is_empty() {

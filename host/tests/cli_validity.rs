@@ -468,6 +468,9 @@ fn every_subcommand_survives_a_closed_stdout_and_keeps_its_work() {
             None,
         ),
         (vec!["--help".into()], Some(0), None),
+        (vec!["profile".into(), "show".into()], Some(0), None),
+        (vec!["completions".into(), "bash".into()], Some(0), None),
+        (vec!["man".into()], Some(0), None),
     ];
     for (args, code, written) in cases {
         let a: Vec<&str> = args.iter().map(String::as_str).collect();

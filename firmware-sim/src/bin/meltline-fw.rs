@@ -46,7 +46,29 @@ const USAGE: &str = "usage: meltline-fw (--stdio | --listen ADDR) [--machine M.t
 [--exposure] [--exposure-dir DIR] [--pixel-um P] [--no-autostart] [--once] [--nvm FILE] \
 [--layer-log FILE]";
 
-fn parse_args() -> Result<Args, String> {
+/// The arguments, or `None` when help was asked for.
+const HELP: &str = "The simulated printer controller: verifies and executes meltline jobs.
+
+  --stdio            read frames from standard input, reply on standard output
+  --listen ADDR      serve one TCP connection at a time (state survives reconnects)
+  --machine M.toml   machine configuration (default: the built-in machine)
+  --report R.json    write the controller's report (time split, energy, coverage) here
+  --exposure         compute exposure maps (coverage and spill per layer)
+  --exposure-dir DIR write per-layer exposure pictures (PNG) here
+  --pixel-um P       exposure map pixel, µm (default: chosen per layer)
+  --no-autostart     wait for Start (default with --listen)
+  --once             exit when the job is finished
+  --nvm FILE         keep the non-volatile record (last completed layer) here
+  --layer-log FILE   append one JSON line per executed layer
+  -h, --help         this text
+
+Exit status: 0 job completed, 1 faulted/aborted/input ended early, 2 usage or I/O error.
+
+Examples:
+  meltline-fw --stdio --report report.json < cage.mlj > /dev/null
+  meltline-fw --listen 127.0.0.1:7878 --exposure --report report.json --once";
+
+fn parse_args() -> Result<Option<Args>, String> {
     let mut a = Args {
         stdio: false,
         listen: None,
@@ -80,14 +102,14 @@ fn parse_args() -> Result<Args, String> {
             "--once" => a.once = true,
             "--nvm" => a.nvm = Some(value("--nvm")?.into()),
             "--layer-log" => a.layer_log = Some(value("--layer-log")?.into()),
-            "-h" | "--help" => return Err(String::new()),
+            "-h" | "--help" => return Ok(None),
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
     if a.stdio == a.listen.is_some() {
         return Err("give exactly one of --stdio and --listen".into());
     }
-    Ok(a)
+    Ok(Some(a))
 }
 
 /// Encodes reply frames onto a byte sink; write errors (a closed pipe) are remembered, not fatal.
@@ -259,11 +281,13 @@ fn run(a: Args) -> Result<bool, String> {
 
 fn main() -> ExitCode {
     let args = match parse_args() {
-        Ok(a) => a,
+        Ok(Some(a)) => a,
+        Ok(None) => {
+            let _ = writeln!(std::io::stdout(), "{USAGE}\n\n{HELP}");
+            return ExitCode::SUCCESS;
+        }
         Err(msg) => {
-            if !msg.is_empty() {
-                eprintln!("meltline-fw: {msg}");
-            }
+            eprintln!("meltline-fw: {msg}");
             eprintln!("{USAGE}");
             return ExitCode::from(2);
         }

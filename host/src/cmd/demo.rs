@@ -12,7 +12,7 @@ use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use meltline_core::cage::{CageSpec, DesignOptions, Vertebrae, design_cage};
+use meltline_core::cage::{CageSpec, DesignOptions, Vertebrae, design_cage, measure_design};
 use meltline_core::check::{CheckOptions, check_mesh};
 use meltline_core::io::{ReadOptions, StlFormat, Units, read_mesh, write_stl};
 use meltline_firmware::machine::MachineConfig;
@@ -22,7 +22,9 @@ use meltline_host::jobfile::{JobFile, hex};
 use meltline_host::link::{StreamOptions, Tcp, stream_job};
 use meltline_host::loopback::LoopbackController;
 use meltline_host::mlj::{MljOptions, write_mlj_layers};
-use meltline_host::report::write_html_report;
+use meltline_host::report::collect::{SliceFindings, check_warnings, design_warnings};
+use meltline_host::report::findings::{energy_density_warnings, execution_warnings};
+use meltline_host::report::{DesignFigures, PartRecord, ReportContext, write_html_report};
 use meltline_host::session::{ControllerSummary, RunReport, Trace};
 use meltline_slicer::export::cli::{CliFormat, CliWriter};
 use meltline_slicer::job::{Slicer, SlicerOptions};
@@ -52,6 +54,9 @@ pub struct Args {
     /// Faults of the link.
     #[arg(long, default_value = "drop=0.01,corrupt=0.01,seed=1")]
     pub faults: FaultSpec,
+    /// Operator and powder lot for the report.
+    #[command(flatten)]
+    pub signoff: super::signoff::SignoffArgs,
 }
 
 fn step(t0: Instant, what: &str) {
@@ -92,6 +97,22 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             ..DesignOptions::default()
         },
     )?;
+    let measured = measure_design(
+        &design,
+        pair.as_ref().map(|(u, l)| Vertebrae { upper: u, lower: l }),
+    );
+    let mut ctx = ReportContext {
+        operator: args.signoff.operator.clone(),
+        powder_lot: args.signoff.powder_lot.clone(),
+        machine: machine.clone(),
+        warnings: design_warnings("cage", &measured, spec.edge_length_mm),
+        parts: vec![PartRecord {
+            name: "cage (default TLIF lattice)".into(),
+            design: Some(DesignFigures::of(&measured)),
+            bounds_mm: None,
+        }],
+        ..ReportContext::default()
+    };
     let stl = args.out.join("cage.stl");
     write_stl(&stl, &design.mesh, StlFormat::Binary)
         .with_context(|| format!("writing {}", stl.display()))?;
@@ -115,65 +136,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         err!("{}", check.summary());
         bail!("the designed cage is not printable; nothing was sliced");
     }
+    ctx.warnings.extend(check_warnings("cage", &check));
 
     // 3. Slice (supports when the slicer has them), write the job, CLI and SVG.
-    step(t0, "slicing with supports and the Ti-6Al-4V profile");
-    let profile = ProcessProfile::ti6al4v();
-    let sopts = SlicerOptions {
-        supports: true,
-        center_xy: true,
-        source_sha256: Some(mesh_sha),
-        ..SlicerOptions::default()
-    };
-    let slicer = Slicer::new(&written, profile, sopts)?;
-    let header = slicer.header().clone();
-    let job_path = args.out.join("cage.mlj");
-    let cli_path = args.out.join("cage.cli");
-    let svg_dir = args.out.join("svg");
-    std::fs::create_dir_all(&svg_dir)?;
-    let n = slicer.layer_count();
-    let pick = [0, n / 2, n.saturating_sub(1)];
-    let mut cli = CliWriter::new(Vec::new(), &header, CliFormat::Ascii)?;
-    let mut cli_err = None;
-    let mut svgs = Vec::new();
-    let layers = slicer.layers().inspect(|l| {
-        if let Err(e) = cli.write_layer(l) {
-            cli_err.get_or_insert(e);
-        }
-        if pick.contains(&l.index) {
-            svgs.push((l.index, meltline_slicer::export::svg::layer_svg(l)));
-        }
-    });
-    let mopts = MljOptions {
-        machine: Some(machine.machine.to_string()),
-        ..MljOptions::default()
-    };
-    let summary = write_mlj_layers(
-        &header,
-        layers.map(std::borrow::Cow::Owned),
-        &job_path,
-        &mopts,
-    )?;
-    if let Some(e) = cli_err {
-        return Err(e).context("writing the CLI export");
-    }
-    write_atomic(&cli_path, &cli.finish()?)?;
-    for (i, svg) in &svgs {
-        write_atomic(&svg_dir.join(format!("layer_{i:05}.svg")), svg.as_bytes())?;
-    }
-    let job = JobFile::read(&job_path)?;
-    step(
-        t0,
-        &format!(
-            "wrote {} ({} layers, {} vectors, {} bytes), {}, {} SVG layers",
-            job_path.display(),
-            summary.layers,
-            summary.vectors,
-            summary.bytes,
-            cli_path.display(),
-            svgs.len()
-        ),
-    );
+    let job = slice_and_export(&args.out, &written, mesh_sha, &machine, &mut ctx, t0)?;
 
     // 4. The printer on a loopback port.
     let controller_report = args.out.join("controller.json");
@@ -204,9 +170,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         spec_sha256: Some(hex(&sha2::Sha256::digest(spec_text.as_bytes()))),
         mesh_sha256: Some(hex(&mesh_sha)),
     });
-    let html = args.out.join("report.html");
-    write_html_report(&report, &job, &html)?;
-    write_json_atomic(&args.out.join("run.json"), &report)?;
+    let html = write_reports(&args.out, &report, &job, ctx)?;
     step(t0, "done");
     outln!("{}", report.summary());
     outln!("report       {}", html.display());
@@ -215,6 +179,100 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Slices the checked cage with supports and the Ti-6Al-4V profile; writes the job, the CLI
+/// export and SVGs of the first, middle and last layers; adds the slicer's warnings to `ctx`.
+fn slice_and_export(
+    out: &Path,
+    written: &meltline_core::mesh::Mesh,
+    mesh_sha: [u8; 32],
+    machine: &MachineConfig,
+    ctx: &mut ReportContext,
+    t0: Instant,
+) -> anyhow::Result<JobFile> {
+    step(t0, "slicing with supports and the Ti-6Al-4V profile");
+    let profile = ProcessProfile::ti6al4v();
+    let sopts = SlicerOptions {
+        supports: true,
+        center_xy: true,
+        source_sha256: Some(mesh_sha),
+        ..SlicerOptions::default()
+    };
+    let slicer = Slicer::new(written, profile, sopts)?;
+    let header = slicer.header().clone();
+    let job_path = out.join("cage.mlj");
+    let cli_path = out.join("cage.cli");
+    let svg_dir = out.join("svg");
+    std::fs::create_dir_all(&svg_dir)?;
+    let n = slicer.layer_count();
+    let pick = [0, n / 2, n.saturating_sub(1)];
+    let mut cli = CliWriter::new(Vec::new(), &header, CliFormat::Ascii)?;
+    let mut cli_err = None;
+    let mut svgs = Vec::new();
+    let mut findings = SliceFindings::default();
+    let layers = slicer.layers().inspect(|l| {
+        findings.push(l);
+        if let Err(e) = cli.write_layer(l) {
+            cli_err.get_or_insert(e);
+        }
+        if pick.contains(&l.index) {
+            svgs.push((l.index, meltline_slicer::export::svg::layer_svg(l)));
+        }
+    });
+    let mopts = MljOptions {
+        machine: Some(machine.machine.to_string()),
+        ..MljOptions::default()
+    };
+    let summary = write_mlj_layers(
+        &header,
+        layers.map(std::borrow::Cow::Owned),
+        &job_path,
+        &mopts,
+    )?;
+    if let Some(e) = cli_err {
+        return Err(e).context("writing the CLI export");
+    }
+    write_atomic(&cli_path, &cli.finish()?)?;
+    for (i, svg) in &svgs {
+        write_atomic(&svg_dir.join(format!("layer_{i:05}.svg")), svg.as_bytes())?;
+    }
+    ctx.warnings
+        .extend(findings.warnings(slicer.warnings(), slicer.support_report()));
+    let job = JobFile::read(&job_path)?;
+    step(
+        t0,
+        &format!(
+            "wrote {} ({} layers, {} vectors, {} bytes), {}, {} SVG layers",
+            job_path.display(),
+            summary.layers,
+            summary.vectors,
+            summary.bytes,
+            cli_path.display(),
+            svgs.len()
+        ),
+    );
+    Ok(job)
+}
+
+/// Adds the job's and the controller's warnings to `ctx`, writes `report.html` and `run.json`
+/// into `out`; returns the report's path.
+fn write_reports(
+    out: &Path,
+    report: &RunReport,
+    job: &JobFile,
+    mut ctx: ReportContext,
+) -> anyhow::Result<PathBuf> {
+    let html = out.join("report.html");
+    ctx.warnings
+        .extend(energy_density_warnings(&report.job, &ctx.machine));
+    if let Some(c) = &report.controller {
+        ctx.warnings.extend(execution_warnings(c));
+    }
+    write_html_report(report, job, &ctx, &html)
+        .with_context(|| format!("writing {}", html.display()))?;
+    write_json_atomic(&out.join("run.json"), report)?;
+    Ok(html)
 }
 
 /// The simulated printer: a child `meltline-fw` or a thread.

@@ -2,13 +2,18 @@
 
 pub mod check;
 pub mod common;
+pub mod completions;
 pub mod demo;
 pub mod design;
+pub mod examples;
 pub mod inspect;
 pub mod link_proxy;
 pub mod preview;
+pub mod profile;
 pub mod repair;
 pub mod scenario;
+pub mod signoff;
 pub mod simulate;
 pub mod slice;
+pub mod slice_defaults;
 pub mod stream;

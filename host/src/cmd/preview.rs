@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use meltline_host::jobfile::JobFile;
-use meltline_host::picture::{MAX_PICTURE_PX, layer_svg, write_layer_png};
+use meltline_host::picture::{Caption, MAX_PICTURE_PX, layer_svg, write_layer_png};
 
 use super::common::write_atomic;
 
@@ -38,6 +38,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         );
     }
     let segs = job.layer_segments(args.layer);
+    let caption = Caption {
+        title: job.name.clone(),
+        layer: args.layer,
+        z_mm: f64::from(args.layer + 1) * f64::from(job.layer_thickness_nm) * 1e-6,
+        quantum_mm: f64::from(job.quantum_nm) * 1e-6,
+    };
     let ext = args
         .output
         .extension()
@@ -45,11 +51,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .unwrap_or("")
         .to_ascii_lowercase();
     match ext.as_str() {
-        "svg" => {
-            let title = format!("{} layer {}", job.name, args.layer);
-            write_atomic(&args.output, layer_svg(&segs, args.size, &title).as_bytes())?;
-        }
-        "png" => write_layer_png(&segs, args.size, &args.output)
+        "svg" => write_atomic(
+            &args.output,
+            layer_svg(&segs, args.size, &caption).as_bytes(),
+        )?,
+        "png" => write_layer_png(&segs, args.size, &caption, &args.output)
             .with_context(|| format!("writing {}", args.output.display()))?,
         _ => bail!("{}: give a .svg or .png file name", args.output.display()),
     }

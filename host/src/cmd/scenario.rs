@@ -1,7 +1,7 @@
 //! `meltline scenario run FILE... [--json] [--junit out.xml]`: replays declarative print
 //! scenarios through the controller on a virtual clock and checks their expectations.
 
-use meltline_host::{errln, outln};
+use meltline_host::outln;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -20,6 +20,7 @@ pub struct Args {
 #[derive(Debug, clap::Subcommand)]
 pub enum Action {
     /// Run scenario files; exit 1 if any fails.
+    #[command(after_help = super::examples::SCENARIO)]
     Run(RunArgs),
 }
 
@@ -41,17 +42,9 @@ pub struct RunArgs {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let Action::Run(a) = args.action;
     let mut results: Vec<ScenarioResult> = Vec::new();
+    // The table (or JSON) below is the only report of the results: one line per scenario.
     for f in &a.files {
-        let r = run_file(f);
-        if !a.json {
-            errln!(
-                "{} {} ({:.2} s)",
-                if r.passed { "pass" } else { "FAIL" },
-                r.name,
-                r.job_wall_s + r.sim_wall_s
-            );
-        }
-        results.push(r);
+        results.push(run_file(f));
     }
     if a.json {
         outln!("{}", serde_json::to_string_pretty(&results)?);

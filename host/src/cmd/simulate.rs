@@ -9,6 +9,8 @@ use anyhow::Context;
 use meltline_host::faults::FaultSpec;
 use meltline_host::jobfile::JobFile;
 use meltline_host::link::StreamOptions;
+use meltline_host::report::findings::{energy_density_warnings, execution_warnings};
+use meltline_host::report::{PartRecord, ReportContext, write_html_report};
 use meltline_host::session::{SimulateOptions, simulate};
 
 use super::common::{load_machine, write_json_atomic};
@@ -33,6 +35,12 @@ pub struct Args {
     /// Skip the exposure maps (faster on big jobs; no coverage or spill).
     #[arg(long)]
     pub no_exposure: bool,
+    /// Write the HTML build report (summary, time, warnings, parts, layer viewer) here.
+    #[arg(long, value_name = "REPORT.html")]
+    pub html: Option<PathBuf>,
+    /// Operator and powder lot for the HTML report.
+    #[command(flatten)]
+    pub signoff: super::signoff::SignoffArgs,
 }
 
 /// Runs `meltline simulate`.
@@ -54,11 +62,32 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         exposure: !args.no_exposure,
         exposure_dir: args.exposure_dir.clone(),
     };
+    let machine = opts.machine.clone();
     let report = simulate(&job, &opts, &mut |_| {})?;
     outln!("{}", report.summary());
     if let Some(p) = &args.report {
         write_json_atomic(p, &report)?;
         outln!("report       {}", p.display());
+    }
+    if let Some(p) = &args.html {
+        let mut ctx = ReportContext {
+            operator: args.signoff.operator.clone(),
+            powder_lot: args.signoff.powder_lot.clone(),
+            warnings: energy_density_warnings(&report.job, &machine),
+            parts: vec![PartRecord {
+                name: args.job.display().to_string(),
+                design: None,
+                bounds_mm: None,
+            }],
+            machine,
+            ..ReportContext::default()
+        };
+        if let Some(c) = &report.controller {
+            ctx.warnings.extend(execution_warnings(c));
+        }
+        write_html_report(&report, &job, &ctx, p)
+            .with_context(|| format!("writing {}", p.display()))?;
+        outln!("html report  {}", p.display());
     }
     Ok(if report.verified() {
         ExitCode::SUCCESS

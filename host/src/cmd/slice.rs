@@ -33,25 +33,25 @@ pub struct Args {
     #[arg(long)]
     pub profile: Option<PathBuf>,
     /// Layer thickness in mm.
-    #[arg(long = "layer")]
+    #[arg(long = "layer", help = super::slice_defaults::layer())]
     pub layer_mm: Option<f64>,
     /// Hatch distance in mm for core, upskin and downskin.
-    #[arg(long = "hatch")]
+    #[arg(long = "hatch", help = super::slice_defaults::hatch())]
     pub hatch_mm: Option<f64>,
     /// Hatch strategy: lines, stripes or chessboard.
-    #[arg(long)]
+    #[arg(long, help = super::slice_defaults::strategy())]
     pub strategy: Option<Strategy>,
     /// Hatch rotation per layer in degrees.
-    #[arg(long = "rotation")]
+    #[arg(long = "rotation", help = super::slice_defaults::rotation())]
     pub rotation_deg: Option<f64>,
     /// Number of contours.
-    #[arg(long)]
+    #[arg(long, help = super::slice_defaults::contours())]
     pub contours: Option<usize>,
     /// Beam offset (half the melt-track width) in mm.
-    #[arg(long = "beam-offset")]
+    #[arg(long = "beam-offset", help = super::slice_defaults::beam_offset())]
     pub beam_offset_mm: Option<f64>,
     /// Number of upskin/downskin layers.
-    #[arg(long = "skin-layers")]
+    #[arg(long = "skin-layers", help = super::slice_defaults::skin_layers())]
     pub skin_layers: Option<usize>,
     /// Generate supports.
     #[arg(long)]

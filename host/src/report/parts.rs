@@ -1,0 +1,138 @@
+//! `#parts`: one row per part on the plate — its design figures (porosity, strut and pore size,
+//! endplate fit), where it stands on the plate, and how it was exposed (coverage, spill,
+//! energy) as the controller measured it.
+
+use std::fmt::Write;
+
+use meltline_core::cage::DesignReport;
+use serde::Serialize;
+
+use super::esc;
+use crate::session::RunReport;
+
+/// The figures of a designed part.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DesignFigures {
+    /// Lattice porosity asked for, 0–1.
+    pub porosity_target: f64,
+    /// Lattice porosity measured on the mesh, 0–1.
+    pub porosity_measured: f64,
+    /// Thinnest strut (5th percentile), mm.
+    pub strut_min_mm: f64,
+    /// Median strut, mm.
+    pub strut_median_mm: f64,
+    /// Median pore width, mm.
+    pub pore_median_mm: f64,
+    /// Endplate fit as text (mean and 95th-percentile gap), or why there is none.
+    pub fit: String,
+}
+
+impl DesignFigures {
+    /// From the designer's measurements.
+    pub fn of(d: &DesignReport) -> DesignFigures {
+        DesignFigures {
+            porosity_target: d.porosity.lattice_target,
+            porosity_measured: d.porosity.lattice_measured,
+            strut_min_mm: d.features.strut_min_mm,
+            strut_median_mm: d.features.strut_median_mm,
+            pore_median_mm: d.features.pore_median_mm,
+            fit: d.fit.as_ref().map_or_else(
+                || "not fitted (no vertebrae given)".to_string(),
+                |f| {
+                    format!(
+                        "gap mean {:.3} mm, p95 {:.3} mm, max penetration {:.3} mm",
+                        f.combined.mean_gap_mm,
+                        f.combined.p95_gap_mm,
+                        f.combined.max_penetration_mm
+                    )
+                },
+            ),
+        }
+    }
+}
+
+/// One part on the plate.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PartRecord {
+    /// Name (file or design).
+    pub name: String,
+    /// Design figures, when the part was designed here.
+    pub design: Option<DesignFigures>,
+    /// Bounding box on the plate, `[[xmin, ymin, zmin], [xmax, ymax, zmax]]`, mm.
+    pub bounds_mm: Option<[[f64; 3]; 2]>,
+}
+
+fn cell(s: &mut String, v: &str) {
+    let _ = write!(s, "<td>{}</td>", esc(v));
+}
+
+/// Exposure figures of the run (one part today, so the whole job's).
+fn exposure_text(run: &RunReport) -> String {
+    let Some(c) = &run.controller else {
+        return "(no controller report)".into();
+    };
+    let cov: Vec<f64> = c.layers.iter().filter_map(|l| l.coverage_pct).collect();
+    let spill: Vec<f64> = c.layers.iter().filter_map(|l| l.spill_pct).collect();
+    if cov.is_empty() {
+        return format!("{:.1} J (no exposure maps)", c.total.energy_j);
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    format!(
+        "coverage mean {:.1} %, worst {:.1} %; spill mean {:.2} %, worst {:.2} %; {:.1} J",
+        mean(&cov),
+        cov.iter().copied().fold(f64::INFINITY, f64::min),
+        mean(&spill),
+        spill.iter().copied().fold(0.0, f64::max),
+        c.total.energy_j
+    )
+}
+
+/// Writes the section.
+pub fn section(s: &mut String, parts: &[PartRecord], run: &RunReport) {
+    let _ = write!(
+        s,
+        r#"<section id="parts"><h2>Parts</h2><p>{} part(s) on the plate.</p><table><tr><th>part</th><th>lattice porosity target / measured</th><th>strut min / median</th><th>pore median</th><th>endplate fit</th><th>placement (x, y, z), mm</th><th>exposure</th></tr>"#,
+        parts.len()
+    );
+    let exposure = exposure_text(run);
+    for p in parts {
+        s.push_str(r#"<tr class="part">"#);
+        cell(s, &p.name);
+        match &p.design {
+            Some(d) => {
+                cell(
+                    s,
+                    &format!(
+                        "{:.1} % / {:.1} %",
+                        100.0 * d.porosity_target,
+                        100.0 * d.porosity_measured
+                    ),
+                );
+                cell(
+                    s,
+                    &format!("{:.3} / {:.3} mm", d.strut_min_mm, d.strut_median_mm),
+                );
+                cell(s, &format!("{:.3} mm", d.pore_median_mm));
+                cell(s, &d.fit);
+            }
+            None => {
+                for _ in 0..4 {
+                    cell(s, "(not designed here)");
+                }
+            }
+        }
+        let placement = p.bounds_mm.map_or_else(
+            || "(unknown)".to_string(),
+            |[lo, hi]| {
+                format!(
+                    "{:.2}…{:.2}, {:.2}…{:.2}, {:.3}…{:.3}",
+                    lo[0], hi[0], lo[1], hi[1], lo[2], hi[2]
+                )
+            },
+        );
+        cell(s, &placement);
+        cell(s, &exposure);
+        s.push_str("</tr>");
+    }
+    s.push_str("</table></section>");
+}
