@@ -2,6 +2,7 @@
 //! streaming with flow control, fault injection, reports.
 
 pub mod faults;
+pub mod formats;
 pub mod jobfile;
 pub mod link;
 pub mod loopback;

@@ -29,6 +29,8 @@ enum Command {
     LinkProxy(cmd::link_proxy::Args),
     /// Verify a job file and print its header, parameter sets, layers and hashes.
     Inspect(cmd::inspect::Args),
+    /// Convert a job to 3MF Toolpath 1.0, OVF, CLI or .mlj.
+    Export(cmd::export::Args),
     /// Draw one layer of a job as SVG or PNG.
     Preview(cmd::preview::Args),
     /// Check a mesh for printability: exit 0 printable, 1 defects, 2 unreadable.
@@ -51,6 +53,7 @@ fn main() -> ExitCode {
         Command::Simulate(a) => cmd::simulate::run(a),
         Command::LinkProxy(a) => cmd::link_proxy::run(a),
         Command::Inspect(a) => cmd::inspect::run(a),
+        Command::Export(a) => cmd::export::run(a),
         Command::Preview(a) => cmd::preview::run(a),
         Command::Check(args) => cmd::check::run(args),
         Command::Repair(args) => cmd::repair::run(args),

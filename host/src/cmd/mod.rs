@@ -13,6 +13,7 @@ pub mod check;
 pub mod common;
 pub mod demo;
 pub mod design;
+pub mod export;
 pub mod inspect;
 pub mod link_proxy;
 pub mod preview;

@@ -1,0 +1,190 @@
+//! A verified `.mlj` back into a [`JobDocument`]: the inverse of [`crate::mlj::layer_blocks`]
+//! up to the merging of neighbouring blocks, so the document codes to the same frames and the
+//! same job hash.
+//!
+//! Wire polylines become one slicer polyline block each (closed ones with their first point
+//! repeated at the end), hatch-coded blocks one vector block; the region `Core` of contours
+//! and edges stays `Core` (the wire does not tell the slicer's `Part` from `Core`).
+
+use meltline_firmware::job::RawFrame;
+use meltline_firmware::wire::{self, Coding, MAX_FRAME, Msg};
+use meltline_slicer::job::{
+    BuildJob, Geometry, JobHeader, JobParameterSet, Layer, LayerReport, Region, VectorBlock,
+    VectorKind, Xy,
+};
+use meltline_slicer::profile::ProcessProfile;
+use meltline_slicer::region::LayerRegions;
+
+use super::{FormatError, JobDocument, WireSet, fold_bounds};
+use crate::jobfile::JobFile;
+
+/// The document of a verified job file.
+pub fn document(job: &JobFile) -> Result<JobDocument, FormatError> {
+    let t = f64::from(job.layer_thickness_nm) * 1e-6;
+    let q = f64::from(job.quantum_nm) * 1e-6;
+    let mut layers: Vec<Layer> = (0..job.layers.len()).map(|i| empty_layer(i, t)).collect();
+    let mut scratch = Vec::with_capacity(MAX_FRAME);
+    for (wire_bytes, at) in job.frames.iter().zip(&job.frame_layer) {
+        let Some(li) = at else { continue };
+        let raw = RawFrame {
+            index: 0,
+            offset: 0,
+            wire: wire_bytes.clone(),
+        };
+        let frame = raw
+            .decode(&mut scratch)
+            .map_err(|e| FormatError::malformed(&job.name, format!("layer {li}"), e.to_string()))?;
+        let Msg::VectorBlock(b) = frame.msg else {
+            continue;
+        };
+        let layer = layers
+            .get_mut(*li as usize)
+            .ok_or_else(|| FormatError::malformed(&job.name, format!("layer {li}"), "no layer"))?;
+        push_wire_block(&mut layer.blocks, &b)
+            .map_err(|what| FormatError::malformed(&job.name, format!("layer {li}"), what))?;
+    }
+    let sets: Vec<JobParameterSet> = job
+        .param_sets
+        .iter()
+        .map(|p| JobParameterSet {
+            id: p.id,
+            label: set_label(p.id),
+            power_w: f64::from(p.power_mw) / 1000.0,
+            speed_mm_s: f64::from(p.mark_speed_mm_s),
+            hatch_mm: f64::from(p.hatch_distance_um) / 1000.0,
+        })
+        .collect();
+    let wire = job
+        .param_sets
+        .iter()
+        .map(|p| {
+            (
+                p.id,
+                WireSet {
+                    spot_um: p.spot_um,
+                    skywriting: p.skywriting,
+                },
+            )
+        })
+        .collect();
+    let header = job_header(&job.machine, &job.material, q, t, sets, &layers);
+    Ok(JobDocument {
+        job: BuildJob { header, layers },
+        wire,
+        notes: Vec::new(),
+    })
+}
+
+/// The label the built-in profile gives parameter set `id`, else `set {id}`.
+pub fn set_label(id: u16) -> String {
+    ProcessProfile::ti6al4v()
+        .parameter_sets()
+        .iter()
+        .find(|(i, _, _)| *i == id)
+        .map_or_else(|| format!("set {id}"), |(_, l, _)| (*l).to_string())
+}
+
+/// A layer with no blocks yet, at `(index + 0.5)·t`.
+pub fn empty_layer(index: usize, thickness_mm: f64) -> Layer {
+    Layer {
+        index,
+        z_mm: (index as f64 + 0.5) * thickness_mm,
+        area_mm2: 0.0,
+        section: Vec::new(),
+        regions: LayerRegions::default(),
+        blocks: Vec::new(),
+        report: LayerReport::default(),
+    }
+}
+
+/// A job header for layers read from a file: bounds from the vectors, no placement or source.
+pub fn job_header(
+    machine: &str,
+    material: &str,
+    quantum_mm: f64,
+    thickness_mm: f64,
+    parameter_sets: Vec<JobParameterSet>,
+    layers: &[Layer],
+) -> JobHeader {
+    let mut b = None;
+    for l in layers {
+        fold_bounds(&mut b, l);
+    }
+    let [x0, y0, x1, y1] = b.unwrap_or([0; 4]).map(|v| f64::from(v) * quantum_mm);
+    JobHeader {
+        machine: machine.to_string(),
+        material: material.to_string(),
+        quantum_mm,
+        layer_thickness_mm: thickness_mm,
+        layer_count: layers.len(),
+        parameter_sets,
+        placement_mm: [0.0; 3],
+        lift_mm: 0.0,
+        bounds_mm: [[x0, y0, 0.0], [x1, y1, layers.len() as f64 * thickness_mm]],
+        source_sha256: [0; 32],
+    }
+}
+
+/// The slicer kind of a wire kind (`None` for point exposures, which the job model lacks).
+pub fn slicer_kind(k: wire::VectorKind) -> Option<VectorKind> {
+    match k {
+        wire::VectorKind::Contour => Some(VectorKind::Contour),
+        wire::VectorKind::Hatch => Some(VectorKind::Hatch),
+        wire::VectorKind::Edge => Some(VectorKind::Edge),
+        wire::VectorKind::Support => Some(VectorKind::Support),
+        wire::VectorKind::Point => None,
+    }
+}
+
+/// The slicer region of a wire region (`None` for a lattice region, which the slicer's job
+/// model does not have).
+pub fn slicer_region(r: wire::Region) -> Option<Region> {
+    match r {
+        wire::Region::Core => Some(Region::Core),
+        wire::Region::Upskin => Some(Region::Upskin),
+        wire::Region::Downskin => Some(Region::Downskin),
+        wire::Region::Support => Some(Region::Support),
+        wire::Region::Lattice => None,
+    }
+}
+
+/// Appends the slicer blocks of one wire block.
+fn push_wire_block(out: &mut Vec<VectorBlock>, b: &wire::VectorBlock<'_>) -> Result<(), String> {
+    let kind = slicer_kind(b.kind).ok_or("point exposures have no place in a build job")?;
+    let region = slicer_region(b.region).ok_or("the lattice region has no place in a build job")?;
+    let block = |geometry| VectorBlock {
+        kind,
+        region,
+        parameter_set: b.param_set,
+        geometry,
+    };
+    let xy = |p: wire::Point| -> Result<Xy, String> { Ok([p.x, p.y]) };
+    match b.coding {
+        Coding::Hatches => {
+            let mut v = Vec::with_capacity(b.vectors as usize);
+            for s in b.segments() {
+                let s = s.map_err(|e| e.to_string())?;
+                v.push([xy(s.from)?, xy(s.to)?]);
+            }
+            out.push(block(Geometry::Vectors(v)));
+        }
+        Coding::Polylines => {
+            let mut line: Vec<Xy> = Vec::new();
+            for s in b.segments() {
+                let s = s.map_err(|e| e.to_string())?;
+                if !s.chained && !line.is_empty() {
+                    out.push(block(Geometry::Polyline(std::mem::take(&mut line))));
+                }
+                if line.is_empty() {
+                    line.push(xy(s.from)?);
+                }
+                line.push(xy(s.to)?);
+            }
+            if !line.is_empty() {
+                out.push(block(Geometry::Polyline(line)));
+            }
+        }
+        Coding::Points => return Err("point exposures have no place in a build job".into()),
+    }
+    Ok(())
+}
