@@ -54,7 +54,7 @@ pub fn read(
     if header.binary || !text_body {
         parse_binary(body, body_at, name, &mut job)?;
     } else {
-        let first_line = header_text.lines().count();
+        let first_line = bytes[..body_at].iter().filter(|b| **b == b'\n').count() + 1;
         let text = std::str::from_utf8(body).map_err(|e| {
             bad(
                 format!("byte offset {}", body_at + e.valid_up_to()),

@@ -189,7 +189,7 @@ fn param(
 
 /// The `Job` message without work planes.
 pub fn job_shell(h: &JobHeader, wire: &BTreeMap<u16, WireSet>, work_planes: usize) -> Job {
-    let mut marking = std::collections::HashMap::new();
+    let mut marking = BTreeMap::new();
     let mut extra = vec![
         param(P_QUANTUM, h.quantum_mm, "coordinate quantum of the job, mm"),
         param(P_MACHINE, 0.0, &h.machine),
