@@ -34,6 +34,7 @@ pub mod ovf_read;
 pub mod profile_map;
 pub mod threemf;
 pub mod threemf_read;
+mod xml;
 
 /// The job file formats meltline reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

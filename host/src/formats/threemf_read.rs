@@ -13,13 +13,11 @@ use std::io::{Cursor, Read};
 
 use meltline_slicer::job::{BuildJob, Geometry, JobParameterSet, Region, VectorBlock, VectorKind};
 use meltline_slicer::profile::ProcessProfile;
-use quick_xml::events::{BytesStart, Event};
-use quick_xml::name::ResolveResult;
-use quick_xml::reader::NsReader;
 use zip::ZipArchive;
 
 use super::from_mlj::{empty_layer, job_header};
 use super::threemf::{NS_CORE, NS_ML, NS_TP, NS_TP_2019, REL_LAYER, REL_MODEL};
+use super::xml::{Attrs, Xml};
 use super::{FormatError, JobDocument, WireSet};
 
 /// The largest part read (a layer of a dense lattice is a few MB of XML).
@@ -217,124 +215,6 @@ impl Package<'_> {
             });
         }
         Ok(out)
-    }
-}
-
-/// Attributes of one element: (namespace, local name, value).
-struct Attrs(Vec<(String, String, String)>);
-
-impl Attrs {
-    fn get(&self, ns: &str, local: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(n, l, _)| n == ns && l == local)
-            .map(|(_, _, v)| v.as_str())
-    }
-}
-
-/// A namespace-aware reader over one part whose errors name the part and the line.
-struct Xml<'a> {
-    r: NsReader<&'a [u8]>,
-    text: &'a str,
-    part: &'a str,
-    name: &'a str,
-    /// The end of an empty element, reported on the next call.
-    pending_end: Option<(String, String)>,
-}
-
-impl<'a> Xml<'a> {
-    fn new(text: &'a str, part: &'a str, name: &'a str) -> Self {
-        Xml {
-            r: NsReader::from_str(text),
-            text,
-            part,
-            name,
-            pending_end: None,
-        }
-    }
-
-    fn error(&self, what: impl Into<String>) -> FormatError {
-        let pos = usize::try_from(self.r.buffer_position()).unwrap_or(usize::MAX);
-        let upto = self.text.get(..pos.min(self.text.len())).unwrap_or("");
-        let line = upto.bytes().filter(|b| *b == b'\n').count() + 1;
-        FormatError::malformed(self.name, format!("part {} line {line}", self.part), what)
-    }
-
-    /// The next start, empty or end element: (namespace, local name, start or end).
-    fn next(&mut self) -> Result<Option<(String, String, Option<BytesStart<'a>>)>, FormatError> {
-        if let Some((ns, local)) = self.pending_end.take() {
-            return Ok(Some((ns, local, None)));
-        }
-        loop {
-            let step = match self.r.read_resolved_event() {
-                Ok((ResolveResult::Bound(n), ev)) => Ok((n.as_ref().to_string(), ev)),
-                Ok((ResolveResult::Unbound, ev)) => Ok((String::new(), ev)),
-                Ok((ResolveResult::Unknown(p), _)) => {
-                    Err(format!("undeclared namespace prefix {p}"))
-                }
-                Err(e) => Err(format!("not well-formed XML: {e}")),
-            };
-            let (ns, ev) = step.map_err(|what| self.error(what))?;
-            match ev {
-                Event::Start(e) => {
-                    let local = e.local_name().as_ref().to_string();
-                    return Ok(Some((ns, local, Some(e))));
-                }
-                Event::Empty(e) => {
-                    let local = e.local_name().as_ref().to_string();
-                    self.pending_end = Some((ns.clone(), local.clone()));
-                    return Ok(Some((ns, local, Some(e))));
-                }
-                Event::End(e) => {
-                    let local = e.local_name().as_ref().to_string();
-                    return Ok(Some((ns, local, None)));
-                }
-                Event::Eof => return Ok(None),
-                _ => {}
-            }
-        }
-    }
-
-    /// The next start or empty element.
-    fn next_element(&mut self) -> Result<Option<(String, String, BytesStart<'a>)>, FormatError> {
-        while let Some((ns, local, e)) = self.next()? {
-            if let Some(e) = e {
-                return Ok(Some((ns, local, e)));
-            }
-        }
-        Ok(None)
-    }
-
-    fn attrs(&self, e: &BytesStart<'_>) -> Result<Attrs, FormatError> {
-        let mut out = Vec::new();
-        for a in e.attributes() {
-            let a = a.map_err(|err| self.error(format!("bad attribute: {err}")))?;
-            let (res, local) = self.r.resolver().resolve_attribute(a.key);
-            let ns = match res {
-                ResolveResult::Bound(n) => n.as_ref().to_string(),
-                _ => String::new(),
-            };
-            let v = a
-                .normalized_value(quick_xml::XmlVersion::default())
-                .map_err(|err| self.error(format!("bad attribute value: {err}")))?;
-            out.push((ns, local.as_ref().to_string(), v.into_owned()));
-        }
-        Ok(Attrs(out))
-    }
-
-    /// A required number attribute.
-    fn num<T: std::str::FromStr>(
-        &self,
-        a: &Attrs,
-        key: &str,
-        elem: &str,
-    ) -> Result<T, FormatError> {
-        let v = a
-            .get("", key)
-            .ok_or_else(|| self.error(format!("<{elem}> needs {key}")))?;
-        v.trim()
-            .parse()
-            .map_err(|_| self.error(format!("<{elem}> {key}={v:?} is not a valid number")))
     }
 }
 
@@ -537,7 +417,7 @@ fn parse_layer(
     let mut blocks = Vec::new();
     let mut open: Option<Open> = None;
     let mut seen_root = false;
-    while let Some((ns, local, start)) = x.next()? {
+    while let Some((ns, local, start)) = x.next_event()? {
         if !is_tp(&ns) {
             if !seen_root {
                 return Err(x.error(format!("the root element is <{local}>, not <layer>")));
