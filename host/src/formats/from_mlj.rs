@@ -148,6 +148,32 @@ pub fn slicer_region(r: wire::Region) -> Option<Region> {
     }
 }
 
+/// The open polyline that ends the previous wire block where this one starts, taken back out
+/// of `out`: the job writer halves a polyline too long for one frame into open pieces, the
+/// second starting where the first ends and opening the next block, so joining them gives the
+/// slicer's polyline back (and the same frames when it is coded again).
+fn continued(
+    out: &mut Vec<VectorBlock>,
+    kind: VectorKind,
+    region: Region,
+    set: u16,
+    from: Xy,
+) -> Option<Vec<Xy>> {
+    let last = out.last()?;
+    let Geometry::Polyline(p) = &last.geometry else {
+        return None;
+    };
+    let closed = p.len() >= 4 && p.first() == p.last();
+    let same = last.kind == kind && last.region == region && last.parameter_set == set;
+    if !same || closed || p.last() != Some(&from) {
+        return None;
+    }
+    match out.pop()?.geometry {
+        Geometry::Polyline(p) => Some(p),
+        Geometry::Vectors(_) => None,
+    }
+}
+
 /// Appends the slicer blocks of one wire block.
 fn push_wire_block(out: &mut Vec<VectorBlock>, b: &wire::VectorBlock<'_>) -> Result<(), String> {
     let kind = slicer_kind(b.kind).ok_or("point exposures have no place in a build job")?;
@@ -170,13 +196,20 @@ fn push_wire_block(out: &mut Vec<VectorBlock>, b: &wire::VectorBlock<'_>) -> Res
         }
         Coding::Polylines => {
             let mut line: Vec<Xy> = Vec::new();
+            let mut first_of_block = true;
             for s in b.segments() {
                 let s = s.map_err(|e| e.to_string())?;
                 if !s.chained && !line.is_empty() {
                     out.push(block(Geometry::Polyline(std::mem::take(&mut line))));
                 }
                 if line.is_empty() {
-                    line.push(xy(s.from)?);
+                    let from = xy(s.from)?;
+                    match continued(out, kind, region, b.param_set, from).filter(|_| first_of_block)
+                    {
+                        Some(prev) => line = prev,
+                        None => line.push(from),
+                    }
+                    first_of_block = false;
                 }
                 line.push(xy(s.to)?);
             }
@@ -187,4 +220,60 @@ fn push_wire_block(out: &mut Vec<VectorBlock>, b: &wire::VectorBlock<'_>) -> Res
         Coding::Points => return Err("point exposures have no place in a build job".into()),
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::{JobDocument, encode_document};
+    use crate::mlj::{MljOptions, encode_mlj};
+    use meltline_slicer::job::JobParameterSet;
+
+    #[test]
+    fn a_contour_too_long_for_one_frame_comes_back_whole_with_the_same_frames() {
+        // 3000 vertices on a circle: the job writer halves it into open pieces across frames.
+        let mut ring: Vec<Xy> = (0..3000)
+            .map(|i| {
+                let a = i as f64 / 3000.0 * std::f64::consts::TAU;
+                [(4000.0 * a.cos()) as i32, (4000.0 * a.sin()) as i32]
+            })
+            .collect();
+        ring.push(ring[0]);
+        let mut layer = empty_layer(0, 0.03);
+        layer.blocks.push(VectorBlock {
+            kind: VectorKind::Contour,
+            region: Region::Part,
+            parameter_set: 4,
+            geometry: Geometry::Polyline(ring.clone()),
+        });
+        let set = JobParameterSet {
+            id: 4,
+            label: "contour".into(),
+            power_w: 150.0,
+            speed_mm_s: 600.0,
+            hatch_mm: 0.12,
+        };
+        let header = job_header("m", "Ti-6Al-4V", 0.001, 0.03, vec![set], &[layer.clone()]);
+        let job = BuildJob {
+            header,
+            layers: vec![layer],
+        };
+        let (wire, summary) = encode_mlj(&job, &MljOptions::default()).unwrap();
+        let file = JobFile::parse(&wire, "ring.mlj", &Default::default()).unwrap();
+        assert!(file.layers[0].blocks > 1, "the ring spans several frames");
+        let doc: JobDocument = document(&file).unwrap();
+        assert_eq!(doc.job.layers[0].blocks.len(), 1);
+        assert_eq!(
+            doc.job.layers[0].blocks[0].geometry,
+            Geometry::Polyline(ring)
+        );
+        let again = encode_document(&doc).unwrap();
+        assert_eq!(again, wire);
+        assert_eq!(
+            JobFile::parse(&again, "again", &Default::default())
+                .unwrap()
+                .job_sha256,
+            summary.job_sha256
+        );
+    }
 }
