@@ -5,6 +5,7 @@
 
 pub mod console;
 pub mod faults;
+pub mod formats;
 pub mod jobfile;
 pub mod link;
 pub mod loopback;

@@ -38,6 +38,9 @@ enum Command {
     /// Verify a job file and print its header, parameter sets, layers and hashes.
     #[command(after_help = cmd::examples::INSPECT)]
     Inspect(cmd::inspect::Args),
+    /// Convert a job to 3MF Toolpath 1.0, OVF, CLI or .mlj.
+    #[command(after_help = cmd::examples::EXPORT)]
+    Export(cmd::export::Args),
     /// Draw one layer of a job as SVG or PNG.
     #[command(after_help = cmd::examples::PREVIEW)]
     Preview(cmd::preview::Args),
@@ -74,6 +77,7 @@ fn main() -> ExitCode {
         Command::Simulate(a) => cmd::simulate::run(a),
         Command::LinkProxy(a) => cmd::link_proxy::run(a),
         Command::Inspect(a) => cmd::inspect::run(a),
+        Command::Export(a) => cmd::export::run(a),
         Command::Preview(a) => cmd::preview::run(a),
         Command::Check(args) => cmd::check::run(args),
         Command::Repair(args) => cmd::repair::run(args),

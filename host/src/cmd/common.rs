@@ -1,5 +1,6 @@
 //! Helpers shared by the subcommands: machine files, atomic JSON output, progress bars.
 
+use meltline_host::errln;
 use std::path::Path;
 
 use anyhow::Context;
@@ -47,4 +48,45 @@ pub fn frame_bar(total: u64) -> indicatif::ProgressBar {
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     bar
+}
+
+/// The job file argument shared by `inspect`, `preview`, `simulate` and `stream`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct JobInput {
+    /// The job file: `.mlj`, `.3mf` (Toolpath 1.0), `.ovf` or `.cli` (ASCII or binary).
+    pub job: std::path::PathBuf,
+    /// Read the job as this format whatever its extension.
+    #[arg(long, value_enum)]
+    pub format: Option<meltline_host::formats::Format>,
+    /// For a CLI job: a TOML map of its ids to parameter sets (CLI carries no laser
+    /// parameters; without it polylines use the built-in contour set, hatches the core set).
+    #[arg(long)]
+    pub profile: Option<std::path::PathBuf>,
+}
+
+impl JobInput {
+    /// The reader options these arguments ask for.
+    pub fn read_options(&self) -> anyhow::Result<meltline_host::formats::ReadOptions> {
+        let cli_profile = match &self.profile {
+            Some(p) => Some(meltline_host::formats::profile_map::CliProfile::from_file(
+                p,
+            )?),
+            None => None,
+        };
+        Ok(meltline_host::formats::ReadOptions {
+            format: self.format,
+            cli_profile,
+        })
+    }
+
+    /// Reads and verifies the job (any format), printing what a conversion assumed.
+    pub fn load(&self, machine: &MachineConfig) -> anyhow::Result<meltline_host::jobfile::JobFile> {
+        let loaded =
+            meltline_host::formats::load_verified(&self.job, machine, &self.read_options()?)
+                .context("the job file is refused")?;
+        for n in &loaded.notes {
+            errln!("meltline: {}: {n}", self.job.display());
+        }
+        Ok(loaded.job)
+    }
 }

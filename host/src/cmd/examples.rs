@@ -61,7 +61,16 @@ pub const SLICE: &str = "Examples:
   meltline slice cage.stl -o cage.mlj
   meltline slice part.stl -o part.mlj --supports --lift 3 --stats stats.json
   meltline slice part.stl --layer 0.06 --strategy chessboard -o part.mlj --export-cli part.cli
-  meltline profile show --only profile > my.toml && meltline slice part.stl --profile my.toml -o part.mlj";
+  meltline profile show --only profile > my.toml && meltline slice part.stl --profile my.toml -o part.mlj
+  meltline slice part.stl -o part.mlj --machine my-machine.toml --export part.3mf
+  meltline slice vertebra.obj --units m -o v.mlj --allow-defects";
+
+/// `meltline export --help`.
+pub const EXPORT: &str = "Examples:
+  meltline export cage.mlj -o cage.3mf
+  meltline export cage.mlj -o cage.ovf
+  meltline export cage.mlj -o cage.cli --cli-binary
+  meltline export other.cli -o other.mlj --profile ids.toml";
 
 /// `meltline scenario --help` and `meltline scenario run --help`.
 pub const SCENARIO: &str = "Examples:

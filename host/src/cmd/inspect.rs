@@ -1,23 +1,23 @@
-//! `meltline inspect job.mlj [--summary] [--json]`: header, parameter sets, per-layer counts
-//! and lengths, estimated time and energy on the machine model, and the hashes — after
-//! verifying every frame, layer digest and the job hash. `--summary` leaves out the per-layer
-//! table and gives totals by vector kind and the busiest layers instead.
+//! `meltline inspect job.mlj|.3mf|.ovf|.cli [--summary] [--json]`: header, parameter sets,
+//! per-layer counts and lengths, estimated time and energy on the machine model, and the hashes
+//! — after verifying every frame, layer digest and the job hash. `--summary` leaves out the
+//! per-layer table and gives totals by vector kind and the busiest layers instead.
 
 use meltline_host::outln;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
-use meltline_host::jobfile::{JobFile, KIND_NAMES};
+use meltline_host::jobfile::KIND_NAMES;
 use meltline_host::session::{JobSummaryReport, hms};
 
-use super::common::load_machine;
+use super::common::{JobInput, load_machine};
 
 /// Arguments of `meltline inspect`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The job file (`.mlj`).
-    pub job: PathBuf,
+    /// The job file and how to read it.
+    #[command(flatten)]
+    pub input: JobInput,
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
@@ -32,10 +32,7 @@ pub struct Args {
 /// Runs `meltline inspect`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let machine = load_machine(args.machine.as_deref())?;
-    let bytes =
-        std::fs::read(&args.job).with_context(|| format!("reading {}", args.job.display()))?;
-    let job = JobFile::parse(&bytes, &args.job.display().to_string(), &machine)
-        .context("the job file is refused")?;
+    let job = args.input.load(&machine)?;
     let r = JobSummaryReport::of(&job);
     let mut by_kind = [0u64; 5];
     for l in &r.per_layer {

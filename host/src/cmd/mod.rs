@@ -6,6 +6,7 @@ pub mod completions;
 pub mod demo;
 pub mod design;
 pub mod examples;
+pub mod export;
 pub mod inspect;
 pub mod link_proxy;
 pub mod preview;

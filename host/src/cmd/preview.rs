@@ -1,20 +1,20 @@
-//! `meltline preview job.mlj --layer N -o out.svg|out.png`: a picture of one layer's vectors.
+//! `meltline preview job.mlj|.3mf|.ovf|.cli --layer N -o out.svg|out.png`: a picture of one layer's vectors.
 
 use meltline_host::outln;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use meltline_host::jobfile::JobFile;
 use meltline_host::picture::{Caption, MAX_PICTURE_PX, layer_svg, write_layer_png};
 
-use super::common::write_atomic;
+use super::common::{JobInput, write_atomic};
 
 /// Arguments of `meltline preview`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The job file (`.mlj`).
-    pub job: PathBuf,
+    /// The job file and how to read it.
+    #[command(flatten)]
+    pub input: JobInput,
     /// The layer (0-based).
     #[arg(long)]
     pub layer: u32,
@@ -28,7 +28,9 @@ pub struct Args {
 
 /// Runs `meltline preview`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let job = JobFile::read(&args.job).context("the job file is refused")?;
+    let job = args
+        .input
+        .load(&meltline_firmware::machine::MachineConfig::default())?;
     if args.layer >= job.layer_count() {
         bail!(
             "{} has layers 0…{}; there is no layer {}",

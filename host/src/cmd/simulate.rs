@@ -1,4 +1,4 @@
-//! `meltline simulate job.mlj`: streams a job to the controller running in this process, over
+//! `meltline simulate job.mlj|.3mf|.ovf|.cli`: streams a job to the controller running in this process, over
 //! the same framing, window, retransmission and resume path as `meltline stream`.
 
 use meltline_host::outln;
@@ -7,19 +7,19 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use meltline_host::faults::FaultSpec;
-use meltline_host::jobfile::JobFile;
 use meltline_host::link::StreamOptions;
 use meltline_host::report::findings::{energy_density_warnings, execution_warnings};
 use meltline_host::report::{PartRecord, ReportContext, write_html_report};
 use meltline_host::session::{SimulateOptions, simulate};
 
-use super::common::{load_machine, write_json_atomic};
+use super::common::{JobInput, load_machine, write_json_atomic};
 
 /// Arguments of `meltline simulate`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The job file (`.mlj`).
-    pub job: PathBuf,
+    /// The job file and how to read it.
+    #[command(flatten)]
+    pub input: JobInput,
     /// Machine configuration (TOML, `meltline-fw` format); default: the built-in machine.
     #[arg(long)]
     pub machine: Option<PathBuf>,
@@ -46,10 +46,7 @@ pub struct Args {
 /// Runs `meltline simulate`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let machine = load_machine(args.machine.as_deref())?;
-    let bytes =
-        std::fs::read(&args.job).with_context(|| format!("reading {}", args.job.display()))?;
-    let job = JobFile::parse(&bytes, &args.job.display().to_string(), &machine)
-        .context("the job file is refused")?;
+    let job = args.input.load(&machine)?;
     if let Some(d) = &args.exposure_dir {
         std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
     }
@@ -75,7 +72,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             powder_lot: args.signoff.powder_lot.clone(),
             warnings: energy_density_warnings(&report.job, &machine),
             parts: vec![PartRecord {
-                name: args.job.display().to_string(),
+                name: args.input.job.display().to_string(),
                 design: None,
                 bounds_mm: None,
             }],

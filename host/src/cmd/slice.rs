@@ -1,6 +1,8 @@
-//! `meltline slice`: mesh → build job, with statistics, CLI export and SVG pictures.
+//! `meltline slice`: mesh → build job, with statistics, exports (3MF, OVF, CLI) and SVG
+//! pictures.
 
 use meltline_host::errln;
+use std::collections::BTreeMap;
 use std::io::{BufWriter, IsTerminal};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,6 +12,7 @@ use anyhow::{Context, anyhow, bail};
 use meltline_core::io::{
     AtomicFile, ReadOptions, Units, check_output_dir, output_target, read_mesh,
 };
+use meltline_host::formats::export::{ExportOptions, Exporter};
 use meltline_host::mlj::write_mlj;
 use meltline_host::prepare::require_printable;
 
@@ -74,6 +77,10 @@ pub struct Args {
     /// Write the CLI export in binary (long records) instead of ASCII.
     #[arg(long = "cli-binary")]
     pub cli_binary: bool,
+    /// Export the job as it is sliced, layer by layer: `.3mf` (Toolpath 1.0), `.ovf`, `.cli`
+    /// (binary with --cli-binary) or `.mlj`, from the extension.
+    #[arg(long)]
+    pub export: Option<PathBuf>,
     /// Write an SVG of layers into this directory.
     #[arg(long = "svg-dir")]
     pub svg_dir: Option<PathBuf>,
@@ -144,7 +151,7 @@ fn profile_of(args: &Args) -> anyhow::Result<ProcessProfile> {
 /// Refuses output paths that cannot be written (a device, a directory, a missing folder)
 /// before any long work.
 fn check_outputs(args: &Args) -> anyhow::Result<()> {
-    for path in [&args.output, &args.stats, &args.export_cli]
+    for path in [&args.output, &args.stats, &args.export_cli, &args.export]
         .into_iter()
         .flatten()
     {
@@ -230,6 +237,18 @@ fn run_in_pool(args: &Args) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
+    let mut export = match &args.export {
+        Some(path) => Some(Exporter::create(
+            path,
+            &header,
+            &BTreeMap::new(),
+            &ExportOptions {
+                cli_binary: args.cli_binary,
+                ..ExportOptions::default()
+            },
+        )?),
+        None => None,
+    };
     if let Some(dir) = &args.svg_dir {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
@@ -249,6 +268,9 @@ fn run_in_pool(args: &Args) -> anyhow::Result<ExitCode> {
         stats.push(&layer);
         if let Some((w, _)) = cli.as_mut() {
             w.write_layer(&layer).context("writing the CLI export")?;
+        }
+        if let Some(e) = export.as_mut() {
+            e.write_layer(&layer)?;
         }
         if let Some(dir) = &args.svg_dir {
             let every = args.svg_every.max(1);
@@ -301,6 +323,10 @@ fn run_in_pool(args: &Args) -> anyhow::Result<ExitCode> {
             .map_err(|e| e.into_error())
             .context("flushing the CLI export")?;
         tmp.commit().context("writing the CLI export")?;
+    }
+    if let (Some(e), Some(path)) = (export, &args.export) {
+        let bytes = e.finish()?;
+        errln!("meltline: exported {} ({bytes} bytes)", path.display());
     }
 
     let t = stats.totals.clone();

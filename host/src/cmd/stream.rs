@@ -1,4 +1,4 @@
-//! `meltline stream job.mlj --to HOST:PORT`: streams a verified job to a controller over TCP
+//! `meltline stream job.mlj|.3mf|.ovf|.cli --to HOST:PORT`: streams a verified job to a controller over TCP
 //! with flow control, retransmission and resume, then proves the controller executed exactly
 //! the file by comparing its executed hash with the job hash.
 
@@ -9,17 +9,17 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use meltline_host::faults::FaultSpec;
-use meltline_host::jobfile::JobFile;
 use meltline_host::link::{StreamOptions, Tcp, stream_job};
 use meltline_host::session::RunReport;
 
-use super::common::{frame_bar, write_json_atomic};
+use super::common::{JobInput, frame_bar, write_json_atomic};
 
 /// Arguments of `meltline stream`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The job file (`.mlj`).
-    pub job: PathBuf,
+    /// The job file and how to read it.
+    #[command(flatten)]
+    pub input: JobInput,
     /// The controller, `HOST:PORT` (`meltline-fw --listen`, or a `link-proxy`).
     #[arg(long)]
     pub to: String,
@@ -42,7 +42,9 @@ pub struct Args {
 
 /// Runs `meltline stream`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let job = JobFile::read(&args.job).context("the job file is refused")?;
+    let job = args
+        .input
+        .load(&meltline_firmware::machine::MachineConfig::default())?;
     let mut tcp = Tcp::new(&args.to).with_context(|| format!("controller address {}", args.to))?;
     tcp.connect_for = Duration::from_secs_f64(args.reconnect_for.max(0.0));
     let opts = StreamOptions {

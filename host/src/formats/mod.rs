@@ -1,0 +1,299 @@
+//! Standard job files: 3MF Toolpath 1.0 and the Open Vector Format written and read, CLI read
+//! (ASCII and binary), all converted to and from the slicer's [`BuildJob`] on the host side.
+//!
+//! The controller never sees these formats: a 3MF, OVF or CLI job becomes a [`JobDocument`]
+//! (the `BuildJob` plus what the wire needs beyond it: spot and skywriting per parameter set),
+//! which is coded into the same frame stream as a `.mlj` and verified frame by frame before it
+//! is inspected, previewed, simulated or streamed.
+//!
+//! ```no_run
+//! use meltline_host::formats::{ReadOptions, load_verified};
+//! # fn demo() -> Result<(), meltline_host::formats::FormatError> {
+//! let machine = meltline_firmware::machine::MachineConfig::default();
+//! let loaded = load_verified(std::path::Path::new("part.3mf"), &machine, &ReadOptions::default())?;
+//! println!("{} layers, job hash {}", loaded.job.layer_count(),
+//!     meltline_host::jobfile::hex(&loaded.job.job_sha256));
+//! # Ok(()) }
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use meltline_firmware::job::{JobSpec, JobWriter};
+use meltline_firmware::machine::MachineConfig;
+use meltline_slicer::job::{BuildJob, Layer};
+
+use crate::jobfile::{JobFile, JobFileError};
+use crate::mlj::{MljError, MljOptions, job_spec, layer_blocks};
+
+pub mod cli_read;
+pub mod export;
+pub mod from_mlj;
+pub mod ovf;
+pub mod ovf_read;
+pub mod profile_map;
+pub mod threemf;
+pub mod threemf_read;
+mod xml;
+
+/// The job file formats meltline reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// meltline's own frame stream.
+    Mlj,
+    /// 3MF with the Toolpath 1.0 extension.
+    #[value(name = "3mf")]
+    ThreeMf,
+    /// Open Vector Format (protobuf).
+    Ovf,
+    /// Common Layer Interface, ASCII or binary.
+    Cli,
+}
+
+impl Format {
+    /// The format named by a file's extension.
+    pub fn from_path(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "mlj" => Some(Format::Mlj),
+            "3mf" => Some(Format::ThreeMf),
+            "ovf" => Some(Format::Ovf),
+            "cli" => Some(Format::Cli),
+            _ => None,
+        }
+    }
+}
+
+/// Why a job file cannot be read or written; every variant names the file and the place in it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FormatError {
+    /// The file cannot be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// The content is malformed at `place` (a part and line, a byte offset, a line number).
+    #[error("{path}: {place}: {what}")]
+    Malformed {
+        /// The file.
+        path: String,
+        /// Where: `part /Toolpath/Layers/layer00001.xml line 3`, `byte offset 12`, `line 7`.
+        place: String,
+        /// What is wrong.
+        what: String,
+    },
+    /// The extension names no job format.
+    #[error("{path}: unknown job format (give .mlj, .3mf, .ovf or .cli, or --format)")]
+    UnknownFormat {
+        /// The file.
+        path: String,
+    },
+    /// The `.mlj` is refused.
+    #[error(transparent)]
+    Job(#[from] JobFileError),
+    /// The converted job cannot be coded as frames.
+    #[error("{path}: the converted job cannot be coded for the controller: {source}")]
+    Encode {
+        /// The file.
+        path: String,
+        /// Cause.
+        source: MljError,
+    },
+}
+
+impl FormatError {
+    /// A malformed-content error.
+    pub fn malformed(path: &str, place: impl Into<String>, what: impl Into<String>) -> Self {
+        FormatError::Malformed {
+            path: path.to_string(),
+            place: place.into(),
+            what: what.into(),
+        }
+    }
+
+    /// An I/O error on `path`.
+    pub fn io(path: &Path, source: std::io::Error) -> Self {
+        FormatError::Io {
+            path: path.display().to_string(),
+            source,
+        }
+    }
+}
+
+/// What the wire needs of a parameter set beyond the slicer's job header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WireSet {
+    /// Spot (melt-track) diameter, µm.
+    pub spot_um: u32,
+    /// Skywriting asked for.
+    pub skywriting: bool,
+}
+
+impl Default for WireSet {
+    fn default() -> Self {
+        let o = MljOptions::default();
+        WireSet {
+            spot_um: o.spot_um,
+            skywriting: o.skywriting,
+        }
+    }
+}
+
+/// A job read from any format: the slicer's job, the wire's extras, and what the conversion
+/// had to assume.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobDocument {
+    /// The job.
+    pub job: BuildJob,
+    /// Spot and skywriting per parameter set id (absent: [`WireSet::default`]).
+    pub wire: BTreeMap<u16, WireSet>,
+    /// What the conversion assumed (defaults, mapped parameter sets), for the user.
+    pub notes: Vec<String>,
+}
+
+impl JobDocument {
+    /// The wire extras of parameter set `id`.
+    pub fn wire_set(&self, id: u16) -> WireSet {
+        self.wire.get(&id).copied().unwrap_or_default()
+    }
+}
+
+/// Options of the readers.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReadOptions {
+    /// Read as this format whatever the extension.
+    pub format: Option<Format>,
+    /// A CLI job's id → parameter set map (`--profile`); without it the built-in profile's
+    /// contour and core sets apply.
+    pub cli_profile: Option<profile_map::CliProfile>,
+}
+
+/// A verified job and what its conversion assumed.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The job as frames, verified like any `.mlj`.
+    pub job: JobFile,
+    /// Notes of the conversion (empty for a `.mlj`).
+    pub notes: Vec<String>,
+}
+
+/// The format of `path`: `opts.format`, else its extension.
+pub fn format_of(path: &Path, forced: Option<Format>) -> Result<Format, FormatError> {
+    forced
+        .or_else(|| Format::from_path(path))
+        .ok_or_else(|| FormatError::UnknownFormat {
+            path: path.display().to_string(),
+        })
+}
+
+/// Reads a job file of any format into a [`JobDocument`].
+pub fn read_document(path: &Path, opts: &ReadOptions) -> Result<JobDocument, FormatError> {
+    let bytes = std::fs::read(path).map_err(|e| FormatError::io(path, e))?;
+    let name = path.display().to_string();
+    parse_document(&bytes, &name, format_of(path, opts.format)?, opts)
+}
+
+/// Parses a job held in memory (`name` is used in messages).
+pub fn parse_document(
+    bytes: &[u8],
+    name: &str,
+    format: Format,
+    opts: &ReadOptions,
+) -> Result<JobDocument, FormatError> {
+    match format {
+        Format::Mlj => {
+            let job = JobFile::parse(bytes, name, &MachineConfig::default())?;
+            from_mlj::document(&job)
+        }
+        Format::ThreeMf => threemf_read::read(bytes, name),
+        Format::Ovf => ovf_read::read(bytes, name),
+        Format::Cli => cli_read::read(bytes, name, opts.cli_profile.as_ref()),
+    }
+}
+
+/// Reads and verifies a job of any format: a `.mlj` as it is, any other through its
+/// [`JobDocument`] coded into frames; `machine` is used for the estimates.
+pub fn load_verified(
+    path: &Path,
+    machine: &MachineConfig,
+    opts: &ReadOptions,
+) -> Result<Loaded, FormatError> {
+    let bytes = std::fs::read(path).map_err(|e| FormatError::io(path, e))?;
+    let name = path.display().to_string();
+    let format = format_of(path, opts.format)?;
+    if format == Format::Mlj {
+        let job = JobFile::parse(&bytes, &name, machine)?;
+        return Ok(Loaded {
+            job,
+            notes: Vec::new(),
+        });
+    }
+    let doc = parse_document(&bytes, &name, format, opts)?;
+    let wire = encode_document(&doc).map_err(|source| FormatError::Encode {
+        path: name.clone(),
+        source,
+    })?;
+    let job = JobFile::parse(&wire, &name, machine)?;
+    Ok(Loaded {
+        job,
+        notes: doc.notes,
+    })
+}
+
+/// Codes a document into the wire's frame stream (what a `.mlj` holds).
+pub fn encode_document(doc: &JobDocument) -> Result<Vec<u8>, MljError> {
+    encode_layers(doc, doc.job.layers.iter())
+}
+
+/// Codes a header and layers into frames with the document's wire extras.
+fn encode_layers<'a>(
+    doc: &JobDocument,
+    layers: impl Iterator<Item = &'a Layer>,
+) -> Result<Vec<u8>, MljError> {
+    let spec = wire_spec(&doc.job.header, &doc.wire)?;
+    let enc = |source| MljError::Encode {
+        path: "<memory>".into(),
+        source,
+    };
+    let mut w = JobWriter::new(Vec::new(), &spec).map_err(enc)?;
+    for layer in layers {
+        w.write_layer(&layer_blocks(layer)).map_err(enc)?;
+    }
+    Ok(w.finish().map_err(enc)?.0)
+}
+
+/// The wire's job header and parameter sets, with spot and skywriting from `wire`.
+pub fn wire_spec(
+    header: &meltline_slicer::job::JobHeader,
+    wire: &BTreeMap<u16, WireSet>,
+) -> Result<JobSpec, MljError> {
+    let mut spec = job_spec(header, &MljOptions::default())?;
+    for p in &mut spec.param_sets {
+        let w = wire.get(&p.id).copied().unwrap_or_default();
+        p.spot_um = w.spot_um;
+        p.skywriting = w.skywriting;
+    }
+    Ok(spec)
+}
+
+/// The layer's blocks' bounding box in job units, folded into `acc`.
+pub fn fold_bounds(acc: &mut Option<[i32; 4]>, layer: &Layer) {
+    use meltline_slicer::job::Geometry;
+    let mut add = |p: [i32; 2]| {
+        let b = acc.get_or_insert([p[0], p[1], p[0], p[1]]);
+        b[0] = b[0].min(p[0]);
+        b[1] = b[1].min(p[1]);
+        b[2] = b[2].max(p[0]);
+        b[3] = b[3].max(p[1]);
+    };
+    for b in &layer.blocks {
+        match &b.geometry {
+            Geometry::Polyline(v) => v.iter().copied().for_each(&mut add),
+            Geometry::Vectors(v) => v.iter().flatten().copied().for_each(&mut add),
+        }
+    }
+}
