@@ -3,10 +3,12 @@
 //! * [`wire`] — the protocol (frames, messages, vector coding, digests); its docs are the spec.
 //! * [`receiver`] — COBS byte-stream accumulator into a fixed buffer.
 //! * [`machine`] — machine configuration and the RTC-style timing model.
-//! * [`controller`] — the verifying controller state machine.
+//! * [`controller`] — the verifying controller state machine (with its release check).
+//! * [`auth`] — the authenticated link: handshake and per-frame MAC.
 //! * [`nvm`] — the non-volatile record of the last completed layer (resume after power loss).
 //! * `job` (feature `std`) — `.mlj` writer and reader for hosts.
 //! * `sim` (feature `std`) — the simulator harness behind `meltline-fw`.
+//! * `signing` (feature `std`) — releasing a job: sign a `.mlj`, read and check its release.
 //!
 //! The library is `no_std` without allocation, `unsafe` or panics on any input; sizes are const
 //! generics. `cargo build -p meltline-firmware --no-default-features` builds the bare library.
@@ -43,6 +45,7 @@
     clippy::indexing_slicing
 )]
 
+pub mod auth;
 pub mod controller;
 pub mod machine;
 pub mod nvm;
@@ -54,3 +57,6 @@ pub mod job;
 
 #[cfg(feature = "std")]
 pub mod sim;
+
+#[cfg(feature = "std")]
+pub mod signing;
