@@ -7,6 +7,7 @@ pub mod link;
 pub mod loopback;
 pub mod mlj;
 pub mod picture;
+pub mod release;
 pub mod report;
 pub mod scenario;
 pub mod session;

@@ -29,6 +29,10 @@ enum Command {
     LinkProxy(cmd::link_proxy::Args),
     /// Verify a job file and print its header, parameter sets, layers and hashes.
     Inspect(cmd::inspect::Args),
+    /// Write an Ed25519 key pair for releasing jobs, or with `--link` a printer link key.
+    Keygen(cmd::keygen::Args),
+    /// Sign a job's release for manufacturing (signer, time, meaning) with a private key.
+    Release(cmd::release::Args),
     /// Draw one layer of a job as SVG or PNG.
     Preview(cmd::preview::Args),
     /// Check a mesh for printability: exit 0 printable, 1 defects, 2 unreadable.
@@ -51,6 +55,8 @@ fn main() -> ExitCode {
         Command::Simulate(a) => cmd::simulate::run(a),
         Command::LinkProxy(a) => cmd::link_proxy::run(a),
         Command::Inspect(a) => cmd::inspect::run(a),
+        Command::Keygen(a) => cmd::keygen::run(a),
+        Command::Release(a) => cmd::release::run(a),
         Command::Preview(a) => cmd::preview::run(a),
         Command::Check(args) => cmd::check::run(args),
         Command::Repair(args) => cmd::repair::run(args),

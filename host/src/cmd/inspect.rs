@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use meltline_firmware::signing::check_release;
 use meltline_host::jobfile::JobFile;
+use meltline_host::release::{hex, read_hex_key};
 use meltline_host::session::{JobSummaryReport, hms};
 
 use super::common::load_machine;
@@ -22,6 +24,9 @@ pub struct Args {
     /// Machine configuration for the estimates (TOML); default: the built-in machine.
     #[arg(long)]
     pub machine: Option<PathBuf>,
+    /// Check the release's signature against this public key (`NAME.pub`); repeatable.
+    #[arg(long)]
+    pub trust: Vec<PathBuf>,
 }
 
 /// Runs `meltline inspect`.
@@ -32,9 +37,32 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let job = JobFile::parse(&bytes, &args.job.display().to_string(), &machine)
         .context("the job file is refused")?;
     let r = JobSummaryReport::of(&job);
+    let trusted = args
+        .trust
+        .iter()
+        .map(|p| read_hex_key(p).map(|k| hex(&k)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let release = check_release(&bytes, &trusted).context("reading the release")?;
+    let intact = release
+        .as_ref()
+        .is_none_or(|c| c.matches_job && c.signature_valid != Some(false));
+    let code = if intact {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    };
     if args.json {
-        say!("{}", serde_json::to_string_pretty(&r)?);
-        return Ok(ExitCode::SUCCESS);
+        let mut v = serde_json::to_value(&r)?;
+        if let (Some(obj), Some(c)) = (v.as_object_mut(), &release) {
+            let mut rec = serde_json::to_value(&c.record)?;
+            if let Some(o) = rec.as_object_mut() {
+                o.insert("matches_job".into(), c.matches_job.into());
+                o.insert("signature_valid".into(), c.signature_valid.into());
+            }
+            obj.insert("release".into(), rec);
+        }
+        say!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(code);
     }
     say!("job           {}", r.name);
     say!("machine       {}", r.machine);
@@ -56,6 +84,31 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     say!("est. energy   {:.1} J", r.est_energy_j);
     say!("job hash      {}", r.job_sha256);
     say!("file SHA-256  {}", r.file_sha256);
+    match &release {
+        None => say!("release       none (runs only on printers without trusted keys)"),
+        Some(c) => {
+            let rec = &c.record;
+            say!("release       signed by {} on {}", rec.signer, rec.utc);
+            say!("  meaning     {}", rec.meaning);
+            say!("  key id      {}", rec.key_id);
+            say!(
+                "  content     {}",
+                if c.matches_job {
+                    "matches the job (job hash, setup, every layer)"
+                } else {
+                    "BROKEN: the job differs from what was released"
+                }
+            );
+            say!(
+                "  signature   {}",
+                match c.signature_valid {
+                    None => "not checked (give --trust NAME.pub)",
+                    Some(true) => "valid, by a trusted key",
+                    Some(false) => "INVALID or not by a trusted key",
+                }
+            );
+        }
+    }
     say!("\nparameter sets");
     say!("  id   power W   speed mm/s   spot µm   hatch µm   E J/mm³   skywriting");
     for p in &r.param_sets {
@@ -91,5 +144,5 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             l.bytes
         );
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(code)
 }
