@@ -315,7 +315,9 @@ fn add_trusted_keys(mut m: MachineConfig, files: &[PathBuf]) -> Result<MachineCo
         read_hex_key(f)?;
         let text =
             std::fs::read_to_string(f).map_err(|e| format!("reading {}: {e}", f.display()))?;
-        let key = heapless::String::try_from(text.trim())
+        let key = text
+            .trim()
+            .try_into()
             .map_err(|_| format!("{}: key too long", f.display()))?;
         m.trusted_keys
             .push(key)
