@@ -53,10 +53,11 @@ use crate::wire::control::NONE;
 use crate::wire::digest::{JobDigest, LayerDigest};
 use crate::wire::{
     Ack, Coding, ControllerState, Fault, Frame, Hello, JobEnd, JobHeader, LayerEnd, LayerStart,
-    MAX_FRAME, Msg, Nak, NakReason, PROTOCOL_VERSION, ParamSet, Region, Report, ResumePoint, Rule,
-    Segment, Status, VectorBlock, VectorKind,
+    MAX_FRAME, Msg, Nak, NakReason, PROTOCOL_VERSION, ParamSet, Region, Release, Report,
+    ResumePoint, Rule, Segment, Status, VectorBlock, VectorKind,
 };
 
+pub mod release;
 mod resume;
 
 /// Default arena: 56 KiB of coded layer blocks. The largest layers of the real jobs measured
@@ -156,6 +157,13 @@ pub enum Event<'a> {
     Oxygen {
         /// Level in ppm.
         ppm: u32,
+    },
+    /// A `Release` was accepted; `verified` when trusted keys are configured and it checked.
+    Released {
+        /// The release record.
+        release: Release<'a>,
+        /// Its signature was checked against a trusted key.
+        verified: bool,
     },
     /// The job was refused or stopped by the machine.
     Fault(Fault),
@@ -260,6 +268,8 @@ struct Core<const ARENA: usize, const PARAMS: usize, const READY: usize> {
     prefix: Option<JobDigest>,
     /// Its value once the last parameter set is in.
     prefix_sha256: Option<[u8; 32]>,
+    /// The release check (see [`release`]).
+    release: release::ReleaseGate,
 }
 
 fn fault(layer: u32, block: u32, vector: u32, rule: Rule, value: i64, limit: i64) -> Fault {
@@ -369,6 +379,7 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize, N: NonVolatile
                 skip_next: 0,
                 prefix: None,
                 prefix_sha256: None,
+                release: release::ReleaseGate::default(),
             },
             nv,
         }
@@ -691,6 +702,8 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
             Msg::VectorBlock(b) => self.vector_block(&b, events),
             Msg::LayerEnd(e) => self.layer_end(&e, events),
             Msg::JobEnd(e) => self.job_end(&e),
+            Msg::Release(r) => self.release(&r, events),
+            Msg::LayerLink(l) => self.layer_link(&l),
             Msg::Start if self.state == S::Loaded => {
                 self.set_state(S::Printing, events);
                 Ok(())
@@ -749,6 +762,7 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
         self.skip_next = 0;
         self.prefix = None;
         self.prefix_sha256 = None;
+        self.release_reset();
         crate::limits::check_header(&self.config, &h.into())
             .map_err(|v| job_fault(v.rule, v.value, v.limit))?;
         if usize::from(h.param_sets) > PARAMS {
@@ -831,6 +845,7 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
         if self.open.is_some() || self.params.len() != usize::from(job.param_sets) {
             return Err(fault(l.layer, NONE, NONE, Rule::ProtocolOrder, 0, 0).into());
         }
+        self.release_before_layer(l.layer)?;
         if self.skip_layer_start(l) {
             return Ok(());
         }
@@ -1031,6 +1046,7 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
         if digest != e.digest {
             return Err(fault(e.layer, NONE, NONE, Rule::LayerHashMismatch, 0, 0).into());
         }
+        self.release_layer(e.layer, &digest)?;
         if open.skip {
             self.skip_next += 1;
             events.event(&Event::LayerSkipped { layer: e.layer });
@@ -1072,6 +1088,7 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
         if got != e.job_sha256 || job.header_hash.is_some_and(|h| h != got) {
             return Err(job_fault(Rule::JobHashMismatch, 0, 0).into());
         }
+        self.release_job_end(&got, e.layers)?;
         self.job_end_ok = true;
         Ok(())
     }

@@ -5,9 +5,11 @@
 //! * [`machine`] — machine configuration and the RTC-style timing model.
 //! * [`limits`] — the machine's acceptance rules, shared by the controller and the slicer.
 //! * [`controller`] — the verifying controller state machine.
+//! * [`auth`] — the authenticated link: handshake and per-frame MAC.
 //! * [`nvm`] — the non-volatile record of the last completed layer (resume after power loss).
 //! * `job` (feature `std`) — `.mlj` writer and reader for hosts.
 //! * `sim` (feature `std`) — the simulator harness behind `meltline-fw`.
+//! * `signing` (feature `std`) — releasing a job: sign a `.mlj`, read and check its release.
 //!
 //! The library is `no_std` without allocation, `unsafe` or panics on any input; sizes are const
 //! generics. `cargo build -p meltline-firmware --no-default-features` builds the bare library.
@@ -44,6 +46,7 @@
     clippy::indexing_slicing
 )]
 
+pub mod auth;
 pub mod controller;
 pub mod limits;
 pub mod machine;
@@ -56,3 +59,6 @@ pub mod job;
 
 #[cfg(feature = "std")]
 pub mod sim;
+
+#[cfg(feature = "std")]
+pub mod signing;

@@ -136,7 +136,13 @@ pub struct MachineConfig {
     pub recoater_collision_layer: Option<u32>,
     /// Injected laser power drifts (the latest `from_layer` at or below a layer applies).
     pub laser_drift: heapless::Vec<LaserDrift, 4>,
+    /// Ed25519 public keys (64 hex digits each) whose releases this printer accepts; with any
+    /// configured, jobs without a valid release from one of them are refused.
+    pub trusted_keys: heapless::Vec<heapless::String<64>, MAX_TRUSTED_KEYS>,
 }
+
+/// How many release keys a machine can trust.
+pub const MAX_TRUSTED_KEYS: usize = 4;
 
 impl MachineConfig {
     /// Delivered laser power at `layer` in ‰ of the commanded power.
@@ -179,6 +185,7 @@ impl Default for MachineConfig {
             oxygen_excursions: heapless::Vec::new(),
             recoater_collision_layer: None,
             laser_drift: heapless::Vec::new(),
+            trusted_keys: heapless::Vec::new(),
         }
     }
 }

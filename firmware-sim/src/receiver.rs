@@ -13,7 +13,7 @@
 //! assert_eq!(got.unwrap().unwrap().msg, Msg::Start);
 //! ```
 
-use crate::wire::{Frame, FrameError, MAX_FRAME, decode_frame};
+use crate::wire::{Frame, FrameError, MAX_FRAME, parse_body, unstuff_frame};
 
 /// COBS accumulator of capacity `N` (at least one frame, [`MAX_FRAME`]).
 #[derive(Clone, Debug)]
@@ -65,6 +65,16 @@ impl<const N: usize> FrameReceiver<N> {
     /// and, when a frame ended, the decoded frame or why it was rejected. Empty frames
     /// (repeated delimiters) are skipped silently so a sender may prefix `0x00` to resync.
     pub fn feed<'s>(&'s mut self, bytes: &[u8]) -> (usize, Option<Result<Frame<'s>, FrameError>>) {
+        let (used, got) = self.feed_body(bytes);
+        (used, got.map(|r| r.and_then(parse_body)))
+    }
+
+    /// As [`FrameReceiver::feed`], but stops after the CRC check: returns the frame's body
+    /// (postcard bytes plus, in an authenticated session, its trailer) for [`crate::auth`].
+    pub fn feed_body<'s>(
+        &'s mut self,
+        bytes: &[u8],
+    ) -> (usize, Option<Result<&'s [u8], FrameError>>) {
         let mut used = 0;
         let mut rest = bytes;
         loop {
@@ -102,11 +112,11 @@ impl<const N: usize> FrameReceiver<N> {
             }
             let len = core::mem::take(&mut self.len);
             self.frames += 1;
-            let frame = match self.buf.get_mut(..len) {
-                Some(raw) => decode_frame(raw),
+            let body = match self.buf.get_mut(..len) {
+                Some(raw) => unstuff_frame(raw),
                 None => Err(FrameError::TooLarge),
             };
-            return (used, Some(frame));
+            return (used, Some(body));
         }
     }
 }

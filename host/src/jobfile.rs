@@ -118,6 +118,8 @@ pub struct JobFile {
     pub frame_layer: Vec<Option<u32>>,
     /// Total bytes.
     pub bytes: u64,
+    /// The job carries a `Release` (see `meltline release`).
+    pub released: bool,
     /// The machine model the estimates were made with.
     pub est_machine: String,
 }
@@ -175,6 +177,7 @@ impl JobFile {
             frames: Vec::new(),
             frame_layer: Vec::new(),
             bytes: bytes.len() as u64,
+            released: false,
             est_machine: machine.machine.to_string(),
         };
         let mut scratch = Vec::with_capacity(MAX_FRAME);
@@ -231,6 +234,22 @@ impl JobFile {
                     } else {
                         Parse::Params
                     };
+                }
+                (Parse::Params | Parse::Layers, Msg::Release(_))
+                    if job.param_sets.is_empty() && job.layers.is_empty() && !job.released =>
+                {
+                    // Checked against the content by `meltline inspect` (signing::check_release).
+                    job.released = true;
+                }
+                (Parse::InLayer, Msg::LayerLink(l)) => {
+                    let open_layer = open.as_ref().map(|o| o.0.layer);
+                    if open_layer != Some(l.layer) {
+                        return Err(structure(format!(
+                            "LayerLink for layer {} outside that layer",
+                            l.layer
+                        )));
+                    }
+                    frame_layer = Some(l.layer);
                 }
                 (Parse::Params, Msg::ParamSet(p)) => {
                     if job.param_sets.iter().any(|q| q.id == p.id) {
@@ -466,6 +485,11 @@ pub fn msg_name(m: &Msg<'_>) -> &'static str {
         Msg::Status(_) => "Status",
         Msg::Fault(_) => "Fault",
         Msg::Report(_) => "Report",
+        Msg::Release(_) => "Release",
+        Msg::LayerLink(_) => "LayerLink",
+        Msg::AuthHello(_) => "AuthHello",
+        Msg::AuthChallenge(_) => "AuthChallenge",
+        Msg::AuthProof(_) => "AuthProof",
     }
 }
 

@@ -13,6 +13,7 @@ pub mod mlj;
 pub mod picture;
 pub mod prepare;
 pub mod raster_text;
+pub mod release;
 pub mod report;
 pub mod scenario;
 pub mod session;

@@ -19,6 +19,7 @@
 //! announces the job hash, so a controller can keep a record of any streamed job.
 
 mod restart;
+pub mod secure;
 
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
@@ -458,7 +459,7 @@ struct Streamer<'a> {
     out: StreamOutcome,
     last_rewind: Option<(u64, Duration)>,
     hello: Option<u32>,
-    naks: [u64; 7],
+    naks: [u64; 8],
     last_progress: Duration,
     report: Option<Report>,
     unexpected: u32,
@@ -486,6 +487,7 @@ fn nak_index(r: NakReason) -> usize {
         NakReason::OutOfOrder => 4,
         NakReason::NoSpace => 5,
         NakReason::Unexpected => 6,
+        NakReason::Unauthenticated => 7,
     }
 }
 
@@ -495,7 +497,7 @@ const MAX_CWND: f64 = 1024.0;
 /// Sequence number of out-of-band operator commands (they consume none).
 const OUT_OF_BAND: u32 = u32::MAX;
 
-const NAK_NAMES: [&str; 7] = [
+const NAK_NAMES: [&str; 8] = [
     "Crc",
     "Framing",
     "Oversize",
@@ -503,6 +505,7 @@ const NAK_NAMES: [&str; 7] = [
     "OutOfOrder",
     "NoSpace",
     "Unexpected",
+    "Unauthenticated",
 ];
 
 impl<'a> Streamer<'a> {
@@ -559,7 +562,7 @@ impl<'a> Streamer<'a> {
             },
             last_rewind: None,
             hello: None,
-            naks: [0; 7],
+            naks: [0; 8],
             last_progress,
             report: None,
             unexpected: 0,

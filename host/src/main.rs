@@ -41,6 +41,10 @@ enum Command {
     /// Convert a job to 3MF Toolpath 1.0, OVF, CLI or .mlj.
     #[command(after_help = cmd::examples::EXPORT)]
     Export(cmd::export::Args),
+    /// Write an Ed25519 key pair for releasing jobs, or with `--link` a printer link key.
+    Keygen(cmd::keygen::Args),
+    /// Sign a job's release for manufacturing (signer, time, meaning) with a private key.
+    Release(cmd::release::Args),
     /// Draw one layer of a job as SVG or PNG.
     #[command(after_help = cmd::examples::PREVIEW)]
     Preview(cmd::preview::Args),
@@ -78,6 +82,8 @@ fn main() -> ExitCode {
         Command::LinkProxy(a) => cmd::link_proxy::run(a),
         Command::Inspect(a) => cmd::inspect::run(a),
         Command::Export(a) => cmd::export::run(a),
+        Command::Keygen(a) => cmd::keygen::run(a),
+        Command::Release(a) => cmd::release::run(a),
         Command::Preview(a) => cmd::preview::run(a),
         Command::Check(args) => cmd::check::run(args),
         Command::Repair(args) => cmd::repair::run(args),

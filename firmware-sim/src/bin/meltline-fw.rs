@@ -3,8 +3,15 @@
 //! ```text
 //! meltline-fw (--stdio | --listen ADDR) [--machine M.toml] [--report R.json]
 //!             [--exposure] [--exposure-dir DIR] [--pixel-um P] [--no-autostart] [--once]
-//!             [--nvm FILE] [--layer-log FILE]
+//!             [--nvm FILE] [--layer-log FILE] [--trust KEY.pub]... [--link-key FILE]
 //! ```
+//!
+//! `--trust KEY.pub` (repeatable, added to the machine file's `trusted_keys`) makes the
+//! controller refuse, before layer 0, any job without a release signed by one of these keys,
+//! and stop before any layer that differs from the released job. `--link-key FILE` (from
+//! `meltline keygen --link`) requires every connection to open an authenticated session
+//! (mutual challenge–response, then a MAC on every frame); without it `--listen` binds only
+//! loopback addresses and says so.
 //!
 //! `--stdio` reads frames from standard input (a `.mlj` job file or a host's pipe) and writes
 //! the controller's reply frames to standard output; jobs start as soon as they are loaded
@@ -23,8 +30,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use meltline_firmware::controller::ReplySink;
-use meltline_firmware::machine::MachineConfig;
+use meltline_firmware::controller::release::parse_hex_key;
+use meltline_firmware::machine::{MAX_TRUSTED_KEYS, MachineConfig};
 use meltline_firmware::sim::report::SimReport;
+use meltline_firmware::sim::session::{SealedOut, serve_authenticated};
 use meltline_firmware::sim::{SimOptions, Simulator, write_atomic};
 use meltline_firmware::wire::{Frame, MAX_FRAME, encode_frame};
 
@@ -40,11 +49,13 @@ struct Args {
     once: bool,
     nvm: Option<PathBuf>,
     layer_log: Option<PathBuf>,
+    trust: Vec<PathBuf>,
+    link_key: Option<PathBuf>,
 }
 
 const USAGE: &str = "usage: meltline-fw (--stdio | --listen ADDR) [--machine M.toml] [--report R.json] \
 [--exposure] [--exposure-dir DIR] [--pixel-um P] [--no-autostart] [--once] [--nvm FILE] \
-[--layer-log FILE]";
+[--layer-log FILE] [--trust KEY.pub]... [--link-key FILE]";
 
 /// The arguments, or `None` when help was asked for.
 const HELP: &str = "The simulated printer controller: verifies and executes meltline jobs.
@@ -81,6 +92,8 @@ fn parse_args() -> Result<Option<Args>, String> {
         once: false,
         nvm: None,
         layer_log: None,
+        trust: Vec::new(),
+        link_key: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -102,6 +115,8 @@ fn parse_args() -> Result<Option<Args>, String> {
             "--once" => a.once = true,
             "--nvm" => a.nvm = Some(value("--nvm")?.into()),
             "--layer-log" => a.layer_log = Some(value("--layer-log")?.into()),
+            "--trust" => a.trust.push(value("--trust")?.into()),
+            "--link-key" => a.link_key = Some(value("--link-key")?.into()),
             "-h" | "--help" => return Ok(None),
             other => return Err(format!("unknown argument {other:?}")),
         }
@@ -181,6 +196,8 @@ fn run(a: Args) -> Result<bool, String> {
         }
         None => MachineConfig::default(),
     };
+    let machine = add_trusted_keys(machine, &a.trust)?;
+    let link_key = a.link_key.as_deref().map(read_hex_key).transpose()?;
     if let Some(d) = &a.exposure_dir {
         std::fs::create_dir_all(d).map_err(|e| format!("creating {}: {e}", d.display()))?;
     }
@@ -235,7 +252,17 @@ fn run(a: Args) -> Result<bool, String> {
     let listener =
         std::net::TcpListener::bind(&addr).map_err(|e| format!("binding {addr}: {e}"))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
+    if link_key.is_none() && !local.ip().is_loopback() {
+        return Err(format!(
+            "refusing to listen on {local} without --link-key: anyone who can reach it could send jobs and commands (bind 127.0.0.1 or give a link key)"
+        ));
+    }
     eprintln!("meltline-fw: listening on {local}");
+    if link_key.is_none() {
+        eprintln!(
+            "meltline-fw: no --link-key: loopback only, and any local process may send jobs and commands"
+        );
+    }
     for stream in listener.incoming() {
         let stream = match stream {
             Ok(s) => s,
@@ -252,6 +279,23 @@ fn run(a: Args) -> Result<bool, String> {
                 continue;
             }
         };
+        if let Some(key) = link_key {
+            let mut out = SealedOut::new(stream);
+            let refused = serve_authenticated(&mut sim, &mut reader, &mut out, key)
+                .map_err(|e| format!("link: {e}"))?;
+            for e in refused {
+                eprintln!("meltline-fw: frame refused by the authenticated link: {e}");
+            }
+            let report = sim.report(false);
+            write_report(&a.report, &report)?;
+            if sim.finished() {
+                summarise(&report);
+                if a.once {
+                    return Ok(report.complete);
+                }
+            }
+            continue;
+        }
         let mut out = FrameOut {
             out: stream,
             failed: false,
@@ -277,6 +321,34 @@ fn run(a: Args) -> Result<bool, String> {
         }
     }
     Ok(false)
+}
+
+/// Reads a key file holding 64 hex digits (a `.pub` or `.link` from `meltline keygen`).
+fn read_hex_key(path: &std::path::Path) -> Result<[u8; 32], String> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+    parse_hex_key(&text)
+        .ok_or_else(|| format!("{}: expected 64 hex digits (a 256-bit key)", path.display()))
+}
+
+/// Adds the `--trust` keys to the machine's trusted keys.
+fn add_trusted_keys(mut m: MachineConfig, files: &[PathBuf]) -> Result<MachineConfig, String> {
+    for f in files {
+        read_hex_key(f)?;
+        let text =
+            std::fs::read_to_string(f).map_err(|e| format!("reading {}: {e}", f.display()))?;
+        let key = text
+            .trim()
+            .try_into()
+            .map_err(|_| format!("{}: key too long", f.display()))?;
+        m.trusted_keys
+            .push(key)
+            .map_err(|_| format!("{}: at most {MAX_TRUSTED_KEYS} trusted keys", f.display()))?;
+    }
+    for k in &m.trusted_keys {
+        parse_hex_key(k).ok_or_else(|| format!("trusted key {k:?}: expected 64 hex digits"))?;
+    }
+    Ok(m)
 }
 
 fn main() -> ExitCode {

@@ -5,6 +5,7 @@
 pub mod exposure;
 pub mod record;
 pub mod report;
+pub mod session;
 
 use std::path::PathBuf;
 
@@ -65,6 +66,7 @@ struct Recorder {
     resumed_from: Option<u32>,
     skipped: Vec<u32>,
     layer_log: Option<std::fs::File>,
+    release: Option<report::ReleaseReport>,
 }
 
 /// One line of the layer log.
@@ -238,6 +240,9 @@ impl EventSink for Recorder {
             }
             Event::LayerSkipped { layer } => self.skipped.push(*layer),
             Event::Oxygen { .. } => {}
+            Event::Released { release, verified } => {
+                self.release = Some(report::ReleaseReport::new(release, *verified));
+            }
         }
     }
 }
@@ -300,6 +305,11 @@ impl Simulator {
         self.ctl.receive(bytes, replies, &mut self.rec);
     }
 
+    /// Handles a frame already decoded (and authenticated) by the caller.
+    pub fn handle_frame(&mut self, frame: crate::wire::Frame<'_>, replies: &mut impl ReplySink) {
+        self.ctl.handle_frame(frame, replies, &mut self.rec);
+    }
+
     /// Sets the chamber oxygen level.
     pub fn set_oxygen_ppm(&mut self, ppm: u32, replies: &mut impl ReplySink) {
         self.ctl.set_oxygen_ppm(ppm, replies, &mut self.rec);
@@ -354,6 +364,7 @@ impl Simulator {
             executed_sha256: hex(&r.executed_sha256),
             resumed_from: self.rec.resumed_from,
             layers_skipped: self.rec.skipped.clone(),
+            release: self.rec.release.clone(),
             notes,
         }
     }

@@ -174,6 +174,62 @@ pub struct SimReport {
     pub resumed_from: Option<u32>,
     /// Layers completed before the power loss that a host sent again: verified, not exposed.
     pub layers_skipped: Vec<u32>,
+    /// The job's release record, if it carried one.
+    pub release: Option<ReleaseReport>,
     /// Human-readable notes (e.g. input ended with the job incomplete).
     pub notes: Vec<String>,
+}
+
+/// The release record a job carried, as the controller received it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ReleaseReport {
+    /// Printed name of the signer.
+    pub signer: String,
+    /// Meaning of the signature.
+    pub meaning: String,
+    /// Time of signing, UTC (RFC 3339).
+    pub utc: String,
+    /// Key id, hex.
+    pub key_id: String,
+    /// Released job hash, hex.
+    pub job_sha256: String,
+    /// The signature was checked against a trusted key (false: no keys configured).
+    pub verified: bool,
+}
+
+impl ReleaseReport {
+    /// The report of a received release.
+    pub fn new(r: &crate::wire::Release<'_>, verified: bool) -> Self {
+        let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+        Self {
+            signer: r.signer.to_string(),
+            meaning: r.meaning.to_string(),
+            utc: utc_rfc3339(r.utc_seconds),
+            key_id: hex(&r.key_id),
+            job_sha256: hex(&r.job_sha256),
+            verified,
+        }
+    }
+}
+
+/// Formats seconds since the epoch as `YYYY-MM-DDThh:mm:ssZ` (proleptic Gregorian, UTC).
+pub fn utc_rfc3339(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
 }

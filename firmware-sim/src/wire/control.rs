@@ -37,6 +37,8 @@ pub enum NakReason {
     NoSpace,
     /// The message is not allowed in the controller's current state.
     Unexpected,
+    /// Outside an authenticated session, or its MAC or counter is wrong (version 3).
+    Unauthenticated,
 }
 
 /// States of the controller (Idle → Loaded → Printing ⇄ Paused → Done; Faulted; Aborted).
@@ -125,6 +127,16 @@ pub enum Rule {
     /// The job's layers (count × thickness) are taller than the machine's build height
     /// (value and limit in µm).
     BuildHeightExceeded,
+    /// Trusted keys are configured and the job carries no release.
+    ReleaseMissing,
+    /// The release is signed by a key the controller does not trust.
+    ReleaseKeyUntrusted,
+    /// The release's signature does not match its record.
+    ReleaseSignatureInvalid,
+    /// The job's header or parameter sets differ from what was released.
+    ReleaseJobMismatch,
+    /// The layer's content differs from the released job (its chain link does not match).
+    LayerNotReleased,
 }
 
 /// A refusal naming where (layer, block, vector) and why (rule, offending value, limit).

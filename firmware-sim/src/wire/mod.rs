@@ -38,9 +38,18 @@
 //! | 14 | `Status` | ctl → host | [`control`] |
 //! | 15 | `Fault` | ctl → host | [`control`] |
 //! | 16 | `Report` | ctl → host | [`control`] |
+//! | 17 | `Release` | host → ctl | [`release`] |
+//! | 18 | `LayerLink` | host → ctl | [`release`] |
+//! | 19 | `AuthHello` | host → ctl | [`session`] |
+//! | 20 | `AuthChallenge` | ctl → host | [`session`] |
+//! | 21 | `AuthProof` | host → ctl | [`session`] |
 //!
 //! A job is `JobHeader`, its `ParamSet`s, then per layer `LayerStart`, its `VectorBlock`s,
-//! `LayerEnd`, and finally `JobEnd`. Hashes are defined in [`digest`].
+//! `LayerEnd`, and finally `JobEnd`. Hashes are defined in [`digest`]. A released job has a
+//! `Release` right after the `JobHeader` and a `LayerLink` before every `LayerEnd`; both are
+//! job frames (they take sequence numbers) and are ignored by a controller without trusted
+//! keys, so a released job runs everywhere and an unreleased one where no keys are configured.
+//! The `Auth*` messages are out of band like `Hello`.
 //!
 //! # Versions
 //!
@@ -48,6 +57,12 @@
 //! * 2 — `Hello` gains `resume: Option<ResumePoint>` (last field): a controller that lost power
 //!   mid-job advertises the job hash and the next layer from its non-volatile record
 //!   ([`crate::nvm`]).
+//! * 3 — release and link authentication: messages 17–21; `Rule` gains the release rules and
+//!   `NakReason` gains `Unauthenticated` (appended, so earlier encodings are unchanged);
+//!   [`MAX_BLOCK_DATA`] shrinks by [`SESSION_TRAILER`] so every job frame fits an authenticated
+//!   session. In a session every frame body (`postcard(Frame)`) is followed by a little-endian
+//!   `u32` counter and the first 16 bytes of HMAC-SHA-256 under the session key, before the
+//!   CRC: `COBS(body ‖ counter ‖ mac ‖ CRC-32) ‖ 0x00` (see [`crate::auth`]).
 //!
 //! # Resuming after a power loss
 //!
@@ -86,16 +101,22 @@
 pub mod control;
 pub mod digest;
 pub mod job;
+pub mod release;
+pub mod session;
 pub(crate) mod varint;
 pub mod vector;
 
 #[cfg(test)]
 mod golden;
+#[cfg(test)]
+mod golden_v3;
 
 pub use control::{Ack, ControllerState, Fault, Nak, NakReason, Report, Rule, Status};
 pub use job::{
     Hello, JobEnd, JobHeader, LayerEnd, LayerStart, PROTOCOL_VERSION, ParamSet, ResumePoint,
 };
+pub use release::{LayerLink, Release};
+pub use session::{AuthChallenge, AuthHello, AuthProof};
 pub use vector::{Coding, Point, Region, Segment, VectorBlock, VectorKind};
 
 use serde::{Deserialize, Serialize};
@@ -106,8 +127,13 @@ pub const MAX_FRAME: usize = 1024;
 /// Largest un-stuffed frame (postcard bytes + CRC) that always fits in [`MAX_FRAME`] after COBS.
 pub const MAX_RAW: usize = MAX_FRAME - 1 - MAX_FRAME.div_ceil(254);
 
-/// Largest `VectorBlock::data` that always fits a frame (header fields take ≤ 24 bytes).
-pub const MAX_BLOCK_DATA: usize = MAX_RAW - 32;
+/// Bytes an authenticated session adds to every frame body: a 4-byte counter and a 16-byte MAC
+/// (see [`crate::auth`]).
+pub const SESSION_TRAILER: usize = 20;
+
+/// Largest `VectorBlock::data` that always fits a frame (header fields take ≤ 24 bytes), with
+/// room for the session trailer so a job file streams over an authenticated link unchanged.
+pub const MAX_BLOCK_DATA: usize = MAX_RAW - 32 - SESSION_TRAILER;
 
 const CRC32: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
 
@@ -161,6 +187,17 @@ pub enum Msg<'a> {
     Fault(Fault),
     /// End-of-job report.
     Report(Report),
+    /// A signed release of the job (after the header).
+    #[serde(borrow)]
+    Release(Release<'a>),
+    /// A layer's proof against the release (before its `LayerEnd`).
+    LayerLink(LayerLink),
+    /// Opens the link handshake.
+    AuthHello(AuthHello),
+    /// The controller's challenge and proof.
+    AuthChallenge(AuthChallenge),
+    /// The host's proof.
+    AuthProof(AuthProof),
 }
 
 /// Errors of the vector payload codec.

@@ -7,7 +7,11 @@ use meltline_host::outln;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context;
+use meltline_firmware::signing::check_release;
+use meltline_host::formats::Format;
 use meltline_host::jobfile::KIND_NAMES;
+use meltline_host::release::{hex, read_hex_key};
 use meltline_host::session::{JobSummaryReport, hms};
 
 use super::common::{JobInput, load_machine};
@@ -27,6 +31,9 @@ pub struct Args {
     /// Machine configuration for the estimates (TOML); default: the built-in machine.
     #[arg(long)]
     pub machine: Option<PathBuf>,
+    /// Check the release's signature against this public key (`NAME.pub`); repeatable.
+    #[arg(long)]
+    pub trust: Vec<PathBuf>,
 }
 
 /// Runs `meltline inspect`.
@@ -40,9 +47,34 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             *t += n;
         }
     }
+    let trusted = args
+        .trust
+        .iter()
+        .map(|p| read_hex_key(p).map(|k| hex(&k)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    // Only meltline's own frame stream carries a release record.
+    let format = args
+        .input
+        .format
+        .or_else(|| Format::from_path(&args.input.job));
+    let release = if format == Some(Format::Mlj) {
+        let bytes = std::fs::read(&args.input.job)
+            .with_context(|| format!("reading {}", args.input.job.display()))?;
+        check_release(&bytes, &trusted).context("reading the release")?
+    } else {
+        None
+    };
+    let intact = release
+        .as_ref()
+        .is_none_or(|c| c.matches_job && c.signature_valid != Some(false));
+    let code = if intact {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    };
     if args.json {
-        print_json(&r, by_kind, args.summary)?;
-        return Ok(ExitCode::SUCCESS);
+        print_json(&r, by_kind, args.summary, release.as_ref())?;
+        return Ok(code);
     }
     outln!("job           {}", r.name);
     outln!("machine       {}", r.machine);
@@ -70,6 +102,31 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     outln!("est. energy   {:.1} J", r.est_energy_j);
     outln!("job hash      {}", r.job_sha256);
     outln!("file SHA-256  {}", r.file_sha256);
+    match &release {
+        None => outln!("release       none (runs only on printers without trusted keys)"),
+        Some(c) => {
+            let rec = &c.record;
+            outln!("release       signed by {} on {}", rec.signer, rec.utc);
+            outln!("  meaning     {}", rec.meaning);
+            outln!("  key id      {}", rec.key_id);
+            outln!(
+                "  content     {}",
+                if c.matches_job {
+                    "matches the job (job hash, setup, every layer)"
+                } else {
+                    "BROKEN: the job differs from what was released"
+                }
+            );
+            outln!(
+                "  signature   {}",
+                match c.signature_valid {
+                    None => "not checked (give --trust NAME.pub)",
+                    Some(true) => "valid, by a trusted key",
+                    Some(false) => "INVALID or not by a trusted key",
+                }
+            );
+        }
+    }
     outln!("\nparameter sets");
     outln!("  id   power W   speed mm/s   spot µm   hatch µm   E J/mm³   skywriting");
     for p in &r.param_sets {
@@ -100,16 +157,30 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 r.per_layer.len()
             );
         }
-        return Ok(ExitCode::SUCCESS);
+        return Ok(code);
     }
     print_layers(&r)?;
-    Ok(ExitCode::SUCCESS)
+    Ok(code)
 }
 
-/// The summary as JSON: vector counts labelled by kind, per-layer figures unless `summary`.
-fn print_json(r: &JobSummaryReport, by_kind: [u64; 5], summary: bool) -> anyhow::Result<()> {
+/// The summary as JSON: vector counts labelled by kind, per-layer figures unless `summary`, and
+/// the release record with its verdict when the job carries one.
+fn print_json(
+    r: &JobSummaryReport,
+    by_kind: [u64; 5],
+    summary: bool,
+    release: Option<&meltline_firmware::signing::ReleaseCheck>,
+) -> anyhow::Result<()> {
     let mut value = serde_json::to_value(r)?;
     if let Some(obj) = value.as_object_mut() {
+        if let Some(c) = release {
+            let mut rec = serde_json::to_value(&c.record)?;
+            if let Some(o) = rec.as_object_mut() {
+                o.insert("matches_job".into(), c.matches_job.into());
+                o.insert("signature_valid".into(), c.signature_valid.into());
+            }
+            obj.insert("release".into(), rec);
+        }
         let kinds: serde_json::Map<String, serde_json::Value> = KIND_NAMES
             .iter()
             .zip(by_kind)

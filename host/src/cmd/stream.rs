@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use meltline_host::faults::FaultSpec;
-use meltline_host::link::{StreamOptions, Tcp, stream_job};
+use meltline_host::link::secure::Authenticated;
+use meltline_host::link::{StreamOptions, Tcp, Transport, stream_job};
+use meltline_host::release::read_hex_key;
 use meltline_host::session::RunReport;
 
 use super::common::{JobInput, frame_bar, write_json_atomic};
@@ -38,6 +40,10 @@ pub struct Args {
     /// Write the run report (JSON) here.
     #[arg(long)]
     pub report: Option<PathBuf>,
+    /// Open an authenticated session with this link key (`meltline keygen --link`); the
+    /// controller must run with the same `--link-key`.
+    #[arg(long)]
+    pub link_key: Option<PathBuf>,
 }
 
 /// Runs `meltline stream`.
@@ -56,7 +62,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let bar = frame_bar(job.frames.len() as u64 + 1);
     let started = Instant::now();
     let layers = job.layer_count();
-    let outcome = stream_job(&job, &mut tcp, &opts, &mut |p| {
+    let mut secure;
+    let transport: &mut dyn Transport = match &args.link_key {
+        Some(path) => {
+            secure = Authenticated::new(tcp, read_hex_key(path)?);
+            &mut secure
+        }
+        None => &mut tcp,
+    };
+    let outcome = stream_job(&job, transport, &opts, &mut |p| {
         bar.set_position(p.frames_acked);
         let s = started.elapsed().as_secs_f64().max(1e-6);
         bar.set_message(format!(

@@ -1,0 +1,167 @@
+//! The controller's release check: with trusted keys configured
+//! ([`crate::machine::MachineConfig::trusted_keys`]) a job runs only with a `Release` signed by
+//! one of them, its header and parameter sets as released, and every layer proven against the
+//! release's layer chain before it is queued for exposure (see [`crate::wire::release`]).
+//! Without trusted keys, `Release` and `LayerLink` are accepted and not checked.
+
+use ed25519_dalek::{Signature, VerifyingKey};
+
+use super::{Core, Event, EventSink, Refusal, fault, job_fault};
+use crate::wire::control::NONE;
+use crate::wire::release::{MAX_SIGNED, chain_end, chain_link, key_id};
+use crate::wire::{LayerLink, NakReason, Release, Rule};
+
+/// What the controller keeps of a verified release: 8 + 3 × 32 bytes and the pending link.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct ReleaseGate {
+    /// Job hash, setup hash and the next expected chain value of the verified release.
+    released: Option<Released>,
+    /// The `LayerLink` received for the open layer.
+    link: Option<LayerLink>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Released {
+    job_sha256: [u8; 32],
+    setup_sha256: [u8; 32],
+    expected: [u8; 32],
+}
+
+/// Parses 64 hex digits into a 32-byte key.
+pub fn parse_hex_key(text: &str) -> Option<[u8; 32]> {
+    let t = text.trim().as_bytes();
+    if t.len() != 64 {
+        return None;
+    }
+    let mut key = [0u8; 32];
+    for (byte, pair) in key.iter_mut().zip(t.chunks_exact(2)) {
+        let digit = |c: u8| (c as char).to_digit(16);
+        let (hi, lo) = match pair {
+            [h, l] => (digit(*h)?, digit(*l)?),
+            _ => return None,
+        };
+        *byte = u8::try_from(hi * 16 + lo).ok()?;
+    }
+    Some(key)
+}
+
+/// Checks a release's signature against the trusted keys; the rule broken if not.
+pub fn verify_release<'k>(
+    r: &Release<'_>,
+    trusted: impl IntoIterator<Item = &'k str>,
+) -> Result<(), Rule> {
+    let key = trusted
+        .into_iter()
+        .filter_map(parse_hex_key)
+        .find(|k| key_id(k) == r.key_id)
+        .ok_or(Rule::ReleaseKeyUntrusted)?;
+    let vk = VerifyingKey::from_bytes(&key).map_err(|_| Rule::ReleaseKeyUntrusted)?;
+    let mut buf = [0u8; MAX_SIGNED];
+    let n = r
+        .signed_bytes(&mut buf)
+        .map_err(|_| Rule::ReleaseSignatureInvalid)?;
+    let msg = buf.get(..n).ok_or(Rule::ReleaseSignatureInvalid)?;
+    vk.verify_strict(msg, &Signature::from_bytes(&r.signature_bytes()))
+        .map_err(|_| Rule::ReleaseSignatureInvalid)
+}
+
+impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PARAMS, READY> {
+    fn release_required(&self) -> bool {
+        !self.config.trusted_keys.is_empty()
+    }
+
+    /// A `Release` (right after the header): verified when keys are trusted.
+    pub(super) fn release(
+        &mut self,
+        r: &Release<'_>,
+        events: &mut impl EventSink,
+    ) -> Result<(), Refusal> {
+        if !self.job_active() || self.release.released.is_some() {
+            return Err(Refusal::Nak(NakReason::Unexpected));
+        }
+        let verified = if self.release_required() {
+            if !self.params.is_empty() || self.layers_begun() {
+                return Err(job_fault(Rule::ProtocolOrder, 0, 0).into());
+            }
+            let keys = self.config.trusted_keys.iter().map(|k| k.as_str());
+            verify_release(r, keys).map_err(|rule| job_fault(rule, 0, 0))?;
+            if self.job.and_then(|j| j.header_hash) != Some(r.job_sha256) {
+                return Err(job_fault(Rule::ReleaseJobMismatch, 0, 0).into());
+            }
+            self.release.released = Some(Released {
+                job_sha256: r.job_sha256,
+                setup_sha256: r.setup_sha256,
+                expected: r.layers_root,
+            });
+            true
+        } else {
+            false
+        };
+        events.event(&Event::Released {
+            release: *r,
+            verified,
+        });
+        Ok(())
+    }
+
+    /// A `LayerLink` inside the open layer: kept for its `LayerEnd`.
+    pub(super) fn layer_link(&mut self, l: &LayerLink) -> Result<(), Refusal> {
+        match &self.open {
+            Some(open) if open.layer == l.layer => {
+                self.release.link = Some(*l);
+                Ok(())
+            }
+            _ => Err(fault(l.layer, NONE, NONE, Rule::ProtocolOrder, 0, 0).into()),
+        }
+    }
+
+    /// Before any layer opens: the job must be released and its setup as released.
+    pub(super) fn release_before_layer(&self, layer: u32) -> Result<(), Refusal> {
+        if !self.release_required() {
+            return Ok(());
+        }
+        let r =
+            self.release
+                .released
+                .ok_or(fault(layer, NONE, NONE, Rule::ReleaseMissing, 0, 0))?;
+        if self.prefix_sha256 != Some(r.setup_sha256) {
+            return Err(fault(layer, NONE, NONE, Rule::ReleaseJobMismatch, 0, 0).into());
+        }
+        Ok(())
+    }
+
+    /// At a verified `LayerEnd`: the layer's digest must continue the released chain.
+    pub(super) fn release_layer(&mut self, layer: u32, digest: &[u8; 32]) -> Result<(), Refusal> {
+        let link = self.release.link.take();
+        if !self.release_required() {
+            return Ok(());
+        }
+        let not_released = fault(layer, NONE, NONE, Rule::LayerNotReleased, 0, 0);
+        let r = self.release.released.as_mut().ok_or(not_released)?;
+        let link = link.filter(|l| l.layer == layer).ok_or(not_released)?;
+        if chain_link(layer, digest, &link.rest) != r.expected {
+            return Err(not_released.into());
+        }
+        r.expected = link.rest;
+        Ok(())
+    }
+
+    /// At `JobEnd`: the job hash and the chain's end are those released.
+    pub(super) fn release_job_end(
+        &self,
+        job_sha256: &[u8; 32],
+        layers: u32,
+    ) -> Result<(), Refusal> {
+        match self.release.released {
+            Some(r) if r.job_sha256 != *job_sha256 || r.expected != chain_end(layers) => {
+                Err(job_fault(Rule::ReleaseJobMismatch, 0, 0).into())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// A new job: forget the previous release.
+    pub(super) fn release_reset(&mut self) {
+        self.release = ReleaseGate::default();
+    }
+}
