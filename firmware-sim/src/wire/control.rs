@@ -124,9 +124,6 @@ pub enum Rule {
     /// A job resumed from the non-volatile record does not continue the interrupted one (its
     /// header or parameter sets differ).
     ResumeMismatch,
-    /// The job's layers (count × thickness) are taller than the machine's build height
-    /// (value and limit in µm).
-    BuildHeightExceeded,
     /// Trusted keys are configured and the job carries no release.
     ReleaseMissing,
     /// The release is signed by a key the controller does not trust.
@@ -137,6 +134,9 @@ pub enum Rule {
     ReleaseJobMismatch,
     /// The layer's content differs from the released job (its chain link does not match).
     LayerNotReleased,
+    /// The job's layers (count × thickness) are taller than the machine's build height
+    /// (value and limit in µm).
+    BuildHeightExceeded,
 }
 
 /// A refusal naming where (layer, block, vector) and why (rule, offending value, limit).
