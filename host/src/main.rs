@@ -42,8 +42,10 @@ enum Command {
     #[command(after_help = cmd::examples::EXPORT)]
     Export(cmd::export::Args),
     /// Write an Ed25519 key pair for releasing jobs, or with `--link` a printer link key.
+    #[command(after_help = cmd::examples::KEYGEN)]
     Keygen(cmd::keygen::Args),
     /// Sign a job's release for manufacturing (signer, time, meaning) with a private key.
+    #[command(after_help = cmd::examples::RELEASE)]
     Release(cmd::release::Args),
     /// Draw one layer of a job as SVG or PNG.
     #[command(after_help = cmd::examples::PREVIEW)]

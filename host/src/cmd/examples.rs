@@ -94,3 +94,13 @@ pub const COMPLETIONS: &str = "Examples:
 pub const MAN: &str = "Examples:
   meltline man > meltline.1 && man ./meltline.1
   meltline man --dir /usr/local/share/man/man1";
+
+/// `meltline keygen --help`.
+pub const KEYGEN: &str = "Examples:
+  meltline keygen --out alice            # alice.key (owner-only) and alice.pub
+  meltline keygen --link --out printer1  # printer1.link, a 256-bit link key";
+
+/// `meltline release --help`.
+pub const RELEASE: &str = "Examples:
+  meltline release cage.mlj --key alice.key --signer \"A. Engineer\" --meaning \"released for manufacturing\" -o cage.released.mlj
+  meltline inspect cage.released.mlj --trust alice.pub";
