@@ -469,6 +469,58 @@ fn every_subcommand_survives_a_closed_stdout_and_keeps_its_work() {
         ),
         (vec!["--help".into()], Some(0), None),
         (vec!["profile".into(), "show".into()], Some(0), None),
+        (
+            vec![
+                "export".into(),
+                s(&job).into(),
+                "-o".into(),
+                s(&d("box.3mf")).into(),
+            ],
+            Some(0),
+            Some(d("box.3mf")),
+        ),
+        (
+            vec!["keygen".into(), "--out".into(), s(&d("alice")).into()],
+            Some(0),
+            Some(d("alice.key")),
+        ),
+        (
+            vec![
+                "release".into(),
+                s(&job).into(),
+                "--key".into(),
+                s(&d("alice.key")).into(),
+                "--signer".into(),
+                "A. Engineer".into(),
+                "-o".into(),
+                s(&d("released.mlj")).into(),
+            ],
+            Some(0),
+            Some(d("released.mlj")),
+        ),
+        (
+            vec![
+                "demo".into(),
+                "--out".into(),
+                s(&d("demo")).into(),
+                "--edge-length".into(),
+                "1".into(),
+            ],
+            Some(0),
+            Some(d("demo/report.html")),
+        ),
+        // An address that cannot be bound: a clear error, not a panic.
+        (
+            vec![
+                "link-proxy".into(),
+                "--listen".into(),
+                "256.0.0.1:1".into(),
+                "--to".into(),
+                "127.0.0.1:1".into(),
+            ],
+            Some(2),
+            None,
+        ),
         (vec!["completions".into(), "bash".into()], Some(0), None),
         (vec!["man".into()], Some(0), None),
     ];
