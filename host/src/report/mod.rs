@@ -90,26 +90,10 @@ pub fn now_utc() -> String {
     utc_text(secs)
 }
 
-/// Seconds since 1970 as `YYYY-MM-DD HH:MM:SS UTC` (proleptic Gregorian calendar).
+/// Seconds since 1970 as `YYYY-MM-DD HH:MM:SS UTC` (the simulator's calendar, read aloud).
 pub fn utc_text(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // Civil-from-days (H. Hinnant), valid for every day after 1970.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
-    )
+    let stamp = meltline_firmware::sim::report::utc_rfc3339(secs);
+    format!("{} UTC", stamp.trim_end_matches('Z').replacen('T', " ", 1))
 }
 
 /// Escapes text for HTML content and attribute values.
