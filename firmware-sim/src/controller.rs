@@ -26,6 +26,9 @@
 //! are restored, and the next layer expected is the first one not completed. Earlier layers,
 //! if a host sends them, are checked against their `LayerEnd` digests and skipped
 //! ([`Event::LayerSkipped`]), never exposed. A header of any other job erases the record.
+//! A released job (see [`release`]) is continued only under a verified `Release` of the same
+//! job; the record keeps the release chain value of the next layer, so the host may send the
+//! remaining layers only.
 //! The final report and executed hash equal those of an uninterrupted build. A controller
 //! whose memory is not persistent (`()`, [`Controller::new`]) keeps and advertises no record.
 //!

@@ -23,7 +23,9 @@
 //! | 80 | 105 | executed job-hash state ([`Sha256State::to_bytes`]) |
 //! | 185 | 72 | running totals: mark, jump, delay, recoat, interlock ticks, energy nJ, marks, jumps, mark length nm (u64 each) |
 //! | 257 | 8 | scan-head position after the last layer (x, y: i32, quanta) |
-//! | 265 | 4 | CRC-32/ISO-HDLC of bytes 0..265 |
+//! | 265 | 1 | 1 when a verified release's layer chain follows, else 0 |
+//! | 266 | 32 | release chain value the next layer's `LayerLink` must meet ([`NvRecord::release_chain`]) |
+//! | 298 | 4 | CRC-32/ISO-HDLC of bytes 0..298 |
 //!
 //! ```
 //! use meltline_firmware::nvm::{NonVolatile, NvRecord, RamRecord};
@@ -42,9 +44,9 @@ use crate::wire::Point;
 use crate::wire::digest::{JobDigest, Sha256State};
 
 /// Size of the stored record in bytes.
-pub const NV_RECORD_LEN: usize = 269;
-/// Version of the record layout.
-pub const NV_VERSION: u16 = 1;
+pub const NV_RECORD_LEN: usize = 302;
+/// Version of the record layout (2: the release chain position was added).
+pub const NV_VERSION: u16 = 2;
 const MAGIC: [u8; 4] = *b"MLNV";
 const BODY: usize = NV_RECORD_LEN - 4;
 const CRC32: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
@@ -164,6 +166,10 @@ pub struct NvRecord {
     pub totals: LayerTiming,
     /// Where the scan head stood after the last executed layer.
     pub head: Point,
+    /// For a job run under a verified release: the chain value that the next layer's
+    /// `LayerLink` must meet (see [`crate::wire::release`]). It lets a resumed released job
+    /// continue at the next layer without the host sending the completed layers again.
+    pub release_chain: Option<[u8; 32]>,
 }
 
 /// Sequential little-endian writer over a fixed buffer; never panics.
@@ -215,6 +221,7 @@ impl NvRecord {
             executed: Sha256State::new(),
             totals: LayerTiming::default(),
             head: Point::default(),
+            release_chain: None,
         }
     }
 
@@ -254,6 +261,8 @@ impl NvRecord {
         }
         p.bytes(&self.head.x.to_le_bytes());
         p.bytes(&self.head.y.to_le_bytes());
+        p.bytes(&[u8::from(self.release_chain.is_some())]);
+        p.bytes(&self.release_chain.unwrap_or([0; 32]));
         let crc = CRC32.checksum(out.get(..BODY).unwrap_or(&[]));
         if let Some(dst) = out.get_mut(BODY..) {
             dst.copy_from_slice(&crc.to_le_bytes());
@@ -293,6 +302,13 @@ impl NvRecord {
             x: t.i32()?,
             y: t.i32()?,
         };
+        let chained = t.array::<1>()?;
+        let chain: [u8; 32] = t.array()?;
+        let release_chain = match chained {
+            [0] => None,
+            [1] => Some(chain),
+            _ => return None,
+        };
         if layers_done > layer_count {
             return None;
         }
@@ -304,6 +320,7 @@ impl NvRecord {
             executed,
             totals,
             head,
+            release_chain,
         })
     }
 
@@ -348,7 +365,26 @@ mod tests {
                 mark_length_nm: 9,
             },
             head: Point { x: -12, y: 34 },
+            release_chain: Some([0xa5; 32]),
         }
+    }
+
+    #[test]
+    fn a_record_without_a_release_chain_survives_its_stored_form() {
+        let r = NvRecord {
+            release_chain: None,
+            ..sample()
+        };
+        assert_eq!(NvRecord::from_bytes(&r.to_bytes()), Some(r));
+    }
+
+    #[test]
+    fn a_record_of_the_first_layout_version_is_ignored() {
+        let mut old = sample().to_bytes();
+        old[4..6].copy_from_slice(&1u16.to_le_bytes());
+        let crc = CRC32.checksum(&old[..BODY]);
+        old[BODY..].copy_from_slice(&crc.to_le_bytes());
+        assert_eq!(NvRecord::from_bytes(&old), None);
     }
 
     #[test]

@@ -11,20 +11,35 @@ use crate::wire::control::NONE;
 use crate::wire::release::{MAX_SIGNED, chain_end, chain_link, key_id};
 use crate::wire::{LayerLink, NakReason, Release, Rule};
 
-/// What the controller keeps of a verified release: 8 + 3 × 32 bytes and the pending link.
-#[derive(Clone, Copy, Debug, Default)]
+/// Verified layers whose chain values are kept until their execution is recorded: the ready
+/// queue plus the open layer ([`crate::controller::DEFAULT_READY`] + 1) with room to spare. With a
+/// larger ready queue the oldest values are dropped first; a record then carries no chain and a
+/// resumed released job is continued only when the host sends it again from layer 0.
+const CHAIN_PENDING: usize = 8;
+
+/// What the controller keeps of a verified release: 8 + 3 × 32 bytes, the pending link and the
+/// chain values of the layers verified but not yet executed (for the non-volatile record).
+#[derive(Clone, Debug, Default)]
 pub(super) struct ReleaseGate {
     /// Job hash, setup hash and the next expected chain value of the verified release.
     released: Option<Released>,
     /// The `LayerLink` received for the open layer.
     link: Option<LayerLink>,
+    /// (layer, chain value the layer after it must meet) of verified layers, oldest first.
+    pending: heapless::Deque<(u32, [u8; 32]), CHAIN_PENDING>,
 }
 
 #[derive(Clone, Copy, Debug)]
 struct Released {
     job_sha256: [u8; 32],
     setup_sha256: [u8; 32],
+    /// The chain value layer `layer`'s link must meet.
     expected: [u8; 32],
+    /// The next layer of the chain.
+    layer: u32,
+    /// From the non-volatile record of a resumed job: the layer it continues at and the chain
+    /// value that layer must meet, so the completed layers need not be sent again.
+    resumed: Option<(u32, [u8; 32])>,
 }
 
 /// Parses 64 hex digits into a 32-byte key.
@@ -92,6 +107,8 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
                 job_sha256: r.job_sha256,
                 setup_sha256: r.setup_sha256,
                 expected: r.layers_root,
+                layer: 0,
+                resumed: self.recorded_chain(),
             });
             true
         } else {
@@ -130,7 +147,9 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
         Ok(())
     }
 
-    /// At a verified `LayerEnd`: the layer's digest must continue the released chain.
+    /// At a verified `LayerEnd`: the layer's digest must continue the released chain. The
+    /// chain continues at the next layer, or — for a resumed job — at the layer the
+    /// non-volatile record continues at.
     pub(super) fn release_layer(&mut self, layer: u32, digest: &[u8; 32]) -> Result<(), Refusal> {
         let link = self.release.link.take();
         if !self.release_required() {
@@ -139,11 +158,51 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
         let not_released = fault(layer, NONE, NONE, Rule::LayerNotReleased, 0, 0);
         let r = self.release.released.as_mut().ok_or(not_released)?;
         let link = link.filter(|l| l.layer == layer).ok_or(not_released)?;
-        if chain_link(layer, digest, &link.rest) != r.expected {
+        let expected = if layer == r.layer {
+            r.expected
+        } else {
+            match r.resumed {
+                Some((k, chain)) if k == layer => chain,
+                _ => return Err(not_released.into()),
+            }
+        };
+        if chain_link(layer, digest, &link.rest) != expected {
             return Err(not_released.into());
         }
         r.expected = link.rest;
+        r.layer = layer.saturating_add(1);
+        r.resumed = None;
+        if self.release.pending.is_full() {
+            self.release.pending.pop_front();
+        }
+        // Cannot fail: one place was just made free.
+        let _ = self.release.pending.push_back((layer, link.rest));
         Ok(())
+    }
+
+    /// The chain value the layer after `layer` must meet, once `layer` has been executed
+    /// (`None` without a verified release or when the value was not kept); values of earlier
+    /// layers are dropped.
+    pub(super) fn chain_after(&mut self, layer: u32) -> Option<[u8; 32]> {
+        while let Some(&(l, chain)) = self.release.pending.front() {
+            if l > layer {
+                break;
+            }
+            self.release.pending.pop_front();
+            if l == layer {
+                return Some(chain);
+            }
+        }
+        None
+    }
+
+    /// The resumed layer and its chain value from the non-volatile record, when the job
+    /// continues after a power loss.
+    fn recorded_chain(&self) -> Option<(u32, [u8; 32])> {
+        let k = self.resumed_from?;
+        let record = self.record.as_ref()?;
+        (record.layers_done == k).then_some(())?;
+        record.release_chain.map(|chain| (k, chain))
     }
 
     /// At `JobEnd`: the job hash and the chain's end are those released.

@@ -88,6 +88,10 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
         if !nv.persistent() {
             return Ok(());
         }
+        let release_chain = match self.layers_done.checked_sub(1) {
+            Some(last) => self.chain_after(last),
+            None => None,
+        };
         let (Some(job), Some(prefix), Some(executed)) =
             (self.job, self.prefix_sha256, self.executed.as_ref())
         else {
@@ -97,6 +101,7 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
             return Ok(());
         };
         let record = NvRecord {
+            release_chain,
             job_sha256,
             prefix_sha256: prefix,
             layer_count: job.layer_count,

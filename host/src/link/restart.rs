@@ -19,10 +19,12 @@ pub(super) struct Plan {
 }
 
 impl Plan {
-    /// Header, parameter sets, then layers from `layer` (a layer past the last: `JobEnd` only).
+    /// Header, release (if any), parameter sets, then layers from `layer` (a layer past the
+    /// last: `JobEnd` only).
     pub fn from_layer(job: &JobFile, layer: u32) -> Plan {
-        let head = 1 + job.param_sets.len() as u64;
         let end = job.frames.len() as u64 - 1;
+        // Everything before the first layer: header, release, parameter sets.
+        let head = job.layers.first().map_or(end, |l| l.first_frame);
         let from = job
             .layers
             .get(layer as usize)
@@ -109,6 +111,37 @@ mod tests {
     /// A job as the slicer writes it: no hash announced in the header.
     fn job() -> JobFile {
         let m = MachineConfig::default();
+        let job = JobFile::parse(&job_bytes(), "job.mlj", &m).unwrap();
+        assert!(job.header_sha256.is_none());
+        job
+    }
+
+    /// The same job released with a test key, and the options of a printer that trusts it.
+    fn released_job() -> (JobFile, SimOptions) {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
+        let who = meltline_firmware::signing::ReleaseSpec {
+            signer: "Dr. A. Quality".into(),
+            meaning: "released for manufacturing".into(),
+            utc_seconds: 1_796_400_000,
+        };
+        let bytes = meltline_firmware::signing::release_job(&job_bytes(), &key, &who).unwrap();
+        let mut machine = MachineConfig::default();
+        let hex = crate::release::hex(key.verifying_key().as_bytes());
+        machine
+            .trusted_keys
+            .push(hex.as_str().try_into().unwrap())
+            .unwrap();
+        let job = JobFile::parse(&bytes, "released.mlj", &machine).unwrap();
+        assert!(job.released);
+        let opts = SimOptions {
+            machine,
+            ..SimOptions::default()
+        };
+        (job, opts)
+    }
+
+    fn job_bytes() -> Vec<u8> {
+        let m = MachineConfig::default();
         let spec = JobSpec {
             machine: m.machine.to_string(),
             material: m.material.to_string(),
@@ -136,9 +169,7 @@ mod tests {
             .unwrap();
         }
         let (bytes, _) = w.finish().unwrap();
-        let job = JobFile::parse(&bytes, "job.mlj", &m).unwrap();
-        assert!(job.header_sha256.is_none());
-        job
+        bytes
     }
 
     fn sim(nv: SimMemory) -> Simulator {
@@ -195,6 +226,8 @@ mod tests {
         layers_before_cut: Vec<u32>,
         /// After the cut the controller does not come back.
         stays_off: bool,
+        /// The printer's options (machine, trusted keys).
+        opts: SimOptions,
     }
 
     impl Transport for PowerCut {
@@ -209,7 +242,8 @@ mod tests {
                 self.cuts += 1;
                 let old = std::mem::replace(&mut self.link.sim, sim(Box::new(())));
                 self.layers_before_cut = executed_layers(&old);
-                self.link = InProcess::new(sim(old.power_loss()));
+                let back = Simulator::with_nonvolatile(self.opts.clone(), old.power_loss());
+                self.link = InProcess::new(back);
                 return Err(io::Error::new(io::ErrorKind::ConnectionReset, "power cut"));
             }
             self.link.send(bytes)
@@ -226,13 +260,37 @@ mod tests {
     }
 
     fn power_cut(nv: SimMemory, layers: u32) -> PowerCut {
+        power_cut_on(SimOptions::default(), nv, layers)
+    }
+
+    fn power_cut_on(opts: SimOptions, nv: SimMemory, layers: u32) -> PowerCut {
         PowerCut {
-            link: InProcess::new(sim(nv)),
+            link: InProcess::new(Simulator::with_nonvolatile(opts.clone(), nv)),
             layers,
             cuts: 0,
             layers_before_cut: Vec::new(),
             stays_off: false,
+            opts,
         }
+    }
+
+    #[test]
+    fn a_released_job_is_continued_from_the_record_without_resending_completed_layers() {
+        let (job, opts) = released_job();
+        let mut t = power_cut_on(opts, Box::new(RamRecord::default()), 2);
+        let out = stream_job(&job, &mut t, &StreamOptions::default(), &mut |_| {}).unwrap();
+        assert_eq!(t.cuts, 1);
+        assert!(out.verified(), "{out:#?}");
+        let k = out.resumed_at_layer.unwrap();
+        assert_eq!(t.layers_before_cut, (0..k).collect::<Vec<_>>());
+        let r = t.link.sim.report(false);
+        assert_eq!(
+            executed_layers(&t.link.sim),
+            (k..LAYERS).collect::<Vec<_>>(),
+            "each layer once, the completed ones not sent again"
+        );
+        assert!(r.layers_skipped.is_empty(), "{:?}", r.layers_skipped);
+        assert!(r.release.is_some_and(|x| x.verified));
     }
 
     #[test]
