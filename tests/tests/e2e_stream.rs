@@ -392,3 +392,86 @@ fn controller_killed_and_restarted_on_its_port_is_continued_by_the_same_stream()
     let log = dir.path().join("layers.jsonl");
     assert_each_layer_completed_once(&log, &job, k, (first_fw.pid, second_fw.pid));
 }
+
+#[test]
+fn a_released_job_on_a_killed_controller_is_continued_by_an_authenticated_host_at_the_next_layer() {
+    use meltline_firmware::signing::{ReleaseSpec, release_job};
+    use meltline_host::link::secure::Authenticated;
+    use meltline_host::release::{read_hex_key, read_signing_key, write_key_pair, write_link_key};
+
+    let dir = tempfile::tempdir().unwrap();
+    let plain = sliced_box(dir.path());
+    let (private, public) = write_key_pair(&dir.path().join("quality")).unwrap();
+    let who = ReleaseSpec {
+        signer: "Dr. A. Quality".into(),
+        meaning: "released for manufacturing".into(),
+        utc_seconds: 1_796_400_000,
+    };
+    let bytes = std::fs::read(dir.path().join("box.mlj")).unwrap();
+    let released = release_job(&bytes, &read_signing_key(&private).unwrap(), &who).unwrap();
+    let path = dir.path().join("released.mlj");
+    std::fs::write(&path, released).unwrap();
+    let job = JobFile::read(&path).unwrap();
+    assert!(job.released);
+    let n = job.layer_count();
+    assert_eq!(n, plain.layer_count());
+    let link = write_link_key(&dir.path().join("printer")).unwrap();
+    let key = read_hex_key(&link).unwrap();
+    let (public, link) = (public.display().to_string(), link.display().to_string());
+    let trust = ["--trust", public.as_str(), "--link-key", link.as_str()];
+
+    // Killed (SIGKILL) after some layers of the released job, sent through an authenticated link.
+    let mut first_fw = Firmware::start(dir.path(), "first", "127.0.0.1:0", &trust);
+    let first_pid = first_fw.pid;
+    let mut tcp = Tcp::new(&first_fw.addr).unwrap();
+    tcp.connect_for = Duration::from_millis(300);
+    let mut secure = Authenticated::new(tcp, key);
+    let opts = StreamOptions {
+        max_reconnects: 2,
+        ..StreamOptions::default()
+    };
+    let first = stream_job(&job, &mut secure, &opts, &mut |p| {
+        if p.layers_committed >= 3
+            && let Some(mut c) = first_fw.child.take()
+        {
+            c.kill().unwrap();
+            c.wait().unwrap();
+        }
+    })
+    .unwrap();
+    assert!(
+        first_fw.child.is_none(),
+        "the controller was killed mid-job"
+    );
+    assert!(first.report.is_none());
+
+    // Started again on its record with the same keys: the authenticated host sends the header,
+    // the release, the parameter sets and the remaining layers only; the build completes.
+    let mut second_fw = Firmware::start(
+        dir.path(),
+        "second",
+        "127.0.0.1:0",
+        &[&trust[..], &["--once"]].concat(),
+    );
+    let mut tcp = Tcp::new(&second_fw.addr).unwrap();
+    tcp.connect_for = Duration::from_millis(500);
+    let mut secure = Authenticated::new(tcp, key);
+    let second = stream_job(&job, &mut secure, &StreamOptions::default(), &mut |_| {}).unwrap();
+    let status = second_fw.child.take().unwrap().wait().unwrap();
+    assert!(second.verified(), "{second:#?}\n{}", second_fw.stderr());
+    assert!(status.success(), "{}", second_fw.stderr());
+    let k = second.resumed_at_layer.expect("resumed from the record");
+    assert!(k >= 2, "the record kept the completed layers: {k}");
+    let report = second.report.unwrap();
+    assert_eq!((report.layers, report.vectors), (n, job.vectors()));
+    assert!(
+        second.frames < job.frames.len() as u64,
+        "the completed layers were not sent again"
+    );
+    assert_each_layer_completed_once(
+        &dir.path().join("layers.jsonl"),
+        &job,
+        k,
+        (first_pid, second_fw.pid),
+    );
+}
