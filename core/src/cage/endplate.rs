@@ -24,6 +24,7 @@ use nalgebra::{Matrix3, Point3, Rotation3, Vector2, Vector3};
 
 use super::footprint::Footprint;
 use super::spec::{CageKind, CageSpec};
+pub use crate::geom::{Frame, RayCaster};
 use crate::mesh::Mesh;
 
 /// A surface `z = h(x, y)` sampled on a regular grid, bilinear between nodes, clamped outside.
@@ -57,27 +58,6 @@ impl HeightGrid {
     pub fn shifted(mut self, dz: f64) -> HeightGrid {
         self.values.iter_mut().for_each(|v| *v += dz);
         self
-    }
-}
-
-/// A right-handed frame in the patient space (mm): origin and unit axes.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Frame {
-    /// Origin in patient coordinates.
-    pub origin: Point3<f64>,
-    /// Local x, y, z axes in patient coordinates (columns).
-    pub axes: Matrix3<f64>,
-}
-
-impl Frame {
-    /// Local coordinates of a patient point.
-    pub fn to_local(&self, p: &Point3<f64>) -> Point3<f64> {
-        Point3::from(self.axes.transpose() * (p - self.origin))
-    }
-
-    /// Patient coordinates of a local point.
-    pub fn to_patient(&self, p: &Point3<f64>) -> Point3<f64> {
-        self.origin + self.axes * p.coords
     }
 }
 
@@ -165,140 +145,6 @@ pub struct EndplateFit {
     pub centre_gap_mm: f64,
     /// Area where both endplates face each other, mm².
     pub region_area_mm2: f64,
-}
-
-/// One mesh's triangles projected along an axis and binned on a 2D grid, for vertical rays.
-pub struct RayCaster {
-    frame: Frame,
-    /// Triangles in frame coordinates.
-    tris: Vec<[Point3<f64>; 3]>,
-    /// |normal · axis| of each triangle.
-    facing: Vec<f64>,
-    bin_origin: [f64; 2],
-    bin_size: f64,
-    bins_n: [usize; 2],
-    bins: Vec<Vec<u32>>,
-}
-
-impl RayCaster {
-    /// Bins `mesh` (patient coordinates) for rays along `frame`'s z axis.
-    pub fn new(mesh: &Mesh, frame: Frame) -> RayCaster {
-        RayCaster::with_bin_size(mesh, frame, 1.0)
-    }
-
-    /// Like [`RayCaster::new`] with square bins of `bin_size` mm (smaller for dense meshes).
-    pub fn with_bin_size(mesh: &Mesh, frame: Frame, bin_size: f64) -> RayCaster {
-        let tris: Vec<[Point3<f64>; 3]> = (0..mesh.triangles.len())
-            .map(|t| mesh.corners(t).map(|p| frame.to_local(&p)))
-            .collect();
-        let facing = tris
-            .iter()
-            .map(|t| {
-                let n = (t[1] - t[0]).cross(&(t[2] - t[0]));
-                let len = n.norm();
-                if len > 0.0 { (n.z / len).abs() } else { 0.0 }
-            })
-            .collect();
-        let mut lo = [f64::INFINITY; 2];
-        let mut hi = [f64::NEG_INFINITY; 2];
-        for t in &tris {
-            for p in t {
-                for k in 0..2 {
-                    lo[k] = lo[k].min(p[k]);
-                    hi[k] = hi[k].max(p[k]);
-                }
-            }
-        }
-        let bins_n = [
-            (((hi[0] - lo[0]) / bin_size).ceil() as usize).clamp(1, 4096),
-            (((hi[1] - lo[1]) / bin_size).ceil() as usize).clamp(1, 4096),
-        ];
-        let mut bins = vec![Vec::new(); bins_n[0] * bins_n[1]];
-        for (ti, t) in tris.iter().enumerate() {
-            let bx = |v: f64, k: usize| {
-                (((v - lo[k]) / bin_size).floor().max(0.0) as usize).min(bins_n[k] - 1)
-            };
-            let (x0, x1) = (
-                t.iter().map(|p| p.x).fold(f64::INFINITY, f64::min),
-                t.iter().map(|p| p.x).fold(f64::NEG_INFINITY, f64::max),
-            );
-            let (y0, y1) = (
-                t.iter().map(|p| p.y).fold(f64::INFINITY, f64::min),
-                t.iter().map(|p| p.y).fold(f64::NEG_INFINITY, f64::max),
-            );
-            for j in bx(y0, 1)..=bx(y1, 1) {
-                for i in bx(x0, 0)..=bx(x1, 0) {
-                    bins[j * bins_n[0] + i].push(ti as u32);
-                }
-            }
-        }
-        RayCaster {
-            frame,
-            tris,
-            facing,
-            bin_origin: lo,
-            bin_size,
-            bins_n,
-            bins,
-        }
-    }
-
-    /// The frame the rays run in.
-    pub fn frame(&self) -> &Frame {
-        &self.frame
-    }
-
-    /// Every crossing of the line through local `(x, y)` along z: `(z, |cos tilt|)`.
-    pub fn hits(&self, x: f64, y: f64, out: &mut Vec<(f64, f64)>) {
-        out.clear();
-        let fi = ((x - self.bin_origin[0]) / self.bin_size).floor();
-        let fj = ((y - self.bin_origin[1]) / self.bin_size).floor();
-        if fi < 0.0 || fj < 0.0 || fi >= self.bins_n[0] as f64 || fj >= self.bins_n[1] as f64 {
-            return;
-        }
-        let bin = &self.bins[fj as usize * self.bins_n[0] + fi as usize];
-        for &ti in bin {
-            let t = &self.tris[ti as usize];
-            if let Some(z) = vertical_hit(t, x, y) {
-                out.push((z, self.facing[ti as usize]));
-            }
-        }
-    }
-
-    /// The lowest (`lowest = true`) or highest crossing at `(x, y)` if it faces the axis within
-    /// `min_facing` (cosine); `None` when the line misses or meets a steep wall first.
-    pub fn endplate_hit(
-        &self,
-        x: f64,
-        y: f64,
-        lowest: bool,
-        min_facing: f64,
-        buf: &mut Vec<(f64, f64)>,
-    ) -> Option<f64> {
-        self.hits(x, y, buf);
-        let pick = if lowest {
-            buf.iter().copied().min_by(|a, b| a.0.total_cmp(&b.0))
-        } else {
-            buf.iter().copied().max_by(|a, b| a.0.total_cmp(&b.0))
-        }?;
-        (pick.1 >= min_facing).then_some(pick.0)
-    }
-}
-
-/// z where the vertical line through `(x, y)` crosses triangle `t` (edges inclusive).
-fn vertical_hit(t: &[Point3<f64>; 3], x: f64, y: f64) -> Option<f64> {
-    let (a, b, c) = (t[0], t[1], t[2]);
-    let det = (b.x - a.x) * (c.y - a.y) - (c.x - a.x) * (b.y - a.y);
-    if det.abs() < 1e-14 {
-        return None;
-    }
-    let u = ((x - a.x) * (c.y - a.y) - (c.x - a.x) * (y - a.y)) / det;
-    let v = ((b.x - a.x) * (y - a.y) - (x - a.x) * (b.y - a.y)) / det;
-    let eps = -1e-12;
-    if u < eps || v < eps || u + v > 1.0 - eps {
-        return None;
-    }
-    Some(a.z + u * (b.z - a.z) + v * (c.z - a.z))
 }
 
 /// Area-weighted centroid of a surface mesh's triangles.
@@ -676,16 +522,9 @@ fn footprint_samples(fp: &Footprint, margin: f64) -> Vec<Vector2<f64>> {
 
 /// The xy box where both casters have triangles.
 fn overlap_box(a: &RayCaster, b: &RayCaster) -> ([f64; 2], [f64; 2]) {
-    let lo = [
-        a.bin_origin[0].max(b.bin_origin[0]),
-        a.bin_origin[1].max(b.bin_origin[1]),
-    ];
-    let hi = [
-        (a.bin_origin[0] + a.bins_n[0] as f64 * a.bin_size)
-            .min(b.bin_origin[0] + b.bins_n[0] as f64 * b.bin_size),
-        (a.bin_origin[1] + a.bins_n[1] as f64 * a.bin_size)
-            .min(b.bin_origin[1] + b.bins_n[1] as f64 * b.bin_size),
-    ];
+    let ((a_lo, a_hi), (b_lo, b_hi)) = (a.binned_box(), b.binned_box());
+    let lo = [a_lo[0].max(b_lo[0]), a_lo[1].max(b_lo[1])];
+    let hi = [a_hi[0].min(b_hi[0]), a_hi[1].min(b_hi[1])];
     (lo, [hi[0].max(lo[0]), hi[1].max(lo[1])])
 }
 
