@@ -16,6 +16,7 @@
 
 pub mod cage;
 pub mod check;
+pub mod geom;
 pub mod implicit;
 pub mod io;
 pub mod mesh;

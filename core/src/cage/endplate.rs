@@ -23,63 +23,11 @@
 use nalgebra::{Matrix3, Point3, Rotation3, Vector2, Vector3};
 
 use super::footprint::Footprint;
+pub use super::height_grid::HeightGrid;
+use super::height_grid::smooth_and_fill;
 use super::spec::{CageKind, CageSpec};
+pub use crate::geom::{Frame, RayCaster};
 use crate::mesh::Mesh;
-
-/// A surface `z = h(x, y)` sampled on a regular grid, bilinear between nodes, clamped outside.
-#[derive(Debug, Clone, PartialEq)]
-pub struct HeightGrid {
-    /// x and y of node (0, 0).
-    pub origin: [f64; 2],
-    /// Node spacing, mm.
-    pub step: f64,
-    /// Nodes along x and y.
-    pub size: [usize; 2],
-    /// Heights, row-major in x (index `j * size[0] + i`).
-    pub values: Vec<f64>,
-}
-
-impl HeightGrid {
-    /// The interpolated height at `(x, y)`.
-    pub fn height(&self, x: f64, y: f64) -> f64 {
-        let fx = ((x - self.origin[0]) / self.step).clamp(0.0, (self.size[0] - 1) as f64);
-        let fy = ((y - self.origin[1]) / self.step).clamp(0.0, (self.size[1] - 1) as f64);
-        let i = (fx.floor() as usize).min(self.size[0].saturating_sub(2));
-        let j = (fy.floor() as usize).min(self.size[1].saturating_sub(2));
-        let (tx, ty) = (fx - i as f64, fy - j as f64);
-        let at = |i: usize, j: usize| self.values[j * self.size[0] + i];
-        let a = at(i, j) * (1.0 - tx) + at(i + 1, j) * tx;
-        let b = at(i, j + 1) * (1.0 - tx) + at(i + 1, j + 1) * tx;
-        a * (1.0 - ty) + b * ty
-    }
-
-    /// The grid with every value shifted by `dz`.
-    pub fn shifted(mut self, dz: f64) -> HeightGrid {
-        self.values.iter_mut().for_each(|v| *v += dz);
-        self
-    }
-}
-
-/// A right-handed frame in the patient space (mm): origin and unit axes.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Frame {
-    /// Origin in patient coordinates.
-    pub origin: Point3<f64>,
-    /// Local x, y, z axes in patient coordinates (columns).
-    pub axes: Matrix3<f64>,
-}
-
-impl Frame {
-    /// Local coordinates of a patient point.
-    pub fn to_local(&self, p: &Point3<f64>) -> Point3<f64> {
-        Point3::from(self.axes.transpose() * (p - self.origin))
-    }
-
-    /// Patient coordinates of a local point.
-    pub fn to_patient(&self, p: &Point3<f64>) -> Point3<f64> {
-        self.origin + self.axes * p.coords
-    }
-}
 
 /// Options of the endplate fit.
 #[derive(Debug, Clone, PartialEq)]
@@ -167,140 +115,6 @@ pub struct EndplateFit {
     pub region_area_mm2: f64,
 }
 
-/// One mesh's triangles projected along an axis and binned on a 2D grid, for vertical rays.
-pub struct RayCaster {
-    frame: Frame,
-    /// Triangles in frame coordinates.
-    tris: Vec<[Point3<f64>; 3]>,
-    /// |normal · axis| of each triangle.
-    facing: Vec<f64>,
-    bin_origin: [f64; 2],
-    bin_size: f64,
-    bins_n: [usize; 2],
-    bins: Vec<Vec<u32>>,
-}
-
-impl RayCaster {
-    /// Bins `mesh` (patient coordinates) for rays along `frame`'s z axis.
-    pub fn new(mesh: &Mesh, frame: Frame) -> RayCaster {
-        RayCaster::with_bin_size(mesh, frame, 1.0)
-    }
-
-    /// Like [`RayCaster::new`] with square bins of `bin_size` mm (smaller for dense meshes).
-    pub fn with_bin_size(mesh: &Mesh, frame: Frame, bin_size: f64) -> RayCaster {
-        let tris: Vec<[Point3<f64>; 3]> = (0..mesh.triangles.len())
-            .map(|t| mesh.corners(t).map(|p| frame.to_local(&p)))
-            .collect();
-        let facing = tris
-            .iter()
-            .map(|t| {
-                let n = (t[1] - t[0]).cross(&(t[2] - t[0]));
-                let len = n.norm();
-                if len > 0.0 { (n.z / len).abs() } else { 0.0 }
-            })
-            .collect();
-        let mut lo = [f64::INFINITY; 2];
-        let mut hi = [f64::NEG_INFINITY; 2];
-        for t in &tris {
-            for p in t {
-                for k in 0..2 {
-                    lo[k] = lo[k].min(p[k]);
-                    hi[k] = hi[k].max(p[k]);
-                }
-            }
-        }
-        let bins_n = [
-            (((hi[0] - lo[0]) / bin_size).ceil() as usize).clamp(1, 4096),
-            (((hi[1] - lo[1]) / bin_size).ceil() as usize).clamp(1, 4096),
-        ];
-        let mut bins = vec![Vec::new(); bins_n[0] * bins_n[1]];
-        for (ti, t) in tris.iter().enumerate() {
-            let bx = |v: f64, k: usize| {
-                (((v - lo[k]) / bin_size).floor().max(0.0) as usize).min(bins_n[k] - 1)
-            };
-            let (x0, x1) = (
-                t.iter().map(|p| p.x).fold(f64::INFINITY, f64::min),
-                t.iter().map(|p| p.x).fold(f64::NEG_INFINITY, f64::max),
-            );
-            let (y0, y1) = (
-                t.iter().map(|p| p.y).fold(f64::INFINITY, f64::min),
-                t.iter().map(|p| p.y).fold(f64::NEG_INFINITY, f64::max),
-            );
-            for j in bx(y0, 1)..=bx(y1, 1) {
-                for i in bx(x0, 0)..=bx(x1, 0) {
-                    bins[j * bins_n[0] + i].push(ti as u32);
-                }
-            }
-        }
-        RayCaster {
-            frame,
-            tris,
-            facing,
-            bin_origin: lo,
-            bin_size,
-            bins_n,
-            bins,
-        }
-    }
-
-    /// The frame the rays run in.
-    pub fn frame(&self) -> &Frame {
-        &self.frame
-    }
-
-    /// Every crossing of the line through local `(x, y)` along z: `(z, |cos tilt|)`.
-    pub fn hits(&self, x: f64, y: f64, out: &mut Vec<(f64, f64)>) {
-        out.clear();
-        let fi = ((x - self.bin_origin[0]) / self.bin_size).floor();
-        let fj = ((y - self.bin_origin[1]) / self.bin_size).floor();
-        if fi < 0.0 || fj < 0.0 || fi >= self.bins_n[0] as f64 || fj >= self.bins_n[1] as f64 {
-            return;
-        }
-        let bin = &self.bins[fj as usize * self.bins_n[0] + fi as usize];
-        for &ti in bin {
-            let t = &self.tris[ti as usize];
-            if let Some(z) = vertical_hit(t, x, y) {
-                out.push((z, self.facing[ti as usize]));
-            }
-        }
-    }
-
-    /// The lowest (`lowest = true`) or highest crossing at `(x, y)` if it faces the axis within
-    /// `min_facing` (cosine); `None` when the line misses or meets a steep wall first.
-    pub fn endplate_hit(
-        &self,
-        x: f64,
-        y: f64,
-        lowest: bool,
-        min_facing: f64,
-        buf: &mut Vec<(f64, f64)>,
-    ) -> Option<f64> {
-        self.hits(x, y, buf);
-        let pick = if lowest {
-            buf.iter().copied().min_by(|a, b| a.0.total_cmp(&b.0))
-        } else {
-            buf.iter().copied().max_by(|a, b| a.0.total_cmp(&b.0))
-        }?;
-        (pick.1 >= min_facing).then_some(pick.0)
-    }
-}
-
-/// z where the vertical line through `(x, y)` crosses triangle `t` (edges inclusive).
-fn vertical_hit(t: &[Point3<f64>; 3], x: f64, y: f64) -> Option<f64> {
-    let (a, b, c) = (t[0], t[1], t[2]);
-    let det = (b.x - a.x) * (c.y - a.y) - (c.x - a.x) * (b.y - a.y);
-    if det.abs() < 1e-14 {
-        return None;
-    }
-    let u = ((x - a.x) * (c.y - a.y) - (c.x - a.x) * (y - a.y)) / det;
-    let v = ((b.x - a.x) * (y - a.y) - (x - a.x) * (b.y - a.y)) / det;
-    let eps = -1e-12;
-    if u < eps || v < eps || u + v > 1.0 - eps {
-        return None;
-    }
-    Some(a.z + u * (b.z - a.z) + v * (c.z - a.z))
-}
-
 /// Area-weighted centroid of a surface mesh's triangles.
 fn surface_centroid(m: &Mesh) -> Option<Point3<f64>> {
     let mut sum = Vector3::zeros();
@@ -344,6 +158,24 @@ struct Survey {
 }
 
 impl Survey {
+    /// A survey at `step` over the box where both meshes, seen along `frame`, have triangles.
+    fn over_overlap(
+        upper: &Mesh,
+        lower: &Mesh,
+        frame: Frame,
+        step: f64,
+        min_facing: f64,
+    ) -> Survey {
+        let up = RayCaster::new(upper, frame);
+        let low = RayCaster::new(lower, frame);
+        let (lo, hi) = overlap_box(&up, &low);
+        let size = [
+            ((hi[0] - lo[0]) / step) as usize + 1,
+            ((hi[1] - lo[1]) / step) as usize + 1,
+        ];
+        Survey::run(&up, &low, lo, step, size, min_facing)
+    }
+
     fn run(
         up: &RayCaster,
         low: &RayCaster,
@@ -414,6 +246,34 @@ pub fn fit_endplates(
     spec: &CageSpec,
     opts: &FitOptions,
 ) -> Result<EndplateFit, FitError> {
+    let min_facing = opts.max_tilt_deg.to_radians().cos();
+    let (frame, lordosis_deg) = disc_frame(upper, lower, min_facing)?;
+    let survey = Survey::over_overlap(upper, lower, frame, REGION_STEP_MM, min_facing);
+    let region = EndplateRegion::of(&survey);
+    let region_area_mm2 = region.cells.len() as f64 * REGION_STEP_MM * REGION_STEP_MM;
+    let placement = Placement::new(spec, &region);
+    let shift = placement.shift_inside(&survey, opts.rim_margin_mm, &region)?;
+    let cage_frame = placement.cage_frame(&frame, shift);
+    let surfaces = fine_surfaces(upper, lower, spec, opts, &placement, cage_frame, min_facing)?;
+    Ok(EndplateFit {
+        lordosis_deg,
+        region_area_mm2,
+        ..surfaces
+    })
+}
+
+/// The spacing (mm) of the coarse surveys that refine the disc axis.
+const AXIS_STEP_MM: f64 = 1.0;
+
+/// The spacing (mm) of the survey that finds the endplate region and places the footprint.
+const REGION_STEP_MM: f64 = 0.5;
+
+/// The fewest coarse survey cells on which an endplate plane fit is trusted.
+const MIN_AXIS_CELLS: usize = 20;
+
+/// Step 1: the disc frame (z along the bisector of the endplate planes, refined twice from
+/// the centroid direction) and the lordosis angle (degrees) between the planes.
+fn disc_frame(upper: &Mesh, lower: &Mesh, min_facing: f64) -> Result<(Frame, f64), FitError> {
     let cu = surface_centroid(upper).ok_or(FitError::BadMesh { which: "upper" })?;
     let cl = surface_centroid(lower).ok_or(FitError::BadMesh { which: "lower" })?;
     let axis = cu - cl;
@@ -422,181 +282,267 @@ pub fn fit_endplates(
             distance_mm: axis.norm(),
         });
     }
-    let min_facing = opts.max_tilt_deg.to_radians().cos();
     let mut frame = frame_from(
         Point3::from((cu.coords + cl.coords) * 0.5),
         axis,
         Vector3::x(),
     );
-
-    // Coarse survey, refined twice: axis = bisector of the endplate planes.
-    let mut coarse = None;
+    let mut lordosis = 0.0;
     for _ in 0..3 {
-        let up = RayCaster::new(upper, frame);
-        let low = RayCaster::new(lower, frame);
-        let (lo, hi) = overlap_box(&up, &low);
-        let step = 1.0;
-        let size = [
-            ((hi[0] - lo[0]) / step) as usize + 1,
-            ((hi[1] - lo[1]) / step) as usize + 1,
-        ];
-        let s = Survey::run(&up, &low, lo, step, size, min_facing);
-        let (mut pu, mut pl) = (Vec::new(), Vec::new());
-        for j in 0..s.size[1] {
-            for i in 0..s.size[0] {
-                let k = j * s.size[0] + i;
-                if let (Some(u), Some(l)) = (s.upper[k], s.lower[k]) {
-                    let [x, y] = s.point(i, j);
-                    pu.push(Point3::new(x, y, u));
-                    pl.push(Point3::new(x, y, l));
+        (frame, lordosis) = refine_disc_frame(upper, lower, frame, min_facing)?;
+    }
+    Ok((frame, lordosis))
+}
+
+/// One refinement of the disc frame: a coarse survey, a plane through each endplate, the
+/// bisector of their normals as the new axis; also the angle between the planes.
+fn refine_disc_frame(
+    upper: &Mesh,
+    lower: &Mesh,
+    frame: Frame,
+    min_facing: f64,
+) -> Result<(Frame, f64), FitError> {
+    let s = Survey::over_overlap(upper, lower, frame, AXIS_STEP_MM, min_facing);
+    let (mut pu, mut pl) = (Vec::new(), Vec::new());
+    for j in 0..s.size[1] {
+        for i in 0..s.size[0] {
+            let k = j * s.size[0] + i;
+            if let (Some(u), Some(l)) = (s.upper[k], s.lower[k]) {
+                let [x, y] = s.point(i, j);
+                pu.push(Point3::new(x, y, u));
+                pl.push(Point3::new(x, y, l));
+            }
+        }
+    }
+    if pu.len() < MIN_AXIS_CELLS {
+        return Err(FitError::NoEndplates { cells: pu.len() });
+    }
+    let (Some(nu), Some(nl)) = (plane_normal(&pu), plane_normal(&pl)) else {
+        return Err(FitError::NoEndplates { cells: pu.len() });
+    };
+    let centroid = pu.iter().zip(&pl).fold(Vector3::zeros(), |s, (a, b)| {
+        s + (a.coords + b.coords) * 0.5
+    }) / pu.len() as f64;
+    let bisector = (nu + nl).normalize();
+    let new_z = frame.axes * bisector;
+    let origin = frame.to_patient(&Point3::from(centroid));
+    let lordosis = nu.angle(&nl).to_degrees();
+    Ok((
+        frame_from(origin, new_z, frame.axes.column(0).into()),
+        lordosis,
+    ))
+}
+
+/// One cell of the endplate region: its centre and the disc height there.
+#[derive(Debug, Clone, Copy)]
+struct RegionCell {
+    x: f64,
+    y: f64,
+    gap: f64,
+}
+
+/// Step 2: where both endplates face each other, with its centroid and principal axes.
+struct EndplateRegion {
+    cells: Vec<RegionCell>,
+    /// The cells' centroid (x, y).
+    centre: Vector2<f64>,
+    /// The major principal axis (across the spine).
+    lateral: Vector2<f64>,
+    /// The minor axis, oriented towards where the disc is taller.
+    anterior: Vector2<f64>,
+}
+
+impl EndplateRegion {
+    /// The region of a survey's valid cells.
+    fn of(survey: &Survey) -> EndplateRegion {
+        let mut cells = Vec::new();
+        for j in 0..survey.size[1] {
+            for i in 0..survey.size[0] {
+                if survey.valid(i, j) {
+                    let k = j * survey.size[0] + i;
+                    let [x, y] = survey.point(i, j);
+                    let gap = survey.upper[k].unwrap_or(0.0) - survey.lower[k].unwrap_or(0.0);
+                    cells.push(RegionCell { x, y, gap });
                 }
             }
         }
-        if pu.len() < 20 {
-            return Err(FitError::NoEndplates { cells: pu.len() });
-        }
-        let (Some(nu), Some(nl)) = (plane_normal(&pu), plane_normal(&pl)) else {
-            return Err(FitError::NoEndplates { cells: pu.len() });
-        };
-        let centroid = pu.iter().zip(&pl).fold(Vector3::zeros(), |s, (a, b)| {
-            s + (a.coords + b.coords) * 0.5
-        }) / pu.len() as f64;
-        let bisector = (nu + nl).normalize();
-        let new_z = frame.axes * bisector;
-        let origin = frame.to_patient(&Point3::from(centroid));
-        let lordosis = nu.angle(&nl).to_degrees();
-        frame = frame_from(origin, new_z, frame.axes.column(0).into());
-        coarse = Some((s, lordosis));
-    }
-    let (_, lordosis_deg) = coarse.unwrap_or_else(|| unreachable!());
-
-    // In-plane axes from the region's principal axes, in the final frame.
-    let up = RayCaster::new(upper, frame);
-    let low = RayCaster::new(lower, frame);
-    let (lo, hi) = overlap_box(&up, &low);
-    let step = 0.5;
-    let size = [
-        ((hi[0] - lo[0]) / step) as usize + 1,
-        ((hi[1] - lo[1]) / step) as usize + 1,
-    ];
-    let survey = Survey::run(&up, &low, lo, step, size, min_facing);
-    let mut cells = Vec::new();
-    for j in 0..survey.size[1] {
-        for i in 0..survey.size[0] {
-            if survey.valid(i, j) {
-                let k = j * survey.size[0] + i;
-                let [x, y] = survey.point(i, j);
-                cells.push((
-                    x,
-                    y,
-                    survey.upper[k].unwrap_or(0.0) - survey.lower[k].unwrap_or(0.0),
-                ));
-            }
-        }
-    }
-    let region_area_mm2 = cells.len() as f64 * step * step;
-    let n = cells.len() as f64;
-    let (mx, my) = cells
-        .iter()
-        .fold((0.0, 0.0), |s, c| (s.0 + c.0 / n, s.1 + c.1 / n));
-    let (mut sxx, mut sxy, mut syy) = (0.0, 0.0, 0.0);
-    for c in &cells {
-        let (dx, dy) = (c.0 - mx, c.1 - my);
-        sxx += dx * dx;
-        sxy += dx * dy;
-        syy += dy * dy;
-    }
-    let major_angle = 0.5 * (2.0 * sxy).atan2(sxx - syy);
-    let lateral = Vector2::new(major_angle.cos(), major_angle.sin());
-    let mut anterior = Vector2::new(-lateral.y, lateral.x);
-    // The disc is taller anteriorly: orient the minor axis along the gap's growth.
-    let slope: f64 = cells
-        .iter()
-        .map(|c| (c.2) * ((c.0 - mx) * anterior.x + (c.1 - my) * anterior.y))
-        .sum();
-    if slope < 0.0 {
-        anterior = -anterior;
-    }
-    let lateral = Vector2::new(anterior.y, -anterior.x);
-    let region_extent = |d: Vector2<f64>| {
-        let v: Vec<f64> = cells
+        let n = cells.len() as f64;
+        let (mx, my) = cells
             .iter()
-            .map(|c| (c.0 - mx) * d.x + (c.1 - my) * d.y)
+            .fold((0.0, 0.0), |s, c| (s.0 + c.x / n, s.1 + c.y / n));
+        let (mut sxx, mut sxy, mut syy) = (0.0, 0.0, 0.0);
+        for c in &cells {
+            let (dx, dy) = (c.x - mx, c.y - my);
+            sxx += dx * dx;
+            sxy += dx * dy;
+            syy += dy * dy;
+        }
+        let major_angle = 0.5 * (2.0 * sxy).atan2(sxx - syy);
+        let lateral = Vector2::new(major_angle.cos(), major_angle.sin());
+        let mut anterior = Vector2::new(-lateral.y, lateral.x);
+        // The disc is taller anteriorly: orient the minor axis along the gap's growth.
+        let slope: f64 = cells
+            .iter()
+            .map(|c| c.gap * ((c.x - mx) * anterior.x + (c.y - my) * anterior.y))
+            .sum();
+        if slope < 0.0 {
+            anterior = -anterior;
+        }
+        EndplateRegion {
+            cells,
+            centre: Vector2::new(mx, my),
+            lateral: Vector2::new(anterior.y, -anterior.x),
+            anterior,
+        }
+    }
+
+    /// The region's extent (mm) along direction `d`.
+    fn extent(&self, d: Vector2<f64>) -> f64 {
+        let v: Vec<f64> = self
+            .cells
+            .iter()
+            .map(|c| (c.x - self.centre.x) * d.x + (c.y - self.centre.y) * d.y)
             .collect();
         v.iter().copied().fold(f64::NEG_INFINITY, f64::max)
             - v.iter().copied().fold(f64::INFINITY, f64::min)
-    };
+    }
+}
 
-    // Cage local x / y in the frame's plane, per kind (see CageKind).
-    let (cx, cy) = match spec.kind {
-        CageKind::Plif => (anterior, -lateral),
-        _ => (lateral, anterior),
-    };
-    let footprint = Footprint::from_spec(spec);
-    let fb = footprint.bounds();
-    let fcentre = Vector2::new(0.5 * (fb[0] + fb[2]), 0.5 * (fb[1] + fb[3]));
-    let to_frame = |p: Vector2<f64>, shift: Vector2<f64>| -> Vector2<f64> {
-        let q = p - fcentre;
-        Vector2::new(mx, my) + shift + cx * q.x + cy * q.y
-    };
+/// The largest shift (mm, per axis) tried when placing the footprint, in steps of
+/// [`SHIFT_STEP_MM`].
+const MAX_SHIFT_STEPS: i32 = 20;
 
-    // Placement: the footprint inside the region eroded by the margin, nearest the centroid.
-    let margin = opts.rim_margin_mm;
-    let inside = |x: f64, y: f64| -> bool {
-        let fi = (x - survey.origin[0]) / step;
-        let fj = (y - survey.origin[1]) / step;
-        if fi < 0.0 || fj < 0.0 {
-            return false;
-        }
-        let (i, j) = (fi.round() as usize, fj.round() as usize);
-        i < survey.size[0] && j < survey.size[1] && survey.valid(i, j)
-    };
-    let samples: Vec<Vector2<f64>> = footprint_samples(&footprint, margin);
-    let mut shifts: Vec<Vector2<f64>> = Vec::new();
-    for a in -20..=20 {
-        for b in -20..=20 {
-            shifts.push(Vector2::new(a as f64 * 0.5, b as f64 * 0.5));
+/// The step (mm) of the placement shifts tried.
+const SHIFT_STEP_MM: f64 = 0.5;
+
+/// Step 3: how the footprint's axes and centre map into the disc frame.
+struct Placement {
+    footprint: Footprint,
+    /// Footprint bounds `[x0, y0, x1, y1]`.
+    bounds: [f64; 4],
+    /// The footprint's bounding-box centre.
+    centre: Vector2<f64>,
+    /// The region centroid the footprint centre goes to (before a shift).
+    target: Vector2<f64>,
+    /// Cage local x and y in the frame's plane, per kind (see [`CageKind`]).
+    axes: (Vector2<f64>, Vector2<f64>),
+}
+
+impl Placement {
+    /// The footprint of `spec`, centred on `region` and aligned with its axes.
+    fn new(spec: &CageSpec, region: &EndplateRegion) -> Placement {
+        let axes = match spec.kind {
+            CageKind::Plif => (region.anterior, -region.lateral),
+            _ => (region.lateral, region.anterior),
+        };
+        let footprint = Footprint::from_spec(spec);
+        let fb = footprint.bounds();
+        Placement {
+            centre: Vector2::new(0.5 * (fb[0] + fb[2]), 0.5 * (fb[1] + fb[3])),
+            bounds: fb,
+            footprint,
+            target: region.centre,
+            axes,
         }
     }
-    shifts.sort_by(|a, b| {
-        a.norm()
-            .total_cmp(&b.norm())
-            .then(a.x.total_cmp(&b.x))
-            .then(a.y.total_cmp(&b.y))
-    });
-    let shift = shifts
-        .into_iter()
-        .find(|s| {
-            samples.iter().all(|p| {
-                let q = to_frame(*p, *s);
-                inside(q.x, q.y)
+
+    /// Frame-plane coordinates of footprint point `p` with the placement shifted by `shift`.
+    fn to_frame(&self, p: Vector2<f64>, shift: Vector2<f64>) -> Vector2<f64> {
+        let q = p - self.centre;
+        let (cx, cy) = self.axes;
+        self.target + shift + cx * q.x + cy * q.y
+    }
+
+    /// The smallest shift that puts the whole footprint inside the region eroded by `margin`.
+    fn shift_inside(
+        &self,
+        survey: &Survey,
+        margin: f64,
+        region: &EndplateRegion,
+    ) -> Result<Vector2<f64>, FitError> {
+        let step = survey.step;
+        let inside = |x: f64, y: f64| -> bool {
+            let fi = (x - survey.origin[0]) / step;
+            let fj = (y - survey.origin[1]) / step;
+            if fi < 0.0 || fj < 0.0 {
+                return false;
+            }
+            let (i, j) = (fi.round() as usize, fj.round() as usize);
+            i < survey.size[0] && j < survey.size[1] && survey.valid(i, j)
+        };
+        let samples: Vec<Vector2<f64>> = footprint_samples(&self.footprint, margin);
+        let mut shifts: Vec<Vector2<f64>> = Vec::new();
+        for a in -MAX_SHIFT_STEPS..=MAX_SHIFT_STEPS {
+            for b in -MAX_SHIFT_STEPS..=MAX_SHIFT_STEPS {
+                shifts.push(Vector2::new(
+                    a as f64 * SHIFT_STEP_MM,
+                    b as f64 * SHIFT_STEP_MM,
+                ));
+            }
+        }
+        shifts.sort_by(|a, b| {
+            a.norm()
+                .total_cmp(&b.norm())
+                .then(a.x.total_cmp(&b.x))
+                .then(a.y.total_cmp(&b.y))
+        });
+        let fb = self.bounds;
+        shifts
+            .into_iter()
+            .find(|s| {
+                samples.iter().all(|p| {
+                    let q = self.to_frame(*p, *s);
+                    inside(q.x, q.y)
+                })
             })
-        })
-        .ok_or(FitError::DoesNotFit {
-            length: fb[2] - fb[0],
-            width: fb[3] - fb[1],
-            region_a: region_extent(lateral),
-            region_b: region_extent(anterior),
-            margin,
-        })?;
+            .ok_or(FitError::DoesNotFit {
+                length: fb[2] - fb[0],
+                width: fb[3] - fb[1],
+                region_a: region.extent(region.lateral),
+                region_b: region.extent(region.anterior),
+                margin,
+            })
+    }
 
-    // Cage frame: origin at the placed footprint's local origin, on the disc frame's plane.
-    let o2 = to_frame(Vector2::zeros(), shift);
-    let cage_axes = Matrix3::from_columns(&[
-        frame.axes * Vector3::new(cx.x, cx.y, 0.0),
-        frame.axes * Vector3::new(cy.x, cy.y, 0.0),
-        frame.axes.column(2).into(),
-    ]);
-    let mut cage_frame = Frame {
-        origin: frame.to_patient(&Point3::new(o2.x, o2.y, 0.0)),
-        axes: cage_axes,
-    };
+    /// The cage frame: origin at the placed footprint's local origin, on the disc frame's
+    /// plane, axes the footprint's.
+    fn cage_frame(&self, frame: &Frame, shift: Vector2<f64>) -> Frame {
+        let (cx, cy) = self.axes;
+        let o2 = self.to_frame(Vector2::zeros(), shift);
+        let cage_axes = Matrix3::from_columns(&[
+            frame.axes * Vector3::new(cx.x, cx.y, 0.0),
+            frame.axes * Vector3::new(cy.x, cy.y, 0.0),
+            frame.axes.column(2).into(),
+        ]);
+        Frame {
+            origin: frame.to_patient(&Point3::new(o2.x, o2.y, 0.0)),
+            axes: cage_axes,
+        }
+    }
+}
 
-    // Fine surfaces on the cage frame's grid, covering the footprint with a pad.
+/// The pad (mm) the fine surfaces extend beyond the footprint's bounds.
+const SURFACE_PAD_MM: f64 = 2.0;
+
+/// The least disc height (mm) over the footprint for a cage to be made.
+const MIN_GAP_MM: f64 = 1.0;
+
+/// Step 4: the fine top and bottom surfaces on the cage frame's grid, with the clearance
+/// applied, the bottom's lowest point moved to z = 0 (lordosis and region area left 0).
+fn fine_surfaces(
+    upper: &Mesh,
+    lower: &Mesh,
+    spec: &CageSpec,
+    opts: &FitOptions,
+    placement: &Placement,
+    mut cage_frame: Frame,
+    min_facing: f64,
+) -> Result<EndplateFit, FitError> {
     let up = RayCaster::new(upper, cage_frame);
     let low = RayCaster::new(lower, cage_frame);
+    let fb = placement.bounds;
     let gstep = opts.grid_step_mm.min(spec.edge_length_mm);
-    let pad = 2.0;
+    let pad = SURFACE_PAD_MM;
     let origin = [fb[0] - pad, fb[1] - pad];
     let size = [
         ((fb[2] - fb[0] + 2.0 * pad) / gstep).ceil() as usize + 1,
@@ -609,18 +555,14 @@ pub fn fit_endplates(
         return Err(FitError::NoEndplates { cells: 0 });
     };
     let c = spec.clearance_mm;
-    let mut top = HeightGrid {
+    let grid = |values: Vec<f64>| HeightGrid {
         origin,
         step: gstep,
         size,
-        values: upper_grid.iter().map(|v| v - c).collect(),
+        values,
     };
-    let mut bottom = HeightGrid {
-        origin,
-        step: gstep,
-        size,
-        values: lower_grid.iter().map(|v| v + c).collect(),
-    };
+    let top = grid(upper_grid.iter().map(|v| v - c).collect());
+    let bottom = grid(lower_grid.iter().map(|v| v + c).collect());
 
     // Smallest gap and lowest bottom over the footprint; bottom's lowest point goes to z = 0.
     let (mut min_gap, mut zmin) = (f64::INFINITY, f64::INFINITY);
@@ -628,30 +570,29 @@ pub fn fit_endplates(
         for i in 0..size[0] {
             let x = origin[0] + i as f64 * gstep;
             let y = origin[1] + j as f64 * gstep;
-            if footprint.sdf(x, y) <= 0.0 {
+            if placement.footprint.sdf(x, y) <= 0.0 {
                 let k = j * size[0] + i;
                 min_gap = min_gap.min(top.values[k] - bottom.values[k]);
                 zmin = zmin.min(bottom.values[k]);
             }
         }
     }
-    if min_gap < 1.0 {
+    if min_gap < MIN_GAP_MM {
         return Err(FitError::Collapsed {
             min_gap_mm: min_gap,
         });
     }
+    let fcentre = placement.centre;
     let centre_gap_mm =
         top.height(fcentre.x, fcentre.y) - bottom.height(fcentre.x, fcentre.y) + 2.0 * c;
-    top = top.shifted(-zmin);
-    bottom = bottom.shifted(-zmin);
     cage_frame.origin += cage_frame.axes.column(2) * zmin;
     Ok(EndplateFit {
         frame: cage_frame,
-        top,
-        bottom,
-        lordosis_deg,
+        top: top.shifted(-zmin),
+        bottom: bottom.shifted(-zmin),
+        lordosis_deg: 0.0,
         centre_gap_mm,
-        region_area_mm2,
+        region_area_mm2: 0.0,
     })
 }
 
@@ -676,83 +617,10 @@ fn footprint_samples(fp: &Footprint, margin: f64) -> Vec<Vector2<f64>> {
 
 /// The xy box where both casters have triangles.
 fn overlap_box(a: &RayCaster, b: &RayCaster) -> ([f64; 2], [f64; 2]) {
-    let lo = [
-        a.bin_origin[0].max(b.bin_origin[0]),
-        a.bin_origin[1].max(b.bin_origin[1]),
-    ];
-    let hi = [
-        (a.bin_origin[0] + a.bins_n[0] as f64 * a.bin_size)
-            .min(b.bin_origin[0] + b.bins_n[0] as f64 * b.bin_size),
-        (a.bin_origin[1] + a.bins_n[1] as f64 * a.bin_size)
-            .min(b.bin_origin[1] + b.bins_n[1] as f64 * b.bin_size),
-    ];
+    let ((a_lo, a_hi), (b_lo, b_hi)) = (a.binned_box(), b.binned_box());
+    let lo = [a_lo[0].max(b_lo[0]), a_lo[1].max(b_lo[1])];
+    let hi = [a_hi[0].min(b_hi[0]), a_hi[1].min(b_hi[1])];
     (lo, [hi[0].max(lo[0]), hi[1].max(lo[1])])
-}
-
-/// Fills missing nodes from their nearest valid neighbours (repeated dilation), then applies a
-/// binomial 3×3 smoothing that never moves the surface towards the bone: `min` with the raw
-/// heights for the upper plate (`upper = true`), `max` for the lower.
-fn smooth_and_fill(raw: &[Option<f64>], size: [usize; 2], upper: bool) -> Option<Vec<f64>> {
-    let [nx, ny] = size;
-    let mut v: Vec<Option<f64>> = raw.to_vec();
-    if v.iter().all(Option::is_none) {
-        return None;
-    }
-    let valid_raw: Vec<bool> = raw.iter().map(Option::is_some).collect();
-    while v.iter().any(Option::is_none) {
-        let prev = v.clone();
-        for j in 0..ny {
-            for i in 0..nx {
-                if prev[j * nx + i].is_some() {
-                    continue;
-                }
-                let (mut s, mut n) = (0.0, 0);
-                for (di, dj) in [(-1i64, 0i64), (1, 0), (0, -1), (0, 1)] {
-                    let (a, b) = (i as i64 + di, j as i64 + dj);
-                    if a >= 0
-                        && b >= 0
-                        && (a as usize) < nx
-                        && (b as usize) < ny
-                        && let Some(h) = prev[b as usize * nx + a as usize]
-                    {
-                        s += h;
-                        n += 1;
-                    }
-                }
-                if n > 0 {
-                    v[j * nx + i] = Some(s / n as f64);
-                }
-            }
-        }
-    }
-    let filled: Vec<f64> = v.into_iter().map(|h| h.unwrap_or(0.0)).collect();
-    let w = [1.0, 2.0, 1.0];
-    let mut out = filled.clone();
-    for j in 0..ny {
-        for i in 0..nx {
-            let (mut s, mut ws) = (0.0, 0.0);
-            for dj in 0..3 {
-                for di in 0..3 {
-                    let (a, b) = (i as i64 + di as i64 - 1, j as i64 + dj as i64 - 1);
-                    if a >= 0 && b >= 0 && (a as usize) < nx && (b as usize) < ny {
-                        let wt = w[di] * w[dj];
-                        s += wt * filled[b as usize * nx + a as usize];
-                        ws += wt;
-                    }
-                }
-            }
-            let k = j * nx + i;
-            let smooth = s / ws;
-            out[k] = if !valid_raw[k] {
-                smooth
-            } else if upper {
-                smooth.min(filled[k])
-            } else {
-                smooth.max(filled[k])
-            };
-        }
-    }
-    Some(out)
 }
 
 /// The rotation part of a frame as a nalgebra rotation (for transforming meshes).
@@ -761,86 +629,5 @@ pub fn frame_rotation(frame: &Frame) -> Rotation3<f64> {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
-    use super::*;
-
-    /// A domed endplate surface (open grid mesh) `z = z0 + s·(dome·(1 − x²/a² − y²/b²) + tilt·y)`,
-    /// with `s = +1` for an upper vertebra's inferior endplate (concave towards the disc).
-    pub(crate) fn domed_plate(
-        z0: f64,
-        s: f64,
-        dome: f64,
-        tilt: f64,
-    ) -> (Mesh, impl Fn(f64, f64) -> f64) {
-        let (a, b) = (22.0, 17.0);
-        let h = move |x: f64, y: f64| {
-            z0 + s * (dome * (1.0 - x * x / (a * a) - y * y / (b * b)) + tilt * y)
-        };
-        let n = 60;
-        let mut soup = Vec::new();
-        let p = |i: usize, j: usize| {
-            let x = -a + 2.0 * a * i as f64 / n as f64;
-            let y = -b + 2.0 * b * j as f64 / n as f64;
-            Point3::new(x, y, h(x, y))
-        };
-        for j in 0..n {
-            for i in 0..n {
-                soup.push([p(i, j), p(i + 1, j), p(i + 1, j + 1)]);
-                soup.push([p(i, j), p(i + 1, j + 1), p(i, j + 1)]);
-            }
-        }
-        (Mesh::from_soup(soup), h)
-    }
-
-    #[test]
-    fn fit_of_domed_endplates_reproduces_the_known_surfaces() {
-        let tilt = (3.0f64).to_radians().tan();
-        let (upper, hu) = domed_plate(6.0, 1.0, 1.2, tilt);
-        let (lower, hl) = domed_plate(-6.0, -1.0, 1.0, tilt);
-        let spec = CageSpec::default_tlif();
-        let fit = fit_endplates(&upper, &lower, &spec, &FitOptions::default()).unwrap();
-        // Axis along z, lordosis = 2 × 3°, the banana's long axis lateral (x), convex side +y.
-        assert!(fit.frame.axes.column(2).dot(&Vector3::z()) > 0.999);
-        assert!((fit.lordosis_deg - 6.0).abs() < 0.2, "{}", fit.lordosis_deg);
-        assert!(fit.frame.axes.column(0).dot(&Vector3::x()).abs() > 0.99);
-        assert!(fit.frame.axes.column(1).dot(&Vector3::y()) > 0.99);
-        // Every node of the faces sits at the clearance from the known surfaces.
-        let fp = Footprint::from_spec(&spec);
-        let c = spec.clearance_mm;
-        let mut worst: f64 = 0.0;
-        for j in 0..fit.top.size[1] {
-            for i in 0..fit.top.size[0] {
-                let x = fit.top.origin[0] + i as f64 * fit.top.step;
-                let y = fit.top.origin[1] + j as f64 * fit.top.step;
-                if fp.sdf(x, y) > 0.0 {
-                    continue;
-                }
-                let t = fit
-                    .frame
-                    .to_patient(&Point3::new(x, y, fit.top.height(x, y)));
-                let b = fit
-                    .frame
-                    .to_patient(&Point3::new(x, y, fit.bottom.height(x, y)));
-                worst = worst.max((hu(t.x, t.y) - t.z - c).abs());
-                worst = worst.max((b.z - hl(b.x, b.y) - c).abs());
-            }
-        }
-        assert!(
-            worst < 0.02,
-            "face deviates {worst} mm from the known endplate + clearance"
-        );
-        let known = hu(0.0, 0.0) - hl(0.0, 0.0);
-        assert!(fit.centre_gap_mm > known - 0.5 && fit.centre_gap_mm < known + 1e-6 + 0.5);
-    }
-
-    #[test]
-    fn footprint_larger_than_the_endplates_does_not_fit() {
-        let (upper, _) = domed_plate(6.0, 1.0, 1.0, 0.0);
-        let (lower, _) = domed_plate(-6.0, -1.0, 1.0, 0.0);
-        let mut spec: CageSpec =
-            toml::from_str(include_str!("../../../examples/olif.toml")).unwrap();
-        spec.length_mm = 60.0;
-        let err = fit_endplates(&upper, &lower, &spec, &FitOptions::default()).unwrap_err();
-        assert!(matches!(err, FitError::DoesNotFit { .. }), "{err}");
-    }
-}
+#[path = "endplate_tests.rs"]
+pub(crate) mod tests;

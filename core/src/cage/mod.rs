@@ -13,6 +13,7 @@ pub mod body;
 pub mod design;
 pub mod endplate;
 pub mod footprint;
+mod height_grid;
 pub mod lattice;
 pub mod report;
 pub mod spec;

@@ -289,11 +289,7 @@ pub fn measure_porosity(design: &CageDesign) -> PorosityReport {
     // A step incommensurate with the cell, so the samples do not fall on the same few phase
     // points of every cell (aliasing biases the estimate by a few per cent).
     let step = design.spec.lattice.cell_size_mm / 13.618;
-    let identity = Frame {
-        origin: Point3::origin(),
-        axes: nalgebra::Matrix3::identity(),
-    };
-    let caster = RayCaster::with_bin_size(mesh, identity, 4.0 * step);
+    let caster = RayCaster::with_bin_size(mesh, Frame::identity(), 4.0 * step);
     let b = mesh.bbox();
     // Column positions off the mesher's grid lines, so rays avoid vertices and edges.
     let jitter = [0.379_1, 0.618_3, 0.271_9];
