@@ -15,7 +15,6 @@
 //! Readers weld bit-identical vertices (see [`Mesh`]) and keep degenerate triangles: the
 //! check reports them. Only input that cannot be a mesh is an error ([`ReadError`]).
 
-mod atomic;
 mod error;
 mod obj;
 mod ply;
@@ -27,10 +26,12 @@ mod weld;
 use std::path::Path;
 use std::str::FromStr;
 
-pub use atomic::{
+pub use error::{ReadError, WriteError};
+/// Atomic outputs that destroy nothing: the one writer, in the `meltline-files` crate (shared
+/// with the printer simulator).
+pub use meltline_files::{
     AtomicFile, check_output_dir, output_target, write_atomically, write_bytes_atomically,
 };
-pub use error::{ReadError, WriteError};
 pub use stl::{StlFormat, stl_bytes, write_stl};
 
 use crate::mesh::Mesh;

@@ -370,23 +370,25 @@ impl Simulator {
     }
 }
 
-/// Writes `bytes` to `path` atomically (temporary file beside it, `fsync`, rename), so a
-/// process killed at any instant leaves the old file or the new one, never a mixture.
-pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    let mut f = std::fs::File::create(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)
-}
+/// Writes `bytes` to `path` atomically: the one writer of the workspace (temporary file
+/// beside it, `fsync`, rename; devices, FIFOs and folders refused, symbolic links written
+/// through), so a process killed at any instant leaves the old file or the new one.
+pub use meltline_files::write_bytes_atomically as write_atomic;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn the_simulator_writer_refuses_to_replace_a_device() {
+        use std::os::unix::fs::FileTypeExt;
+        let err = write_atomic(std::path::Path::new("/dev/null"), b"report").unwrap_err();
+        assert!(err.to_string().contains("character device"), "{err}");
+        let m = std::fs::metadata("/dev/null").unwrap();
+        assert!(m.file_type().is_char_device());
+    }
 
     #[test]
     fn the_shipped_machine_file_parses_and_overrides_defaults() {
