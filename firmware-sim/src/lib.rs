@@ -6,6 +6,7 @@
 //! * [`limits`] — the machine's acceptance rules, shared by the controller and the slicer.
 //! * [`controller`] — the verifying controller state machine.
 //! * [`auth`] — the authenticated link: handshake and per-frame MAC.
+//! * [`hex`] — hex text of hashes and keys (the one encoder and decoder).
 //! * [`nvm`] — the non-volatile record of the last completed layer (resume after power loss).
 //! * `job` (feature `std`) — `.mlj` writer and reader for hosts.
 //! * `sim` (feature `std`) — the simulator harness behind `meltline-fw`.
@@ -48,6 +49,7 @@
 
 pub mod auth;
 pub mod controller;
+pub mod hex;
 pub mod limits;
 pub mod machine;
 pub mod nvm;

@@ -137,10 +137,8 @@ fn labelled_kinds<S: serde::Serializer>(counts: &[u64; 5], s: S) -> Result<S::Ok
 /// Names of the vector kinds in wire order (`VectorKind as usize`).
 pub const KIND_NAMES: [&str; 5] = ["contour", "hatch", "edge", "support", "point"];
 
-/// Lowercase hex of bytes.
-pub fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
+/// Lowercase hex of bytes (the firmware's one encoder).
+pub use meltline_firmware::hex::encode as hex;
 
 impl JobFile {
     /// Reads and verifies `path`; estimates use the default machine.

@@ -21,10 +21,8 @@ pub fn random_key() -> anyhow::Result<[u8; 32]> {
     Ok(k)
 }
 
-/// Lower-case hex of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+/// Lower-case hex of `bytes` (the firmware's one encoder).
+pub use meltline_firmware::hex::encode as hex;
 
 fn with_ext(base: &Path, ext: &str) -> PathBuf {
     let mut s = base.as_os_str().to_owned();

@@ -42,22 +42,9 @@ struct Released {
     resumed: Option<(u32, [u8; 32])>,
 }
 
-/// Parses 64 hex digits into a 32-byte key.
+/// Parses 64 hex digits into a 32-byte key (see [`crate::hex::decode32`]).
 pub fn parse_hex_key(text: &str) -> Option<[u8; 32]> {
-    let t = text.trim().as_bytes();
-    if t.len() != 64 {
-        return None;
-    }
-    let mut key = [0u8; 32];
-    for (byte, pair) in key.iter_mut().zip(t.chunks_exact(2)) {
-        let digit = |c: u8| (c as char).to_digit(16);
-        let (hi, lo) = match pair {
-            [h, l] => (digit(*h)?, digit(*l)?),
-            _ => return None,
-        };
-        *byte = u8::try_from(hi * 16 + lo).ok()?;
-    }
-    Some(key)
+    crate::hex::decode32(text)
 }
 
 /// Checks a release's signature against the trusted keys; the rule broken if not.

@@ -179,9 +179,7 @@ impl Recorder {
     }
 }
 
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
+use crate::hex::encode as hex;
 
 impl EventSink for Recorder {
     fn event(&mut self, e: &Event<'_>) {

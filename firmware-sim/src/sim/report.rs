@@ -200,7 +200,7 @@ pub struct ReleaseReport {
 impl ReleaseReport {
     /// The report of a received release.
     pub fn new(r: &crate::wire::Release<'_>, verified: bool) -> Self {
-        let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+        use crate::hex::encode as hex;
         Self {
             signer: r.signer.to_string(),
             meaning: r.meaning.to_string(),
