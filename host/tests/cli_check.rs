@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use meltline_tests::corpus_dir;
+use meltline_test_support::corpus_dir;
 
 fn meltline(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_meltline"))

@@ -7,7 +7,7 @@ use std::process::{Command, Output, Stdio};
 
 use meltline_core::io::{StlFormat, write_stl};
 use meltline_core::mesh::Mesh;
-use meltline_tests::corpus_file;
+use meltline_test_support::corpus_file;
 
 fn meltline(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_meltline"))
