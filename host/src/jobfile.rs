@@ -1,17 +1,21 @@
-//! A `.mlj` job file read back and proven intact: every frame's CRC, the message order
-//! (`JobHeader`, `ParamSet`s, layers of `LayerStart` · `VectorBlock`s · `LayerEnd`, `JobEnd`),
-//! every block's payload, every layer digest and the job hash are checked before a job is
-//! streamed, simulated or inspected. Errors name the frame and its byte offset.
+//! A `.mlj` job file read back and proven intact before a job is streamed, simulated or
+//! inspected: every frame's CRC and sequence number here, and the message order, every block's
+//! payload, every layer digest and the job hash by the firmware's own job verifier
+//! ([`meltline_firmware::wire::verify`]). Errors name the frame and its byte offset.
 
 use std::path::Path;
 
 use meltline_firmware::job::{FrameReader, RawFrame};
 use meltline_firmware::machine::{LayerTiming, MachineConfig, ScanHead, recoat_ticks};
-use meltline_firmware::wire::digest::{JobDigest, LayerDigest};
+use meltline_firmware::wire::verify::{Expect, JobVerifier, Step, VerifyError};
 use meltline_firmware::wire::{
-    FrameError, JobHeader, MAX_FRAME, Msg, ParamSet, Segment, VectorKind, encode_frame,
+    FrameError, MAX_FRAME, Msg, ParamSet, Segment, VectorKind, encode_frame,
 };
 use serde::Serialize;
+
+/// Parameter sets a job file may hold (far above what a controller holds, so that the printer,
+/// not the reader, refuses a job with too many).
+const MAX_PARAM_SETS: usize = 1024;
 
 /// Why a job file is refused.
 #[derive(Debug, thiserror::Error)]
@@ -179,13 +183,9 @@ impl JobFile {
             est_machine: machine.machine.to_string(),
         };
         let mut scratch = Vec::with_capacity(MAX_FRAME);
-        let mut state = Parse::Header;
-        let mut job_digest: Option<JobDigest> = None;
-        let mut layer_count = 0u32;
-        let mut n_params = 0u16;
-        let mut open: Option<(LayerInfo, LayerDigest, u32, u32, u32)> = None; // info, digest, blocks announced, payload announced, payload seen
+        let mut verifier = JobVerifier::<MAX_PARAM_SETS>::new();
         let mut head: Option<ScanHead> = None;
-        let mut ended = false;
+        let mut open: Option<LayerInfo> = None;
         for raw in FrameReader::new(bytes) {
             let raw: RawFrame = raw.map_err(|source| JobFileError::Io {
                 path: name.to_string(),
@@ -198,8 +198,8 @@ impl JobFile {
                 offset,
                 what,
             };
-            if ended {
-                return Err(structure("data after JobEnd".into()));
+            if verifier.expecting() == Expect::Ended {
+                return Err(structure(VerifyError::AfterEnd.to_string()));
             }
             let frame = raw
                 .decode(&mut scratch)
@@ -215,178 +215,70 @@ impl JobFile {
                     frame.seq
                 )));
             }
-            let mut frame_layer = None;
-            match (state, frame.msg) {
-                (Parse::Header, Msg::JobHeader(h)) => {
+            let step = verifier
+                .feed(&frame.msg, &mut |s, p| {
+                    if let Some(h) = head.as_mut() {
+                        h.mark(s, p);
+                    }
+                })
+                .map_err(|e| structure(e.to_string()))?;
+            let frame_layer = match (step, &frame.msg) {
+                (Step::Header, Msg::JobHeader(h)) => {
                     job.machine = h.machine.to_string();
                     job.material = h.material.to_string();
                     job.quantum_nm = h.quantum_nm;
                     job.layer_thickness_nm = h.layer_thickness_nm;
                     job.header_sha256 = h.job_sha256;
-                    layer_count = h.layer_count;
-                    n_params = h.param_sets;
-                    job_digest = Some(JobDigest::new(&JobHeader { ..h }));
                     head = Some(ScanHead::new(machine.galvo, h.quantum_nm));
-                    state = if n_params == 0 {
-                        Parse::Layers
-                    } else {
-                        Parse::Params
-                    };
+                    None
                 }
-                (Parse::Params | Parse::Layers, Msg::Release(_))
-                    if job.param_sets.is_empty() && job.layers.is_empty() && !job.released =>
-                {
-                    // Checked against the content by `meltline inspect` (signing::check_release).
-                    job.released = true;
-                }
-                (Parse::InLayer, Msg::LayerLink(l)) => {
-                    let open_layer = open.as_ref().map(|o| o.0.layer);
-                    if open_layer != Some(l.layer) {
-                        return Err(structure(format!(
-                            "LayerLink for layer {} outside that layer",
-                            l.layer
-                        )));
-                    }
-                    frame_layer = Some(l.layer);
-                }
-                (Parse::Params, Msg::ParamSet(p)) => {
-                    if job.param_sets.iter().any(|q| q.id == p.id) {
-                        return Err(structure(format!("parameter set {} defined twice", p.id)));
-                    }
-                    job.param_sets.push(p);
-                    if let Some(d) = job_digest.as_mut() {
-                        d.param_set(&p);
-                    }
-                    if job.param_sets.len() == usize::from(n_params) {
-                        state = Parse::Layers;
-                    }
-                }
-                (Parse::Layers, Msg::LayerStart(l)) => {
-                    let expected = job.layers.len() as u32;
-                    if l.layer != expected {
-                        return Err(structure(format!(
-                            "layer {} where layer {expected} was expected",
-                            l.layer
-                        )));
-                    }
-                    let info = LayerInfo {
-                        layer: l.layer,
+                (Step::LayerStart { layer }, _) => {
+                    open = Some(LayerInfo {
+                        layer,
                         first_frame: index,
                         ..LayerInfo::default()
-                    };
-                    open = Some((
-                        info,
-                        LayerDigest::new(l.layer),
-                        l.blocks,
-                        l.payload_bytes,
-                        0,
-                    ));
-                    frame_layer = Some(l.layer);
-                    state = Parse::InLayer;
+                    });
+                    Some(layer)
                 }
-                (Parse::InLayer, Msg::VectorBlock(b)) => {
-                    let Some((info, digest, _, _, seen)) = open.as_mut() else {
-                        return Err(structure("vector block outside a layer".into()));
-                    };
-                    let p = job
-                        .param_sets
-                        .iter()
-                        .find(|p| p.id == b.param_set)
-                        .copied()
-                        .ok_or_else(|| {
-                            structure(format!(
-                                "block refers to unknown parameter set {}",
-                                b.param_set
-                            ))
-                        })?;
-                    let mut n = 0u64;
-                    for s in b.segments() {
-                        let s = s.map_err(|e| {
-                            structure(format!("layer {} block {}: {e}", info.layer, info.blocks))
-                        })?;
-                        if let Some(h) = head.as_mut() {
-                            h.mark(&s, &p);
+                (Step::Block { layer, vectors }, Msg::VectorBlock(b)) => {
+                    if let Some(info) = open.as_mut() {
+                        info.vectors += vectors;
+                        if let Some(k) = info.vectors_by_kind.get_mut(b.kind as usize) {
+                            *k += vectors;
                         }
-                        n += 1;
+                        info.blocks += 1;
                     }
-                    info.vectors += n;
-                    if let Some(k) = info.vectors_by_kind.get_mut(b.kind as usize) {
-                        *k += n;
-                    }
-                    info.blocks += 1;
-                    *seen += b.data.len() as u32;
-                    digest.block(&b);
-                    frame_layer = Some(info.layer);
+                    Some(layer)
                 }
-                (Parse::InLayer, Msg::LayerEnd(e)) => {
-                    let Some((mut info, digest, blocks, payload, seen)) = open.take() else {
-                        return Err(structure("LayerEnd outside a layer".into()));
-                    };
-                    if e.layer != info.layer || blocks != info.blocks || payload != seen {
-                        return Err(structure(format!(
-                            "layer {} closes with {} blocks / {seen} bytes where LayerStart announced {blocks} / {payload}",
-                            info.layer, info.blocks
-                        )));
-                    }
-                    let d = digest.finish();
-                    if d != e.digest {
-                        return Err(structure(format!(
-                            "layer {} digest {} differs from its content {}",
-                            info.layer,
-                            hex(&e.digest),
-                            hex(&d)
-                        )));
-                    }
-                    if let Some(j) = job_digest.as_mut() {
-                        j.layer(&d);
-                    }
+                (Step::LayerLink { layer }, _) => Some(layer),
+                (Step::LayerEnd { layer, digest }, _) => {
                     let mut t: LayerTiming = head
                         .as_mut()
                         .map(ScanHead::finish_layer)
                         .unwrap_or_default();
                     t.recoat_ticks += recoat_ticks(machine);
-                    info.mark_length_mm = t.mark_length_nm as f64 * 1e-6;
-                    info.est_time_s = meltline_firmware::sim::report::seconds(t.total_ticks());
-                    info.est_energy_j = t.energy_nj as f64 * 1e-9;
-                    info.digest = hex(&d);
-                    info.frames = index + 1 - info.first_frame;
-                    frame_layer = Some(info.layer);
-                    job.layers.push(info);
-                    state = Parse::Layers;
-                }
-                (Parse::Layers, Msg::JobEnd(e)) => {
-                    let got = job_digest
-                        .clone()
-                        .map(JobDigest::finish)
-                        .unwrap_or_default();
-                    if e.layers != layer_count || job.layers.len() as u32 != layer_count {
-                        return Err(structure(format!(
-                            "JobEnd closes {} layers, header announced {layer_count}, file holds {}",
-                            e.layers,
-                            job.layers.len()
-                        )));
+                    if let Some(mut info) = open.take() {
+                        info.mark_length_mm = t.mark_length_nm as f64 * 1e-6;
+                        info.est_time_s = meltline_firmware::sim::report::seconds(t.total_ticks());
+                        info.est_energy_j = t.energy_nj as f64 * 1e-9;
+                        info.digest = hex(&digest);
+                        info.frames = index + 1 - info.first_frame;
+                        job.layers.push(info);
                     }
-                    if got != e.job_sha256 || job.header_sha256.is_some_and(|h| h != got) {
-                        return Err(structure(format!(
-                            "job hash {} differs from the content's {}",
-                            hex(&e.job_sha256),
-                            hex(&got)
-                        )));
-                    }
-                    job.job_sha256 = got;
-                    ended = true;
+                    Some(layer)
                 }
-                (_, msg) => {
-                    return Err(structure(format!(
-                        "{} not allowed here ({})",
-                        msg_name(&msg),
-                        state.expecting()
-                    )));
+                (Step::JobEnd { job_sha256 }, _) => {
+                    job.job_sha256 = job_sha256;
+                    None
                 }
-            }
+                _ => None,
+            };
             job.frame_layer.push(frame_layer);
             job.frames.push(raw.wire);
         }
+        job.param_sets = verifier.param_sets().to_vec();
+        job.released = verifier.released();
+        let ended = verifier.expecting() == Expect::Ended;
         if !ended {
             return Err(JobFileError::Truncated {
                 path: name.to_string(),
@@ -464,48 +356,4 @@ pub fn resequence(wire: &[u8], seq: u32) -> Result<Vec<u8>, FrameError> {
 }
 
 /// Name of a message for error texts.
-pub fn msg_name(m: &Msg<'_>) -> &'static str {
-    match m {
-        Msg::Hello(_) => "Hello",
-        Msg::JobHeader(_) => "JobHeader",
-        Msg::ParamSet(_) => "ParamSet",
-        Msg::LayerStart(_) => "LayerStart",
-        Msg::VectorBlock(_) => "VectorBlock",
-        Msg::LayerEnd(_) => "LayerEnd",
-        Msg::JobEnd(_) => "JobEnd",
-        Msg::Start => "Start",
-        Msg::Pause => "Pause",
-        Msg::Resume => "Resume",
-        Msg::Abort => "Abort",
-        Msg::StatusRequest => "StatusRequest",
-        Msg::Ack(_) => "Ack",
-        Msg::Nak(_) => "Nak",
-        Msg::Status(_) => "Status",
-        Msg::Fault(_) => "Fault",
-        Msg::Report(_) => "Report",
-        Msg::Release(_) => "Release",
-        Msg::LayerLink(_) => "LayerLink",
-        Msg::AuthHello(_) => "AuthHello",
-        Msg::AuthChallenge(_) => "AuthChallenge",
-        Msg::AuthProof(_) => "AuthProof",
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Parse {
-    Header,
-    Params,
-    Layers,
-    InLayer,
-}
-
-impl Parse {
-    fn expecting(self) -> &'static str {
-        match self {
-            Parse::Header => "a job file starts with JobHeader",
-            Parse::Params => "expected the header's ParamSets",
-            Parse::Layers => "expected LayerStart or JobEnd",
-            Parse::InLayer => "expected VectorBlock or LayerEnd",
-        }
-    }
-}
+pub use meltline_firmware::wire::verify::msg_name;

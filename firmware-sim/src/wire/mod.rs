@@ -105,6 +105,7 @@ pub mod release;
 pub mod session;
 pub(crate) mod varint;
 pub mod vector;
+pub mod verify;
 
 #[cfg(test)]
 mod golden;
