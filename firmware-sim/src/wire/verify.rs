@@ -477,3 +477,7 @@ pub fn msg_name(m: &Msg<'_>) -> &'static str {
         Msg::AuthProof(_) => "AuthProof",
     }
 }
+
+#[cfg(test)]
+#[path = "verify_tests.rs"]
+mod tests;
