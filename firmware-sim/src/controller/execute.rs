@@ -60,10 +60,41 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
         nv: &mut impl NonVolatile,
     ) -> Result<(), Fault> {
         events.event(&Event::LayerBegin { layer: l.layer });
-        if self.config.recoater_collision_layer == Some(l.layer) {
-            return Err(fault(l.layer, NONE, NONE, Rule::RecoaterCollision, 0, 0));
+        let Some(extra) = self.prepare_layer(l.layer, events)? else {
+            return Ok(());
+        };
+        self.mark_layer(&l, events)?;
+        let mut timing = self.head.finish_layer();
+        timing.add(&extra);
+        self.totals.add(&timing);
+        self.layers_done += 1;
+        if let Some(d) = self.executed.as_mut() {
+            d.layer(&l.digest);
         }
-        self.head.power_permille = self.config.delivered_power_permille(l.layer);
+        self.release_arena(&l);
+        // The record goes down before the layer is reported done: after a power loss from here
+        // on, the layer is never exposed again.
+        let stored = self.commit_layer(nv);
+        events.event(&Event::LayerDone {
+            layer: l.layer,
+            timing,
+            digest: l.digest,
+        });
+        stored.map_err(|_| fault(l.layer, NONE, NONE, Rule::RecordNotStored, 0, 0))
+    }
+
+    /// The machine's work before the first mark of `layer`: recoating, laser power and any
+    /// oxygen excursion. Returns the extra timing, or `None` if the excursion left the build
+    /// paused (the layer stays ready and executes on resume).
+    fn prepare_layer(
+        &mut self,
+        layer: u32,
+        events: &mut impl EventSink,
+    ) -> Result<Option<LayerTiming>, Fault> {
+        if self.config.recoater_collision_layer == Some(layer) {
+            return Err(fault(layer, NONE, NONE, Rule::RecoaterCollision, 0, 0));
+        }
+        self.head.power_permille = self.config.delivered_power_permille(layer);
         let mut extra = LayerTiming {
             recoat_ticks: recoat_ticks(&self.config),
             ..LayerTiming::default()
@@ -72,7 +103,7 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
             .config
             .oxygen_excursions
             .iter()
-            .find(|x| x.layer == l.layer)
+            .find(|x| x.layer == layer)
             .copied()
         {
             // The excursion pauses the build until purging brings the level back.
@@ -83,9 +114,14 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
             }
             self.set_oxygen(nominal, events);
             if self.state != ControllerState::Printing {
-                return Ok(());
+                return Ok(None);
             }
         }
+        Ok(Some(extra))
+    }
+
+    /// Marks every vector of the layer's arena records with the scan head.
+    fn mark_layer(&mut self, l: &ReadyLayer, events: &mut impl EventSink) -> Result<(), Fault> {
         let Self {
             arena,
             params,
@@ -132,13 +168,12 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
             at += n;
             block += 1;
         }
-        let mut timing = head.finish_layer();
-        timing.add(&extra);
-        self.totals.add(&timing);
-        self.layers_done += 1;
-        if let Some(d) = self.executed.as_mut() {
-            d.layer(&l.digest);
-        }
+        Ok(())
+    }
+
+    /// Drops the executed layer from the ready queue and moves the layers behind it to the
+    /// front of the arena.
+    fn release_arena(&mut self, l: &ReadyLayer) {
         self.ready.pop_front();
         if l.end <= self.used && self.used <= ARENA {
             self.arena.copy_within(l.end..self.used, 0);
@@ -149,14 +184,5 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
         for r in self.ready.iter_mut() {
             r.end -= l.end;
         }
-        // The record goes down before the layer is reported done: after a power loss from here
-        // on, the layer is never exposed again.
-        let stored = self.commit_layer(nv);
-        events.event(&Event::LayerDone {
-            layer: l.layer,
-            timing,
-            digest: l.digest,
-        });
-        stored.map_err(|_| fault(l.layer, NONE, NONE, Rule::RecordNotStored, 0, 0))
     }
 }
