@@ -4,6 +4,7 @@
 use super::*;
 use crate::job::{BlockSpec, Geometry, JobSpec, JobSummary, JobWriter, encode_job};
 use crate::machine::{EnergyPolicy, OxygenExcursion};
+use crate::wire::{Region, VectorKind};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 

@@ -1,0 +1,188 @@
+//! Execution: verified layers leave the arena in order and are marked by the scan head.
+
+use super::arena::parse_record;
+use super::{Core, Event, EventSink, PauseCause, ReadyLayer, ReplySink, fault};
+use crate::machine::{LayerTiming, ms_ticks, recoat_ticks};
+use crate::nvm::NonVolatile;
+use crate::wire::control::NONE;
+use crate::wire::{ControllerState, Fault, Msg, Rule};
+
+impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PARAMS, READY> {
+    pub(super) fn set_oxygen(&mut self, ppm: u32, events: &mut impl EventSink) {
+        self.oxygen_ppm = ppm;
+        events.event(&Event::Oxygen { ppm });
+        let high = ppm > self.config.oxygen_threshold_ppm;
+        if high && self.state == ControllerState::Printing {
+            self.pause = Some(PauseCause::Interlock);
+            self.set_state(ControllerState::Paused, events);
+        } else if !high
+            && self.state == ControllerState::Paused
+            && self.pause == Some(PauseCause::Interlock)
+        {
+            self.pause = None;
+            self.set_state(ControllerState::Printing, events);
+        }
+    }
+
+    pub(super) fn poll(
+        &mut self,
+        replies: &mut impl ReplySink,
+        events: &mut impl EventSink,
+        nv: &mut impl NonVolatile,
+    ) {
+        while self.state == ControllerState::Printing {
+            let Some(next) = self.ready.front().copied() else {
+                break;
+            };
+            if let Err(f) = self.execute(next, events, nv) {
+                self.refuse(f, replies, events);
+                return;
+            }
+        }
+        if self.state == ControllerState::Printing
+            && self.job_end_ok
+            && self.job.is_some_and(|j| j.layer_count == self.layers_done)
+        {
+            self.set_state(ControllerState::Done, events);
+            // A finished job is not continued again; a failed erase leaves a record that can
+            // only skip layers, never expose one twice.
+            self.forget_record(nv);
+            let r = self.report();
+            self.send(Msg::Report(r), replies);
+        }
+    }
+
+    /// Executes the verified layer at the front of the arena.
+    fn execute(
+        &mut self,
+        l: ReadyLayer,
+        events: &mut impl EventSink,
+        nv: &mut impl NonVolatile,
+    ) -> Result<(), Fault> {
+        events.event(&Event::LayerBegin { layer: l.layer });
+        let Some(extra) = self.prepare_layer(l.layer, events)? else {
+            return Ok(());
+        };
+        self.mark_layer(&l, events)?;
+        let mut timing = self.head.finish_layer();
+        timing.add(&extra);
+        self.totals.add(&timing);
+        self.layers_done += 1;
+        if let Some(d) = self.executed.as_mut() {
+            d.layer(&l.digest);
+        }
+        self.release_arena(&l);
+        // The record goes down before the layer is reported done: after a power loss from here
+        // on, the layer is never exposed again.
+        let stored = self.commit_layer(nv);
+        events.event(&Event::LayerDone {
+            layer: l.layer,
+            timing,
+            digest: l.digest,
+        });
+        stored.map_err(|_| fault(l.layer, NONE, NONE, Rule::RecordNotStored, 0, 0))
+    }
+
+    /// The machine's work before the first mark of `layer`: recoating, laser power and any
+    /// oxygen excursion. Returns the extra timing, or `None` if the excursion left the build
+    /// paused (the layer stays ready and executes on resume).
+    fn prepare_layer(
+        &mut self,
+        layer: u32,
+        events: &mut impl EventSink,
+    ) -> Result<Option<LayerTiming>, Fault> {
+        if self.config.recoater_collision_layer == Some(layer) {
+            return Err(fault(layer, NONE, NONE, Rule::RecoaterCollision, 0, 0));
+        }
+        self.head.power_permille = self.config.delivered_power_permille(layer);
+        let mut extra = LayerTiming {
+            recoat_ticks: recoat_ticks(&self.config),
+            ..LayerTiming::default()
+        };
+        if let Some(x) = self
+            .config
+            .oxygen_excursions
+            .iter()
+            .find(|x| x.layer == layer)
+            .copied()
+        {
+            // The excursion pauses the build until purging brings the level back.
+            let nominal = self.config.oxygen_nominal_ppm;
+            self.set_oxygen(x.peak_ppm, events);
+            if x.peak_ppm > self.config.oxygen_threshold_ppm {
+                extra.interlock_ticks += ms_ticks(x.recovery_ms);
+            }
+            self.set_oxygen(nominal, events);
+            if self.state != ControllerState::Printing {
+                return Ok(None);
+            }
+        }
+        Ok(Some(extra))
+    }
+
+    /// Marks every vector of the layer's arena records with the scan head.
+    fn mark_layer(&mut self, l: &ReadyLayer, events: &mut impl EventSink) -> Result<(), Fault> {
+        let Self {
+            arena,
+            params,
+            head,
+            ..
+        } = self;
+        let mut at = 0;
+        let mut block = 0u32;
+        while at < l.end {
+            let bytes = arena.get(at..l.end).unwrap_or(&[]);
+            let (b, n) = parse_record(bytes).ok_or(fault(
+                l.layer,
+                block,
+                NONE,
+                Rule::MalformedBlock,
+                0,
+                0,
+            ))?;
+            let p = params
+                .iter()
+                .find(|e| e.set.id == b.param_set)
+                .map(|e| &e.set)
+                .ok_or(fault(
+                    l.layer,
+                    block,
+                    NONE,
+                    Rule::UnknownParamSet,
+                    b.param_set.into(),
+                    0,
+                ))?;
+            for (i, s) in b.segments().enumerate() {
+                let s =
+                    s.map_err(|_| fault(l.layer, block, i as u32, Rule::MalformedBlock, 0, 0))?;
+                head.mark(&s, p);
+                events.event(&Event::Mark {
+                    layer: l.layer,
+                    block,
+                    kind: b.kind,
+                    region: b.region,
+                    param: p,
+                    segment: s,
+                });
+            }
+            at += n;
+            block += 1;
+        }
+        Ok(())
+    }
+
+    /// Drops the executed layer from the ready queue and moves the layers behind it to the
+    /// front of the arena.
+    fn release_arena(&mut self, l: &ReadyLayer) {
+        self.ready.pop_front();
+        if l.end <= self.used && self.used <= ARENA {
+            self.arena.copy_within(l.end..self.used, 0);
+            self.used -= l.end;
+        } else {
+            self.used = 0;
+        }
+        for r in self.ready.iter_mut() {
+            r.end -= l.end;
+        }
+    }
+}
