@@ -318,103 +318,142 @@ fn clip_family_masked(
     h: f64,
 ) -> Vec<Vec<Clipped>> {
     let count = masks.map_or(1, |m| m.len());
-    let none = || vec![Vec::new(); count];
-    let Some((mut lo, mut hi)) = bounds(region) else {
-        return none();
+    let Some(family) = common_bounds(region, masks).and_then(|b| LineFamily::new(b, dir, h)) else {
+        return vec![Vec::new(); count];
     };
+    let intervals = line_intervals(region, &family.lines, family.normal, family.kmin, h);
+    let Some(ms) = masks else {
+        return vec![to_clipped(intervals, &family.lines, family.kmin, dir)];
+    };
+    ms.iter()
+        .map(|m| family.clip_mask(m, &intervals, dir, h))
+        .collect()
+}
+
+/// The bounds shared by `region` and the union of `masks`; `None` when they are disjoint
+/// or empty.
+fn common_bounds(region: &Shapes, masks: Option<&[&[Shape]]>) -> Option<(Point, Point)> {
+    let (mut lo, mut hi) = bounds(region)?;
     if let Some(ms) = masks {
-        let all = ms.iter().filter_map(|m| bounds(m)).reduce(|a, b| {
+        let (mlo, mhi) = ms.iter().filter_map(|m| bounds(m)).reduce(|a, b| {
             (
                 Point::new(a.0.x.min(b.0.x), a.0.y.min(b.0.y)),
                 Point::new(a.1.x.max(b.1.x), a.1.y.max(b.1.y)),
             )
-        });
-        let Some((mlo, mhi)) = all else {
-            return none();
-        };
+        })?;
         lo = Point::new(lo.x.max(mlo.x), lo.y.max(mlo.y));
         hi = Point::new(hi.x.min(mhi.x), hi.y.min(mhi.y));
         if lo.x > hi.x || lo.y > hi.y {
-            return none();
+            return None;
         }
     }
-    let n = (-dir.1, dir.0);
-    let corners = [
-        (lo.x as f64, lo.y as f64),
-        (hi.x as f64, lo.y as f64),
-        (hi.x as f64, hi.y as f64),
-        (lo.x as f64, hi.y as f64),
-    ];
-    let (mut umin, mut umax, mut vmin, mut vmax) = (
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-    );
-    for (x, y) in corners {
-        let u = x * dir.0 + y * dir.1;
-        let v = x * n.0 + y * n.1;
-        umin = umin.min(u);
-        umax = umax.max(u);
-        vmin = vmin.min(v);
-        vmax = vmax.max(v);
-    }
-    umin -= 4.0;
-    umax += 4.0;
-    let kmin = (vmin / h).ceil() as i64;
-    let kmax = (vmax / h).floor() as i64;
-    if kmax < kmin {
-        return none();
-    }
-    let point = |u: f64, v: f64| {
-        Point::new(
-            (u * dir.0 + v * n.0).round() as i32,
-            (u * dir.1 + v * n.1).round() as i32,
-        )
-    };
-    let lines: Vec<[Point; 2]> = (kmin..=kmax)
-        .map(|k| {
-            let v = k as f64 * h;
-            [point(umin, v), point(umax, v)]
+    Some((lo, hi))
+}
+
+/// Margin (units) added at both ends of each hatch line beyond the bounds, so its ends lie
+/// strictly outside the region after rounding.
+const LINE_MARGIN_UNITS: f64 = 4.0;
+
+/// The lines `v = k·h`, `k ∈ kmin..`, that cross a bounding box, as segments along `+u`.
+struct LineFamily {
+    /// The segments, one per `k`.
+    lines: Vec<[Point; 2]>,
+    /// The first line's index `k`.
+    kmin: i64,
+    /// The unit normal `v` of the family.
+    normal: (f64, f64),
+}
+
+impl LineFamily {
+    /// The family of direction `dir` and spacing `h` over the box `(lo, hi)`; `None` when no
+    /// line crosses it.
+    fn new((lo, hi): (Point, Point), dir: (f64, f64), h: f64) -> Option<LineFamily> {
+        let n = (-dir.1, dir.0);
+        let corners = [
+            (lo.x as f64, lo.y as f64),
+            (hi.x as f64, lo.y as f64),
+            (hi.x as f64, hi.y as f64),
+            (lo.x as f64, hi.y as f64),
+        ];
+        let (mut umin, mut umax, mut vmin, mut vmax) = (
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        );
+        for (x, y) in corners {
+            let u = x * dir.0 + y * dir.1;
+            let v = x * n.0 + y * n.1;
+            umin = umin.min(u);
+            umax = umax.max(u);
+            vmin = vmin.min(v);
+            vmax = vmax.max(v);
+        }
+        umin -= LINE_MARGIN_UNITS;
+        umax += LINE_MARGIN_UNITS;
+        let kmin = (vmin / h).ceil() as i64;
+        let kmax = (vmax / h).floor() as i64;
+        if kmax < kmin {
+            return None;
+        }
+        let point = |u: f64, v: f64| {
+            Point::new(
+                (u * dir.0 + v * n.0).round() as i32,
+                (u * dir.1 + v * n.1).round() as i32,
+            )
+        };
+        let lines = (kmin..=kmax)
+            .map(|k| {
+                let v = k as f64 * h;
+                [point(umin, v), point(umax, v)]
+            })
+            .collect();
+        Some(LineFamily {
+            lines,
+            kmin,
+            normal: n,
         })
-        .collect();
-    let intervals = line_intervals(region, &lines, n, kmin, h);
-    let Some(ms) = masks else {
-        return vec![to_clipped(intervals, &lines, kmin, dir)];
-    };
-    let last = lines.len() as i64 - 1;
-    ms.iter()
-        .map(|m| {
-            // Only the lines a mask's own v-range reaches (±1 for rounding), so many small
-            // islands on a large layer cost their own size, not the layer's.
-            let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-            for p in m.iter().flatten().flatten() {
-                let v = p.x as f64 * n.0 + p.y as f64 * n.1;
-                lo = lo.min(v);
-                hi = hi.max(v);
-            }
-            let a = ((lo / h).floor() as i64 - 1 - kmin).max(0);
-            let b = ((hi / h).ceil() as i64 + 1 - kmin).min(last);
-            if a > b {
-                return Vec::new();
-            }
-            let (a, b) = (a as usize, b as usize);
-            let sub = &lines[a..=b];
-            let masked = line_intervals(m, sub, n, kmin + a as i64, h);
-            let both = intervals[a..=b]
-                .iter()
-                .zip(&masked)
-                .map(|(iv, mv)| {
-                    if mv.is_empty() {
-                        Vec::new()
-                    } else {
-                        intersect_intervals(iv, mv)
-                    }
-                })
-                .collect();
-            to_clipped(both, sub, kmin + a as i64, dir)
-        })
-        .collect()
+    }
+
+    /// The region's `intervals` on this family further clipped by one mask.
+    fn clip_mask(
+        &self,
+        mask: &[Shape],
+        intervals: &[Vec<[Rational; 2]>],
+        dir: (f64, f64),
+        h: f64,
+    ) -> Vec<Clipped> {
+        let n = self.normal;
+        let last = self.lines.len() as i64 - 1;
+        // Only the lines a mask's own v-range reaches (±1 for rounding), so many small
+        // islands on a large layer cost their own size, not the layer's.
+        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+        for p in mask.iter().flatten().flatten() {
+            let v = p.x as f64 * n.0 + p.y as f64 * n.1;
+            lo = lo.min(v);
+            hi = hi.max(v);
+        }
+        let a = ((lo / h).floor() as i64 - 1 - self.kmin).max(0);
+        let b = ((hi / h).ceil() as i64 + 1 - self.kmin).min(last);
+        if a > b {
+            return Vec::new();
+        }
+        let (a, b) = (a as usize, b as usize);
+        let sub = &self.lines[a..=b];
+        let masked = line_intervals(mask, sub, n, self.kmin + a as i64, h);
+        let both = intervals[a..=b]
+            .iter()
+            .zip(&masked)
+            .map(|(iv, mv)| {
+                if mv.is_empty() {
+                    Vec::new()
+                } else {
+                    intersect_intervals(iv, mv)
+                }
+            })
+            .collect();
+        to_clipped(both, sub, self.kmin + a as i64, dir)
+    }
 }
 
 /// The clipped hatches of parameter intervals on the lines `kmin..`, sorted by `(k, u)`.
@@ -613,136 +652,5 @@ fn line_intervals(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::polygon::union_nonzero;
-
-    fn square(s: i32) -> Shapes {
-        union_nonzero(&[vec![
-            Point::new(0, 0),
-            Point::new(s, 0),
-            Point::new(s, s),
-            Point::new(0, s),
-        ]])
-    }
-
-    #[test]
-    fn lines_at_zero_degrees_are_horizontal_and_spaced_by_the_hatch() {
-        let settings = HatchSettings::default();
-        let g = hatch_region(&square(10_000), 0.1, 0, &settings);
-        assert_eq!(g.len(), 1);
-        let h = &g[0].hatches;
-        // Interior lines y = 100, 200 … 9900 (boundary lines excluded).
-        assert_eq!(h.len(), 99);
-        for (i, s) in h.iter().enumerate() {
-            assert_eq!(s[0].y, 100 * (i as i32 + 1));
-            assert_eq!(s[1].y, s[0].y);
-            assert_eq!((s[1].x - s[0].x).abs(), 10_000);
-            // Meander: alternate directions.
-            assert_eq!(s[0].x < s[1].x, i % 2 == 0);
-        }
-    }
-
-    #[test]
-    fn lines_through_vertices_clip_to_the_exact_chord() {
-        // A diamond with vertices on the hatch lines y = 0, 1000, 2000.
-        let diamond = union_nonzero(&[vec![
-            Point::new(1000, 0),
-            Point::new(2000, 1000),
-            Point::new(1000, 2000),
-            Point::new(0, 1000),
-        ]]);
-        let lines: Vec<[Point; 2]> = (0..=2)
-            .map(|k| [Point::new(-10, 1000 * k), Point::new(3010, 1000 * k)])
-            .collect();
-        let out = clip_lines_exact(&diamond, &lines, (0.0, 1.0), 0, 1000.0);
-        assert!(out[0].is_empty() && out[2].is_empty(), "{out:?}");
-        assert_eq!(out[1], vec![[Point::new(0, 1000), Point::new(2000, 1000)]]);
-    }
-
-    #[test]
-    fn hatching_inside_islands_equals_hatching_the_polygon_intersection() {
-        // A ring-shaped region and two islands overlapping it, at an oblique angle.
-        let mut hole = vec![
-            Point::new(3000, 3000),
-            Point::new(3000, 7000),
-            Point::new(7000, 7000),
-            Point::new(7000, 3000),
-        ];
-        let mut region_contours = square(10_000).concat();
-        region_contours.push(std::mem::take(&mut hole));
-        let region = union_nonzero(&region_contours);
-        let island = |x0: i32, y0: i32, x1: i32, y1: i32| {
-            union_nonzero(&[vec![
-                Point::new(x0, y0),
-                Point::new(x1, y0),
-                Point::new(x1, y1),
-                Point::new(x0, y1),
-            ]])
-        };
-        let islands = [
-            island(-500, -500, 5_000, 12_000),
-            island(6_000, 1_000, 11_000, 4_000),
-        ];
-        let settings = HatchSettings {
-            start_angle_deg: 23.0,
-            ..HatchSettings::default()
-        };
-        let length = |g: &HatchGroup| -> f64 {
-            g.hatches
-                .iter()
-                .map(|s| crate::polygon::seg_len_mm(s[0], s[1]))
-                .sum()
-        };
-        let got = hatch_islands(&region, &islands.concat(), 0.1, 0, &settings);
-        assert_eq!(got.len(), 2);
-        for (g, isl) in got.iter().zip(&islands) {
-            let want = hatch_region(
-                &crate::polygon::intersection(&region, isl),
-                0.1,
-                0,
-                &settings,
-            );
-            let g = g.as_ref().expect("each island holds part of the ring");
-            assert_eq!(g.hatches.len(), want[0].hatches.len());
-            // End points differ by the rounding of the boolean's vertices at most.
-            assert!((length(g) - length(&want[0])).abs() < 2e-3 * g.hatches.len() as f64);
-        }
-    }
-
-    #[test]
-    fn stripes_cut_hatches_to_the_stripe_width() {
-        let settings = HatchSettings {
-            strategy: Strategy::Stripes,
-            stripe_width_mm: 3.0,
-            stripe_overlap_mm: 0.0,
-            ..HatchSettings::default()
-        };
-        let g = hatch_region(&square(10_000), 0.5, 0, &settings);
-        assert_eq!(g.len(), 4);
-        for grp in &g {
-            for s in &grp.hatches {
-                assert!((s[1].x - s[0].x).abs() <= 3_000);
-            }
-        }
-    }
-
-    #[test]
-    fn chessboard_neighbours_cross_at_right_angles() {
-        let settings = HatchSettings {
-            strategy: Strategy::Chessboard,
-            island_size_mm: 5.0,
-            island_overlap_mm: 0.0,
-            island_shift_mm: 0.0,
-            ..HatchSettings::default()
-        };
-        let g = hatch_region(&square(10_000), 0.5, 0, &settings);
-        assert_eq!(g.len(), 4);
-        for grp in &g {
-            let horizontal = grp.hatches.iter().all(|s| s[0].y == s[1].y);
-            let vertical = grp.hatches.iter().all(|s| s[0].x == s[1].x);
-            assert!(if grp.white { horizontal } else { vertical }, "{grp:?}");
-            assert_eq!((grp.cell.0 + grp.cell.1).rem_euclid(2) == 0, grp.white);
-        }
-    }
-}
+#[path = "hatch_tests.rs"]
+mod tests;
