@@ -186,10 +186,9 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
     /// The resumed layer and its chain value from the non-volatile record, when the job
     /// continues after a power loss.
     fn recorded_chain(&self) -> Option<(u32, [u8; 32])> {
+        // `resumed_from` is the record's `layers_done` (see `resume_or_forget`).
         let k = self.resumed_from?;
-        let record = self.record.as_ref()?;
-        (record.layers_done == k).then_some(())?;
-        record.release_chain.map(|chain| (k, chain))
+        self.record.as_ref()?.release_chain.map(|chain| (k, chain))
     }
 
     /// At `JobEnd`: the job hash and the chain's end are those released.
