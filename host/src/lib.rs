@@ -11,6 +11,7 @@ pub mod link;
 pub mod loopback;
 pub mod mlj;
 pub mod picture;
+pub mod pipeline;
 pub mod prepare;
 pub mod raster_text;
 pub mod release;

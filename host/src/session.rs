@@ -7,6 +7,7 @@ use meltline_firmware::machine::MachineConfig;
 use meltline_firmware::sim::report::SimReport;
 use meltline_firmware::sim::{SimOptions, Simulator};
 use serde::Serialize;
+use std::fmt::Write;
 
 use crate::jobfile::{JobFile, LayerInfo, hex};
 use crate::link::{InProcess, Progress, StreamError, StreamOptions, StreamOutcome, stream_job};
@@ -321,38 +322,22 @@ impl RunReport {
         self.link.verified() && self.vector_counts_equal
     }
 
-    /// The human summary printed by `simulate`, `stream` and `demo`.
+    /// The human summary printed by `simulate`, `stream` and `demo`: the job, what the
+    /// controller executed, the link, the hashes and the verdict.
     pub fn summary(&self) -> String {
-        use std::fmt::Write;
-        let j = &self.job;
-        let l = &self.link;
         let mut s = String::new();
-        let _ = writeln!(
-            s,
-            "job          {} ({} on {})",
-            j.name, j.material, j.machine
-        );
-        let _ = writeln!(
-            s,
-            "layers       {} × {} µm",
-            j.layers,
-            f64::from(j.layer_thickness_nm) / 1000.0
-        );
-        let _ = writeln!(s, "vectors      {}", j.vectors);
-        let _ = writeln!(
-            s,
-            "bytes        {} ({:.2} bytes per vector)",
-            j.bytes, j.bytes_per_vector
-        );
-        let _ = writeln!(
-            s,
-            "est. time    {} (machine model: marks, jumps, delays, recoat)",
-            hms(j.est_time_s)
-        );
-        let _ = writeln!(s, "est. energy  {:.1} J", j.est_energy_j);
+        self.job.write_text(&mut s);
+        self.write_executed(&mut s);
+        write_link(&mut s, &self.link);
+        let _ = write!(s, "{}", self.verdict);
+        s
+    }
+
+    /// What the controller executed: layers, vectors, time and energy, coverage and spill
+    /// (from its report, else from the final report frame).
+    fn write_executed(&self, s: &mut String) {
+        let j = &self.job;
         if let Some(c) = &self.controller {
-            let cov: Vec<f64> = c.layers.iter().filter_map(|l| l.coverage_pct).collect();
-            let spill: Vec<f64> = c.layers.iter().filter_map(|l| l.spill_pct).collect();
             let _ = writeln!(
                 s,
                 "executed     {} of {} layers, {} vectors, {}, {:.1} J",
@@ -362,29 +347,8 @@ impl RunReport {
                 hms(c.total.total_s),
                 c.total.energy_j
             );
-            if !cov.is_empty() {
-                let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
-                let min = cov.iter().copied().fold(f64::INFINITY, f64::min);
-                let max_spill = spill.iter().copied().fold(0.0, f64::max);
-                let _ = writeln!(
-                    s,
-                    "coverage     mean {:.1} %, worst layer {:.1} %; spill mean {:.1} %, worst {:.1} %",
-                    mean(&cov),
-                    min,
-                    mean(&spill),
-                    max_spill
-                );
-            }
-            let support: Vec<f64> = c.layers.iter().filter_map(|l| l.support_mm2).collect();
-            if !support.is_empty() {
-                let _ = writeln!(
-                    s,
-                    "supports     exposed on {} layers, {:.1} mm² in all (not part of coverage or spill)",
-                    support.len(),
-                    support.iter().sum::<f64>()
-                );
-            }
-        } else if let Some(r) = l.report {
+            c.write_coverage(s);
+        } else if let Some(r) = self.link.report {
             let _ = writeln!(
                 s,
                 "executed     {} layers, {} vectors, {:.1} J",
@@ -393,53 +357,125 @@ impl RunReport {
                 r.energy_mj as f64 / 1000.0
             );
         }
-        let f = &l.link_faults;
-        let naks: Vec<String> = l.naks.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    }
+}
+
+impl JobSummaryReport {
+    /// The job's lines of a summary: name, layers, vectors, bytes, estimates.
+    pub fn write_text(&self, s: &mut String) {
         let _ = writeln!(
             s,
-            "link         {} frames sent ({} bytes), {} retransmitted; {} dropped, {} corrupted, {} duplicated, {} disconnects injected; \
-             {} timeouts, {} reconnects; NAKs: {}",
-            l.frames,
-            l.bytes_sent,
-            l.retransmits,
-            f.dropped,
-            f.corrupted,
-            f.duplicated,
-            f.disconnects,
-            l.timeouts,
-            l.reconnects,
-            if naks.is_empty() {
-                "none".into()
-            } else {
-                naks.join(", ")
-            }
+            "job          {} ({} on {})",
+            self.name, self.material, self.machine
         );
-        if let Some(k) = l.resumed_at_layer {
+        let _ = writeln!(
+            s,
+            "layers       {} × {} µm",
+            self.layers,
+            f64::from(self.layer_thickness_nm) / 1000.0
+        );
+        let _ = writeln!(s, "vectors      {}", self.vectors);
+        let _ = writeln!(
+            s,
+            "bytes        {} ({:.2} bytes per vector)",
+            self.bytes, self.bytes_per_vector
+        );
+        let _ = writeln!(
+            s,
+            "est. time    {} (machine model: marks, jumps, delays, recoat)",
+            hms(self.est_time_s)
+        );
+        let _ = writeln!(s, "est. energy  {:.1} J", self.est_energy_j);
+    }
+
+    /// Vectors of the whole job by kind, in the order of [`crate::jobfile::KIND_NAMES`].
+    pub fn vectors_by_kind(&self) -> [u64; 5] {
+        let mut by_kind = [0u64; 5];
+        for l in &self.per_layer {
+            for (t, n) in by_kind.iter_mut().zip(l.vectors_by_kind) {
+                *t += n;
+            }
+        }
+        by_kind
+    }
+}
+
+impl ControllerSummary {
+    /// Coverage and spill over the layers with exposure maps, and the support area exposed.
+    fn write_coverage(&self, s: &mut String) {
+        let cov: Vec<f64> = self.layers.iter().filter_map(|l| l.coverage_pct).collect();
+        let spill: Vec<f64> = self.layers.iter().filter_map(|l| l.spill_pct).collect();
+        if !cov.is_empty() {
+            let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+            let min = cov.iter().copied().fold(f64::INFINITY, f64::min);
+            let max_spill = spill.iter().copied().fold(0.0, f64::max);
             let _ = writeln!(
                 s,
-                "resumed      at layer {k} from the controller's non-volatile record ({} restart(s) during this stream)",
-                l.controller_restarts
+                "coverage     mean {:.1} %, worst layer {:.1} %; spill mean {:.1} %, worst {:.1} %",
+                mean(&cov),
+                min,
+                mean(&spill),
+                max_spill
             );
         }
-        let _ = writeln!(
-            s,
-            "throughput   {:.2} MB/s, {:.0} vectors/s over {:.2} s",
-            l.throughput_mb_s, l.vectors_per_s, l.elapsed_s
-        );
-        let _ = writeln!(s, "job hash     {}", l.job_sha256);
-        let _ = writeln!(
-            s,
-            "executed     {}",
-            l.executed_sha256.as_deref().unwrap_or("(no report)")
-        );
-        let _ = writeln!(
-            s,
-            "hashes equal {}",
-            if l.hashes_equal { "yes" } else { "NO" }
-        );
-        let _ = write!(s, "{}", self.verdict);
-        s
+        let support: Vec<f64> = self.layers.iter().filter_map(|l| l.support_mm2).collect();
+        if !support.is_empty() {
+            let _ = writeln!(
+                s,
+                "supports     exposed on {} layers, {:.1} mm² in all (not part of coverage or spill)",
+                support.len(),
+                support.iter().sum::<f64>()
+            );
+        }
     }
+}
+
+/// The link's lines of a summary: frames, faults survived, resume, throughput and hashes.
+fn write_link(s: &mut String, l: &StreamOutcome) {
+    let f = &l.link_faults;
+    let naks: Vec<String> = l.naks.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    let _ = writeln!(
+        s,
+        "link         {} frames sent ({} bytes), {} retransmitted; {} dropped, {} corrupted, {} duplicated, {} disconnects injected; \
+         {} timeouts, {} reconnects; NAKs: {}",
+        l.frames,
+        l.bytes_sent,
+        l.retransmits,
+        f.dropped,
+        f.corrupted,
+        f.duplicated,
+        f.disconnects,
+        l.timeouts,
+        l.reconnects,
+        if naks.is_empty() {
+            "none".into()
+        } else {
+            naks.join(", ")
+        }
+    );
+    if let Some(k) = l.resumed_at_layer {
+        let _ = writeln!(
+            s,
+            "resumed      at layer {k} from the controller's non-volatile record ({} restart(s) during this stream)",
+            l.controller_restarts
+        );
+    }
+    let _ = writeln!(
+        s,
+        "throughput   {:.2} MB/s, {:.0} vectors/s over {:.2} s",
+        l.throughput_mb_s, l.vectors_per_s, l.elapsed_s
+    );
+    let _ = writeln!(s, "job hash     {}", l.job_sha256);
+    let _ = writeln!(
+        s,
+        "executed     {}",
+        l.executed_sha256.as_deref().unwrap_or("(no report)")
+    );
+    let _ = writeln!(
+        s,
+        "hashes equal {}",
+        if l.hashes_equal { "yes" } else { "NO" }
+    );
 }
 
 /// `h:mm:ss` of seconds.

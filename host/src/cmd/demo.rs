@@ -5,7 +5,7 @@
 //! streams the job through a faulty link (1 % drops, 1 % corruption, one forced disconnect),
 //! and writes the HTML build report. Exit status 1 when the executed hash differs.
 
-use meltline_host::{err, errln, outln};
+use meltline_host::{errln, outln};
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
@@ -13,21 +13,22 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use meltline_core::cage::{CageSpec, DesignOptions, Vertebrae, design_cage, measure_design};
-use meltline_core::check::{CheckOptions, check_mesh};
 use meltline_core::io::{ReadOptions, StlFormat, Units, read_mesh, write_stl};
+use meltline_core::mesh::Mesh;
 use meltline_firmware::machine::MachineConfig;
 use meltline_firmware::sim::{SimOptions, Simulator};
 use meltline_host::faults::FaultSpec;
 use meltline_host::jobfile::{JobFile, hex};
-use meltline_host::link::{StreamOptions, Tcp, stream_job};
+use meltline_host::link::{StreamOptions, StreamOutcome, Tcp, stream_job};
 use meltline_host::loopback::LoopbackController;
 use meltline_host::mlj::{MljOptions, write_mlj_layers};
+use meltline_host::pipeline::{Admission, Part, Pipeline};
 use meltline_host::report::collect::{SliceFindings, check_warnings, design_warnings};
 use meltline_host::report::findings::{energy_density_warnings, execution_warnings};
 use meltline_host::report::{DesignFigures, PartRecord, ReportContext, write_html_report};
 use meltline_host::session::{ControllerSummary, RunReport, Trace};
 use meltline_slicer::export::cli::{CliFormat, CliWriter};
-use meltline_slicer::job::{Slicer, SlicerOptions};
+use meltline_slicer::job::SlicerOptions;
 use meltline_slicer::profile::ProcessProfile;
 use sha2::Digest;
 
@@ -72,22 +73,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
     // 1. Design.
     let spec = CageSpec::default_tlif();
-    let units = match args.units.as_str() {
-        "mm" => Units::Mm,
-        "m" => Units::M,
-        "in" => Units::In,
-        other => bail!("--units {other}: give mm, m or in"),
-    };
-    let pair = match (&args.upper, &args.lower) {
-        (Some(u), Some(l)) => {
-            let o = ReadOptions::with_units(units);
-            Some((
-                read_mesh(u, &o).with_context(|| format!("upper vertebra {}", u.display()))?,
-                read_mesh(l, &o).with_context(|| format!("lower vertebra {}", l.display()))?,
-            ))
-        }
-        _ => None,
-    };
+    let pair = read_vertebrae(&args)?;
     step(t0, "designing the default TLIF lattice cage");
     let design = design_cage(
         &spec,
@@ -116,13 +102,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let stl = args.out.join("cage.stl");
     write_stl(&stl, &design.mesh, StlFormat::Binary)
         .with_context(|| format!("writing {}", stl.display()))?;
-    let stl_bytes = std::fs::read(&stl)?;
-    let mesh_sha: [u8; 32] = sha2::Sha256::digest(&stl_bytes).into();
     // The spec as meshed (with the edge length used), so the record reproduces the STL.
     let spec_text = design.spec.to_toml_string();
     write_atomic(&args.out.join("cage-spec.toml"), spec_text.as_bytes())?;
 
-    // 2. Check what was written.
+    // 2. Check what was written, on the machine.
     step(
         t0,
         &format!(
@@ -130,38 +114,34 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             design.mesh.triangles.len()
         ),
     );
-    let written = read_mesh(&stl, &ReadOptions::default())?;
-    let check = check_mesh(&written, &CheckOptions::default());
-    if !check.printable {
-        err!("{}", check.summary());
-        bail!("the designed cage is not printable; nothing was sliced");
+    let part = Part::read(&stl, Units::Mm)?;
+    let mesh_sha = part.source_sha256;
+    let pipeline = Pipeline {
+        profile: ProcessProfile::ti6al4v(),
+        options: SlicerOptions {
+            supports: true,
+            center_xy: true,
+            machine: machine.clone(),
+            ..SlicerOptions::default()
+        },
+        admission: Admission::Printable,
+    };
+    match pipeline.admit(&part) {
+        Ok(check) => ctx
+            .warnings
+            .extend(check.iter().flat_map(|c| check_warnings("cage", c))),
+        Err(e) => bail!("{e}; nothing was sliced"),
     }
-    ctx.warnings.extend(check_warnings("cage", &check));
 
     // 3. Slice (supports when the slicer has them), write the job, CLI and SVG.
-    let job = slice_and_export(&args.out, &written, mesh_sha, &machine, &mut ctx, t0)?;
+    let job = slice_and_export(&args.out, &pipeline, &part, &mut ctx, t0)?;
 
     // 4. The printer on a loopback port.
     let controller_report = args.out.join("controller.json");
     let (fw, addr) = start_printer(&controller_report)?;
 
-    // 5. Stream through the faulty link with one forced disconnect half-way.
-    let mut faults = args.faults.clone();
-    // One forced disconnect part-way (the count includes retransmissions, a few per cent).
-    faults.disconnect_every = Some((job.frames.len() as u64 * 3 / 5).max(1));
-    step(t0, &format!("streaming to {addr} through {faults}"));
-    let mut tcp = Tcp::new(&addr)?;
-    let opts = StreamOptions {
-        faults: Some(faults),
-        // The printer computes exposure maps as it executes: it may be busy for seconds.
-        stall_timeout: Duration::from_secs(60),
-        ..StreamOptions::default()
-    };
-    let bar = frame_bar(job.frames.len() as u64 + 1);
-    let outcome = stream_job(&job, &mut tcp, &opts, &mut |p| {
-        bar.set_position(p.frames_acked)
-    })?;
-    bar.finish_and_clear();
+    // 5. Stream through the faulty link with one forced disconnect part-way.
+    let outcome = stream_through_faults(&job, &args.faults, &addr, t0)?;
     let controller = fw.finish()?;
 
     let mut report = RunReport::new(&job, outcome, controller);
@@ -181,25 +161,61 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// The `--upper/--lower` vertebrae in `--units`, when given.
+fn read_vertebrae(args: &Args) -> anyhow::Result<Option<(Mesh, Mesh)>> {
+    let units = match args.units.as_str() {
+        "mm" => Units::Mm,
+        "m" => Units::M,
+        "in" => Units::In,
+        other => bail!("--units {other}: give mm, m or in"),
+    };
+    let (Some(u), Some(l)) = (&args.upper, &args.lower) else {
+        return Ok(None);
+    };
+    let o = ReadOptions::with_units(units);
+    Ok(Some((
+        read_mesh(u, &o).with_context(|| format!("upper vertebra {}", u.display()))?,
+        read_mesh(l, &o).with_context(|| format!("lower vertebra {}", l.display()))?,
+    )))
+}
+
+/// Streams the job to the printer at `addr` through `faults` plus one forced disconnect
+/// part-way (the count includes retransmissions, a few per cent).
+fn stream_through_faults(
+    job: &JobFile,
+    faults: &FaultSpec,
+    addr: &str,
+    t0: Instant,
+) -> anyhow::Result<StreamOutcome> {
+    let mut faults = faults.clone();
+    faults.disconnect_every = Some((job.frames.len() as u64 * 3 / 5).max(1));
+    step(t0, &format!("streaming to {addr} through {faults}"));
+    let mut tcp = Tcp::new(addr)?;
+    let opts = StreamOptions {
+        faults: Some(faults),
+        // The printer computes exposure maps as it executes: it may be busy for seconds.
+        stall_timeout: Duration::from_secs(60),
+        ..StreamOptions::default()
+    };
+    let bar = frame_bar(job.frames.len() as u64 + 1);
+    let outcome = stream_job(job, &mut tcp, &opts, &mut |p| {
+        bar.set_position(p.frames_acked)
+    })?;
+    bar.finish_and_clear();
+    Ok(outcome)
+}
+
 /// Slices the checked cage with supports and the Ti-6Al-4V profile; writes the job, the CLI
 /// export and SVGs of the first, middle and last layers; adds the slicer's warnings to `ctx`.
 fn slice_and_export(
     out: &Path,
-    written: &meltline_core::mesh::Mesh,
-    mesh_sha: [u8; 32],
-    machine: &MachineConfig,
+    pipeline: &Pipeline,
+    part: &Part,
     ctx: &mut ReportContext,
     t0: Instant,
 ) -> anyhow::Result<JobFile> {
     step(t0, "slicing with supports and the Ti-6Al-4V profile");
-    let profile = ProcessProfile::ti6al4v();
-    let sopts = SlicerOptions {
-        supports: true,
-        center_xy: true,
-        source_sha256: Some(mesh_sha),
-        ..SlicerOptions::default()
-    };
-    let slicer = Slicer::new(written, profile, sopts)?;
+    let slicer = pipeline.slicer(part)?;
     let header = slicer.header().clone();
     let job_path = out.join("cage.mlj");
     let cli_path = out.join("cage.cli");
@@ -221,7 +237,7 @@ fn slice_and_export(
         }
     });
     let mopts = MljOptions {
-        machine: Some(machine.machine.to_string()),
+        machine: Some(pipeline.options.machine.machine.to_string()),
         ..MljOptions::default()
     };
     let summary = write_mlj_layers(

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use meltline_firmware::signing::check_release;
+use meltline_firmware::signing::{ReleaseCheck, check_release};
 use meltline_host::formats::Format;
 use meltline_host::jobfile::KIND_NAMES;
 use meltline_host::release::{hex, read_hex_key};
@@ -36,34 +36,32 @@ pub struct Args {
     pub trust: Vec<PathBuf>,
 }
 
-/// Runs `meltline inspect`.
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let machine = load_machine(args.machine.as_deref())?;
-    let job = args.input.load(&machine)?;
-    let r = JobSummaryReport::of(&job);
-    let mut by_kind = [0u64; 5];
-    for l in &r.per_layer {
-        for (t, n) in by_kind.iter_mut().zip(l.vectors_by_kind) {
-            *t += n;
-        }
-    }
+/// Reads the release record of a meltline job (other formats carry none) and checks it
+/// against the trusted keys.
+fn release_of(args: &Args) -> anyhow::Result<Option<ReleaseCheck>> {
     let trusted = args
         .trust
         .iter()
         .map(|p| read_hex_key(p).map(|k| hex(&k)))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    // Only meltline's own frame stream carries a release record.
     let format = args
         .input
         .format
         .or_else(|| Format::from_path(&args.input.job));
-    let release = if format == Some(Format::Mlj) {
-        let bytes = std::fs::read(&args.input.job)
-            .with_context(|| format!("reading {}", args.input.job.display()))?;
-        check_release(&bytes, &trusted).context("reading the release")?
-    } else {
-        None
-    };
+    if format != Some(Format::Mlj) {
+        return Ok(None);
+    }
+    let bytes = std::fs::read(&args.input.job)
+        .with_context(|| format!("reading {}", args.input.job.display()))?;
+    check_release(&bytes, &trusted).context("reading the release")
+}
+
+/// Runs `meltline inspect`.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let machine = load_machine(args.machine.as_deref())?;
+    let job = args.input.load(&machine)?;
+    let r = JobSummaryReport::of(&job);
+    let release = release_of(&args)?;
     let intact = release
         .as_ref()
         .is_none_or(|c| c.matches_job && c.signature_valid != Some(false));
@@ -73,9 +71,22 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ExitCode::from(1)
     };
     if args.json {
-        print_json(&r, by_kind, args.summary, release.as_ref())?;
+        print_json(&r, args.summary, release.as_ref())?;
         return Ok(code);
     }
+    print_header(&r, job.frames.len(), &job.est_machine);
+    print_release(release.as_ref());
+    print_param_sets(&r);
+    if args.summary {
+        print_extremes(&r);
+    } else {
+        print_layers(&r)?;
+    }
+    Ok(code)
+}
+
+/// The job's header, sizes, estimates and hashes.
+fn print_header(r: &JobSummaryReport, frames: usize, est_machine: &str) {
     outln!("job           {}", r.name);
     outln!("machine       {}", r.machine);
     outln!("material      {}", r.material);
@@ -87,46 +98,53 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     );
     outln!(
         "frames        {} ({} bytes, {:.2} bytes per vector)",
-        job.frames.len(),
+        frames,
         r.bytes,
         r.bytes_per_vector
     );
     outln!("vectors       {}", r.vectors);
     let kinds: Vec<String> = KIND_NAMES
         .iter()
-        .zip(by_kind)
+        .zip(r.vectors_by_kind())
         .map(|(k, n)| format!("{n} {k}"))
         .collect();
     outln!("  by kind     {}", kinds.join(", "));
-    outln!("est. time     {} on {}", hms(r.est_time_s), job.est_machine);
+    outln!("est. time     {} on {}", hms(r.est_time_s), est_machine);
     outln!("est. energy   {:.1} J", r.est_energy_j);
     outln!("job hash      {}", r.job_sha256);
     outln!("file SHA-256  {}", r.file_sha256);
-    match &release {
-        None => outln!("release       none (runs only on printers without trusted keys)"),
-        Some(c) => {
-            let rec = &c.record;
-            outln!("release       signed by {} on {}", rec.signer, rec.utc);
-            outln!("  meaning     {}", rec.meaning);
-            outln!("  key id      {}", rec.key_id);
-            outln!(
-                "  content     {}",
-                if c.matches_job {
-                    "matches the job (job hash, setup, every layer)"
-                } else {
-                    "BROKEN: the job differs from what was released"
-                }
-            );
-            outln!(
-                "  signature   {}",
-                match c.signature_valid {
-                    None => "not checked (give --trust NAME.pub)",
-                    Some(true) => "valid, by a trusted key",
-                    Some(false) => "INVALID or not by a trusted key",
-                }
-            );
+}
+
+/// The release record and its verdict.
+fn print_release(release: Option<&ReleaseCheck>) {
+    let Some(c) = release else {
+        outln!("release       none (runs only on printers without trusted keys)");
+        return;
+    };
+    let rec = &c.record;
+    outln!("release       signed by {} on {}", rec.signer, rec.utc);
+    outln!("  meaning     {}", rec.meaning);
+    outln!("  key id      {}", rec.key_id);
+    outln!(
+        "  content     {}",
+        if c.matches_job {
+            "matches the job (job hash, setup, every layer)"
+        } else {
+            "BROKEN: the job differs from what was released"
         }
-    }
+    );
+    outln!(
+        "  signature   {}",
+        match c.signature_valid {
+            None => "not checked (give --trust NAME.pub)",
+            Some(true) => "valid, by a trusted key",
+            Some(false) => "INVALID or not by a trusted key",
+        }
+    );
+}
+
+/// The parameter sets table.
+fn print_param_sets(r: &JobSummaryReport) {
     outln!("\nparameter sets");
     outln!("  id   power W   speed mm/s   spot µm   hatch µm   E J/mm³   skywriting");
     for p in &r.param_sets {
@@ -141,35 +159,33 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             p.skywriting
         );
     }
-    if args.summary {
-        let busiest = r.per_layer.iter().max_by_key(|l| l.vectors);
-        let slowest = r
-            .per_layer
-            .iter()
-            .max_by(|a, b| a.est_time_s.total_cmp(&b.est_time_s));
-        if let (Some(b), Some(s)) = (busiest, slowest) {
-            outln!(
-                "\nbusiest layer {} ({} vectors); slowest layer {} ({:.2} s); {} layers in all",
-                b.layer,
-                b.vectors,
-                s.layer,
-                s.est_time_s,
-                r.per_layer.len()
-            );
-        }
-        return Ok(code);
+}
+
+/// The busiest and the slowest layer (with `--summary`, instead of the table).
+fn print_extremes(r: &JobSummaryReport) {
+    let busiest = r.per_layer.iter().max_by_key(|l| l.vectors);
+    let slowest = r
+        .per_layer
+        .iter()
+        .max_by(|a, b| a.est_time_s.total_cmp(&b.est_time_s));
+    if let (Some(b), Some(s)) = (busiest, slowest) {
+        outln!(
+            "\nbusiest layer {} ({} vectors); slowest layer {} ({:.2} s); {} layers in all",
+            b.layer,
+            b.vectors,
+            s.layer,
+            s.est_time_s,
+            r.per_layer.len()
+        );
     }
-    print_layers(&r)?;
-    Ok(code)
 }
 
 /// The summary as JSON: vector counts labelled by kind, per-layer figures unless `summary`, and
 /// the release record with its verdict when the job carries one.
 fn print_json(
     r: &JobSummaryReport,
-    by_kind: [u64; 5],
     summary: bool,
-    release: Option<&meltline_firmware::signing::ReleaseCheck>,
+    release: Option<&ReleaseCheck>,
 ) -> anyhow::Result<()> {
     let mut value = serde_json::to_value(r)?;
     if let Some(obj) = value.as_object_mut() {
@@ -183,7 +199,7 @@ fn print_json(
         }
         let kinds: serde_json::Map<String, serde_json::Value> = KIND_NAMES
             .iter()
-            .zip(by_kind)
+            .zip(r.vectors_by_kind())
             .map(|(k, n)| ((*k).to_string(), n.into()))
             .collect();
         obj.insert("vectors_by_kind".into(), kinds.into());

@@ -9,20 +9,17 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, anyhow, bail};
-use meltline_core::io::{
-    AtomicFile, ReadOptions, Units, check_output_dir, output_target, read_mesh,
-};
+use meltline_core::io::{AtomicFile, Units, check_output_dir, output_target};
 use meltline_host::formats::export::{ExportOptions, Exporter};
 use meltline_host::mlj::write_mlj;
-use meltline_host::prepare::require_printable;
+use meltline_host::pipeline::{Admission, Part, Pipeline, PipelineError, drive};
 
 use super::common::{load_machine, write_atomic};
 use meltline_slicer::export::cli::{CliFormat, CliWriter};
 use meltline_slicer::export::stats::{JobStats, Timings};
 use meltline_slicer::export::svg::layer_svg;
-use meltline_slicer::job::{BuildJob, JobError, Slicer, SlicerOptions};
+use meltline_slicer::job::{BuildJob, JobError, JobHeader, Layer, Slicer, SlicerOptions};
 use meltline_slicer::profile::{ProcessProfile, Strategy};
-use sha2::{Digest, Sha256};
 
 /// Slice a mesh into a build job of ordered scan vectors.
 #[derive(Debug, clap::Args)]
@@ -163,47 +160,161 @@ fn check_outputs(args: &Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn run_in_pool(args: &Args) -> anyhow::Result<ExitCode> {
-    let t_start = Instant::now();
-    let profile = profile_of(args)?;
-    let machine = load_machine(args.machine.as_deref())?;
-    check_outputs(args)?;
-    let bytes =
-        std::fs::read(&args.mesh).with_context(|| format!("reading {}", args.mesh.display()))?;
-    let sha: [u8; 32] = Sha256::digest(&bytes).into();
-    drop(bytes);
-    let mesh = read_mesh(&args.mesh, &ReadOptions::with_units(args.units))?;
-    let load_s = t_start.elapsed().as_secs_f64();
-    if args.allow_defects {
-        errln!(
-            "meltline: warning: --allow-defects: the mesh is sliced without the printability check"
-        );
-    } else if let Err(why) = require_printable(&mesh, args.units, &machine) {
-        bail!(
-            "{} is not printable: {why} (nothing was written; `meltline check` lists the defects, `meltline repair` fixes the common ones, --allow-defects slices anyway)",
-            args.mesh.display()
-        );
+/// What the slice writes as layers come: the CLI export, a standard-format export, SVG
+/// pictures, a progress bar, and the layers kept for the job file.
+struct Sinks<'a> {
+    args: &'a Args,
+    layer_count: usize,
+    cli: Option<(CliWriter<BufWriter<std::fs::File>>, AtomicFile)>,
+    export: Option<Exporter>,
+    progress: Option<indicatif::ProgressBar>,
+    kept: Vec<Layer>,
+}
+
+impl<'a> Sinks<'a> {
+    /// Opens every output the arguments ask for (temporary files until [`Sinks::finish`]).
+    fn open(args: &'a Args, header: &JobHeader, layer_count: usize) -> anyhow::Result<Self> {
+        let cli = match &args.export_cli {
+            Some(path) => {
+                let mut tmp = AtomicFile::create(path)
+                    .with_context(|| format!("creating {}", path.display()))?;
+                let format = if args.cli_binary {
+                    CliFormat::Binary
+                } else {
+                    CliFormat::Ascii
+                };
+                let w = CliWriter::new(BufWriter::new(tmp.file_mut().try_clone()?), header, format)
+                    .with_context(|| format!("writing {}", path.display()))?;
+                Some((w, tmp))
+            }
+            None => None,
+        };
+        let export = match &args.export {
+            Some(path) => Some(Exporter::create(
+                path,
+                header,
+                &BTreeMap::new(),
+                &ExportOptions {
+                    cli_binary: args.cli_binary,
+                    ..ExportOptions::default()
+                },
+            )?),
+            None => None,
+        };
+        if let Some(dir) = &args.svg_dir {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        let progress = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new(layer_count as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "slicing {bar:40} {pos}/{len} layers {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar
+        });
+        Ok(Sinks {
+            args,
+            layer_count,
+            cli,
+            export,
+            progress,
+            kept: Vec::new(),
+        })
     }
 
-    let options = SlicerOptions {
-        lift_mm: args.lift_mm,
-        center_xy: !args.keep_xy,
-        supports: args.supports,
-        source_sha256: Some(sha),
-        machine,
-        allow_unsupported: args.allow_unsupported,
-        ..SlicerOptions::default()
-    };
-    let slicer = Slicer::new(&mesh, profile.clone(), options)
-        .map_err(|e| match e {
-            JobError::LiftWithoutSupports(_) => anyhow!("{e} (add --supports)"),
-            JobError::Unsupported(_) => {
-                anyhow!("{e} (nothing was written; --allow-unsupported writes the job anyway)")
+    /// One layer to every output.
+    fn layer(&mut self, layer: Layer) -> anyhow::Result<()> {
+        if let Some((w, _)) = self.cli.as_mut() {
+            w.write_layer(&layer).context("writing the CLI export")?;
+        }
+        if let Some(e) = self.export.as_mut() {
+            e.write_layer(&layer)?;
+        }
+        if let Some(dir) = &self.args.svg_dir {
+            let every = self.args.svg_every.max(1);
+            if layer.index.is_multiple_of(every) || layer.index + 1 == self.layer_count {
+                let path = dir.join(format!("layer_{:05}.svg", layer.index));
+                write_atomic(&path, layer_svg(&layer).as_bytes())?;
             }
-            e => anyhow!(e),
-        })
-        .with_context(|| format!("slicing {}", args.mesh.display()))?;
-    drop(mesh);
+        }
+        if let Some(bar) = &self.progress {
+            bar.inc(1);
+        }
+        if self.args.output.is_some() {
+            self.kept.push(layer);
+        }
+        Ok(())
+    }
+
+    /// Commits the exports; returns the layers kept for the job file.
+    fn finish(self) -> anyhow::Result<Vec<Layer>> {
+        if let Some((w, tmp)) = self.cli {
+            let buf = w.finish().context("writing the CLI export")?;
+            buf.into_inner()
+                .map_err(|e| e.into_error())
+                .context("flushing the CLI export")?;
+            tmp.commit().context("writing the CLI export")?;
+        }
+        if let (Some(e), Some(path)) = (self.export, &self.args.export) {
+            let bytes = e.finish()?;
+            errln!("meltline: exported {} ({bytes} bytes)", path.display());
+        }
+        Ok(self.kept)
+    }
+}
+
+/// The pipeline's refusals with what the user can do about them on the command line.
+fn with_cli_hint(e: PipelineError) -> anyhow::Error {
+    match &e {
+        PipelineError::NotPrintable { .. } => anyhow!(
+            "{e} (nothing was written; `meltline check` lists the defects, `meltline repair` fixes the common ones, --allow-defects slices anyway)"
+        ),
+        PipelineError::Slice {
+            source: JobError::LiftWithoutSupports(_),
+            ..
+        } => anyhow!("{e} (add --supports)"),
+        PipelineError::Slice {
+            source: JobError::Unsupported(_),
+            ..
+        } => anyhow!("{e} (nothing was written; --allow-unsupported writes the job anyway)"),
+        _ => anyhow!(e),
+    }
+}
+
+/// Reads and admits the mesh, and prepares the slicer (the pipeline's first stages); returns
+/// it with the seconds from `t_start` to the mesh read.
+fn prepare(
+    args: &Args,
+    profile: ProcessProfile,
+    t_start: Instant,
+) -> anyhow::Result<(Slicer, f64)> {
+    let machine = load_machine(args.machine.as_deref())?;
+    check_outputs(args)?;
+    let part = Part::read(&args.mesh, args.units)?;
+    let load_s = t_start.elapsed().as_secs_f64();
+    let pipeline = Pipeline {
+        profile,
+        options: SlicerOptions {
+            lift_mm: args.lift_mm,
+            center_xy: !args.keep_xy,
+            supports: args.supports,
+            machine,
+            allow_unsupported: args.allow_unsupported,
+            ..SlicerOptions::default()
+        },
+        admission: if args.allow_defects {
+            errln!(
+                "meltline: warning: --allow-defects: the mesh is sliced without the printability check"
+            );
+            Admission::Unchecked
+        } else {
+            Admission::Printable
+        },
+    };
+    pipeline.admit(&part).map_err(with_cli_hint)?;
+    let slicer = pipeline.slicer(&part).map_err(with_cli_hint)?;
     for w in slicer.warnings() {
         errln!("meltline: warning: {w}");
     }
@@ -219,117 +330,12 @@ fn run_in_pool(args: &Args) -> anyhow::Result<ExitCode> {
             r.lift_mm
         );
     }
-    let header = slicer.header().clone();
-    let n = slicer.layer_count();
+    Ok((slicer, load_s))
+}
 
-    let mut cli = match &args.export_cli {
-        Some(path) => {
-            let mut tmp =
-                AtomicFile::create(path).with_context(|| format!("creating {}", path.display()))?;
-            let format = if args.cli_binary {
-                CliFormat::Binary
-            } else {
-                CliFormat::Ascii
-            };
-            let w = CliWriter::new(BufWriter::new(tmp.file_mut().try_clone()?), &header, format)
-                .with_context(|| format!("writing {}", path.display()))?;
-            Some((w, tmp))
-        }
-        None => None,
-    };
-    let mut export = match &args.export {
-        Some(path) => Some(Exporter::create(
-            path,
-            &header,
-            &BTreeMap::new(),
-            &ExportOptions {
-                cli_binary: args.cli_binary,
-                ..ExportOptions::default()
-            },
-        )?),
-        None => None,
-    };
-    if let Some(dir) = &args.svg_dir {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    let progress = std::io::stderr().is_terminal().then(|| {
-        let bar = indicatif::ProgressBar::new(n as u64);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("slicing {bar:40} {pos}/{len} layers {eta}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        bar
-    });
-
-    let mut stats = JobStats::new(header.layer_thickness_mm);
-    let mut kept = Vec::new();
-    let mut stream = slicer.layers();
-    for layer in stream.by_ref() {
-        stats.push(&layer);
-        if let Some((w, _)) = cli.as_mut() {
-            w.write_layer(&layer).context("writing the CLI export")?;
-        }
-        if let Some(e) = export.as_mut() {
-            e.write_layer(&layer)?;
-        }
-        if let Some(dir) = &args.svg_dir {
-            let every = args.svg_every.max(1);
-            if layer.index % every == 0 || layer.index + 1 == n {
-                let path = dir.join(format!("layer_{:05}.svg", layer.index));
-                write_atomic(&path, layer_svg(&layer).as_bytes())?;
-            }
-        }
-        if let Some(bar) = &progress {
-            bar.inc(1);
-        }
-        if args.output.is_some() {
-            kept.push(layer);
-        }
-    }
-    let stage = stream.timings();
-    if let Some(bar) = progress {
-        bar.finish_and_clear();
-    }
-    let write_stats = |stats: &mut JobStats| -> anyhow::Result<()> {
-        if let Some(path) = &args.stats {
-            stats.timings_s = Some(Timings {
-                load: load_s,
-                slice: stage.slice.as_secs_f64(),
-                hatch: stage.hatch.as_secs_f64(),
-                total: t_start.elapsed().as_secs_f64(),
-            });
-            write_atomic(path, stats.to_json().as_bytes())?;
-        }
-        Ok(())
-    };
-    if let Some(why) = stats.refusal(
-        profile.max_unexposed_fraction,
-        profile.contours.beam_offset_mm,
-    ) {
-        write_stats(&mut stats)?;
-        bail!(
-            "{}: {why} (no job was written{})",
-            args.mesh.display(),
-            if args.stats.is_some() {
-                "; the statistics were"
-            } else {
-                ""
-            }
-        );
-    }
-    if let Some((w, tmp)) = cli {
-        let buf = w.finish().context("writing the CLI export")?;
-        buf.into_inner()
-            .map_err(|e| e.into_error())
-            .context("flushing the CLI export")?;
-        tmp.commit().context("writing the CLI export")?;
-    }
-    if let (Some(e), Some(path)) = (export, &args.export) {
-        let bytes = e.finish()?;
-        errln!("meltline: exported {} ({bytes} bytes)", path.display());
-    }
-
-    let t = stats.totals.clone();
+/// The totals line (and the unexposed-area warning) after slicing.
+fn print_totals(stats: &JobStats) {
+    let t = &stats.totals;
     errln!(
         "meltline: {} layers, {} contour + {} hatch + {} support vectors, {:.0} mm³ sliced{}",
         t.layers,
@@ -349,7 +355,52 @@ fn run_in_pool(args: &Args) -> anyhow::Result<ExitCode> {
     if let Some(line) = stats.unexposed_summary() {
         errln!("meltline: warning: {line}");
     }
+}
 
+fn run_in_pool(args: &Args) -> anyhow::Result<ExitCode> {
+    let t_start = Instant::now();
+    let profile = profile_of(args)?;
+    let (max_unexposed, beam_offset) = (
+        profile.max_unexposed_fraction,
+        profile.contours.beam_offset_mm,
+    );
+    let (slicer, load_s) = prepare(args, profile, t_start)?;
+    let header = slicer.header().clone();
+    let mut sinks = Sinks::open(args, &header, slicer.layer_count())?;
+    let mut stats = JobStats::new(header.layer_thickness_mm);
+    let stage = drive(&slicer, |layer| {
+        stats.push(&layer);
+        sinks.layer(layer)
+    })?;
+    if let Some(bar) = sinks.progress.take() {
+        bar.finish_and_clear();
+    }
+    let write_stats = |stats: &mut JobStats| -> anyhow::Result<()> {
+        if let Some(path) = &args.stats {
+            stats.timings_s = Some(Timings {
+                load: load_s,
+                slice: stage.slice.as_secs_f64(),
+                hatch: stage.hatch.as_secs_f64(),
+                total: t_start.elapsed().as_secs_f64(),
+            });
+            write_atomic(path, stats.to_json().as_bytes())?;
+        }
+        Ok(())
+    };
+    if let Some(why) = stats.refusal(max_unexposed, beam_offset) {
+        write_stats(&mut stats)?;
+        bail!(
+            "{}: {why} (no job was written{})",
+            args.mesh.display(),
+            if args.stats.is_some() {
+                "; the statistics were"
+            } else {
+                ""
+            }
+        );
+    }
+    let kept = sinks.finish()?;
+    print_totals(&stats);
     let mut job_result = Ok(());
     if let Some(out) = &args.output {
         let job = BuildJob {

@@ -3,23 +3,23 @@
 
 use std::time::{Duration, Instant};
 
-use meltline_core::cage::{CageSpec, DesignOptions, design_cage};
-use meltline_core::io::{ReadOptions, read_mesh};
+use meltline_core::cage::{CageSpec, DesignOptions};
+use meltline_core::io::Units;
 use meltline_core::mesh::Mesh;
 use meltline_firmware::machine::MachineConfig;
 use meltline_firmware::sim::SimOptions;
 use meltline_firmware::sim::report::SimReport;
 use meltline_firmware::wire::ControllerState;
-use meltline_slicer::job::{Slicer, SlicerOptions};
+use meltline_slicer::job::SlicerOptions;
 use meltline_slicer::profile::ProcessProfile;
 use serde::Serialize;
 
 use super::link::{FiredEvent, OperatorAction, PowerLossPlan, SimulatedLink};
 use super::spec::{Scenario, ScenarioError, TimelineEvent};
 use crate::jobfile::{JobFile, hex};
-use crate::link::{StreamOptions, stream_job};
-use crate::mlj::{MljOptions, job_spec, layer_blocks};
-use meltline_firmware::job::encode_job;
+use crate::link::{StreamError, StreamOptions, StreamOutcome, stream_job};
+use crate::mlj::MljOptions;
+use crate::pipeline::{Admission, Part, Pipeline, PipelineError, encode_in_memory};
 
 /// Default mesh edge of a designed cage in a scenario, mm: coarse, so a scenario designs it in
 /// seconds.
@@ -144,6 +144,51 @@ fn job_error(s: &Scenario, message: String) -> ScenarioError {
     }
 }
 
+/// The scenario's process profile: inline, from a file, or the built-in Ti-6Al-4V.
+fn profile_of(s: &Scenario) -> Result<ProcessProfile, ScenarioError> {
+    let j = &s.job;
+    Ok(match (&j.profile, &j.profile_file) {
+        (Some(p), _) => p.clone(),
+        (None, Some(rel)) => {
+            let p = s.resolve("job.profile_file", rel)?;
+            ProcessProfile::from_file(&p).map_err(|e| job_error(s, e.to_string()))?
+        }
+        (None, None) => ProcessProfile::ti6al4v(),
+    })
+}
+
+/// The scenario's part: a box, a mesh file, or a cage spec designed at the scenario's edge.
+fn part_of(s: &Scenario) -> Result<Part, ScenarioError> {
+    let j = &s.job;
+    if let Some([x, y, z]) = j.box_mm {
+        let mesh = Mesh::axis_aligned_box([-x / 2.0, -y / 2.0, 0.0], [x / 2.0, y / 2.0, z]);
+        return Ok(Part::from_mesh("job.box_mm", mesh));
+    }
+    if let Some(rel) = &j.mesh {
+        let p = s.resolve("job.mesh", rel)?;
+        return Part::read(&p, Units::Mm).map_err(|e| job_error(s, e.to_string()));
+    }
+    let spec = match j.cage.as_deref() {
+        Some("default") | None => CageSpec::default_tlif(),
+        Some(rel) => {
+            let p = s.resolve("job.cage", rel)?;
+            let text = std::fs::read_to_string(&p).map_err(|source| ScenarioError::Io {
+                path: p.clone(),
+                source,
+            })?;
+            CageSpec::from_toml_str(&text, &p.display().to_string())
+                .map_err(|e| job_error(s, e.to_string()))?
+        }
+    };
+    let opts = DesignOptions {
+        edge_length_override: Some(j.edge_length_mm.unwrap_or(SCENARIO_CAGE_EDGE_MM)),
+        ..DesignOptions::default()
+    };
+    Part::designed("the cage", &spec, None, &opts)
+        .map(|(part, _)| part)
+        .map_err(|e| job_error(s, e.to_string()))
+}
+
 /// Makes the scenario's job: a generated block, a mesh, a designed cage (sliced with the
 /// scenario's profile) or a ready `.mlj`, verified as a job file.
 pub fn build_job(s: &Scenario) -> Result<JobFile, ScenarioError> {
@@ -152,52 +197,29 @@ pub fn build_job(s: &Scenario) -> Result<JobFile, ScenarioError> {
         let p = s.resolve("job.mlj", rel)?;
         std::fs::read(&p).map_err(|source| ScenarioError::Io { path: p, source })?
     } else {
-        let profile = match (&j.profile, &j.profile_file) {
-            (Some(p), _) => p.clone(),
-            (None, Some(rel)) => {
-                let p = s.resolve("job.profile_file", rel)?;
-                ProcessProfile::from_file(&p).map_err(|e| job_error(s, e.to_string()))?
-            }
-            (None, None) => ProcessProfile::ti6al4v(),
-        };
-        let mesh = if let Some([x, y, z]) = j.box_mm {
-            Mesh::axis_aligned_box([-x / 2.0, -y / 2.0, 0.0], [x / 2.0, y / 2.0, z])
-        } else if let Some(rel) = &j.mesh {
-            let p = s.resolve("job.mesh", rel)?;
-            read_mesh(&p, &ReadOptions::default())
-                .map_err(|e| job_error(s, format!("{}: {e}", p.display())))?
-        } else {
-            let spec = match j.cage.as_deref() {
-                Some("default") | None => CageSpec::default_tlif(),
-                Some(rel) => {
-                    let p = s.resolve("job.cage", rel)?;
-                    let text = std::fs::read_to_string(&p).map_err(|source| ScenarioError::Io {
-                        path: p.clone(),
-                        source,
-                    })?;
-                    CageSpec::from_toml_str(&text, &p.display().to_string())
-                        .map_err(|e| job_error(s, e.to_string()))?
-                }
-            };
-            let opts = DesignOptions {
-                edge_length_override: Some(j.edge_length_mm.unwrap_or(SCENARIO_CAGE_EDGE_MM)),
-                ..DesignOptions::default()
-            };
-            design_cage(&spec, None, &opts)
-                .map_err(|e| job_error(s, format!("designing the cage: {e}")))?
-                .mesh
-        };
+        let profile = profile_of(s)?;
+        let part = part_of(s)?;
         // A scenario exercises the controller's own refusals: its job is made as another
         // build processor might make it, without the slicer's admission by the machine.
-        let sopts = SlicerOptions {
-            supports: j.supports,
-            center_xy: true,
-            machine: unchecked_machine(&profile.material),
-            ..SlicerOptions::default()
+        let pipeline = Pipeline {
+            options: SlicerOptions {
+                supports: j.supports,
+                center_xy: true,
+                machine: unchecked_machine(&profile.material),
+                ..SlicerOptions::default()
+            },
+            profile,
+            admission: Admission::Unchecked,
         };
-        let sliced = Slicer::new(&mesh, profile, sopts)
-            .and_then(|sl| sl.build_job())
-            .map_err(|e| job_error(s, format!("slicing: {e}")))?;
+        let sliced = pipeline
+            .slicer(&part)
+            .and_then(|sl| {
+                sl.build_job().map_err(|source| PipelineError::Slice {
+                    part: part.name.clone(),
+                    source,
+                })
+            })
+            .map_err(|e| job_error(s, e.to_string()))?;
         let mopts = MljOptions {
             spot_um: j.spot_um.unwrap_or(MljOptions::default().spot_um),
             machine: Some(
@@ -207,14 +229,10 @@ pub fn build_job(s: &Scenario) -> Result<JobFile, ScenarioError> {
             ),
             ..MljOptions::default()
         };
-        // Announce the job hash in the header (two passes): controllers keep their
-        // non-volatile record only for jobs that name themselves.
-        let spec =
-            job_spec(&sliced.header, &mopts).map_err(|e| job_error(s, format!("encoding: {e}")))?;
-        let layers: Vec<_> = sliced.layers.iter().map(layer_blocks).collect();
-        encode_job(&spec, &layers)
-            .map_err(|e| job_error(s, format!("encoding: {e}")))?
-            .0
+        // The job hash is announced in the header: controllers keep their non-volatile
+        // record only for jobs that name themselves.
+        encode_in_memory(&part.name, &sliced.header, &sliced.layers, &mopts)
+            .map_err(|e| job_error(s, e.to_string()))?
     };
     JobFile::parse(&bytes, &format!("{} job", s.name), &s.machine)
         .map_err(|e| job_error(s, e.to_string()))
@@ -251,8 +269,9 @@ pub fn run(s: &Scenario) -> Result<ScenarioRun, ScenarioError> {
     Ok(r)
 }
 
-/// Runs the scenario on a job already made.
-pub fn run_job(s: &Scenario, job: &JobFile) -> ScenarioRun {
+/// The simulated link with the scenario's timeline events on it (machine-model events are in
+/// the machine configuration).
+fn simulated_link(s: &Scenario) -> SimulatedLink {
     let sim = SimOptions {
         machine: s.machine.clone(),
         auto_start: false,
@@ -288,25 +307,33 @@ pub fn run_job(s: &Scenario, job: &JobFile) -> ScenarioRun {
                 after_blocks,
                 nonvolatile,
             }),
-            // Machine-model events are in the machine configuration.
             TimelineEvent::OxygenExcursion { .. }
             | TimelineEvent::RecoaterCollision { .. }
             | TimelineEvent::LaserDrift { .. } => {}
         }
     }
-    let opts = StreamOptions {
-        faults: s.link_faults.clone(),
-        stall_timeout: Duration::from_secs_f64(s.link.stall_timeout_s),
-        ..StreamOptions::default()
-    };
-    let cpu0 = thread_cpu_s();
-    let t0 = Instant::now();
-    let streamed = stream_job(job, &mut link, &opts, &mut |_| {});
-    let sim_wall_s = t0.elapsed().as_secs_f64();
-    let sim_cpu_s = cpu0.and_then(|a| thread_cpu_s().map(|b| b - a));
-    let mut reports: Vec<SimReport> = std::mem::take(&mut link.lost);
-    reports.push(link.simulator().report(true));
-    let mut outcome = ScenarioOutcome {
+    link
+}
+
+/// Machine-model events set at a layer the job does not reach.
+fn events_past_the_job(s: &Scenario, layers: u32) -> Vec<String> {
+    s.events
+        .iter()
+        .filter_map(|e| {
+            let (what, layer) = match *e {
+                TimelineEvent::OxygenExcursion { layer, .. } => ("oxygen-excursion", layer),
+                TimelineEvent::RecoaterCollision { layer } => ("recoater-collision", layer),
+                TimelineEvent::LaserDrift { from_layer, .. } => ("laser-drift", from_layer),
+                _ => return None,
+            };
+            (layer >= layers).then(|| format!("{what} at layer {layer} of a {layers}-layer job"))
+        })
+        .collect()
+}
+
+/// The outcome before the controllers' reports are folded in.
+fn empty_outcome(job: &JobFile, link: &SimulatedLink, executed_sha256: String) -> ScenarioOutcome {
+    ScenarioOutcome {
         state: link.simulator().controller().state(),
         states: Vec::new(),
         fault_rules: Vec::new(),
@@ -317,10 +344,7 @@ pub fn run_job(s: &Scenario, job: &JobFile) -> ScenarioRun {
         interlock_s: 0.0,
         energy_j: 0.0,
         job_sha256: hex(&job.job_sha256),
-        executed_sha256: reports
-            .last()
-            .map(|r| r.executed_sha256.clone())
-            .unwrap_or_default(),
+        executed_sha256,
         link: LinkSummary {
             frames: job.frames.len() as u64,
             virtual_s: link.elapsed().as_secs_f64(),
@@ -333,61 +357,49 @@ pub fn run_job(s: &Scenario, job: &JobFile) -> ScenarioRun {
         unfired: link.unfired(),
         resumed_from: None,
         layers_skipped: Vec::new(),
-    };
-    let mut late = Vec::new();
-    for e in &s.events {
-        let (what, layer) = match *e {
-            TimelineEvent::OxygenExcursion { layer, .. } => ("oxygen-excursion", layer),
-            TimelineEvent::RecoaterCollision { layer } => ("recoater-collision", layer),
-            TimelineEvent::LaserDrift { from_layer, .. } => ("laser-drift", from_layer),
-            _ => continue,
-        };
-        if layer >= job.layer_count() {
-            late.push(format!(
-                "{what} at layer {layer} of a {}-layer job",
-                job.layer_count()
-            ));
-        }
     }
-    outcome.unfired.extend(late);
-    for (i, r) in reports.iter().enumerate() {
-        if i > 0 {
-            outcome.states.push("PowerLoss".into());
-        }
-        outcome.states.extend(r.states.iter().cloned());
-        for f in &r.faults {
-            outcome.fault_rules.push(f.rule.clone());
-            outcome.faults.push(f.message.clone());
-        }
-        for l in &r.layers {
-            outcome.exposed.push(ExposedLayer {
-                layer: l.layer,
-                marks: l.time.marks,
-                job_vectors: job.layers.get(l.layer as usize).map_or(0, |j| j.vectors),
-                energy_j: l.time.energy_j,
-                time_s: l.time.total_s,
-                coverage_pct: l.coverage_pct,
-                spill_pct: l.spill_pct,
-            });
-        }
-        if r.resumed_from.is_some() {
-            // A resumed controller restored the totals of the layers before the loss from its
-            // record: they are in its own totals already.
-            outcome.build_time_s = 0.0;
-            outcome.interlock_s = 0.0;
-            outcome.energy_j = 0.0;
-        }
-        outcome.build_time_s += r.total.total_s;
-        outcome.interlock_s += r.total.interlock_s;
-        outcome.energy_j += r.total.energy_j;
-        outcome.link.link_errors += r.link_errors.len() as u64;
-        if r.resumed_from.is_some() {
-            outcome.resumed_from = r.resumed_from;
-        }
-        outcome
-            .layers_skipped
-            .extend(r.layers_skipped.iter().copied());
+}
+
+/// Adds one controller's report (the `i`-th of the run: later ones follow a power loss).
+fn fold_report(outcome: &mut ScenarioOutcome, i: usize, r: &SimReport, job: &JobFile) {
+    if i > 0 {
+        outcome.states.push("PowerLoss".into());
     }
+    outcome.states.extend(r.states.iter().cloned());
+    for f in &r.faults {
+        outcome.fault_rules.push(f.rule.clone());
+        outcome.faults.push(f.message.clone());
+    }
+    for l in &r.layers {
+        outcome.exposed.push(ExposedLayer {
+            layer: l.layer,
+            marks: l.time.marks,
+            job_vectors: job.layers.get(l.layer as usize).map_or(0, |j| j.vectors),
+            energy_j: l.time.energy_j,
+            time_s: l.time.total_s,
+            coverage_pct: l.coverage_pct,
+            spill_pct: l.spill_pct,
+        });
+    }
+    if r.resumed_from.is_some() {
+        // A resumed controller restored the totals of the layers before the loss from its
+        // record: they are in its own totals already.
+        outcome.build_time_s = 0.0;
+        outcome.interlock_s = 0.0;
+        outcome.energy_j = 0.0;
+        outcome.resumed_from = r.resumed_from;
+    }
+    outcome.build_time_s += r.total.total_s;
+    outcome.interlock_s += r.total.interlock_s;
+    outcome.energy_j += r.total.energy_j;
+    outcome.link.link_errors += r.link_errors.len() as u64;
+    outcome
+        .layers_skipped
+        .extend(r.layers_skipped.iter().copied());
+}
+
+/// Adds what the host saw of the stream.
+fn fold_stream(outcome: &mut ScenarioOutcome, streamed: Result<StreamOutcome, StreamError>) {
     match streamed {
         Ok(o) => {
             outcome.link.retransmits = o.retransmits;
@@ -401,6 +413,35 @@ pub fn run_job(s: &Scenario, job: &JobFile) -> ScenarioRun {
         }
         Err(e) => outcome.host_stopped = Some(format!("the host refused to stream: {e}")),
     }
+}
+
+/// Runs the scenario on a job already made.
+pub fn run_job(s: &Scenario, job: &JobFile) -> ScenarioRun {
+    let mut link = simulated_link(s);
+    let opts = StreamOptions {
+        faults: s.link_faults.clone(),
+        stall_timeout: Duration::from_secs_f64(s.link.stall_timeout_s),
+        ..StreamOptions::default()
+    };
+    let cpu0 = thread_cpu_s();
+    let t0 = Instant::now();
+    let streamed = stream_job(job, &mut link, &opts, &mut |_| {});
+    let sim_wall_s = t0.elapsed().as_secs_f64();
+    let sim_cpu_s = cpu0.and_then(|a| thread_cpu_s().map(|b| b - a));
+    let mut reports: Vec<SimReport> = std::mem::take(&mut link.lost);
+    reports.push(link.simulator().report(true));
+    let executed = reports
+        .last()
+        .map(|r| r.executed_sha256.clone())
+        .unwrap_or_default();
+    let mut outcome = empty_outcome(job, &link, executed);
+    outcome
+        .unfired
+        .extend(events_past_the_job(s, job.layer_count()));
+    for (i, r) in reports.iter().enumerate() {
+        fold_report(&mut outcome, i, r, job);
+    }
+    fold_stream(&mut outcome, streamed);
     ScenarioRun {
         outcome,
         job_wall_s: 0.0,
