@@ -66,6 +66,32 @@ pub struct ParamSetReport {
     pub skywriting: bool,
 }
 
+impl ParamSetReport {
+    /// Column headings of a parameter-set table (text and HTML).
+    pub const COLUMNS: [&'static str; 7] = [
+        "id",
+        "power W",
+        "speed mm/s",
+        "spot µm",
+        "hatch µm",
+        "E J/mm³",
+        "skywriting",
+    ];
+
+    /// The set's cells in the order of [`ParamSetReport::COLUMNS`], as the tables show them.
+    pub fn cells(&self) -> [String; 7] {
+        [
+            self.id.to_string(),
+            format!("{:.1}", self.power_w),
+            self.speed_mm_s.to_string(),
+            self.spot_um.to_string(),
+            self.hatch_um.to_string(),
+            format!("{:.1}", self.energy_density_j_mm3),
+            self.skywriting.to_string(),
+        ]
+    }
+}
+
 impl JobSummaryReport {
     /// Summarises a verified job file.
     pub fn of(job: &JobFile) -> JobSummaryReport {

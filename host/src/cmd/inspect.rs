@@ -12,7 +12,7 @@ use meltline_firmware::signing::{ReleaseCheck, check_release};
 use meltline_host::formats::Format;
 use meltline_host::jobfile::KIND_NAMES;
 use meltline_host::release::{hex, read_hex_key};
-use meltline_host::session::{JobSummaryReport, hms};
+use meltline_host::session::{JobSummaryReport, ParamSetReport, hms};
 
 use super::common::{JobInput, load_machine};
 
@@ -143,21 +143,25 @@ fn print_release(release: Option<&ReleaseCheck>) {
     );
 }
 
-/// The parameter sets table.
+/// The parameter sets table, each column as wide as its heading (the last one free).
 fn print_param_sets(r: &JobSummaryReport) {
+    let row = |cells: &[String]| {
+        let last = cells.len().saturating_sub(1);
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(ParamSetReport::COLUMNS)
+            .enumerate()
+            .map(|(i, (c, h))| match i == last {
+                true => c.clone(),
+                false => format!("{c:>w$}", w = h.chars().count()),
+            })
+            .collect();
+        outln!("  {}", padded.join("   "));
+    };
     outln!("\nparameter sets");
-    outln!("  id   power W   speed mm/s   spot µm   hatch µm   E J/mm³   skywriting");
+    row(&ParamSetReport::COLUMNS.map(String::from));
     for p in &r.param_sets {
-        outln!(
-            "  {:>2}   {:>7.1}   {:>10}   {:>7}   {:>8}   {:>7.1}   {}",
-            p.id,
-            p.power_w,
-            p.speed_mm_s,
-            p.spot_um,
-            p.hatch_um,
-            p.energy_density_j_mm3,
-            p.skywriting
-        );
+        row(&p.cells());
     }
 }
 

@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use super::{ReportContext, esc, line_chart};
-use crate::session::{RunReport, hms};
+use crate::session::{ParamSetReport, RunReport, hms};
 
 fn row(s: &mut String, k: &str, v: &str) {
     let _ = write!(
@@ -136,19 +136,17 @@ pub fn details(s: &mut String, run: &RunReport) {
     ] {
         row(s, k, &v);
     }
-    s.push_str("</table><h2>Parameter sets</h2><table><tr><th>id</th><th>power W</th><th>speed mm/s</th><th>spot µm</th><th>hatch µm</th><th>E J/mm³</th><th>skywriting</th></tr>");
+    s.push_str("</table><h2>Parameter sets</h2><table><tr>");
+    for h in ParamSetReport::COLUMNS {
+        let _ = write!(s, "<th>{}</th>", esc(h));
+    }
+    s.push_str("</tr>");
     for p in &j.param_sets {
-        let _ = write!(
-            s,
-            "<tr><td>{}</td><td>{:.1}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1}</td><td>{}</td></tr>",
-            p.id,
-            p.power_w,
-            p.speed_mm_s,
-            p.spot_um,
-            p.hatch_um,
-            p.energy_density_j_mm3,
-            p.skywriting
-        );
+        s.push_str("<tr>");
+        for c in p.cells() {
+            let _ = write!(s, "<td>{}</td>", esc(&c));
+        }
+        s.push_str("</tr>");
     }
     s.push_str("</table><h2>Link</h2>");
     let f = &l.link_faults;
