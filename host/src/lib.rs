@@ -12,6 +12,7 @@ pub mod loopback;
 pub mod mlj;
 pub mod picture;
 pub mod pipeline;
+pub mod plate;
 pub mod prepare;
 pub mod raster_text;
 pub mod release;

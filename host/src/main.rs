@@ -60,6 +60,10 @@ enum Command {
     /// Slice a mesh into a build job (contours, hatches, scan order), with stats, CLI and SVG.
     #[command(after_help = cmd::examples::SLICE)]
     Slice(cmd::slice::Args),
+    /// Many parts on one build plate: make, check and place them, slice the plate into one job,
+    /// write the plate report and a record per part.
+    #[command(after_help = cmd::examples::PLATE)]
+    Plate(cmd::plate::Args),
     /// Replay declarative print scenarios (job, machine, injected events, expectations).
     #[command(after_help = cmd::examples::SCENARIO)]
     Scenario(cmd::scenario::Args),
@@ -90,6 +94,7 @@ fn main() -> ExitCode {
         Command::Check(args) => cmd::check::run(args),
         Command::Repair(args) => cmd::repair::run(args),
         Command::Slice(args) => cmd::slice::run(args),
+        Command::Plate(args) => cmd::plate::run(args),
         Command::Scenario(a) => cmd::scenario::run(a),
         Command::Profile(a) => cmd::profile::run(a),
         Command::Completions(a) => cmd::completions::run(a),

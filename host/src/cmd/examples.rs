@@ -65,6 +65,11 @@ pub const SLICE: &str = "Examples:
   meltline slice part.stl -o part.mlj --machine my-machine.toml --export part.3mf
   meltline slice vertebra.obj --units m -o v.mlj --allow-defects";
 
+/// `meltline plate --help`.
+pub const PLATE: &str = "Examples:
+  meltline plate plate.toml -o plate.mlj --report plate.json --out-dir plate-records
+  meltline inspect plate.mlj --summary";
+
 /// `meltline export --help`.
 pub const EXPORT: &str = "Examples:
   meltline export cage.mlj -o cage.3mf

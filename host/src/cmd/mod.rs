@@ -10,6 +10,7 @@ pub mod export;
 pub mod inspect;
 pub mod keygen;
 pub mod link_proxy;
+pub mod plate;
 pub mod preview;
 pub mod profile;
 pub mod release;

@@ -1,0 +1,193 @@
+//! `meltline plate PLATE.toml -o plate.mlj [--report plate.json] [--out-dir DIR]`: many parts
+//! on one build plate. Reads the plate file, makes and checks each part, places them
+//! (automatically or as the file says), slices the plate into one job and writes the plate
+//! report and one record per part. Nothing is written when a part is refused or the parts do
+//! not fit.
+
+use meltline_host::errln;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use meltline_core::io::output_target;
+use meltline_core::mesh::Mesh;
+use meltline_firmware::machine::MachineConfig;
+use meltline_host::jobfile::hex;
+use meltline_host::mlj::{MljOptions, write_mlj_layers};
+use meltline_host::pipeline::{Admission, Part, Pipeline, drive};
+use meltline_host::plate::{PartRow, PlacedPart, PlateFile, make_plate};
+use meltline_slicer::job::SlicerOptions;
+use meltline_slicer::profile::ProcessProfile;
+use serde::Serialize;
+
+use super::common::{load_machine, write_json_atomic};
+
+/// Arguments of `meltline plate`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The plate file (TOML): machine, profile, spacing and the parts.
+    pub plate: PathBuf,
+    /// The job file to write (.mlj).
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Write the plate report (JSON): every part's place, footprint and layers.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+    /// Write one record per part into DIR/parts/<serial>.json.
+    #[arg(long = "out-dir")]
+    pub out_dir: Option<PathBuf>,
+}
+
+/// The plate report.
+#[derive(Debug, Serialize)]
+struct PlateReport<'a> {
+    plate: String,
+    machine: &'a str,
+    spacing_mm: f64,
+    parts: Vec<PartRow>,
+    layers: u32,
+    vectors: u64,
+    bytes: u64,
+    job_sha256: String,
+    software: String,
+}
+
+/// One part's record: its row of the plate report and the job it is in.
+#[derive(Debug, Serialize)]
+struct PartRecord<'a> {
+    #[serde(flatten)]
+    row: &'a PartRow,
+    plate: &'a str,
+    job: String,
+    job_sha256: &'a str,
+    machine: &'a str,
+    software: &'a str,
+}
+
+/// Refuses outputs that cannot be written before any part is made.
+fn check_outputs(args: &Args) -> anyhow::Result<()> {
+    for path in std::iter::once(&args.output).chain(args.report.as_ref()) {
+        output_target(path).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if let Some(dir) = &args.out_dir {
+        meltline_core::io::check_output_dir(dir)
+            .with_context(|| format!("cannot write into {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+fn pipeline_of(plate: &PlateFile, machine: MachineConfig) -> anyhow::Result<Pipeline> {
+    let profile = match &plate.profile {
+        Some(p) => ProcessProfile::from_file(p)?,
+        None => ProcessProfile::ti6al4v(),
+    };
+    Ok(Pipeline {
+        profile,
+        options: SlicerOptions {
+            supports: plate.supports,
+            lift_mm: plate.lift_mm,
+            center_xy: false,
+            machine,
+            ..SlicerOptions::default()
+        },
+        admission: Admission::Printable,
+    })
+}
+
+/// Runs `meltline plate`.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let t0 = Instant::now();
+    let plate = PlateFile::read(&args.plate)?;
+    let machine = load_machine(plate.machine.as_deref())?;
+    check_outputs(&args)?;
+    let half_mm = f64::from(machine.field_half_um) / 1000.0;
+    let pipeline = pipeline_of(&plate, machine)?;
+    let placed = make_plate(&plate, &pipeline, half_mm)?;
+    errln!(
+        "meltline: {} parts made and placed in {:.1} s",
+        placed.len(),
+        t0.elapsed().as_secs_f64()
+    );
+    let mut mesh = Mesh::default();
+    for p in &placed {
+        mesh.append(&p.part.mesh);
+    }
+    let whole = Part::from_mesh(plate.path.display().to_string(), mesh);
+    let slicer = pipeline.slicer(&whole)?;
+    drop(whole);
+    for w in slicer.warnings() {
+        errln!("meltline: warning: {w}");
+    }
+    let header = slicer.header().clone();
+    let mut layers = Vec::with_capacity(slicer.layer_count());
+    drive(&slicer, |l| {
+        layers.push(l);
+        Ok::<_, std::convert::Infallible>(())
+    })
+    .unwrap_or_else(|e| match e {});
+    let mopts = MljOptions {
+        machine: Some(pipeline.options.machine.machine.to_string()),
+        ..MljOptions::default()
+    };
+    let summary = write_mlj_layers(
+        &header,
+        layers.iter().map(std::borrow::Cow::Borrowed),
+        &args.output,
+        &mopts,
+    )?;
+    errln!(
+        "meltline: wrote {} ({} layers, {} vectors, {} bytes) in {:.1} s",
+        args.output.display(),
+        summary.layers,
+        summary.vectors,
+        summary.bytes,
+        t0.elapsed().as_secs_f64()
+    );
+    let rows: Vec<PartRow> = placed
+        .iter()
+        .map(|p| p.row(header.layer_thickness_mm, plate.lift_mm))
+        .collect();
+    let software = format!("meltline {}", env!("CARGO_PKG_VERSION"));
+    let report = PlateReport {
+        plate: plate.path.display().to_string(),
+        machine: pipeline.options.machine.machine.as_str(),
+        spacing_mm: plate.spacing_mm,
+        parts: rows,
+        layers: summary.layers,
+        vectors: summary.vectors,
+        bytes: summary.bytes,
+        job_sha256: hex(&summary.job_sha256),
+        software,
+    };
+    if let Some(path) = &args.report {
+        write_json_atomic(path, &report)?;
+    }
+    if let Some(dir) = &args.out_dir {
+        write_records(dir, &report, &placed, &args.output)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `DIR/parts/<serial>.json` for every part.
+fn write_records(
+    dir: &Path,
+    report: &PlateReport<'_>,
+    placed: &[PlacedPart],
+    job: &Path,
+) -> anyhow::Result<()> {
+    let parts = dir.join("parts");
+    std::fs::create_dir_all(&parts).with_context(|| format!("creating {}", parts.display()))?;
+    for (row, p) in report.parts.iter().zip(placed) {
+        let record = PartRecord {
+            row,
+            plate: &report.plate,
+            job: job.display().to_string(),
+            job_sha256: &report.job_sha256,
+            machine: report.machine,
+            software: &report.software,
+        };
+        write_json_atomic(&parts.join(format!("{}.json", p.entry.id)), &record)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,247 @@
+//! Build plates: many parts (patients' cages, coupons) on one plate, each with its serial
+//! number. `file.rs` reads the plate file, `place.rs` puts the parts on the plate; this module
+//! makes each part through the host pipeline (`crate::pipeline`) and stands it where its
+//! placement says.
+
+pub mod file;
+#[cfg(test)]
+mod file_tests;
+pub mod place;
+#[cfg(test)]
+mod place_tests;
+
+use std::path::PathBuf;
+
+use meltline_core::cage::{CageSpec, DesignOptions, Vertebrae};
+use meltline_core::io::{ReadOptions, read_mesh};
+use nalgebra::{Isometry3, Translation3, UnitQuaternion, Vector3};
+use serde::Serialize;
+
+use crate::pipeline::{Part, Pipeline};
+pub use file::{PartSource, PlacementMode, PlateFile, PlatePart};
+pub use place::{Footprint, Placement, PlacementError};
+
+/// Why a plate cannot be made. Errors about one part name it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PlateError {
+    /// The plate file cannot be read.
+    #[error("cannot read the plate file {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// The plate file is not a valid plate (TOML, unknown keys, numbers out of range).
+    #[error("{}: {message}", path.display())]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// Two parts share a serial number.
+    #[error("part {id}: the serial number is used twice on the plate")]
+    DuplicateId {
+        /// The serial.
+        id: String,
+    },
+    /// One part is wrong (a missing file, a bad value, a mesh that is not printable).
+    #[error("part {id}: {message}")]
+    Part {
+        /// The serial.
+        id: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The parts cannot stand on the plate as asked.
+    #[error(transparent)]
+    Placement(#[from] PlacementError),
+}
+
+impl PlateError {
+    /// An error about part `id`.
+    pub fn part(id: &str, message: impl Into<String>) -> PlateError {
+        PlateError::Part {
+            id: id.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+/// A part made and standing on the plate.
+#[derive(Debug, Clone)]
+pub struct PlacedPart {
+    /// The plate file's entry.
+    pub entry: PlatePart,
+    /// The part, its mesh in the plate frame (standing on z = 0 where its placement says).
+    pub part: Part,
+    /// Where it stands.
+    pub placement: Placement,
+    /// Its height, mm.
+    pub height_mm: f64,
+}
+
+/// One part's row of the plate report.
+#[derive(Debug, Clone, Serialize)]
+pub struct PartRow {
+    /// Serial number.
+    pub id: String,
+    /// Case reference.
+    pub case: Option<String>,
+    /// Reference point, mm.
+    pub x_mm: f64,
+    /// Reference point, mm.
+    pub y_mm: f64,
+    /// Turn about z, degrees.
+    pub rotation_deg: f64,
+    /// The placed footprint's outline, mm.
+    pub footprint_mm: Vec<[f64; 2]>,
+    /// First and last layer the part is in.
+    pub layers: [usize; 2],
+    /// SHA-256 of the part's source (mesh file, or the designed mesh).
+    pub mesh_sha256: String,
+}
+
+impl PlacedPart {
+    /// The part's row of the plate report, for layers of `layer_mm` (first layer 0 — every
+    /// part stands on the plate, or on supports from it).
+    pub fn row(&self, layer_mm: f64, lift_mm: f64) -> PartRow {
+        let top = meltline_slicer::slice::layer_count(self.height_mm + lift_mm, layer_mm);
+        PartRow {
+            id: self.entry.id.clone(),
+            case: self.entry.case.clone(),
+            x_mm: self.placement.at_mm[0],
+            y_mm: self.placement.at_mm[1],
+            rotation_deg: self.placement.rotation_deg,
+            footprint_mm: self.placement.outline_mm().into_iter().flatten().collect(),
+            layers: [0, top.saturating_sub(1)],
+            mesh_sha256: crate::jobfile::hex(&self.part.source_sha256),
+        }
+    }
+}
+
+/// Makes one part from its entry (designs a cage, fitted when vertebrae are given, or reads
+/// the mesh) and checks it on the pipeline's machine.
+pub fn make_part(entry: &PlatePart, pipeline: &Pipeline) -> Result<Part, PlateError> {
+    let id = entry.id.as_str();
+    let part = match &entry.source {
+        PartSource::Mesh { path, units } => {
+            Part::read(path, *units).map_err(|e| PlateError::part(id, e.to_string()))?
+        }
+        PartSource::Cage { spec, vertebrae } => {
+            let text = std::fs::read_to_string(spec)
+                .map_err(|e| PlateError::part(id, format!("{}: {e}", spec.display())))?;
+            let spec = CageSpec::from_toml_str(&text, &spec.display().to_string())
+                .map_err(|e| PlateError::part(id, e.to_string()))?;
+            let pair = match vertebrae {
+                Some((u, l, units)) => {
+                    let o = ReadOptions::with_units(*units);
+                    let read = |p: &PathBuf| {
+                        read_mesh(p, &o).map_err(|e| PlateError::part(id, e.to_string()))
+                    };
+                    Some((read(u)?, read(l)?))
+                }
+                None => None,
+            };
+            let vert = pair.as_ref().map(|(u, l)| Vertebrae { upper: u, lower: l });
+            Part::designed(id, &spec, vert, &DesignOptions::default())
+                .map_err(|e| PlateError::part(id, e.to_string()))?
+                .0
+        }
+    };
+    let mut part = Part {
+        name: id.to_string(),
+        ..part
+    };
+    pipeline
+        .admit(&part)
+        .map_err(|e| PlateError::part(id, e.to_string()))?;
+    stand_at_origin(&mut part.mesh);
+    Ok(part)
+}
+
+/// Moves a mesh so it stands on z = 0 with its bounding box centred on x = y = 0.
+fn stand_at_origin(mesh: &mut meltline_core::mesh::Mesh) {
+    let (lo, hi) = mesh_bounds(mesh);
+    mesh.translate(Vector3::new(
+        -(lo[0] + hi[0]) / 2.0,
+        -(lo[1] + hi[1]) / 2.0,
+        -lo[2],
+    ));
+}
+
+fn mesh_bounds(mesh: &meltline_core::mesh::Mesh) -> ([f64; 3], [f64; 3]) {
+    let mut lo = [f64::INFINITY; 3];
+    let mut hi = [f64::NEG_INFINITY; 3];
+    for v in &mesh.vertices {
+        for k in 0..3 {
+            lo[k] = lo[k].min(v[k]);
+            hi[k] = hi[k].max(v[k]);
+        }
+    }
+    (lo, hi)
+}
+
+/// Makes every part, places them (automatically or as the file says) on the machine's field
+/// and stands each mesh where its placement says.
+pub fn make_plate(
+    plate: &PlateFile,
+    pipeline: &Pipeline,
+    field_half_mm: f64,
+) -> Result<Vec<PlacedPart>, PlateError> {
+    let mut made = Vec::with_capacity(plate.parts.len());
+    for entry in &plate.parts {
+        let part = make_part(entry, pipeline)?;
+        let f = place::footprint(&part.mesh, [0.0, 0.0]);
+        if f.shapes.is_empty() {
+            return Err(PlateError::part(&entry.id, "the part has no footprint"));
+        }
+        made.push((entry.clone(), part, f));
+    }
+    let placements = match plate.placement {
+        PlacementMode::Auto => {
+            let parts: Vec<(String, Footprint)> = made
+                .iter()
+                .map(|(e, _, f)| (e.id.clone(), f.clone()))
+                .collect();
+            place::place_auto(&parts, field_half_mm, plate.spacing_mm)?
+        }
+        PlacementMode::Manual => {
+            let parts: Vec<_> = made
+                .iter()
+                .map(|(e, _, f)| {
+                    (
+                        e.id.clone(),
+                        f.clone(),
+                        e.at_mm.unwrap_or_default(),
+                        e.rotation_deg.unwrap_or(0.0),
+                    )
+                })
+                .collect();
+            place::place_manual(&parts, field_half_mm, plate.spacing_mm)?
+        }
+    };
+    Ok(made
+        .into_iter()
+        .zip(placements)
+        .map(|((entry, mut part, _), placement)| {
+            let height_mm = mesh_bounds(&part.mesh).1[2];
+            let iso = Isometry3::from_parts(
+                Translation3::new(placement.at_mm[0], placement.at_mm[1], 0.0),
+                UnitQuaternion::from_axis_angle(
+                    &Vector3::z_axis(),
+                    placement.rotation_deg.to_radians(),
+                ),
+            );
+            part.mesh.transform_isometry(&iso);
+            PlacedPart {
+                entry,
+                part,
+                placement,
+                height_mm,
+            }
+        })
+        .collect())
+}

@@ -1,0 +1,137 @@
+//! Footprints and placement.
+
+use super::place::*;
+use meltline_core::mesh::Mesh;
+
+fn square(side: f64) -> Footprint {
+    let h = side / 2.0;
+    footprint(
+        &Mesh::axis_aligned_box([-h, -h, 0.0], [h, h, 2.0]),
+        [0.0, 0.0],
+    )
+}
+
+/// An L of two 20 × 6 mm bars: its bounding box is 20 × 20 mm, its footprint 120 + 84 = 204 mm².
+fn ell() -> Footprint {
+    let mut m = Mesh::axis_aligned_box([-10.0, -10.0, 0.0], [10.0, -4.0, 2.0]);
+    m.append(&Mesh::axis_aligned_box(
+        [-10.0, -4.0, 0.0],
+        [-4.0, 10.0, 2.0],
+    ));
+    footprint(&m, [0.0, 0.0])
+}
+
+fn boxes(n: usize, side: f64) -> Vec<(String, Footprint)> {
+    (0..n)
+        .map(|i| (format!("P-{i:03}"), square(side)))
+        .collect()
+}
+
+#[test]
+fn the_footprint_is_the_union_of_the_sections_not_the_bounding_box() {
+    assert!((square(10.0).area_mm2 - 100.0).abs() < 1.0);
+    let l = ell();
+    assert!((l.area_mm2 - 204.0).abs() < 2.0, "{}", l.area_mm2);
+}
+
+#[test]
+fn automatic_placement_keeps_every_part_in_the_field_and_apart_by_the_spacing() {
+    let parts = boxes(12, 18.0);
+    let placed = place_auto(&parts, 60.0, 3.0).unwrap();
+    assert_eq!(placed.len(), 12);
+    for (i, a) in placed.iter().enumerate() {
+        assert!(
+            outside_field(&a.shapes, 60.0).is_none(),
+            "part {i} leaves the field"
+        );
+        for b in &placed[i + 1..] {
+            let d = distance_mm(&a.shapes, &b.shapes);
+            assert!(d >= 3.0 - 0.01, "two parts {d} mm apart");
+        }
+    }
+}
+
+#[test]
+fn automatic_placement_is_deterministic_and_turns_long_axes_off_the_recoater() {
+    let bar = Mesh::axis_aligned_box([-15.0, -3.0, 0.0], [15.0, 3.0, 2.0]);
+    let parts: Vec<_> = (0..3)
+        .map(|i| (format!("B{i}"), footprint(&bar, [0.0, 0.0])))
+        .collect();
+    let a = place_auto(&parts, 60.0, 3.0).unwrap();
+    let b = place_auto(&parts, 60.0, 3.0).unwrap();
+    assert_eq!(a, b);
+    for p in &a {
+        let axis = (p.rotation_deg).rem_euclid(180.0);
+        assert!(
+            (axis - RECOATER_ANGLE_DEG).abs() < 1.0,
+            "long axis at {axis}°"
+        );
+    }
+}
+
+#[test]
+fn parts_that_do_not_fit_are_refused_with_how_many_fit() {
+    let parts = boxes(5, 50.0);
+    let e = place_auto(&parts, 60.0, 3.0).unwrap_err();
+    match e {
+        PlacementError::DoesNotFit { placed, total, .. } => {
+            assert_eq!(total, 5);
+            assert!((1..5).contains(&placed), "{placed}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn manual_placements_that_overlap_or_come_too_close_are_refused_with_the_distance() {
+    let f = square(10.0);
+    let overlap = [
+        ("A".to_string(), f.clone(), [0.0, 0.0], 0.0),
+        ("B".to_string(), f.clone(), [5.0, 0.0], 0.0),
+    ];
+    match place_manual(&overlap, 60.0, 3.0).unwrap_err() {
+        PlacementError::TooClose {
+            a, b, distance_mm, ..
+        } => {
+            assert_eq!((a.as_str(), b.as_str()), ("A", "B"));
+            assert_eq!(distance_mm, 0.0);
+        }
+        other => panic!("{other:?}"),
+    }
+    let close = [
+        ("A".to_string(), f.clone(), [0.0, 0.0], 0.0),
+        ("B".to_string(), f.clone(), [11.0, 0.0], 0.0),
+    ];
+    match place_manual(&close, 60.0, 3.0).unwrap_err() {
+        PlacementError::TooClose { distance_mm, .. } => {
+            assert!((distance_mm - 1.0).abs() < 0.05, "{distance_mm}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let apart = [
+        ("A".to_string(), f.clone(), [0.0, 0.0], 0.0),
+        ("B".to_string(), f, [14.0, 0.0], 90.0),
+    ];
+    assert_eq!(place_manual(&apart, 60.0, 3.0).unwrap().len(), 2);
+}
+
+#[test]
+fn a_manual_placement_leaving_the_scan_field_is_refused_naming_the_part() {
+    let parts = [("EDGE-1".to_string(), square(10.0), [57.0, 0.0], 0.0)];
+    match place_manual(&parts, 60.0, 3.0).unwrap_err() {
+        PlacementError::OutsideField { id, .. } => assert_eq!(id, "EDGE-1"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn an_l_shaped_part_nests_closer_than_its_bounding_box_would_allow() {
+    // Two Ls, the second turned 180°: their bounding boxes overlap, their footprints do not.
+    let l = ell();
+    let parts = [
+        ("L1".to_string(), l.clone(), [0.0, 0.0], 0.0),
+        ("L2".to_string(), l, [9.0, 9.0], 180.0),
+    ];
+    let placed = place_manual(&parts, 60.0, 1.0).unwrap();
+    assert!(distance_mm(&placed[0].shapes, &placed[1].shapes) >= 1.0 - 0.01);
+}

@@ -1,0 +1,138 @@
+//! `meltline plate`: many parts on one plate, placed, sliced into one verified job with a
+//! record per part; refusals write nothing.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use meltline_core::io::{StlFormat, write_stl};
+use meltline_core::mesh::Mesh;
+
+fn meltline(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_meltline"))
+        .args(args)
+        .output()
+        .expect("running meltline")
+}
+
+fn write_box(dir: &Path, name: &str, size: [f64; 3]) {
+    let mesh = Mesh::axis_aligned_box([0.0; 3], size);
+    write_stl(&dir.join(name), &mesh, StlFormat::Binary).unwrap();
+}
+
+fn plate(dir: &Path, text: &str) -> (String, String, String, String) {
+    let plate = dir.join("plate.toml");
+    std::fs::write(&plate, text).unwrap();
+    let s = |p: &Path| p.display().to_string();
+    (
+        s(&plate),
+        s(&dir.join("plate.mlj")),
+        s(&dir.join("plate.json")),
+        s(&dir.join("records")),
+    )
+}
+
+#[test]
+fn a_plate_of_coupons_is_placed_sliced_and_verified_with_a_record_per_part() {
+    let d = tempfile::tempdir().unwrap();
+    write_box(d.path(), "coupon.stl", [8.0, 8.0, 1.5]);
+    write_box(d.path(), "bar.stl", [24.0, 5.0, 1.2]);
+    let (p, job, report, records) = plate(
+        d.path(),
+        "[plate]\nspacing_mm = 3.0\n[[part]]\nid = \"Q\"\nmesh = \"coupon.stl\"\ncount = 3\n\
+         [[part]]\nid = \"B-1\"\ncase = \"case-0042\"\nmesh = \"bar.stl\"\n",
+    );
+    let out = meltline(&[
+        "plate",
+        &p,
+        "-o",
+        &job,
+        "--report",
+        &report,
+        "--out-dir",
+        &records,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let parts = r["parts"].as_array().unwrap();
+    let ids: Vec<&str> = parts.iter().map(|p| p["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["Q-1", "Q-2", "Q-3", "B-1"]);
+    assert_eq!(parts[3]["case"], "case-0042");
+    let at: Vec<(f64, f64)> = parts
+        .iter()
+        .map(|p| (p["x_mm"].as_f64().unwrap(), p["y_mm"].as_f64().unwrap()))
+        .collect();
+    for (i, a) in at.iter().enumerate() {
+        for b in &at[i + 1..] {
+            assert!(a != b, "two parts at {a:?}");
+        }
+    }
+    assert!(
+        parts
+            .iter()
+            .all(|p| p["footprint_mm"].as_array().unwrap().len() >= 4)
+    );
+    for id in ids {
+        let rec = Path::new(&records).join("parts").join(format!("{id}.json"));
+        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&rec).unwrap()).unwrap();
+        assert_eq!(v["id"], id);
+        assert_eq!(v["job_sha256"], r["job_sha256"]);
+    }
+    let inspect = meltline(&["inspect", &job, "--summary"]);
+    assert!(
+        inspect.status.success(),
+        "{}",
+        String::from_utf8_lossy(&inspect.stderr)
+    );
+}
+
+#[test]
+fn a_part_in_the_wrong_units_is_refused_naming_the_part_and_nothing_is_written() {
+    let d = tempfile::tempdir().unwrap();
+    write_box(d.path(), "coupon.stl", [8.0, 8.0, 1.5]);
+    let (p, job, report, records) = plate(
+        d.path(),
+        "[plate]\n[[part]]\nid = \"OK-1\"\nmesh = \"coupon.stl\"\n\
+         [[part]]\nid = \"METRES-1\"\nmesh = \"coupon.stl\"\nunits = \"m\"\n",
+    );
+    let out = meltline(&[
+        "plate",
+        &p,
+        "-o",
+        &job,
+        "--report",
+        &report,
+        "--out-dir",
+        &records,
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("METRES-1") && err.contains("not printable"),
+        "{err}"
+    );
+    for path in [&job, &report, &records] {
+        assert!(!Path::new(path).exists(), "{path} was written");
+    }
+}
+
+#[test]
+fn parts_that_do_not_fit_the_field_are_refused_with_how_many_fit_and_nothing_is_written() {
+    let d = tempfile::tempdir().unwrap();
+    write_box(d.path(), "slab.stl", [100.0, 100.0, 1.0]);
+    let (p, job, report, _) = plate(
+        d.path(),
+        "[plate]\n[[part]]\nid = \"S\"\nmesh = \"slab.stl\"\ncount = 5\n",
+    );
+    let out = meltline(&["plate", &p, "-o", &job, "--report", &report]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("does not fit") && err.contains("of 5 parts fit"),
+        "{err}"
+    );
+    assert!(!Path::new(&job).exists() && !Path::new(&report).exists());
+}
