@@ -5,17 +5,18 @@
 //! not fit.
 
 use meltline_host::errln;
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
 use meltline_core::io::output_target;
-use meltline_core::mesh::Mesh;
 use meltline_firmware::machine::MachineConfig;
 use meltline_host::jobfile::hex;
 use meltline_host::mlj::{MljOptions, write_mlj_layers};
-use meltline_host::pipeline::{Admission, Part, Pipeline, drive};
+use meltline_host::pipeline::{Admission, Pipeline};
+use meltline_host::plate::build::{plate_header, plate_layer, slice_part};
 use meltline_host::plate::{PartRow, PlacedPart, PlateFile, make_plate};
 use meltline_slicer::job::SlicerOptions;
 use meltline_slicer::profile::ProcessProfile;
@@ -109,33 +110,31 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         placed.len(),
         t0.elapsed().as_secs_f64()
     );
-    let mut mesh = Mesh::default();
-    for p in &placed {
-        mesh.append(&p.part.mesh);
+    let mut placed = placed;
+    let mut headers = Vec::with_capacity(placed.len());
+    let mut sliced = Vec::with_capacity(placed.len());
+    for p in &mut placed {
+        let (h, layers) = slice_part(p, &pipeline)?;
+        for w in &layers.warnings {
+            errln!("meltline: warning: {}: {w}", p.entry.id);
+        }
+        headers.push(h);
+        sliced.push(layers);
     }
-    let whole = Part::from_mesh(plate.path.display().to_string(), mesh);
-    let slicer = pipeline.slicer(&whole)?;
-    drop(whole);
-    for w in slicer.warnings() {
-        errln!("meltline: warning: {w}");
-    }
-    let header = slicer.header().clone();
-    let mut layers = Vec::with_capacity(slicer.layer_count());
-    drive(&slicer, |l| {
-        layers.push(l);
-        Ok::<_, std::convert::Infallible>(())
-    })
-    .unwrap_or_else(|e| match e {});
+    let header = plate_header(&headers, &placed).context("the plate has no parts")?;
+    errln!(
+        "meltline: {} parts sliced ({} layers) in {:.1} s",
+        sliced.len(),
+        header.layer_count,
+        t0.elapsed().as_secs_f64()
+    );
     let mopts = MljOptions {
         machine: Some(pipeline.options.machine.machine.to_string()),
         ..MljOptions::default()
     };
-    let summary = write_mlj_layers(
-        &header,
-        layers.iter().map(std::borrow::Cow::Borrowed),
-        &args.output,
-        &mopts,
-    )?;
+    let t = header.layer_thickness_mm;
+    let layers = (0..header.layer_count).map(|i| Cow::Owned(plate_layer(i, t, &mut sliced)));
+    let summary = write_mlj_layers(&header, layers, &args.output, &mopts)?;
     errln!(
         "meltline: wrote {} ({} layers, {} vectors, {} bytes) in {:.1} s",
         args.output.display(),
@@ -146,7 +145,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     );
     let rows: Vec<PartRow> = placed
         .iter()
-        .map(|p| p.row(header.layer_thickness_mm, plate.lift_mm))
+        .zip(&sliced)
+        .map(|(p, l)| p.row(l.layers.len(), l.vectors))
         .collect();
     let software = format!("meltline {}", env!("CARGO_PKG_VERSION"));
     let report = PlateReport {

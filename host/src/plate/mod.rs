@@ -3,6 +3,7 @@
 //! makes each part through the host pipeline (`crate::pipeline`) and stands it where its
 //! placement says.
 
+pub mod build;
 pub mod file;
 #[cfg(test)]
 mod file_tests;
@@ -79,7 +80,7 @@ pub struct PlacedPart {
     pub part: Part,
     /// Where it stands.
     pub placement: Placement,
-    /// Its height, mm.
+    /// Its height above its own bottom, mm.
     pub height_mm: f64,
 }
 
@@ -100,15 +101,16 @@ pub struct PartRow {
     pub footprint_mm: Vec<[f64; 2]>,
     /// First and last layer the part is in.
     pub layers: [usize; 2],
+    /// Vectors of the part.
+    pub vectors: u64,
     /// SHA-256 of the part's source (mesh file, or the designed mesh).
     pub mesh_sha256: String,
 }
 
 impl PlacedPart {
-    /// The part's row of the plate report, for layers of `layer_mm` (first layer 0 — every
-    /// part stands on the plate, or on supports from it).
-    pub fn row(&self, layer_mm: f64, lift_mm: f64) -> PartRow {
-        let top = meltline_slicer::slice::layer_count(self.height_mm + lift_mm, layer_mm);
+    /// The part's row of the plate report: it is in layers `0..layers` (every part stands on
+    /// the plate, or on supports from it) with `vectors` vectors.
+    pub fn row(&self, layers: usize, vectors: u64) -> PartRow {
         PartRow {
             id: self.entry.id.clone(),
             case: self.entry.case.clone(),
@@ -116,7 +118,8 @@ impl PlacedPart {
             y_mm: self.placement.at_mm[1],
             rotation_deg: self.placement.rotation_deg,
             footprint_mm: self.placement.outline_mm().into_iter().flatten().collect(),
-            layers: [0, top.saturating_sub(1)],
+            layers: [0, layers.saturating_sub(1)],
+            vectors,
             mesh_sha256: crate::jobfile::hex(&self.part.source_sha256),
         }
     }
