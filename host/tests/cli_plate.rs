@@ -136,3 +136,55 @@ fn parts_that_do_not_fit_the_field_are_refused_with_how_many_fit_and_nothing_is_
     );
     assert!(!Path::new(&job).exists() && !Path::new(&report).exists());
 }
+
+#[test]
+fn a_designed_cage_part_records_its_spec_hash_design_figures_and_parameter_sets() {
+    let d = tempfile::tempdir().unwrap();
+    let spec = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/acdf.toml"),
+    )
+    .unwrap();
+    let coarse: String = spec
+        .lines()
+        .map(|l| {
+            if l.starts_with("edge_length_mm") {
+                "edge_length_mm = 0.25".to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(d.path().join("acdf.toml"), &coarse).unwrap();
+    let (p, job, report, records) = plate(
+        d.path(),
+        "[plate]\n[[part]]\nid = \"C-000200\"\ncase = \"case-7\"\ncage = \"acdf.toml\"\n",
+    );
+    let out = meltline(&[
+        "plate",
+        &p,
+        "-o",
+        &job,
+        "--report",
+        &report,
+        "--out-dir",
+        &records,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rec = Path::new(&records).join("parts/C-000200.json");
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(rec).unwrap()).unwrap();
+    use sha2::Digest;
+    let want = sha2::Sha256::digest(coarse.as_bytes());
+    let want: String = want.iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(v["spec_sha256"], want.as_str());
+    assert_eq!(v["case"], "case-7");
+    let porosity = v["design"]["porosity_measured"].as_f64().unwrap();
+    assert!(porosity > 0.2 && porosity < 0.95, "{porosity}");
+    assert!(!v["parameter_sets"].as_array().unwrap().is_empty());
+    assert!(v["time_utc"].as_str().unwrap().ends_with("UTC"));
+    assert_eq!(v["mesh_sha256"].as_str().unwrap().len(), 64);
+}

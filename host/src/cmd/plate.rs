@@ -16,9 +16,10 @@ use meltline_firmware::machine::MachineConfig;
 use meltline_host::jobfile::hex;
 use meltline_host::mlj::{MljOptions, write_mlj_layers};
 use meltline_host::pipeline::{Admission, Pipeline};
-use meltline_host::plate::build::{plate_header, plate_layer, slice_part};
+use meltline_host::plate::build::{PartLayers, plate_header, plate_layer, slice_part};
 use meltline_host::plate::{PartRow, PlacedPart, PlateFile, make_plate};
-use meltline_slicer::job::SlicerOptions;
+use meltline_host::report::{DesignFigures, now_utc, software_version};
+use meltline_slicer::job::{JobHeader, JobParameterSet, SlicerOptions};
 use meltline_slicer::profile::ProcessProfile;
 use serde::Serialize;
 
@@ -54,16 +55,24 @@ struct PlateReport<'a> {
     software: String,
 }
 
-/// One part's record: its row of the plate report and the job it is in.
+/// One part's record: its row of the plate report, where it came from (spec and mesh hashes,
+/// the design's figures), how it was made (parameter sets, slicer warnings) and the job it is
+/// in.
 #[derive(Debug, Serialize)]
 struct PartRecord<'a> {
     #[serde(flatten)]
     row: &'a PartRow,
+    spec_sha256: Option<&'a str>,
+    design: Option<&'a DesignFigures>,
+    layer_thickness_mm: f64,
+    parameter_sets: &'a [JobParameterSet],
+    slicer_warnings: &'a [String],
     plate: &'a str,
     job: String,
     job_sha256: &'a str,
     machine: &'a str,
     software: &'a str,
+    time_utc: &'a str,
 }
 
 /// Refuses outputs that cannot be written before any part is made.
@@ -148,7 +157,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .zip(&sliced)
         .map(|(p, l)| p.row(l.layers.len(), l.vectors))
         .collect();
-    let software = format!("meltline {}", env!("CARGO_PKG_VERSION"));
+    let software = software_version();
     let report = PlateReport {
         plate: plate.path.display().to_string(),
         machine: pipeline.options.machine.machine.as_str(),
@@ -164,7 +173,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         write_json_atomic(path, &report)?;
     }
     if let Some(dir) = &args.out_dir {
-        write_records(dir, &report, &placed, &args.output)?;
+        write_records(dir, &report, &placed, &sliced, &header, &args.output)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -174,18 +183,27 @@ fn write_records(
     dir: &Path,
     report: &PlateReport<'_>,
     placed: &[PlacedPart],
+    sliced: &[PartLayers],
+    header: &JobHeader,
     job: &Path,
 ) -> anyhow::Result<()> {
     let parts = dir.join("parts");
     std::fs::create_dir_all(&parts).with_context(|| format!("creating {}", parts.display()))?;
-    for (row, p) in report.parts.iter().zip(placed) {
+    let time_utc = now_utc();
+    for ((row, p), l) in report.parts.iter().zip(placed).zip(sliced) {
         let record = PartRecord {
             row,
+            spec_sha256: p.spec_sha256.as_deref(),
+            design: p.design.as_ref(),
+            layer_thickness_mm: header.layer_thickness_mm,
+            parameter_sets: &header.parameter_sets,
+            slicer_warnings: &l.warnings,
             plate: &report.plate,
             job: job.display().to_string(),
             job_sha256: &report.job_sha256,
             machine: report.machine,
             software: &report.software,
+            time_utc: &time_utc,
         };
         write_json_atomic(&parts.join(format!("{}.json", p.entry.id)), &record)?;
     }

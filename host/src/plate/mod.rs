@@ -11,14 +11,16 @@ pub mod place;
 #[cfg(test)]
 mod place_tests;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use meltline_core::cage::{CageSpec, DesignOptions, Vertebrae};
-use meltline_core::io::{ReadOptions, read_mesh};
+use meltline_core::cage::{CageSpec, DesignOptions, Vertebrae, measure_design};
+use meltline_core::io::{ReadOptions, Units, read_mesh};
 use nalgebra::{Isometry3, Translation3, UnitQuaternion, Vector3};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use crate::pipeline::{Part, Pipeline};
+use crate::report::DesignFigures;
 pub use file::{PartSource, PlacementMode, PlateFile, PlatePart};
 pub use place::{Footprint, Placement, PlacementError};
 
@@ -71,6 +73,17 @@ impl PlateError {
     }
 }
 
+/// A part as made: the mesh and, for a designed cage, what its record needs of the design.
+#[derive(Debug, Clone)]
+pub struct MadePart {
+    /// The part (its mesh standing on z = 0, centred on x = y = 0).
+    pub part: Part,
+    /// SHA-256 of the cage spec file (designed parts).
+    pub spec_sha256: Option<String>,
+    /// The design's porosity, feature sizes and fit (designed parts).
+    pub design: Option<DesignFigures>,
+}
+
 /// A part made and standing on the plate.
 #[derive(Debug, Clone)]
 pub struct PlacedPart {
@@ -78,6 +91,10 @@ pub struct PlacedPart {
     pub entry: PlatePart,
     /// The part, its mesh in the plate frame (standing on z = 0 where its placement says).
     pub part: Part,
+    /// SHA-256 of the cage spec file (designed parts).
+    pub spec_sha256: Option<String>,
+    /// The design's porosity, feature sizes and fit (designed parts).
+    pub design: Option<DesignFigures>,
     /// Where it stands.
     pub placement: Placement,
     /// Its height above its own bottom, mm.
@@ -127,42 +144,54 @@ impl PlacedPart {
 
 /// Makes one part from its entry (designs a cage, fitted when vertebrae are given, or reads
 /// the mesh) and checks it on the pipeline's machine.
-pub fn make_part(entry: &PlatePart, pipeline: &Pipeline) -> Result<Part, PlateError> {
+pub fn make_part(entry: &PlatePart, pipeline: &Pipeline) -> Result<MadePart, PlateError> {
     let id = entry.id.as_str();
-    let part = match &entry.source {
-        PartSource::Mesh { path, units } => {
-            Part::read(path, *units).map_err(|e| PlateError::part(id, e.to_string()))?
-        }
-        PartSource::Cage { spec, vertebrae } => {
-            let text = std::fs::read_to_string(spec)
-                .map_err(|e| PlateError::part(id, format!("{}: {e}", spec.display())))?;
-            let spec = CageSpec::from_toml_str(&text, &spec.display().to_string())
-                .map_err(|e| PlateError::part(id, e.to_string()))?;
-            let pair = match vertebrae {
-                Some((u, l, units)) => {
-                    let o = ReadOptions::with_units(*units);
-                    let read = |p: &PathBuf| {
-                        read_mesh(p, &o).map_err(|e| PlateError::part(id, e.to_string()))
-                    };
-                    Some((read(u)?, read(l)?))
-                }
-                None => None,
-            };
-            let vert = pair.as_ref().map(|(u, l)| Vertebrae { upper: u, lower: l });
-            Part::designed(id, &spec, vert, &DesignOptions::default())
-                .map_err(|e| PlateError::part(id, e.to_string()))?
-                .0
-        }
+    let mut made = match &entry.source {
+        PartSource::Mesh { path, units } => MadePart {
+            part: Part::read(path, *units).map_err(|e| PlateError::part(id, e.to_string()))?,
+            spec_sha256: None,
+            design: None,
+        },
+        PartSource::Cage { spec, vertebrae } => design_part(id, spec, vertebrae.as_ref())?,
     };
-    let mut part = Part {
-        name: id.to_string(),
-        ..part
-    };
+    made.part.name = id.to_string();
     pipeline
-        .admit(&part)
+        .admit(&made.part)
         .map_err(|e| PlateError::part(id, e.to_string()))?;
-    stand_at_origin(&mut part.mesh);
-    Ok(part)
+    stand_at_origin(&mut made.part.mesh);
+    Ok(made)
+}
+
+/// Designs a cage part from its spec file, fitted to the vertebrae when given, and measures
+/// the design for its record.
+fn design_part(
+    id: &str,
+    spec_path: &Path,
+    vertebrae: Option<&(PathBuf, PathBuf, Units)>,
+) -> Result<MadePart, PlateError> {
+    let bytes = std::fs::read(spec_path)
+        .map_err(|e| PlateError::part(id, format!("{}: {e}", spec_path.display())))?;
+    let text = String::from_utf8_lossy(&bytes);
+    let spec = CageSpec::from_toml_str(&text, &spec_path.display().to_string())
+        .map_err(|e| PlateError::part(id, e.to_string()))?;
+    let pair = match vertebrae {
+        Some((u, l, units)) => {
+            let o = ReadOptions::with_units(*units);
+            let read =
+                |p: &PathBuf| read_mesh(p, &o).map_err(|e| PlateError::part(id, e.to_string()));
+            Some((read(u)?, read(l)?))
+        }
+        None => None,
+    };
+    let vert = || pair.as_ref().map(|(u, l)| Vertebrae { upper: u, lower: l });
+    let (part, design) = Part::designed(id, &spec, vert(), &DesignOptions::default())
+        .map_err(|e| PlateError::part(id, e.to_string()))?;
+    let measured = measure_design(&design, vert());
+    Ok(MadePart {
+        part,
+        spec_sha256: Some(crate::jobfile::hex(&Sha256::digest(&bytes))),
+        design: Some(DesignFigures::of(&measured)),
+    })
 }
 
 /// Moves a mesh so it stands on z = 0 with its bounding box centred on x = y = 0.
@@ -197,7 +226,7 @@ pub fn make_plate(
     let mut made = Vec::with_capacity(plate.parts.len());
     for entry in &plate.parts {
         let part = make_part(entry, pipeline)?;
-        let f = place::footprint(&part.mesh, [0.0, 0.0]);
+        let f = place::footprint(&part.part.mesh, [0.0, 0.0]);
         if f.shapes.is_empty() {
             return Err(PlateError::part(&entry.id, "the part has no footprint"));
         }
@@ -229,7 +258,12 @@ pub fn make_plate(
     Ok(made
         .into_iter()
         .zip(placements)
-        .map(|((entry, mut part, _), placement)| {
+        .map(|((entry, made, _), placement)| {
+            let MadePart {
+                mut part,
+                spec_sha256,
+                design,
+            } = made;
             let height_mm = mesh_bounds(&part.mesh).1[2];
             let iso = Isometry3::from_parts(
                 Translation3::new(placement.at_mm[0], placement.at_mm[1], 0.0),
@@ -242,6 +276,8 @@ pub fn make_plate(
             PlacedPart {
                 entry,
                 part,
+                spec_sha256,
+                design,
                 placement,
                 height_mm,
             }
