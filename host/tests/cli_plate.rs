@@ -31,6 +31,25 @@ fn plate(dir: &Path, text: &str) -> (String, String, String, String) {
     )
 }
 
+/// Runs `meltline plate` with every output and requires success.
+fn run_plate_ok(plate: &str, job: &str, report: &str, records: &str) {
+    let out = meltline(&[
+        "plate",
+        plate,
+        "-o",
+        job,
+        "--report",
+        report,
+        "--out-dir",
+        records,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[test]
 fn a_plate_of_coupons_is_placed_sliced_and_verified_with_a_record_per_part() {
     let d = tempfile::tempdir().unwrap();
@@ -41,21 +60,7 @@ fn a_plate_of_coupons_is_placed_sliced_and_verified_with_a_record_per_part() {
         "[plate]\nspacing_mm = 3.0\n[[part]]\nid = \"Q\"\nmesh = \"coupon.stl\"\ncount = 3\n\
          [[part]]\nid = \"B-1\"\ncase = \"case-0042\"\nmesh = \"bar.stl\"\n",
     );
-    let out = meltline(&[
-        "plate",
-        &p,
-        "-o",
-        &job,
-        "--report",
-        &report,
-        "--out-dir",
-        &records,
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_plate_ok(&p, &job, &report, &records);
     let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     let parts = r["parts"].as_array().unwrap();
     let ids: Vec<&str> = parts.iter().map(|p| p["id"].as_str().unwrap()).collect();
@@ -160,21 +165,7 @@ fn a_designed_cage_part_records_its_spec_hash_design_figures_and_parameter_sets(
         d.path(),
         "[plate]\n[[part]]\nid = \"C-000200\"\ncase = \"case-7\"\ncage = \"acdf.toml\"\n",
     );
-    let out = meltline(&[
-        "plate",
-        &p,
-        "-o",
-        &job,
-        "--report",
-        &report,
-        "--out-dir",
-        &records,
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_plate_ok(&p, &job, &report, &records);
     let rec = Path::new(&records).join("parts/C-000200.json");
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(rec).unwrap()).unwrap();
     use sha2::Digest;
