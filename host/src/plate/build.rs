@@ -6,7 +6,7 @@ use meltline_slicer::job::{JobHeader, Layer, LayerReport, VectorBlock};
 use sha2::{Digest, Sha256};
 
 use super::{PlacedPart, PlateError};
-use crate::pipeline::{Pipeline, drive};
+use crate::pipeline::{Pipeline, PipelineError, drive};
 
 /// One part's share of the plate's layers.
 #[derive(Debug, Clone, Default)]
@@ -27,9 +27,10 @@ pub fn slice_part(
     pipeline: &Pipeline,
 ) -> Result<(JobHeader, PartLayers), PlateError> {
     let id = placed.entry.id.clone();
-    let slicer = pipeline
-        .slicer(&placed.part)
-        .map_err(|e| PlateError::part(&id, e.to_string()))?;
+    let slicer = pipeline.slicer(&placed.part).map_err(|e| match e {
+        PipelineError::Slice { source, .. } => PlateError::part(&id, source.to_string()),
+        e => PlateError::part(&id, e.to_string()),
+    })?;
     placed.part.mesh = meltline_core::mesh::Mesh::default();
     let mut out = PartLayers {
         warnings: slicer.warnings().to_vec(),
