@@ -37,7 +37,7 @@ use crate::hex::{Hex, decode32};
 use crate::machine::{MAX_TRUSTED_KEYS, MachineConfig};
 use crate::sim::report::SimReport;
 use crate::sim::session::{SealedOut, serve_authenticated};
-use crate::sim::{SimOptions, Simulator, write_atomic};
+use crate::sim::{DEFAULT_PIXEL_UM, SimOptions, Simulator, write_atomic};
 use crate::wire::{Frame, MAX_FRAME, encode_frame};
 
 struct Args {
@@ -68,7 +68,7 @@ const HELP: &str = "The simulated printer controller: verifies and executes melt
   --report R.json    write the controller's report (time split, energy, coverage) here
   --exposure         compute exposure maps (coverage and spill per layer)
   --exposure-dir DIR write per-layer exposure pictures (PNG) here
-  --pixel-um P       exposure map pixel, µm (default: chosen per layer)
+  --pixel-um P       exposure map pixel, µm (default: 20)
   --no-autostart     wait for Start (default with --listen)
   --once             exit when the job is finished
   --nvm FILE         keep the non-volatile record (last completed layer) here
@@ -114,7 +114,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, St
         report: None,
         exposure: false,
         exposure_dir: None,
-        pixel_um: 0.0,
+        pixel_um: DEFAULT_PIXEL_UM,
         autostart: None,
         once: false,
         nvm: None,
