@@ -52,7 +52,8 @@ use crate::machine::{LayerTiming, MachineConfig, ScanHead};
 use crate::nvm::{NonVolatile, NvRecord};
 use crate::receiver::FrameReceiver;
 use crate::wire::control::NONE;
-use crate::wire::digest::{JobDigest, LayerDigest};
+use crate::wire::digest::JobDigest;
+use crate::wire::verify::LayerTally;
 use crate::wire::{
     Ack, ControllerState, Fault, Frame, Hello, MAX_FRAME, Msg, Nak, NakReason, PROTOCOL_VERSION,
     ParamSet, Report, ResumePoint, Rule, Status,
@@ -104,12 +105,8 @@ struct ReadyLayer {
 
 #[derive(Clone, Debug)]
 struct OpenLayer {
-    layer: u32,
-    blocks_announced: u32,
-    bytes_announced: u32,
-    blocks: u32,
-    bytes: u32,
-    digest: LayerDigest,
+    /// Announced and received sizes and the digest (the `LayerEnd` rule of [`wire::verify`]).
+    tally: LayerTally,
     /// Completed before a power loss: verified, then dropped.
     skip: bool,
 }

@@ -4,7 +4,7 @@
 use super::*;
 use crate::job::{BlockSpec, Geometry, JobSpec, JobSummary, JobWriter, encode_job};
 use crate::machine::{EnergyPolicy, OxygenExcursion};
-use crate::wire::{Region, VectorKind};
+use crate::wire::{JobEnd, LayerEnd, LayerStart, Region, VectorKind};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 
@@ -489,4 +489,97 @@ fn a_layer_larger_than_the_former_48_kib_arena_executes_whole() {
     assert_eq!(old.state(), ControllerState::Faulted);
     assert_eq!(rec.faults[0].rule, Rule::LayerTooLarge);
     assert!(rec.marks.is_empty());
+}
+
+/// Frame `i` of `fr` replaced by `f` of its message (messages without borrowed data).
+fn rewrite(fr: &mut [Vec<u8>], i: usize, f: impl FnOnce(Msg<'static>) -> Msg<'static>) {
+    let mut wire = fr[i][..fr[i].len() - 1].to_vec();
+    let frame = crate::wire::decode_frame(&mut wire).unwrap();
+    let msg = match frame.msg {
+        Msg::LayerStart(l) => Msg::LayerStart(l),
+        Msg::LayerEnd(e) => Msg::LayerEnd(e),
+        Msg::JobEnd(e) => Msg::JobEnd(e),
+        other => panic!("frame {i} is {other:?}"),
+    };
+    let mut buf = [0u8; MAX_FRAME];
+    let n = crate::wire::encode_frame(frame.seq, &f(msg), &mut buf).unwrap();
+    fr[i] = buf[..n].to_vec();
+}
+
+#[test]
+fn layer_and_job_closing_faults_keep_their_codes_and_values() {
+    let bytes = job(&[square_layer(3000), square_layer(3000)]).0;
+    // Frames: header, param set, per layer start, 2 blocks, end (layer 1: 6..=9), job end 10.
+    let mut probe = frames(&bytes);
+    let mut payload = 0;
+    rewrite(&mut probe, 6, |m| {
+        if let Msg::LayerStart(l) = m {
+            payload = i64::from(l.payload_bytes);
+        }
+        m
+    });
+    type Edit = fn(Msg<'static>) -> Msg<'static>;
+    /// Layer, block, rule, value, limit.
+    type Want = (u32, u32, Rule, i64, i64);
+    let cases: [(usize, Edit, Want); 5] = [
+        (
+            9,
+            |m| match m {
+                Msg::LayerEnd(e) => Msg::LayerEnd(LayerEnd { layer: 0, ..e }),
+                m => m,
+            },
+            (0, NONE, Rule::LayerOutOfOrder, 0, 1),
+        ),
+        (
+            6,
+            |m| match m {
+                Msg::LayerStart(l) => Msg::LayerStart(LayerStart { blocks: 3, ..l }),
+                m => m,
+            },
+            (1, 2, Rule::LayerSizeMismatch, payload, payload),
+        ),
+        (
+            6,
+            |m| match m {
+                Msg::LayerStart(l) => Msg::LayerStart(LayerStart {
+                    payload_bytes: l.payload_bytes + 1,
+                    ..l
+                }),
+                m => m,
+            },
+            (1, 2, Rule::LayerSizeMismatch, payload, payload + 1),
+        ),
+        (
+            10,
+            |m| match m {
+                Msg::JobEnd(e) => Msg::JobEnd(JobEnd { layers: 3, ..e }),
+                m => m,
+            },
+            (NONE, NONE, Rule::LayerCountMismatch, 2, 2),
+        ),
+        (
+            10,
+            |m| match m {
+                Msg::JobEnd(mut e) => {
+                    e.job_sha256[0] ^= 1;
+                    Msg::JobEnd(e)
+                }
+                m => m,
+            },
+            (NONE, NONE, Rule::JobHashMismatch, 0, 0),
+        ),
+    ];
+    for (i, edit, want) in cases {
+        let mut fr = frames(&bytes);
+        rewrite(&mut fr, i, edit);
+        let (ctl, rec) = run(&fr.concat(), MachineConfig::default());
+        assert_eq!(ctl.state(), ControllerState::Faulted, "frame {i}");
+        let f = rec.faults[0];
+        assert_eq!(
+            (f.layer, f.block, f.rule, f.value, f.limit),
+            want,
+            "frame {i}"
+        );
+        assert_eq!(f.vector, NONE, "frame {i}");
+    }
 }

@@ -29,6 +29,7 @@
 //! boundaries (a hatch, a polyline, a point); a polyline too long for one frame is cut into
 //! open pieces sharing their end vertices.
 
+use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 
 use crate::wire::digest::{JobDigest, LayerDigest};
@@ -186,6 +187,87 @@ fn to_i32(v: i64, layer: u32, block: usize, item: usize) -> Result<i32, JobError
     })
 }
 
+/// A block of the caller's layer being coded: where it is (for errors) and its header fields.
+struct BlockAt<'a> {
+    layer: u32,
+    block: usize,
+    spec: &'a BlockSpec,
+}
+
+impl BlockAt<'_> {
+    /// A coordinate of item `item` in quanta, or [`JobError::CoordinateRange`].
+    fn coord(&self, v: i64, item: usize) -> Result<i32, JobError> {
+        to_i32(v, self.layer, self.block, item)
+    }
+
+    /// The codec's complaint about this block.
+    fn codec(&self, source: CodecError) -> JobError {
+        JobError::Codec {
+            layer: self.layer,
+            block: self.block,
+            source,
+        }
+    }
+
+    /// Appends one frame's worth of this block.
+    fn push(&self, coded: &mut Vec<CodedBlock>, coding: Coding, vectors: u32, data: &[u8]) {
+        coded.push(CodedBlock {
+            param_set: self.spec.param_set,
+            kind: self.spec.kind,
+            region: self.spec.region,
+            coding,
+            vectors,
+            data: data.to_vec(),
+        });
+    }
+}
+
+/// Points: converted to quanta, then cut into frames at point boundaries.
+fn code_points(
+    at: &BlockAt<'_>,
+    p: &[[i64; 2]],
+    buf: &mut [u8],
+    coded: &mut Vec<CodedBlock>,
+) -> Result<(), JobError> {
+    let mut ps = Vec::with_capacity(p.len());
+    for (i, v) in p.iter().enumerate() {
+        ps.push([at.coord(v[0], i)?, at.coord(v[1], i)?]);
+    }
+    let mut rest = &ps[..];
+    while !rest.is_empty() {
+        let e = encode_points(rest, buf).map_err(|s| at.codec(s))?;
+        at.push(
+            coded,
+            Coding::Points,
+            e.vectors,
+            buf.get(..e.bytes).unwrap_or(&[]),
+        );
+        rest = rest.get(e.items..).unwrap_or(&[]);
+    }
+    Ok(())
+}
+
+/// Cuts the first piece, too long for one frame, into two open halves sharing the middle
+/// vertex (a closed piece first gets its closing vertex). `Ok(false)` when there is no piece;
+/// [`CodecError::BufferTooSmall`] when the piece cannot be halved (under 3 vertices).
+fn halve_front(pieces: &mut VecDeque<(Vec<[i32; 2]>, bool)>) -> Result<bool, CodecError> {
+    let Some((mut p, c)) = pieces.pop_front() else {
+        return Ok(false);
+    };
+    if c && let Some(first) = p.first().copied() {
+        p.push(first);
+    }
+    if p.len() < 3 {
+        return Err(CodecError::BufferTooSmall);
+    }
+    let mid = p.len() / 2;
+    let tail = p.get(mid..).unwrap_or(&[]).to_vec();
+    p.truncate(mid + 1);
+    pieces.push_front((tail, false));
+    pieces.push_front((p, false));
+    Ok(true)
+}
+
 impl<W: Write> JobWriter<W> {
     /// Writes the `JobHeader` (without an up-front hash) and the parameter sets.
     pub fn new(out: W, spec: &JobSpec) -> Result<Self, JobError> {
@@ -276,6 +358,7 @@ impl<W: Write> JobWriter<W> {
         Ok(())
     }
 
+    /// Codes one block of the caller's layer into frame-sized [`CodedBlock`]s.
     fn code_block(
         &mut self,
         layer: u32,
@@ -283,110 +366,102 @@ impl<W: Write> JobWriter<W> {
         b: &BlockSpec,
         coded: &mut Vec<CodedBlock>,
     ) -> Result<(), JobError> {
-        let mut buf = vec![0u8; MAX_BLOCK_DATA];
-        let codec = |source| JobError::Codec {
+        let at = BlockAt {
             layer,
             block: bi,
-            source,
+            spec: b,
         };
-        let mut push = |coding, vectors, data: &[u8]| {
-            coded.push(CodedBlock {
-                param_set: b.param_set,
-                kind: b.kind,
-                region: b.region,
-                coding,
-                vectors,
-                data: data.to_vec(),
-            })
-        };
+        let mut buf = vec![0u8; MAX_BLOCK_DATA];
         match &b.geometry {
-            Geometry::Hatches(h) => {
-                let mut hs = Vec::with_capacity(h.len());
-                for (i, v) in h.iter().enumerate() {
-                    hs.push([
-                        to_i32(v[0], layer, bi, i)?,
-                        to_i32(v[1], layer, bi, i)?,
-                        to_i32(v[2], layer, bi, i)?,
-                        to_i32(v[3], layer, bi, i)?,
-                    ]);
-                }
-                let mut rest = &hs[..];
-                while !rest.is_empty() {
-                    let e = encode_hatches(rest, &mut buf).map_err(codec)?;
-                    push(
-                        Coding::Hatches,
+            Geometry::Hatches(h) => self.code_hatches(&at, h, &mut buf, coded),
+            Geometry::Points(p) => code_points(&at, p, &mut buf, coded),
+            Geometry::Polylines { lines, closed } => {
+                self.code_polylines(&at, lines, *closed, &mut buf, coded)
+            }
+        }
+    }
+
+    /// Hatches: converted to quanta, then cut into frames at hatch boundaries.
+    fn code_hatches(
+        &mut self,
+        at: &BlockAt<'_>,
+        h: &[[i64; 4]],
+        buf: &mut [u8],
+        coded: &mut Vec<CodedBlock>,
+    ) -> Result<(), JobError> {
+        let mut hs = Vec::with_capacity(h.len());
+        for (i, v) in h.iter().enumerate() {
+            hs.push([
+                at.coord(v[0], i)?,
+                at.coord(v[1], i)?,
+                at.coord(v[2], i)?,
+                at.coord(v[3], i)?,
+            ]);
+        }
+        let mut rest = &hs[..];
+        while !rest.is_empty() {
+            let e = encode_hatches(rest, buf).map_err(|s| at.codec(s))?;
+            at.push(
+                coded,
+                Coding::Hatches,
+                e.vectors,
+                buf.get(..e.bytes).unwrap_or(&[]),
+            );
+            self.summary.hatches += e.items as u64;
+            self.summary.hatch_bytes += e.bytes as u64;
+            rest = rest.get(e.items..).unwrap_or(&[]);
+        }
+        Ok(())
+    }
+
+    /// Polylines: converted to quanta and cut into frames at polyline boundaries; a polyline
+    /// too long for one frame is halved into open pieces (see [`halve_front`]).
+    fn code_polylines(
+        &mut self,
+        at: &BlockAt<'_>,
+        lines: &[Vec<[i64; 2]>],
+        closed: bool,
+        buf: &mut [u8],
+        coded: &mut Vec<CodedBlock>,
+    ) -> Result<(), JobError> {
+        // Owned pieces: (points, closed).
+        let mut pieces: VecDeque<(Vec<[i32; 2]>, bool)> = VecDeque::new();
+        for (i, l) in lines.iter().enumerate() {
+            let pts = l
+                .iter()
+                .map(|v| Ok([at.coord(v[0], i)?, at.coord(v[1], i)?]))
+                .collect::<Result<Vec<_>, JobError>>()?;
+            pieces.push_back((pts, closed));
+        }
+        while !pieces.is_empty() {
+            let view: Vec<Polyline<'_>> = pieces
+                .iter()
+                .map(|(p, c)| Polyline {
+                    points: p,
+                    closed: *c,
+                })
+                .collect();
+            match encode_polylines(&view, buf) {
+                Ok(e) => {
+                    at.push(
+                        coded,
+                        Coding::Polylines,
                         e.vectors,
                         buf.get(..e.bytes).unwrap_or(&[]),
                     );
-                    self.summary.hatches += e.items as u64;
-                    self.summary.hatch_bytes += e.bytes as u64;
-                    rest = rest.get(e.items..).unwrap_or(&[]);
-                }
-            }
-            Geometry::Points(p) => {
-                let mut ps = Vec::with_capacity(p.len());
-                for (i, v) in p.iter().enumerate() {
-                    ps.push([to_i32(v[0], layer, bi, i)?, to_i32(v[1], layer, bi, i)?]);
-                }
-                let mut rest = &ps[..];
-                while !rest.is_empty() {
-                    let e = encode_points(rest, &mut buf).map_err(codec)?;
-                    push(Coding::Points, e.vectors, buf.get(..e.bytes).unwrap_or(&[]));
-                    rest = rest.get(e.items..).unwrap_or(&[]);
-                }
-            }
-            Geometry::Polylines { lines, closed } => {
-                // Owned pieces: (points, closed); a piece too long for one frame is halved.
-                let mut pieces: std::collections::VecDeque<(Vec<[i32; 2]>, bool)> =
-                    std::collections::VecDeque::new();
-                for (i, l) in lines.iter().enumerate() {
-                    let pts = l
-                        .iter()
-                        .map(|v| Ok([to_i32(v[0], layer, bi, i)?, to_i32(v[1], layer, bi, i)?]))
-                        .collect::<Result<Vec<_>, JobError>>()?;
-                    pieces.push_back((pts, *closed));
-                }
-                while !pieces.is_empty() {
-                    let view: Vec<Polyline<'_>> = pieces
-                        .iter()
-                        .map(|(p, c)| Polyline {
-                            points: p,
-                            closed: *c,
-                        })
-                        .collect();
-                    match encode_polylines(&view, &mut buf) {
-                        Ok(e) => {
-                            push(
-                                Coding::Polylines,
-                                e.vectors,
-                                buf.get(..e.bytes).unwrap_or(&[]),
-                            );
-                            self.summary.polyline_bytes += e.bytes as u64;
-                            for _ in 0..e.items {
-                                if let Some((p, _)) = pieces.pop_front() {
-                                    self.summary.vertices += p.len() as u64;
-                                }
-                            }
+                    self.summary.polyline_bytes += e.bytes as u64;
+                    for _ in 0..e.items {
+                        if let Some((p, _)) = pieces.pop_front() {
+                            self.summary.vertices += p.len() as u64;
                         }
-                        Err(CodecError::BufferTooSmall) => {
-                            let Some((mut p, c)) = pieces.pop_front() else {
-                                break;
-                            };
-                            if c && let Some(first) = p.first().copied() {
-                                p.push(first);
-                            }
-                            if p.len() < 3 {
-                                return Err(codec(CodecError::BufferTooSmall));
-                            }
-                            let mid = p.len() / 2;
-                            let tail = p.get(mid..).unwrap_or(&[]).to_vec();
-                            p.truncate(mid + 1);
-                            pieces.push_front((tail, false));
-                            pieces.push_front((p, false));
-                        }
-                        Err(e) => return Err(codec(e)),
                     }
                 }
+                Err(CodecError::BufferTooSmall) => {
+                    if !halve_front(&mut pieces).map_err(|s| at.codec(s))? {
+                        break;
+                    }
+                }
+                Err(e) => return Err(at.codec(e)),
             }
         }
         Ok(())

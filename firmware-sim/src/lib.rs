@@ -11,6 +11,7 @@
 //! * `job` (feature `std`) — `.mlj` writer and reader for hosts.
 //! * `sim` (feature `std`) — the simulator harness behind `meltline-fw`.
 //! * `signing` (feature `std`) — releasing a job: sign a `.mlj`, read and check its release.
+//! * `cli` (feature `std`) — the `meltline-fw` daemon: arguments, stdio and TCP serving.
 //!
 //! The library is `no_std` without allocation, `unsafe` or panics on any input; sizes are const
 //! generics. `cargo build -p meltline-firmware --no-default-features` builds the bare library.
@@ -37,7 +38,7 @@
 //!   [`controller::ReplySink`], `report()` → [`sim::report::SimReport`]), or the bare
 //!   [`controller::Controller`] (`receive`, `handle_frame`, `poll`, `set_oxygen_ppm`, `state`,
 //!   `window`, `status`, `report`) with your own [`controller::EventSink`].
-//! * Out of process: `meltline-fw --stdio` or `--listen ADDR` (see the binary's docs).
+//! * Out of process: `meltline-fw --stdio` or `--listen ADDR` (see `cli`).
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
 #![deny(unsafe_code)]
 #![deny(
@@ -55,6 +56,9 @@ pub mod machine;
 pub mod nvm;
 pub mod receiver;
 pub mod wire;
+
+#[cfg(feature = "std")]
+pub mod cli;
 
 #[cfg(feature = "std")]
 pub mod job;

@@ -10,10 +10,11 @@ use crate::limits::{EnergyVerdict, Violation, check_coordinate, check_energy, fi
 use crate::machine::{LayerTiming, ScanHead};
 use crate::nvm::NonVolatile;
 use crate::wire::control::NONE;
-use crate::wire::digest::{JobDigest, LayerDigest};
+use crate::wire::digest::JobDigest;
+use crate::wire::verify::{LayerTally, VerifyError, check_job_end};
 use crate::wire::{
-    ControllerState, JobEnd, JobHeader, LayerEnd, LayerStart, Msg, NakReason, ParamSet, Rule,
-    VectorBlock, VectorKind,
+    ControllerState, Fault, JobEnd, JobHeader, LayerEnd, LayerStart, Msg, NakReason, ParamSet,
+    Rule, VectorBlock, VectorKind,
 };
 
 impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PARAMS, READY> {
@@ -217,12 +218,7 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
             return Err(Refusal::Nak(NakReason::NoSpace));
         }
         self.open = Some(OpenLayer {
-            layer: l.layer,
-            blocks_announced: l.blocks,
-            bytes_announced: l.payload_bytes,
-            blocks: 0,
-            bytes: 0,
-            digest: LayerDigest::new(l.layer),
+            tally: LayerTally::new(l),
             skip: false,
         });
         Ok(())
@@ -240,24 +236,24 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
         let Some(open) = self.open.as_ref() else {
             return Err(job_fault(Rule::ProtocolOrder, 0, 0).into());
         };
-        let (layer, block) = (open.layer, open.blocks);
+        let t = &open.tally;
+        let (layer, block) = (t.layer(), t.blocks());
         let len = u32::try_from(b.data.len()).unwrap_or(u32::MAX);
-        if block >= open.blocks_announced || open.bytes.saturating_add(len) > open.bytes_announced {
+        // Refused as it comes, before it could overrun the arena (`LayerEnd` checks the totals).
+        if block >= t.blocks_announced() || t.bytes().saturating_add(len) > t.bytes_announced() {
             let f = fault(
                 layer,
                 block,
                 NONE,
                 Rule::LayerSizeMismatch,
-                i64::from(open.bytes) + i64::from(len),
-                open.bytes_announced.into(),
+                i64::from(t.bytes()) + i64::from(len),
+                t.bytes_announced().into(),
             );
             return Err(f.into());
         }
         if open.skip {
             if let Some(open) = self.open.as_mut() {
-                open.digest.block(b);
-                open.blocks += 1;
-                open.bytes += len;
+                open.tally.add(b);
             }
             return Ok(());
         }
@@ -275,9 +271,7 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
         write_record(slot, b);
         self.used = end;
         if let Some(open) = self.open.as_mut() {
-            open.digest.block(b);
-            open.blocks += 1;
-            open.bytes += len;
+            open.tally.add(b);
         }
         Ok(())
     }
@@ -329,32 +323,10 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
         let Some(open) = self.open.take() else {
             return Err(fault(e.layer, NONE, NONE, Rule::ProtocolOrder, 0, 0).into());
         };
-        if e.layer != open.layer {
-            return Err(fault(
-                e.layer,
-                NONE,
-                NONE,
-                Rule::LayerOutOfOrder,
-                e.layer.into(),
-                open.layer.into(),
-            )
-            .into());
-        }
-        if open.blocks != open.blocks_announced || open.bytes != open.bytes_announced {
-            return Err(fault(
-                e.layer,
-                open.blocks,
-                NONE,
-                Rule::LayerSizeMismatch,
-                open.bytes.into(),
-                open.bytes_announced.into(),
-            )
-            .into());
-        }
-        let digest = open.digest.finish();
-        if digest != e.digest {
-            return Err(fault(e.layer, NONE, NONE, Rule::LayerHashMismatch, 0, 0).into());
-        }
+        let digest = open
+            .tally
+            .close(e.layer, &e.digest)
+            .map_err(|v| layer_end_fault(e.layer, v))?;
         self.release_layer(e.layer, &digest)?;
         if open.skip {
             self.skip_next += 1;
@@ -380,25 +352,63 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
             .job
             .filter(|_| self.job_active())
             .ok_or(Refusal::Nak(NakReason::Unexpected))?;
-        if self.open.is_some() || e.layers != job.layer_count || self.next_layer != job.layer_count
-        {
-            return Err(job_fault(
-                Rule::LayerCountMismatch,
-                self.next_layer.into(),
-                job.layer_count.into(),
-            )
-            .into());
+        let count = job_fault(
+            Rule::LayerCountMismatch,
+            self.next_layer.into(),
+            job.layer_count.into(),
+        );
+        if self.open.is_some() {
+            return Err(count.into());
         }
         let got = self
             .received
             .clone()
             .map(JobDigest::finish)
             .unwrap_or_default();
-        if got != e.job_sha256 || job.header_hash.is_some_and(|h| h != got) {
-            return Err(job_fault(Rule::JobHashMismatch, 0, 0).into());
-        }
+        check_job_end(
+            e.layers,
+            job.layer_count,
+            self.next_layer,
+            got,
+            &e.job_sha256,
+            job.header_hash,
+        )
+        .map_err(|v| match v {
+            VerifyError::LayerCount { .. } => count,
+            _ => job_fault(Rule::JobHashMismatch, 0, 0),
+        })?;
         self.release_job_end(&got, e.layers)?;
         self.job_end_ok = true;
         Ok(())
+    }
+}
+
+/// The controller's fault for a `LayerEnd` of `layer` that broke the rule of
+/// [`LayerTally::close`]: another layer than the open one, other sizes than announced, or
+/// another digest than the content's.
+fn layer_end_fault(layer: u32, v: VerifyError) -> Fault {
+    match v {
+        VerifyError::LayerSize { layer: open, .. } if open != layer => fault(
+            layer,
+            NONE,
+            NONE,
+            Rule::LayerOutOfOrder,
+            layer.into(),
+            open.into(),
+        ),
+        VerifyError::LayerSize {
+            blocks,
+            bytes,
+            bytes_announced,
+            ..
+        } => fault(
+            layer,
+            blocks,
+            NONE,
+            Rule::LayerSizeMismatch,
+            bytes.into(),
+            bytes_announced.into(),
+        ),
+        _ => fault(layer, NONE, NONE, Rule::LayerHashMismatch, 0, 0),
     }
 }

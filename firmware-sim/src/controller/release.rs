@@ -111,7 +111,7 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
     /// A `LayerLink` inside the open layer: kept for its `LayerEnd`.
     pub(super) fn layer_link(&mut self, l: &LayerLink) -> Result<(), Refusal> {
         match &self.open {
-            Some(open) if open.layer == l.layer => {
+            Some(open) if open.tally.layer() == l.layer => {
                 self.release.link = Some(*l);
                 Ok(())
             }

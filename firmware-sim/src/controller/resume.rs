@@ -3,7 +3,8 @@
 
 use super::{Core, OpenLayer, Refusal, job_fault};
 use crate::nvm::{NonVolatile, NvRecord, NvWriteError};
-use crate::wire::digest::{JobDigest, LayerDigest};
+use crate::wire::digest::JobDigest;
+use crate::wire::verify::LayerTally;
 use crate::wire::{JobHeader, LayerStart, ResumePoint, Rule};
 
 impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PARAMS, READY> {
@@ -71,12 +72,7 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
             return false;
         }
         self.open = Some(OpenLayer {
-            layer: l.layer,
-            blocks_announced: l.blocks,
-            bytes_announced: l.payload_bytes,
-            blocks: 0,
-            bytes: 0,
-            digest: LayerDigest::new(l.layer),
+            tally: LayerTally::new(l),
             skip: true,
         });
         true

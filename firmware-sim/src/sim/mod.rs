@@ -18,8 +18,11 @@ use crate::wire::{ControllerState, Fault, ParamSet, Segment, VectorKind};
 use exposure::LayerGeometry;
 use report::{FaultReport, LayerReport, LinkErrorReport, SimReport, TimeEnergy};
 
+/// Exposure map pixel in µm unless [`SimOptions::pixel_um`] chooses another.
+pub const DEFAULT_PIXEL_UM: f64 = 20.0;
+
 /// How the simulator runs.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct SimOptions {
     /// The machine.
     pub machine: MachineConfig,
@@ -29,7 +32,8 @@ pub struct SimOptions {
     pub exposure: bool,
     /// Also write `layer_NNNNN.png` pictures here.
     pub exposure_dir: Option<PathBuf>,
-    /// Exposure pixel size in µm (0 = 20 µm).
+    /// Exposure pixel size in µm, [`DEFAULT_PIXEL_UM`] by default; a value that is not a
+    /// positive number also means the default (see [`SimOptions::exposure_pixel_um`]).
     pub pixel_um: f64,
     /// Keep the non-volatile record (last completed layer) in this file, so a simulator
     /// started again after being killed continues the job.
@@ -38,6 +42,32 @@ pub struct SimOptions {
     /// build log: it outlives a killed process, so a resumed build can be proven to expose
     /// every layer exactly once).
     pub layer_log: Option<PathBuf>,
+}
+
+impl Default for SimOptions {
+    fn default() -> Self {
+        Self {
+            machine: MachineConfig::default(),
+            auto_start: false,
+            exposure: false,
+            exposure_dir: None,
+            pixel_um: DEFAULT_PIXEL_UM,
+            nvm: None,
+            layer_log: None,
+        }
+    }
+}
+
+impl SimOptions {
+    /// The exposure pixel in µm: `pixel_um` when it is a positive number, else
+    /// [`DEFAULT_PIXEL_UM`].
+    pub fn exposure_pixel_um(&self) -> f64 {
+        if self.pixel_um > 0.0 {
+            self.pixel_um
+        } else {
+            DEFAULT_PIXEL_UM
+        }
+    }
 }
 
 /// Non-volatile memory as the simulator holds it (a file, a RAM record, or `()`).
@@ -51,6 +81,7 @@ pub type SimController = Controller<DEFAULT_ARENA, DEFAULT_PARAMS, DEFAULT_READY
 struct Recorder {
     exposure: bool,
     exposure_dir: Option<PathBuf>,
+    /// Exposure pixel in µm, as [`SimOptions::exposure_pixel_um`] resolved it.
     pixel_um: f64,
     quantum_nm: u32,
     layers_announced: Option<u32>,
@@ -126,11 +157,7 @@ impl Recorder {
         let (mut coverage, mut spill, mut support) = (None, None, None);
         if self.exposure {
             let q = f64::from(self.quantum_nm.max(1)) / 1000.0; // µm per quantum
-            let pixel = if self.pixel_um > 0.0 {
-                self.pixel_um
-            } else {
-                20.0
-            } / q;
+            let pixel = self.pixel_um / q;
             if let Some(map) = geometry.rasterise(pixel, 4 << 20) {
                 if map.intended_cells > 0 {
                     coverage = Some(map.coverage_pct);
@@ -276,6 +303,7 @@ impl Simulator {
                 })
                 .ok()
         });
+        let pixel_um = opts.exposure_pixel_um();
         let mut ctl = Box::new(Controller::with_nonvolatile(opts.machine, nv));
         ctl.set_auto_start(opts.auto_start);
         if let Some(r) = ctl.record() {
@@ -290,7 +318,7 @@ impl Simulator {
         let rec = Recorder {
             exposure: opts.exposure || opts.exposure_dir.is_some(),
             exposure_dir: opts.exposure_dir,
-            pixel_um: opts.pixel_um,
+            pixel_um,
             layer_log,
             notes,
             ..Recorder::default()
@@ -386,6 +414,19 @@ mod tests {
         assert!(err.to_string().contains("character device"), "{err}");
         let m = std::fs::metadata("/dev/null").unwrap();
         assert!(m.file_type().is_char_device());
+    }
+
+    #[test]
+    fn the_exposure_pixel_is_the_default_unless_a_positive_one_is_given() {
+        let mut o = SimOptions::default();
+        assert_eq!(o.pixel_um, DEFAULT_PIXEL_UM);
+        assert_eq!(o.exposure_pixel_um(), DEFAULT_PIXEL_UM);
+        for p in [0.0, -5.0, f64::NAN] {
+            o.pixel_um = p;
+            assert_eq!(o.exposure_pixel_um(), DEFAULT_PIXEL_UM);
+        }
+        o.pixel_um = 10.0;
+        assert_eq!(o.exposure_pixel_um(), 10.0);
     }
 
     #[test]

@@ -5,6 +5,8 @@ use super::*;
 
 const HASH: [u8; 32] = [0xab; 32];
 
+// Test-only data: one flat table of every message is easier to check against the spec than pieces.
+#[allow(clippy::too_many_lines)]
 pub(crate) fn samples() -> Vec<(&'static str, Frame<'static>)> {
     static DATA: [u8; 4] = [0x01, 0x02, 0x00, 0x7f];
     let m = |seq, msg| Frame { seq, msg };

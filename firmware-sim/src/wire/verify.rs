@@ -31,7 +31,7 @@
 //! ```
 
 use super::digest::{JobDigest, LayerDigest};
-use super::{CodecError, JobHeader, Msg, ParamSet, Segment};
+use super::{CodecError, JobHeader, LayerStart, Msg, ParamSet, Segment, VectorBlock};
 use crate::hex::Hex;
 
 /// What the verifier expects next.
@@ -213,14 +213,118 @@ pub enum Step {
     },
 }
 
+/// One open layer as it arrives: what its `LayerStart` announced, what came, and the digest of
+/// its blocks. [`LayerTally::close`] is the rule a `LayerEnd` must meet; the verifier and the
+/// controller both apply it.
 #[derive(Clone, Debug)]
-struct OpenLayer {
+pub struct LayerTally {
     layer: u32,
     blocks_announced: u32,
     bytes_announced: u32,
     blocks: u32,
     bytes: u32,
     digest: LayerDigest,
+}
+
+impl LayerTally {
+    /// The layer `l` opens, nothing received yet.
+    pub fn new(l: &LayerStart) -> Self {
+        Self {
+            layer: l.layer,
+            blocks_announced: l.blocks,
+            bytes_announced: l.payload_bytes,
+            blocks: 0,
+            bytes: 0,
+            digest: LayerDigest::new(l.layer),
+        }
+    }
+
+    /// The layer's number.
+    pub fn layer(&self) -> u32 {
+        self.layer
+    }
+
+    /// Blocks received so far.
+    pub fn blocks(&self) -> u32 {
+        self.blocks
+    }
+
+    /// Payload bytes received so far.
+    pub fn bytes(&self) -> u32 {
+        self.bytes
+    }
+
+    /// Blocks `LayerStart` announced.
+    pub fn blocks_announced(&self) -> u32 {
+        self.blocks_announced
+    }
+
+    /// Payload bytes `LayerStart` announced.
+    pub fn bytes_announced(&self) -> u32 {
+        self.bytes_announced
+    }
+
+    /// Counts a block of the layer and adds it to the layer's digest.
+    pub fn add(&mut self, b: &VectorBlock<'_>) {
+        self.blocks = self.blocks.saturating_add(1);
+        let len = u32::try_from(b.data.len()).unwrap_or(u32::MAX);
+        self.bytes = self.bytes.saturating_add(len);
+        self.digest.block(b);
+    }
+
+    /// The `LayerEnd` of `layer` announcing `announced`: the same layer, its blocks and bytes
+    /// as announced ([`VerifyError::LayerSize`]), and the digest of its content
+    /// ([`VerifyError::LayerDigest`]). Returns the digest.
+    pub fn close(self, layer: u32, announced: &[u8; 32]) -> Result<[u8; 32], VerifyError> {
+        if layer != self.layer
+            || self.blocks != self.blocks_announced
+            || self.bytes != self.bytes_announced
+        {
+            return Err(VerifyError::LayerSize {
+                layer: self.layer,
+                blocks: self.blocks,
+                bytes: self.bytes,
+                blocks_announced: self.blocks_announced,
+                bytes_announced: self.bytes_announced,
+            });
+        }
+        let content = self.digest.finish();
+        if content != *announced {
+            return Err(VerifyError::LayerDigest {
+                layer,
+                announced: *announced,
+                content,
+            });
+        }
+        Ok(content)
+    }
+}
+
+/// The rule a `JobEnd` must meet: it closes the `layer_count` layers the header announced, all
+/// of them received (`held`; [`VerifyError::LayerCount`]), and announces the job hash of the
+/// content, equal to the header's announced hash if any ([`VerifyError::JobHash`]).
+pub fn check_job_end(
+    closes: u32,
+    layer_count: u32,
+    held: u32,
+    content: [u8; 32],
+    announced: &[u8; 32],
+    header_hash: Option<[u8; 32]>,
+) -> Result<(), VerifyError> {
+    if closes != layer_count || held != layer_count {
+        return Err(VerifyError::LayerCount {
+            closes,
+            announced: layer_count,
+            held,
+        });
+    }
+    if content != *announced || header_hash.is_some_and(|h| h != content) {
+        return Err(VerifyError::JobHash {
+            announced: *announced,
+            content,
+        });
+    }
+    Ok(())
 }
 
 /// The verifier of one job stream, holding at most `PARAMS` parameter sets.
@@ -232,7 +336,7 @@ pub struct JobVerifier<const PARAMS: usize> {
     layer_count: u32,
     header_hash: Option<[u8; 32]>,
     job: Option<JobDigest>,
-    open: Option<OpenLayer>,
+    open: Option<LayerTally>,
     layers_done: u32,
     released: bool,
 }
@@ -298,14 +402,7 @@ impl<const PARAMS: usize> JobVerifier<PARAMS> {
                         expected: self.layers_done,
                     });
                 }
-                self.open = Some(OpenLayer {
-                    layer: l.layer,
-                    blocks_announced: l.blocks,
-                    bytes_announced: l.payload_bytes,
-                    blocks: 0,
-                    bytes: 0,
-                    digest: LayerDigest::new(l.layer),
-                });
+                self.open = Some(LayerTally::new(l));
                 self.expect = Expect::InLayer;
                 Ok(Step::LayerStart { layer: l.layer })
             }
@@ -355,7 +452,7 @@ impl<const PARAMS: usize> JobVerifier<PARAMS> {
 
     fn block(
         &mut self,
-        b: &super::VectorBlock<'_>,
+        b: &VectorBlock<'_>,
         on_segment: &mut impl FnMut(&Segment, &ParamSet),
     ) -> Result<Step, VerifyError> {
         let p = self
@@ -380,10 +477,7 @@ impl<const PARAMS: usize> JobVerifier<PARAMS> {
             on_segment(&s, &p);
             vectors += 1;
         }
-        open.blocks = open.blocks.saturating_add(1);
-        let len = u32::try_from(b.data.len()).unwrap_or(u32::MAX);
-        open.bytes = open.bytes.saturating_add(len);
-        open.digest.block(b);
+        open.add(b);
         Ok(Step::Block {
             layer: open.layer,
             vectors,
@@ -397,26 +491,7 @@ impl<const PARAMS: usize> JobVerifier<PARAMS> {
                 expect: Expect::Layers,
             });
         };
-        if layer != open.layer
-            || open.blocks != open.blocks_announced
-            || open.bytes != open.bytes_announced
-        {
-            return Err(VerifyError::LayerSize {
-                layer: open.layer,
-                blocks: open.blocks,
-                bytes: open.bytes,
-                blocks_announced: open.blocks_announced,
-                bytes_announced: open.bytes_announced,
-            });
-        }
-        let content = open.digest.finish();
-        if content != *announced {
-            return Err(VerifyError::LayerDigest {
-                layer,
-                announced: *announced,
-                content,
-            });
-        }
+        let content = open.close(layer, announced)?;
         if let Some(j) = self.job.as_mut() {
             j.layer(&content);
         }
@@ -429,20 +504,15 @@ impl<const PARAMS: usize> JobVerifier<PARAMS> {
     }
 
     fn job_end(&mut self, closes: u32, announced: &[u8; 32]) -> Result<Step, VerifyError> {
-        if closes != self.layer_count || self.layers_done != self.layer_count {
-            return Err(VerifyError::LayerCount {
-                closes,
-                announced: self.layer_count,
-                held: self.layers_done,
-            });
-        }
         let content = self.job.clone().map(JobDigest::finish).unwrap_or_default();
-        if content != *announced || self.header_hash.is_some_and(|h| h != content) {
-            return Err(VerifyError::JobHash {
-                announced: *announced,
-                content,
-            });
-        }
+        check_job_end(
+            closes,
+            self.layer_count,
+            self.layers_done,
+            content,
+            announced,
+            self.header_hash,
+        )?;
         self.expect = Expect::Ended;
         Ok(Step::JobEnd {
             job_sha256: content,
