@@ -534,7 +534,7 @@ pub fn simulate(
         auto_start: false,
         exposure: opts.exposure || opts.exposure_dir.is_some(),
         exposure_dir: opts.exposure_dir.clone(),
-        pixel_um: 0.0,
+        pixel_um: meltline_firmware::sim::DEFAULT_PIXEL_UM,
         ..SimOptions::default()
     });
     let mut t = InProcess::new(sim);
