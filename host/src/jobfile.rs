@@ -144,6 +144,120 @@ pub const KIND_NAMES: [&str; 5] = ["contour", "hatch", "edge", "support", "point
 /// Lowercase hex of bytes (the firmware's one encoder).
 pub use meltline_firmware::hex::encode as hex;
 
+/// A job file being read: what is known so far, the scan head estimating the open layer's
+/// time, and the open layer.
+struct Reading<'m> {
+    job: JobFile,
+    machine: &'m MachineConfig,
+    head: Option<ScanHead>,
+    open: Option<LayerInfo>,
+}
+
+impl Reading<'_> {
+    /// Decodes one frame, feeds it to the verifier and records what it says; returns the
+    /// layer the frame belongs to.
+    fn frame<const N: usize>(
+        &mut self,
+        raw: &RawFrame,
+        scratch: &mut Vec<u8>,
+        verifier: &mut JobVerifier<N>,
+    ) -> Result<Option<u32>, JobFileError> {
+        let (index, offset) = (raw.index, raw.offset);
+        let path = self.job.name.clone();
+        let structure = |what: String| JobFileError::Structure {
+            path: path.clone(),
+            index,
+            offset,
+            what,
+        };
+        if verifier.expecting() == Expect::Ended {
+            return Err(structure(VerifyError::AfterEnd.to_string()));
+        }
+        let frame = raw.decode(scratch).map_err(|source| JobFileError::Frame {
+            path: path.clone(),
+            index,
+            offset,
+            source,
+        })?;
+        if u64::from(frame.seq) != index {
+            return Err(structure(format!(
+                "sequence number {} where {index} was expected",
+                frame.seq
+            )));
+        }
+        let head = &mut self.head;
+        let step = verifier
+            .feed(&frame.msg, &mut |s, p| {
+                if let Some(h) = head.as_mut() {
+                    h.mark(s, p);
+                }
+            })
+            .map_err(|e| structure(e.to_string()))?;
+        Ok(self.record(step, &frame.msg, index))
+    }
+
+    /// Records one verified step.
+    fn record(&mut self, step: Step, msg: &Msg<'_>, index: u64) -> Option<u32> {
+        match (step, msg) {
+            (Step::Header, Msg::JobHeader(h)) => {
+                self.job.machine = h.machine.to_string();
+                self.job.material = h.material.to_string();
+                self.job.quantum_nm = h.quantum_nm;
+                self.job.layer_thickness_nm = h.layer_thickness_nm;
+                self.job.header_sha256 = h.job_sha256;
+                self.head = Some(ScanHead::new(self.machine.galvo, h.quantum_nm));
+                None
+            }
+            (Step::LayerStart { layer }, _) => {
+                self.open = Some(LayerInfo {
+                    layer,
+                    first_frame: index,
+                    ..LayerInfo::default()
+                });
+                Some(layer)
+            }
+            (Step::Block { layer, vectors }, Msg::VectorBlock(b)) => {
+                if let Some(info) = self.open.as_mut() {
+                    info.vectors += vectors;
+                    if let Some(k) = info.vectors_by_kind.get_mut(b.kind as usize) {
+                        *k += vectors;
+                    }
+                    info.blocks += 1;
+                }
+                Some(layer)
+            }
+            (Step::LayerLink { layer }, _) => Some(layer),
+            (Step::LayerEnd { layer, digest }, _) => {
+                self.close_layer(&digest, index);
+                Some(layer)
+            }
+            (Step::JobEnd { job_sha256 }, _) => {
+                self.job.job_sha256 = job_sha256;
+                None
+            }
+            _ => None,
+        }
+    }
+
+    /// Closes the open layer with its estimate and digest.
+    fn close_layer(&mut self, digest: &[u8; 32], index: u64) {
+        let mut t: LayerTiming = self
+            .head
+            .as_mut()
+            .map(ScanHead::finish_layer)
+            .unwrap_or_default();
+        t.recoat_ticks += recoat_ticks(self.machine);
+        if let Some(mut info) = self.open.take() {
+            info.mark_length_mm = t.mark_length_nm as f64 * 1e-6;
+            info.est_time_s = meltline_firmware::sim::report::seconds(t.total_ticks());
+            info.est_energy_j = t.energy_nj as f64 * 1e-9;
+            info.digest = hex(digest);
+            info.frames = index + 1 - info.first_frame;
+            self.job.layers.push(info);
+        }
+    }
+}
+
 impl JobFile {
     /// Reads and verifies `path`; estimates use the default machine.
     pub fn read(path: &Path) -> Result<JobFile, JobFileError> {
@@ -165,121 +279,43 @@ impl JobFile {
         machine: &MachineConfig,
     ) -> Result<JobFile, JobFileError> {
         use sha2::Digest;
-        let mut job = JobFile {
-            name: name.to_string(),
-            machine: String::new(),
-            material: String::new(),
-            quantum_nm: 0,
-            layer_thickness_nm: 0,
-            header_sha256: None,
-            param_sets: Vec::new(),
-            layers: Vec::new(),
-            job_sha256: [0; 32],
-            file_sha256: sha2::Sha256::digest(bytes).into(),
-            frames: Vec::new(),
-            frame_layer: Vec::new(),
-            bytes: bytes.len() as u64,
-            released: false,
-            est_machine: machine.machine.to_string(),
+        let mut r = Reading {
+            job: JobFile {
+                name: name.to_string(),
+                machine: String::new(),
+                material: String::new(),
+                quantum_nm: 0,
+                layer_thickness_nm: 0,
+                header_sha256: None,
+                param_sets: Vec::new(),
+                layers: Vec::new(),
+                job_sha256: [0; 32],
+                file_sha256: sha2::Sha256::digest(bytes).into(),
+                frames: Vec::new(),
+                frame_layer: Vec::new(),
+                bytes: bytes.len() as u64,
+                released: false,
+                est_machine: machine.machine.to_string(),
+            },
+            machine,
+            head: None,
+            open: None,
         };
         let mut scratch = Vec::with_capacity(MAX_FRAME);
         let mut verifier = JobVerifier::<MAX_PARAM_SETS>::new();
-        let mut head: Option<ScanHead> = None;
-        let mut open: Option<LayerInfo> = None;
         for raw in FrameReader::new(bytes) {
             let raw: RawFrame = raw.map_err(|source| JobFileError::Io {
                 path: name.to_string(),
                 source,
             })?;
-            let (index, offset) = (raw.index, raw.offset);
-            let structure = |what: String| JobFileError::Structure {
-                path: name.to_string(),
-                index,
-                offset,
-                what,
-            };
-            if verifier.expecting() == Expect::Ended {
-                return Err(structure(VerifyError::AfterEnd.to_string()));
-            }
-            let frame = raw
-                .decode(&mut scratch)
-                .map_err(|source| JobFileError::Frame {
-                    path: name.to_string(),
-                    index,
-                    offset,
-                    source,
-                })?;
-            if u64::from(frame.seq) != index {
-                return Err(structure(format!(
-                    "sequence number {} where {index} was expected",
-                    frame.seq
-                )));
-            }
-            let step = verifier
-                .feed(&frame.msg, &mut |s, p| {
-                    if let Some(h) = head.as_mut() {
-                        h.mark(s, p);
-                    }
-                })
-                .map_err(|e| structure(e.to_string()))?;
-            let frame_layer = match (step, &frame.msg) {
-                (Step::Header, Msg::JobHeader(h)) => {
-                    job.machine = h.machine.to_string();
-                    job.material = h.material.to_string();
-                    job.quantum_nm = h.quantum_nm;
-                    job.layer_thickness_nm = h.layer_thickness_nm;
-                    job.header_sha256 = h.job_sha256;
-                    head = Some(ScanHead::new(machine.galvo, h.quantum_nm));
-                    None
-                }
-                (Step::LayerStart { layer }, _) => {
-                    open = Some(LayerInfo {
-                        layer,
-                        first_frame: index,
-                        ..LayerInfo::default()
-                    });
-                    Some(layer)
-                }
-                (Step::Block { layer, vectors }, Msg::VectorBlock(b)) => {
-                    if let Some(info) = open.as_mut() {
-                        info.vectors += vectors;
-                        if let Some(k) = info.vectors_by_kind.get_mut(b.kind as usize) {
-                            *k += vectors;
-                        }
-                        info.blocks += 1;
-                    }
-                    Some(layer)
-                }
-                (Step::LayerLink { layer }, _) => Some(layer),
-                (Step::LayerEnd { layer, digest }, _) => {
-                    let mut t: LayerTiming = head
-                        .as_mut()
-                        .map(ScanHead::finish_layer)
-                        .unwrap_or_default();
-                    t.recoat_ticks += recoat_ticks(machine);
-                    if let Some(mut info) = open.take() {
-                        info.mark_length_mm = t.mark_length_nm as f64 * 1e-6;
-                        info.est_time_s = meltline_firmware::sim::report::seconds(t.total_ticks());
-                        info.est_energy_j = t.energy_nj as f64 * 1e-9;
-                        info.digest = hex(&digest);
-                        info.frames = index + 1 - info.first_frame;
-                        job.layers.push(info);
-                    }
-                    Some(layer)
-                }
-                (Step::JobEnd { job_sha256 }, _) => {
-                    job.job_sha256 = job_sha256;
-                    None
-                }
-                _ => None,
-            };
-            job.frame_layer.push(frame_layer);
-            job.frames.push(raw.wire);
+            let frame_layer = r.frame(&raw, &mut scratch, &mut verifier)?;
+            r.job.frame_layer.push(frame_layer);
+            r.job.frames.push(raw.wire);
         }
+        let mut job = r.job;
         job.param_sets = verifier.param_sets().to_vec();
         job.released = verifier.released();
-        let ended = verifier.expecting() == Expect::Ended;
-        if !ended {
+        if verifier.expecting() != Expect::Ended {
             return Err(JobFileError::Truncated {
                 path: name.to_string(),
                 frames: job.frames.len() as u64,
