@@ -21,7 +21,7 @@ use meltline_core::cage::{CageSpec, DesignOptions, design_cage};
 use meltline_core::io::{ReadOptions, read_mesh};
 use meltline_core::mesh::Mesh;
 use meltline_firmware::controller::{BLOCK_HEADER, Controller, Event, EventSink};
-use meltline_firmware::job::{FrameReader, Geometry, JobWriter};
+use meltline_firmware::job::{FrameReader, Geometry, JobSummary, JobWriter};
 use meltline_firmware::machine::MachineConfig;
 use meltline_firmware::sim::exposure::LayerGeometry;
 use meltline_firmware::sim::{SimOptions, Simulator};
@@ -147,6 +147,37 @@ fn figures(
     exposure: bool,
 ) -> anyhow::Result<()> {
     let machine = MachineConfig::default();
+    let (bytes, summary, mut kinds) = slice_and_code(name, mesh, &machine, mlj_dir)?;
+    let walk = walk_frames(&bytes, &mut kinds)?;
+    print_costs(name, mesh, &summary, &kinds, &walk);
+    throughput(&bytes, &machine, seconds)?;
+
+    if exposure {
+        attribution(&bytes, &machine)?;
+        let t = Instant::now();
+        let mut sim = Simulator::new(SimOptions {
+            machine: machine.clone(),
+            auto_start: true,
+            exposure: true,
+            pixel_um: 20.0,
+            ..SimOptions::default()
+        });
+        sim.feed(&bytes, &mut ());
+        let report = sim.report(true);
+        print_exposure(&report);
+        eprintln!("exposure maps in {:.1} s", t.elapsed().as_secs_f64());
+    }
+    Ok(())
+}
+
+/// Slices the mesh with supports and codes it as a job; counts hatch lines and vertices per
+/// kind; writes the job into `mlj_dir` when given.
+fn slice_and_code(
+    name: &str,
+    mesh: &Mesh,
+    machine: &MachineConfig,
+    mlj_dir: Option<&PathBuf>,
+) -> anyhow::Result<(Vec<u8>, JobSummary, [KindFigures; KINDS.len()])> {
     let sopts = SlicerOptions {
         supports: true,
         center_xy: true,
@@ -191,11 +222,24 @@ fn figures(
         eprintln!("wrote {}", path.display());
     }
 
-    // Walk the frame stream: what each block kind costs, what the rest costs, layer sizes.
+    Ok((bytes, summary, kinds))
+}
+
+/// What the frames other than vector blocks cost, and the largest layer in the arena.
+struct FrameWalk {
+    other_frames: u64,
+    other_bytes: u64,
+    largest: u64,
+    largest_layer: u32,
+    largest_blocks: u32,
+}
+
+/// Walks the frame stream: what each block kind costs, what the rest costs, layer sizes.
+fn walk_frames(bytes: &[u8], kinds: &mut [KindFigures; KINDS.len()]) -> anyhow::Result<FrameWalk> {
     let mut scratch = Vec::new();
     let (mut other_frames, mut other_bytes) = (0u64, 0u64);
     let (mut largest, mut largest_layer, mut largest_blocks) = (0u64, 0u32, 0u32);
-    for f in FrameReader::new(&bytes[..]) {
+    for f in FrameReader::new(bytes) {
         let f = f?;
         let wire = f.wire.len() as u64;
         match f.decode(&mut scratch)?.msg {
@@ -224,6 +268,30 @@ fn figures(
         }
     }
 
+    Ok(FrameWalk {
+        other_frames,
+        other_bytes,
+        largest,
+        largest_layer,
+        largest_blocks,
+    })
+}
+
+/// The table of costs per kind, the framing and the peers' sizes for the same geometry.
+fn print_costs(
+    name: &str,
+    mesh: &Mesh,
+    summary: &JobSummary,
+    kinds: &[KindFigures; KINDS.len()],
+    walk: &FrameWalk,
+) {
+    let FrameWalk {
+        other_frames,
+        other_bytes,
+        largest,
+        largest_layer,
+        largest_blocks,
+    } = *walk;
     println!(
         "\n## {name}: {} triangles, {} layers, {} vectors, {} frames, {} bytes",
         mesh.triangles.len(),
@@ -244,7 +312,7 @@ fn figures(
         }
     };
     let mut payload = 0;
-    for ((_, label), k) in KINDS.iter().zip(&kinds) {
+    for ((_, label), k) in KINDS.iter().zip(kinds) {
         if k.blocks == 0 {
             continue;
         }
@@ -292,25 +360,6 @@ fn figures(
         "largest layer in the arena: layer {largest_layer}, {largest} B ({largest_blocks} blocks × {BLOCK_HEADER} B + payload), arena {} B",
         meltline_firmware::controller::DEFAULT_ARENA
     );
-
-    throughput(&bytes, &machine, seconds)?;
-
-    if exposure {
-        attribution(&bytes, &machine)?;
-        let t = Instant::now();
-        let mut sim = Simulator::new(SimOptions {
-            machine: machine.clone(),
-            auto_start: true,
-            exposure: true,
-            pixel_um: 20.0,
-            ..SimOptions::default()
-        });
-        sim.feed(&bytes, &mut ());
-        let report = sim.report(true);
-        print_exposure(&report);
-        eprintln!("exposure maps in {:.1} s", t.elapsed().as_secs_f64());
-    }
-    Ok(())
 }
 
 fn print_exposure(report: &meltline_firmware::sim::report::SimReport) {
