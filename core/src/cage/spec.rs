@@ -369,21 +369,22 @@ impl CageSpec {
 
     /// Every envelope check, in field order, with pass / fail.
     pub fn envelope_checks(&self) -> Vec<EnvelopeCheck> {
-        const FDA: &str = "FDA 510(k) range of cleared devices for this kind";
-        const LPBF: &str = "Ti-6Al-4V LPBF manufacturing limit";
-        const GEOM: &str = "geometric consistency with the other fields";
-        const INGROWTH: &str = "bone in-growth range";
+        let mut c = EnvelopeChecks(Vec::new());
+        self.body_checks(&mut c);
+        self.window_checks(&mut c);
+        self.teeth_checks(&mut c);
+        self.inserter_checks(&mut c);
+        let l = &self.lattice;
+        c.check("lattice.cell_size_mm", l.cell_size_mm, 1.0, 5.0, INGROWTH);
+        c.check("lattice.porosity", l.porosity, 0.40, 0.85, INGROWTH);
+        c.0
+    }
+
+    /// The outline, rim, clearance and mesh resolution.
+    fn body_checks(&self, c: &mut EnvelopeChecks) {
         let env = self.kind.envelope();
-        let mut out = Vec::new();
         let mut check = |field: &str, value: f64, min: f64, max: f64, basis: &'static str| {
-            let range = Range { min, max };
-            out.push(EnvelopeCheck {
-                field: field.to_string(),
-                value,
-                range,
-                basis,
-                pass: range.contains(value),
-            });
+            c.check(field, value, min, max, basis);
         };
         let r = env.length_mm;
         check("length_mm", self.length_mm, r.min, r.max, FDA);
@@ -430,7 +431,13 @@ impl CageSpec {
             0.5f64.min(self.lattice.cell_size_mm / 6.0),
             "mesh resolution: at most a sixth of the lattice cell",
         );
+    }
 
+    /// The graft windows: they sit in the core with at least 1 mm of lattice between them.
+    fn window_checks(&self, c: &mut EnvelopeChecks) {
+        let mut check = |field: &str, value: f64, min: f64, max: f64, basis: &'static str| {
+            c.check(field, value, min, max, basis);
+        };
         let core_len = self.length_mm - 2.0 * self.rim_width_mm - self.nose_length_mm;
         let core_w = self.width_mm - 2.0 * self.rim_width_mm;
         let w = &self.windows;
@@ -461,7 +468,13 @@ impl CageSpec {
                 GEOM,
             );
         }
+    }
 
+    /// The teeth: rows, pitch, height and a flank the base of a ridge fits.
+    fn teeth_checks(&self, c: &mut EnvelopeChecks) {
+        let mut check = |field: &str, value: f64, min: f64, max: f64, basis: &'static str| {
+            c.check(field, value, min, max, basis);
+        };
         let t = &self.teeth;
         check("teeth.rows", t.rows as f64, 0.0, 30.0, GEOM);
         if t.rows > 0 {
@@ -481,7 +494,13 @@ impl CageSpec {
                 LPBF,
             );
         }
+    }
 
+    /// The inserter hole: it fits the insertion face and half the cage's depth.
+    fn inserter_checks(&self, c: &mut EnvelopeChecks) {
+        let mut check = |field: &str, value: f64, min: f64, max: f64, basis: &'static str| {
+            c.check(field, value, min, max, basis);
+        };
         let i = &self.inserter;
         if i.diameter_mm != 0.0 {
             let hole_room = self.height_mm.min(insertion_face_width(self)) - 2.0 * 0.8;
@@ -500,11 +519,6 @@ impl CageSpec {
                 GEOM,
             );
         }
-
-        let l = &self.lattice;
-        check("lattice.cell_size_mm", l.cell_size_mm, 1.0, 5.0, INGROWTH);
-        check("lattice.porosity", l.porosity, 0.40, 0.85, INGROWTH);
-        out
     }
 
     /// The cage's extent along its inserter axis, mm.
@@ -513,6 +527,28 @@ impl CageSpec {
             CageKind::Alif | CageKind::Acdf => self.width_mm,
             _ => self.length_mm,
         }
+    }
+}
+
+const FDA: &str = "FDA 510(k) range of cleared devices for this kind";
+const LPBF: &str = "Ti-6Al-4V LPBF manufacturing limit";
+const GEOM: &str = "geometric consistency with the other fields";
+const INGROWTH: &str = "bone in-growth range";
+
+/// The envelope checks as they are made, in field order.
+struct EnvelopeChecks(Vec<EnvelopeCheck>);
+
+impl EnvelopeChecks {
+    /// Checks `value` of `field` against `[min, max]`, which comes from `basis`.
+    fn check(&mut self, field: &str, value: f64, min: f64, max: f64, basis: &'static str) {
+        let range = Range { min, max };
+        self.0.push(EnvelopeCheck {
+            field: field.to_string(),
+            value,
+            range,
+            basis,
+            pass: range.contains(value),
+        });
     }
 }
 

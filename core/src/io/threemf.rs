@@ -194,54 +194,151 @@ fn line_of(text: &str, pos: u64) -> usize {
         + 1
 }
 
+/// A numeric attribute; `here` says where, for the error.
+fn number_attr(
+    e: &BytesStart<'_>,
+    name: &str,
+    here: &dyn Fn() -> String,
+) -> Result<f64, ReadError> {
+    attr(e, name)?
+        .and_then(|s| s.trim().parse::<f64>().ok())
+        .ok_or_else(|| {
+            error(format!(
+                "{}: `{}` needs a numeric `{name}`",
+                here(),
+                e.local_name().as_ref()
+            ))
+        })
+}
+
+/// A triangle's vertex index attribute.
+fn index_attr(e: &BytesStart<'_>, name: &str, here: &dyn Fn() -> String) -> Result<i64, ReadError> {
+    attr(e, name)?
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .ok_or_else(|| error(format!("{}: `triangle` needs an integer `{name}`", here())))
+}
+
+/// A reference to an object (a `component` or a build `item`): its key and transform.
+fn object_ref(
+    e: &BytesStart<'_>,
+    part: &str,
+    here: &dyn Fn() -> String,
+) -> Result<(ObjectKey, Matrix4<f64>), ReadError> {
+    let id = attr(e, "objectid")?
+        .and_then(|s| s.trim().parse::<u32>().ok())
+        .ok_or_else(|| error(format!("{}: missing or invalid `objectid`", here())))?;
+    let transform = match attr(e, "transform")? {
+        None => Matrix4::identity(),
+        Some(t) => parse_transform(&t).ok_or_else(|| {
+            error(format!(
+                "{}: `transform` must be 12 finite numbers, found \"{t}\"",
+                here()
+            ))
+        })?,
+    };
+    let target = match attr(e, "path")? {
+        Some(p) => part_name(&p),
+        None => part_name(part),
+    };
+    Ok(((target, id), transform))
+}
+
+/// The state of one model part's parse.
+struct ModelParse {
+    model: ModelPart,
+    current: Option<(u32, Object)>,
+    saw_model: bool,
+}
+
+impl ModelParse {
+    /// An element's start (or an empty element).
+    fn start(
+        &mut self,
+        e: &BytesStart<'_>,
+        part: &str,
+        here: &dyn Fn() -> String,
+    ) -> Result<(), ReadError> {
+        match e.local_name().as_ref() {
+            "model" => {
+                self.saw_model = true;
+                if let Some(unit) = attr(e, "unit")? {
+                    self.model.unit_mm = unit_to_mm(&unit).ok_or_else(|| {
+                        error(format!(
+                            "{}: unknown unit \"{unit}\" (micron, millimeter, centimeter, \
+                             inch, foot or meter)",
+                            here()
+                        ))
+                    })?;
+                }
+            }
+            "object" => {
+                let id = attr(e, "id")?
+                    .and_then(|s| s.trim().parse::<u32>().ok())
+                    .ok_or_else(|| error(format!("{}: object without a valid `id`", here())))?;
+                self.current = Some((id, Object::default()));
+            }
+            "vertex" => {
+                if let Some((id, obj)) = self.current.as_mut() {
+                    let p = Point3::new(
+                        number_attr(e, "x", here)?,
+                        number_attr(e, "y", here)?,
+                        number_attr(e, "z", here)?,
+                    );
+                    let k = obj.mesh.vertices.len();
+                    check_finite(&p, || format!("vertex {k} of object {id} ({})", here()))?;
+                    obj.mesh.vertices.push(p);
+                }
+            }
+            "triangle" => {
+                if let Some((_, obj)) = self.current.as_mut() {
+                    let t = [
+                        index_attr(e, "v1", here)?,
+                        index_attr(e, "v2", here)?,
+                        index_attr(e, "v3", here)?,
+                    ];
+                    obj.mesh.triangles.push(t);
+                }
+            }
+            "component" => {
+                if let Some((_, obj)) = self.current.as_mut() {
+                    obj.components.push(object_ref(e, part, here)?);
+                }
+            }
+            "item" => self.model.items.push(object_ref(e, part, here)?),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// An object's end: it joins the model, once per id.
+    fn end_object(&mut self, here: &dyn Fn() -> String) -> Result<(), ReadError> {
+        if let Some((id, obj)) = self.current.take()
+            && self.model.objects.insert(id, obj).is_some()
+        {
+            return Err(error(format!(
+                "{}: object id {id} is defined twice",
+                here()
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// Parses one model part; `part` names it in messages and in the keys of references.
 fn parse_model(part: &str, text: &str) -> Result<ModelPart, ReadError> {
     let mut reader = quick_xml::Reader::from_str(text);
-    let mut model = ModelPart {
-        unit_mm: 1.0,
-        objects: HashMap::new(),
-        items: Vec::new(),
+    let mut p = ModelParse {
+        model: ModelPart {
+            unit_mm: 1.0,
+            objects: HashMap::new(),
+            items: Vec::new(),
+        },
+        current: None,
+        saw_model: false,
     };
-    let mut current: Option<(u32, Object)> = None;
-    let mut saw_model = false;
     loop {
         let at = reader.buffer_position();
         let here = || format!("`{part}` line {}", line_of(text, at));
-        let number = |e: &BytesStart<'_>, name: &str| -> Result<f64, ReadError> {
-            attr(e, name)?
-                .and_then(|s| s.trim().parse::<f64>().ok())
-                .ok_or_else(|| {
-                    error(format!(
-                        "{}: `{}` needs a numeric `{name}`",
-                        here(),
-                        e.local_name().as_ref()
-                    ))
-                })
-        };
-        let index = |e: &BytesStart<'_>, name: &str| -> Result<i64, ReadError> {
-            attr(e, name)?
-                .and_then(|s| s.trim().parse::<i64>().ok())
-                .ok_or_else(|| error(format!("{}: `triangle` needs an integer `{name}`", here())))
-        };
-        let object_ref = |e: &BytesStart<'_>| -> Result<(ObjectKey, Matrix4<f64>), ReadError> {
-            let id = attr(e, "objectid")?
-                .and_then(|s| s.trim().parse::<u32>().ok())
-                .ok_or_else(|| error(format!("{}: missing or invalid `objectid`", here())))?;
-            let transform = match attr(e, "transform")? {
-                None => Matrix4::identity(),
-                Some(t) => parse_transform(&t).ok_or_else(|| {
-                    error(format!(
-                        "{}: `transform` must be 12 finite numbers, found \"{t}\"",
-                        here()
-                    ))
-                })?,
-            };
-            let target = match attr(e, "path")? {
-                Some(p) => part_name(&p),
-                None => part_name(part),
-            };
-            Ok(((target, id), transform))
-        };
         let event = reader.read_event().map_err(|e| {
             error(format!(
                 "`{part}` line {}: malformed XML ({e})",
@@ -249,65 +346,16 @@ fn parse_model(part: &str, text: &str) -> Result<ModelPart, ReadError> {
             ))
         })?;
         match event {
-            Event::Start(e) | Event::Empty(e) => match e.local_name().as_ref() {
-                "model" => {
-                    saw_model = true;
-                    if let Some(unit) = attr(&e, "unit")? {
-                        model.unit_mm = unit_to_mm(&unit).ok_or_else(|| {
-                            error(format!(
-                                "{}: unknown unit \"{unit}\" (micron, millimeter, centimeter, \
-                                 inch, foot or meter)",
-                                here()
-                            ))
-                        })?;
-                    }
-                }
-                "object" => {
-                    let id = attr(&e, "id")?
-                        .and_then(|s| s.trim().parse::<u32>().ok())
-                        .ok_or_else(|| error(format!("{}: object without a valid `id`", here())))?;
-                    current = Some((id, Object::default()));
-                }
-                "vertex" => {
-                    if let Some((id, obj)) = current.as_mut() {
-                        let p = Point3::new(number(&e, "x")?, number(&e, "y")?, number(&e, "z")?);
-                        let k = obj.mesh.vertices.len();
-                        check_finite(&p, || format!("vertex {k} of object {id} ({})", here()))?;
-                        obj.mesh.vertices.push(p);
-                    }
-                }
-                "triangle" => {
-                    if let Some((_, obj)) = current.as_mut() {
-                        let t = [index(&e, "v1")?, index(&e, "v2")?, index(&e, "v3")?];
-                        obj.mesh.triangles.push(t);
-                    }
-                }
-                "component" => {
-                    if let Some((_, obj)) = current.as_mut() {
-                        obj.components.push(object_ref(&e)?);
-                    }
-                }
-                "item" => model.items.push(object_ref(&e)?),
-                _ => {}
-            },
-            Event::End(e) if e.local_name().as_ref() == "object" => {
-                if let Some((id, obj)) = current.take()
-                    && model.objects.insert(id, obj).is_some()
-                {
-                    return Err(error(format!(
-                        "{}: object id {id} is defined twice",
-                        here()
-                    )));
-                }
-            }
+            Event::Start(e) | Event::Empty(e) => p.start(&e, part, &here)?,
+            Event::End(e) if e.local_name().as_ref() == "object" => p.end_object(&here)?,
             Event::Eof => break,
             _ => {}
         }
     }
-    if !saw_model {
+    if !p.saw_model {
         return Err(error(format!("`{part}` has no <model> element")));
     }
-    Ok(model)
+    Ok(p.model)
 }
 
 /// Gathers the triangles of the build into a welder, parsing further model parts on demand.

@@ -54,9 +54,57 @@ impl Welder {
 
     /// The welded mesh.
     pub(crate) fn finish(self) -> Result<Mesh, ReadError> {
-        let corners = self.corners;
-        let n = corners.len();
+        let n = self.corners.len();
         let shard_bits = (n / CORNERS_PER_SHARD).max(1).ilog2().min(10);
+        let sharded = Sharded::of(self.corners, shard_bits);
+        let (local_of, firsts) = sharded.weld();
+        // Local vertex `l` of shard `s` is flat vertex `offset[s] + l`; flat vertices are
+        // numbered globally in order of their first corner.
+        let mut offset = Vec::with_capacity(firsts.len());
+        let mut vertex_count = 0usize;
+        for f in &firsts {
+            offset.push(vertex_count);
+            vertex_count += f.len();
+        }
+        if vertex_count > LIMIT {
+            return Err(ReadError::TooLarge {
+                limit: LIMIT as u64,
+            });
+        }
+        let (vertices, global_of_flat) = number_vertices(&firsts, &offset, n, vertex_count);
+        drop(firsts);
+        let mut corner_vertex = vec![0u32; n];
+        for (s, &off) in offset.iter().enumerate() {
+            for k in sharded.starts[s]..sharded.starts[s + 1] {
+                let flat = off + local_of[k] as usize;
+                corner_vertex[sharded.members[k].1 as usize] = global_of_flat[flat];
+            }
+        }
+        let triangles = corner_vertex
+            .chunks_exact(3)
+            .map(|t| [t[0], t[1], t[2]])
+            .collect();
+        Ok(Mesh {
+            vertices,
+            triangles,
+        })
+    }
+}
+
+/// The corners grouped by shard: `members[starts[s]..starts[s + 1]]` are shard `s`'s corners
+/// (point and corner number), ascending within each.
+struct Sharded {
+    members: Vec<(Point3<f64>, u32)>,
+    starts: Vec<usize>,
+}
+
+/// One shard's welded vertices: for each, its first corner and its position.
+type ShardFirsts = Vec<(u32, Point3<f64>)>;
+
+impl Sharded {
+    /// Partitions the corners by hash into `2^shard_bits` shards (a counting sort).
+    fn of(corners: Vec<Point3<f64>>, shard_bits: u32) -> Sharded {
+        let n = corners.len();
         let shards = 1usize << shard_bits;
         // Fixed seeds: the partition is reproducible (the result would not change anyway).
         let partition = ahash::RandomState::with_seeds(1, 2, 3, 4);
@@ -72,7 +120,6 @@ impl Welder {
             .with_min_len(1 << 14)
             .map(|p| shard_of(p) as u16)
             .collect();
-        // Corner numbers grouped by shard, ascending within each (a counting sort).
         let mut starts = vec![0usize; shards + 1];
         for &s in &shard_ids {
             starts[s as usize + 1] += 1;
@@ -88,87 +135,70 @@ impl Welder {
             members[fill[s as usize]] = (*p, i as u32);
             fill[s as usize] += 1;
         }
-        drop(shard_ids);
-        drop(corners);
-        // Per shard: each member corner's local vertex number, and each local vertex's first
-        // corner and position.
-        let mut local_of = vec![0u32; n];
-        let firsts: Vec<Vec<(u32, Point3<f64>)>> = {
-            let mut slices = Vec::with_capacity(shards);
-            let mut rest = local_of.as_mut_slice();
-            for s in 0..shards {
-                let (head, tail) = rest.split_at_mut(starts[s + 1] - starts[s]);
-                slices.push((&members[starts[s]..starts[s + 1]], head));
-                rest = tail;
-            }
-            slices
-                .into_par_iter()
-                .map(|(members, locals)| {
-                    let mut index: HashMap<[u64; 3], u32, ahash::RandomState> =
-                        HashMap::with_capacity_and_hasher(
-                            members.len() / 4 + 4,
-                            ahash::RandomState::with_seeds(5, 6, 7, 8),
-                        );
-                    let mut first = Vec::with_capacity(members.len() / 4 + 4);
-                    for (&(p, c), local) in members.iter().zip(locals.iter_mut()) {
-                        let next = first.len() as u32;
-                        *local = *index.entry(point_key(&p)).or_insert_with(|| {
-                            first.push((c, p));
-                            next
-                        });
-                    }
-                    first
-                })
-                .collect()
-        };
-        // Local vertex `l` of shard `s` is flat vertex `offset[s] + l`; flat vertices are
-        // numbered globally in order of their first corner.
-        let mut offset = Vec::with_capacity(shards);
-        let mut vertex_count = 0usize;
-        for f in &firsts {
-            offset.push(vertex_count);
-            vertex_count += f.len();
-        }
-        if vertex_count > LIMIT {
-            return Err(ReadError::TooLarge {
-                limit: LIMIT as u64,
-            });
-        }
-        // 0 = not a first corner, else flat vertex + 1.
-        let mut first_of = vec![0u32; n];
-        let mut flat_points = Vec::with_capacity(vertex_count);
-        for (s, f) in firsts.iter().enumerate() {
-            for (l, &(c, p)) in f.iter().enumerate() {
-                first_of[c as usize] = (offset[s] + l + 1) as u32;
-                flat_points.push(p);
-            }
-        }
-        drop(firsts);
-        let mut global_of_flat = vec![0u32; vertex_count];
-        let mut vertices = Vec::with_capacity(vertex_count);
-        for &flat in &first_of {
-            if flat != 0 {
-                global_of_flat[flat as usize - 1] = vertices.len() as u32;
-                vertices.push(flat_points[flat as usize - 1]);
-            }
-        }
-        drop(first_of);
-        let mut corner_vertex = vec![0u32; n];
-        for s in 0..shards {
-            for k in starts[s]..starts[s + 1] {
-                let flat = offset[s] + local_of[k] as usize;
-                corner_vertex[members[k].1 as usize] = global_of_flat[flat];
-            }
-        }
-        let triangles = corner_vertex
-            .chunks_exact(3)
-            .map(|t| [t[0], t[1], t[2]])
-            .collect();
-        Ok(Mesh {
-            vertices,
-            triangles,
-        })
+        Sharded { members, starts }
     }
+
+    /// Welds every shard in parallel: each member corner's local vertex number (in member
+    /// order), and per shard its vertices' first corners and positions.
+    fn weld(&self) -> (Vec<u32>, Vec<ShardFirsts>) {
+        let shards = self.starts.len() - 1;
+        let mut local_of = vec![0u32; self.members.len()];
+        let mut slices = Vec::with_capacity(shards);
+        let mut rest = local_of.as_mut_slice();
+        for s in 0..shards {
+            let (head, tail) = rest.split_at_mut(self.starts[s + 1] - self.starts[s]);
+            slices.push((&self.members[self.starts[s]..self.starts[s + 1]], head));
+            rest = tail;
+        }
+        let firsts = slices
+            .into_par_iter()
+            .map(|(members, locals)| {
+                let mut index: HashMap<[u64; 3], u32, ahash::RandomState> =
+                    HashMap::with_capacity_and_hasher(
+                        members.len() / 4 + 4,
+                        ahash::RandomState::with_seeds(5, 6, 7, 8),
+                    );
+                let mut first = Vec::with_capacity(members.len() / 4 + 4);
+                for (&(p, c), local) in members.iter().zip(locals.iter_mut()) {
+                    let next = first.len() as u32;
+                    *local = *index.entry(point_key(&p)).or_insert_with(|| {
+                        first.push((c, p));
+                        next
+                    });
+                }
+                first
+            })
+            .collect();
+        (local_of, firsts)
+    }
+}
+
+/// Numbers the welded vertices globally in order of their first corner: the vertices, and
+/// each flat vertex's global number.
+fn number_vertices(
+    firsts: &[ShardFirsts],
+    offset: &[usize],
+    corners: usize,
+    vertex_count: usize,
+) -> (Vec<Point3<f64>>, Vec<u32>) {
+    // 0 = not a first corner, else flat vertex + 1.
+    let mut first_of = vec![0u32; corners];
+    let mut flat_points = Vec::with_capacity(vertex_count);
+    for (s, f) in firsts.iter().enumerate() {
+        for (l, &(c, p)) in f.iter().enumerate() {
+            first_of[c as usize] = (offset[s] + l + 1) as u32;
+            flat_points.push(p);
+        }
+    }
+    let mut global_of_flat = vec![0u32; vertex_count];
+    let mut vertices = Vec::with_capacity(vertex_count);
+    for &flat in &first_of {
+        if flat != 0 {
+            global_of_flat[flat as usize - 1] = vertices.len() as u32;
+            vertices.push(flat_points[flat as usize - 1]);
+        }
+    }
+    (vertices, global_of_flat)
 }
 
 /// Turns the faces of an indexed format (a vertex list and polygons of indices) into a
