@@ -122,22 +122,44 @@ impl Default for SupportOptions {
     }
 }
 
+/// One option check: its name, its value, whether it is in range, and the rule if not.
+type OptionCheck = (&'static str, f64, bool, &'static str);
+
 impl SupportOptions {
     /// Default options.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Checks every value is finite and in range, naming the first one that is not.
+    /// Checks every value is finite and in range, naming the first one that is not (in the
+    /// order of the fields).
     pub fn validate(&self) -> Result<(), SupportError> {
-        let bad = |name: &'static str, value: f64, reason: &'static str| {
-            Err(SupportError::InvalidOption {
+        let checks = self
+            .overhang_checks()
+            .into_iter()
+            .chain(self.perforation_checks())
+            .chain(self.teeth_checks())
+            .chain(self.placement_checks());
+        for (name, value, ok, reason) in checks {
+            let reason = if !value.is_finite() {
+                "must be finite"
+            } else if !ok {
+                reason
+            } else {
+                continue;
+            };
+            return Err(SupportError::InvalidOption {
                 name,
                 value,
                 reason,
-            })
-        };
-        let checks: [(&'static str, f64, bool, &'static str); 18] = [
+            });
+        }
+        Ok(())
+    }
+
+    /// What counts as an overhang, and the support grid.
+    fn overhang_checks(&self) -> [OptionCheck; 3] {
+        [
             (
                 "critical_angle_deg",
                 self.critical_angle_deg,
@@ -156,6 +178,12 @@ impl SupportOptions {
                 self.grid_spacing_mm >= 0.05,
                 "must be >= 0.05",
             ),
+        ]
+    }
+
+    /// The perforations of support walls.
+    fn perforation_checks(&self) -> [OptionCheck; 5] {
+        [
             (
                 "perforation.hole_width_mm",
                 self.perforation.hole_width_mm,
@@ -186,6 +214,12 @@ impl SupportOptions {
                 self.perforation.solid_margin_mm >= 0.0,
                 "must be >= 0",
             ),
+        ]
+    }
+
+    /// The teeth where supports meet the part.
+    fn teeth_checks(&self) -> [OptionCheck; 5] {
+        [
             (
                 "teeth.height_mm",
                 self.teeth.height_mm,
@@ -217,6 +251,12 @@ impl SupportOptions {
                 self.teeth.penetration_mm >= 0.0,
                 "must be >= 0",
             ),
+        ]
+    }
+
+    /// The lift, the offset from the part, the sampling step and the plate tolerance.
+    fn placement_checks(&self) -> [OptionCheck; 5] {
+        [
             ("lift_mm", self.lift_mm, self.lift_mm >= 0.0, "must be >= 0"),
             (
                 "xy_offset_mm",
@@ -242,15 +282,6 @@ impl SupportOptions {
                 self.plate_tolerance_mm >= 0.0,
                 "must be >= 0",
             ),
-        ];
-        for (name, value, ok, reason) in checks {
-            if !value.is_finite() {
-                return bad(name, value, "must be finite");
-            }
-            if !ok {
-                return bad(name, value, reason);
-            }
-        }
-        Ok(())
+        ]
     }
 }
