@@ -164,8 +164,40 @@ impl JobFile {
         name: &str,
         machine: &MachineConfig,
     ) -> Result<JobFile, JobFileError> {
+        let mut job = JobFile::empty(bytes, name, machine);
+        let mut scratch = Vec::with_capacity(MAX_FRAME);
+        let mut verifier = JobVerifier::<MAX_PARAM_SETS>::new();
+        let mut scan = Scan {
+            machine,
+            head: None,
+            open: None,
+        };
+        for raw in FrameReader::new(bytes) {
+            let raw: RawFrame = raw.map_err(|source| JobFileError::Io {
+                path: name.to_string(),
+                source,
+            })?;
+            let frame_layer = scan.frame(&mut job, &mut verifier, &raw, &mut scratch)?;
+            job.frame_layer.push(frame_layer);
+            job.frames.push(raw.wire);
+        }
+        job.param_sets = verifier.param_sets().to_vec();
+        job.released = verifier.released();
+        if verifier.expecting() != Expect::Ended {
+            return Err(JobFileError::Truncated {
+                path: name.to_string(),
+                frames: job.frames.len() as u64,
+                layers: job.layers.len() as u32,
+            });
+        }
+        job.count_layer_bytes();
+        Ok(job)
+    }
+
+    /// A job with nothing read yet but the file's size and hash.
+    fn empty(bytes: &[u8], name: &str, machine: &MachineConfig) -> JobFile {
         use sha2::Digest;
-        let mut job = JobFile {
+        JobFile {
             name: name.to_string(),
             machine: String::new(),
             material: String::new(),
@@ -181,118 +213,17 @@ impl JobFile {
             bytes: bytes.len() as u64,
             released: false,
             est_machine: machine.machine.to_string(),
-        };
-        let mut scratch = Vec::with_capacity(MAX_FRAME);
-        let mut verifier = JobVerifier::<MAX_PARAM_SETS>::new();
-        let mut head: Option<ScanHead> = None;
-        let mut open: Option<LayerInfo> = None;
-        for raw in FrameReader::new(bytes) {
-            let raw: RawFrame = raw.map_err(|source| JobFileError::Io {
-                path: name.to_string(),
-                source,
-            })?;
-            let (index, offset) = (raw.index, raw.offset);
-            let structure = |what: String| JobFileError::Structure {
-                path: name.to_string(),
-                index,
-                offset,
-                what,
-            };
-            if verifier.expecting() == Expect::Ended {
-                return Err(structure(VerifyError::AfterEnd.to_string()));
-            }
-            let frame = raw
-                .decode(&mut scratch)
-                .map_err(|source| JobFileError::Frame {
-                    path: name.to_string(),
-                    index,
-                    offset,
-                    source,
-                })?;
-            if u64::from(frame.seq) != index {
-                return Err(structure(format!(
-                    "sequence number {} where {index} was expected",
-                    frame.seq
-                )));
-            }
-            let step = verifier
-                .feed(&frame.msg, &mut |s, p| {
-                    if let Some(h) = head.as_mut() {
-                        h.mark(s, p);
-                    }
-                })
-                .map_err(|e| structure(e.to_string()))?;
-            let frame_layer = match (step, &frame.msg) {
-                (Step::Header, Msg::JobHeader(h)) => {
-                    job.machine = h.machine.to_string();
-                    job.material = h.material.to_string();
-                    job.quantum_nm = h.quantum_nm;
-                    job.layer_thickness_nm = h.layer_thickness_nm;
-                    job.header_sha256 = h.job_sha256;
-                    head = Some(ScanHead::new(machine.galvo, h.quantum_nm));
-                    None
-                }
-                (Step::LayerStart { layer }, _) => {
-                    open = Some(LayerInfo {
-                        layer,
-                        first_frame: index,
-                        ..LayerInfo::default()
-                    });
-                    Some(layer)
-                }
-                (Step::Block { layer, vectors }, Msg::VectorBlock(b)) => {
-                    if let Some(info) = open.as_mut() {
-                        info.vectors += vectors;
-                        if let Some(k) = info.vectors_by_kind.get_mut(b.kind as usize) {
-                            *k += vectors;
-                        }
-                        info.blocks += 1;
-                    }
-                    Some(layer)
-                }
-                (Step::LayerLink { layer }, _) => Some(layer),
-                (Step::LayerEnd { layer, digest }, _) => {
-                    let mut t: LayerTiming = head
-                        .as_mut()
-                        .map(ScanHead::finish_layer)
-                        .unwrap_or_default();
-                    t.recoat_ticks += recoat_ticks(machine);
-                    if let Some(mut info) = open.take() {
-                        info.mark_length_mm = t.mark_length_nm as f64 * 1e-6;
-                        info.est_time_s = meltline_firmware::sim::report::seconds(t.total_ticks());
-                        info.est_energy_j = t.energy_nj as f64 * 1e-9;
-                        info.digest = hex(&digest);
-                        info.frames = index + 1 - info.first_frame;
-                        job.layers.push(info);
-                    }
-                    Some(layer)
-                }
-                (Step::JobEnd { job_sha256 }, _) => {
-                    job.job_sha256 = job_sha256;
-                    None
-                }
-                _ => None,
-            };
-            job.frame_layer.push(frame_layer);
-            job.frames.push(raw.wire);
         }
-        job.param_sets = verifier.param_sets().to_vec();
-        job.released = verifier.released();
-        let ended = verifier.expecting() == Expect::Ended;
-        if !ended {
-            return Err(JobFileError::Truncated {
-                path: name.to_string(),
-                frames: job.frames.len() as u64,
-                layers: job.layers.len() as u32,
-            });
-        }
-        for l in &mut job.layers {
-            l.bytes = job.frames[l.first_frame as usize..(l.first_frame + l.frames) as usize]
+    }
+
+    /// Sums the wire bytes of each layer's frames.
+    fn count_layer_bytes(&mut self) {
+        for l in &mut self.layers {
+            l.bytes = self.frames[l.first_frame as usize..(l.first_frame + l.frames) as usize]
                 .iter()
                 .map(|f| f.len() as u64)
                 .sum();
         }
-        Ok(job)
     }
 
     /// Number of layers.
@@ -357,3 +288,116 @@ pub fn resequence(wire: &[u8], seq: u32) -> Result<Vec<u8>, FrameError> {
 
 /// Name of a message for error texts.
 pub use meltline_firmware::wire::verify::msg_name;
+
+/// What reading a job file carries from frame to frame: the scan-head model for the estimates
+/// and the layer being read.
+struct Scan<'m> {
+    machine: &'m MachineConfig,
+    head: Option<ScanHead>,
+    open: Option<LayerInfo>,
+}
+
+impl Scan<'_> {
+    /// Decodes and verifies one frame and records what it says in `job`; returns the layer the
+    /// frame belongs to.
+    fn frame(
+        &mut self,
+        job: &mut JobFile,
+        verifier: &mut JobVerifier<MAX_PARAM_SETS>,
+        raw: &RawFrame,
+        scratch: &mut Vec<u8>,
+    ) -> Result<Option<u32>, JobFileError> {
+        let (index, offset) = (raw.index, raw.offset);
+        let structure = |what: String| JobFileError::Structure {
+            path: job.name.clone(),
+            index,
+            offset,
+            what,
+        };
+        if verifier.expecting() == Expect::Ended {
+            return Err(structure(VerifyError::AfterEnd.to_string()));
+        }
+        let frame = raw.decode(scratch).map_err(|source| JobFileError::Frame {
+            path: job.name.clone(),
+            index,
+            offset,
+            source,
+        })?;
+        if u64::from(frame.seq) != index {
+            return Err(structure(format!(
+                "sequence number {} where {index} was expected",
+                frame.seq
+            )));
+        }
+        let head = &mut self.head;
+        let step = verifier
+            .feed(&frame.msg, &mut |s, p| {
+                if let Some(h) = head.as_mut() {
+                    h.mark(s, p);
+                }
+            })
+            .map_err(|e| structure(e.to_string()))?;
+        Ok(self.record(job, step, &frame.msg, index))
+    }
+
+    /// Records a verified step of the job in `job`; returns the layer the frame belongs to.
+    fn record(&mut self, job: &mut JobFile, step: Step, msg: &Msg<'_>, index: u64) -> Option<u32> {
+        match (step, msg) {
+            (Step::Header, Msg::JobHeader(h)) => {
+                job.machine = h.machine.to_string();
+                job.material = h.material.to_string();
+                job.quantum_nm = h.quantum_nm;
+                job.layer_thickness_nm = h.layer_thickness_nm;
+                job.header_sha256 = h.job_sha256;
+                self.head = Some(ScanHead::new(self.machine.galvo, h.quantum_nm));
+                None
+            }
+            (Step::LayerStart { layer }, _) => {
+                self.open = Some(LayerInfo {
+                    layer,
+                    first_frame: index,
+                    ..LayerInfo::default()
+                });
+                Some(layer)
+            }
+            (Step::Block { layer, vectors }, Msg::VectorBlock(b)) => {
+                if let Some(info) = self.open.as_mut() {
+                    info.vectors += vectors;
+                    if let Some(k) = info.vectors_by_kind.get_mut(b.kind as usize) {
+                        *k += vectors;
+                    }
+                    info.blocks += 1;
+                }
+                Some(layer)
+            }
+            (Step::LayerLink { layer }, _) => Some(layer),
+            (Step::LayerEnd { layer, digest }, _) => {
+                self.end_layer(job, &digest, index);
+                Some(layer)
+            }
+            (Step::JobEnd { job_sha256 }, _) => {
+                job.job_sha256 = job_sha256;
+                None
+            }
+            _ => None,
+        }
+    }
+
+    /// Closes the open layer with its estimates and digest.
+    fn end_layer(&mut self, job: &mut JobFile, digest: &[u8], index: u64) {
+        let mut t: LayerTiming = self
+            .head
+            .as_mut()
+            .map(ScanHead::finish_layer)
+            .unwrap_or_default();
+        t.recoat_ticks += recoat_ticks(self.machine);
+        if let Some(mut info) = self.open.take() {
+            info.mark_length_mm = t.mark_length_nm as f64 * 1e-6;
+            info.est_time_s = meltline_firmware::sim::report::seconds(t.total_ticks());
+            info.est_energy_j = t.energy_nj as f64 * 1e-9;
+            info.digest = hex(digest);
+            info.frames = index + 1 - info.first_frame;
+            job.layers.push(info);
+        }
+    }
+}
