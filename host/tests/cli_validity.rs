@@ -383,6 +383,8 @@ fn with_closed_output(args: &[&str], close_stderr: bool) -> Option<i32> {
 }
 
 #[test]
+// One scenario per subcommand, each a few lines: read top to bottom as a table.
+#[allow(clippy::too_many_lines)]
 fn every_subcommand_survives_a_closed_stdout_and_keeps_its_work() {
     let dir = tempfile::tempdir().unwrap();
     let d = |n: &str| dir.path().join(n);
