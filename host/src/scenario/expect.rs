@@ -85,112 +85,156 @@ fn exposure_problem(o: &ScenarioOutcome) -> Option<String> {
     None
 }
 
-/// The expectations that do not hold for `o` (empty: the scenario passes).
+/// The expectations that do not hold for `o` (empty: the scenario passes), in the order the
+/// scenario format lists them.
 pub fn check(x: &Expect, o: &ScenarioOutcome) -> Vec<Difference> {
-    let mut d = Vec::new();
-    let mut differ = |key: &str, expected: String, actual: String| {
-        d.push(Difference {
+    let mut c = Checker { o, d: Vec::new() };
+    c.timeline();
+    c.state(x);
+    c.faults(x);
+    c.layers(x);
+    c.times(x);
+    c.coverage(x);
+    c.spill(x);
+    c.energy(x);
+    c.hashes_and_resume(x);
+    c.d
+}
+
+/// Collects the differences of one outcome, one expectation family per method.
+struct Checker<'a> {
+    o: &'a ScenarioOutcome,
+    d: Vec<Difference>,
+}
+
+impl Checker<'_> {
+    fn differ(&mut self, key: &str, expected: String, actual: String) {
+        self.d.push(Difference {
             expectation: key.to_string(),
             expected,
             actual,
-        })
-    };
-    if !o.unfired.is_empty() {
-        differ(
-            "timeline",
-            "every event to happen".into(),
-            format!("never happened: {}", o.unfired.join(", ")),
-        );
+        });
     }
-    if let Some(s) = x.state
-        && s != o.state
-    {
-        let why = o
-            .host_stopped
-            .as_deref()
-            .map(|h| format!(" (host: {h})"))
-            .unwrap_or_default();
-        differ("state", format!("{s:?}"), format!("{:?}{why}", o.state));
-    }
-    if let Some(rules) = &x.faults {
-        let mut want: Vec<String> = rules.iter().map(|r| format!("{r:?}")).collect();
-        let mut got = o.fault_rules.clone();
-        want.sort();
-        got.sort();
-        if want != got {
-            let actual = if o.faults.is_empty() {
-                "no fault".to_string()
-            } else {
-                o.faults.join("; ")
-            };
-            differ("faults", format!("[{}]", want.join(", ")), actual);
+
+    /// Every timeline event must have happened.
+    fn timeline(&mut self) {
+        if !self.o.unfired.is_empty() {
+            let actual = format!("never happened: {}", self.o.unfired.join(", "));
+            self.differ("timeline", "every event to happen".into(), actual);
         }
     }
-    if let Some(want) = x.layers_exposed_once {
-        let problem = exposure_problem(o);
-        if want != problem.is_none() {
-            differ(
-                "layers_exposed_once",
-                want.to_string(),
-                problem.unwrap_or_else(|| "each layer exposed exactly once".into()),
-            );
+
+    fn state(&mut self, x: &Expect) {
+        let o = self.o;
+        if let Some(s) = x.state
+            && s != o.state
+        {
+            let why = o
+                .host_stopped
+                .as_deref()
+                .map(|h| format!(" (host: {h})"))
+                .unwrap_or_default();
+            self.differ("state", format!("{s:?}"), format!("{:?}{why}", o.state));
         }
     }
-    if let Some(n) = x.layers_exposed
-        && n as usize != o.exposed.len()
-    {
-        differ("layers_exposed", n.to_string(), o.exposed.len().to_string());
-    }
-    if let Some(want) = &x.passes_through {
-        let mut it = o.states.iter();
-        let missing = want
-            .iter()
-            .find(|s| !it.any(|got| *got == format!("{s:?}")));
-        if let Some(m) = missing {
-            differ(
-                "passes_through",
-                format!("{want:?}"),
-                format!("{} (no {m:?} in that order)", o.states.join(" → ")),
-            );
+
+    /// The set of fault rules raised, in any order.
+    fn faults(&mut self, x: &Expect) {
+        let o = self.o;
+        if let Some(rules) = &x.faults {
+            let mut want: Vec<String> = rules.iter().map(|r| format!("{r:?}")).collect();
+            let mut got = o.fault_rules.clone();
+            want.sort();
+            got.sort();
+            if want != got {
+                let actual = if o.faults.is_empty() {
+                    "no fault".to_string()
+                } else {
+                    o.faults.join("; ")
+                };
+                self.differ("faults", format!("[{}]", want.join(", ")), actual);
+            }
         }
     }
-    if let Some(r) = x.build_time_s
-        && !inside(o.build_time_s, r)
-    {
-        differ("build_time_s", range(r), format!("{:.3}", o.build_time_s));
+
+    /// Which layers were exposed and which states the controller passed through.
+    fn layers(&mut self, x: &Expect) {
+        let o = self.o;
+        if let Some(want) = x.layers_exposed_once {
+            let problem = exposure_problem(o);
+            if want != problem.is_none() {
+                self.differ(
+                    "layers_exposed_once",
+                    want.to_string(),
+                    problem.unwrap_or_else(|| "each layer exposed exactly once".into()),
+                );
+            }
+        }
+        if let Some(n) = x.layers_exposed
+            && n as usize != o.exposed.len()
+        {
+            self.differ("layers_exposed", n.to_string(), o.exposed.len().to_string());
+        }
+        if let Some(want) = &x.passes_through {
+            let mut it = o.states.iter();
+            let missing = want
+                .iter()
+                .find(|s| !it.any(|got| *got == format!("{s:?}")));
+            if let Some(m) = missing {
+                self.differ(
+                    "passes_through",
+                    format!("{want:?}"),
+                    format!("{} (no {m:?} in that order)", o.states.join(" → ")),
+                );
+            }
+        }
     }
-    if let Some(r) = x.interlock_s
-        && !inside(o.interlock_s, r)
-    {
-        differ("interlock_s", range(r), format!("{:.3}", o.interlock_s));
+
+    fn times(&mut self, x: &Expect) {
+        let o = self.o;
+        if let Some(r) = x.build_time_s
+            && !inside(o.build_time_s, r)
+        {
+            self.differ("build_time_s", range(r), format!("{:.3}", o.build_time_s));
+        }
+        if let Some(r) = x.interlock_s
+            && !inside(o.interlock_s, r)
+        {
+            self.differ("interlock_s", range(r), format!("{:.3}", o.interlock_s));
+        }
     }
-    if let Some(min) = x.coverage_pct_min {
-        let worst = o
+
+    /// The least coverage over the exposed layers.
+    fn coverage(&mut self, x: &Expect) {
+        let Some(min) = x.coverage_pct_min else {
+            return;
+        };
+        let worst = self
+            .o
             .exposed
             .iter()
             .map(|l| (l.layer, l.coverage_pct))
             .min_by(|a, b| a.1.unwrap_or(-1.0).total_cmp(&b.1.unwrap_or(-1.0)));
-        match worst {
-            Some((layer, Some(c))) if c < min => differ(
-                "coverage_pct_min",
-                format!("≥ {min} on every layer"),
-                format!("{c:.2} on layer {layer}"),
-            ),
-            Some((layer, None)) => differ(
-                "coverage_pct_min",
-                format!("≥ {min} on every layer"),
-                format!("no exposure map for layer {layer}"),
-            ),
-            None => differ(
-                "coverage_pct_min",
-                format!("≥ {min} on every layer"),
-                "no layer exposed".into(),
-            ),
-            _ => {}
-        }
+        let actual = match worst {
+            Some((layer, Some(c))) if c < min => format!("{c:.2} on layer {layer}"),
+            Some((layer, None)) => format!("no exposure map for layer {layer}"),
+            None => "no layer exposed".into(),
+            _ => return,
+        };
+        self.differ(
+            "coverage_pct_min",
+            format!("≥ {min} on every layer"),
+            actual,
+        );
     }
-    if let Some(max) = x.spill_pct_max {
-        let worst = o
+
+    /// The greatest spill over the exposed layers.
+    fn spill(&mut self, x: &Expect) {
+        let Some(max) = x.spill_pct_max else {
+            return;
+        };
+        let worst = self
+            .o
             .exposed
             .iter()
             .map(|l| (l.layer, l.spill_pct.unwrap_or(f64::INFINITY)))
@@ -198,69 +242,71 @@ pub fn check(x: &Expect, o: &ScenarioOutcome) -> Vec<Difference> {
         if let Some((layer, s)) = worst
             && s > max
         {
-            differ(
-                "spill_pct_max",
-                format!("≤ {max} on every layer"),
-                if s.is_finite() {
-                    format!("{s:.2} on layer {layer}")
-                } else {
-                    format!("no exposure map for layer {layer}")
-                },
+            let actual = if s.is_finite() {
+                format!("{s:.2} on layer {layer}")
+            } else {
+                format!("no exposure map for layer {layer}")
+            };
+            self.differ("spill_pct_max", format!("≤ {max} on every layer"), actual);
+        }
+    }
+
+    /// Each energy window: every exposed layer in its range inside its joules.
+    fn energy(&mut self, x: &Expect) {
+        let o = self.o;
+        for (i, w) in x.energy.iter().flatten().enumerate() {
+            let (a, b) = w.layers.map_or((0, u32::MAX), |[a, b]| (a, b));
+            let layers: Vec<_> = o
+                .exposed
+                .iter()
+                .filter(|l| l.layer >= a && l.layer <= b)
+                .collect();
+            let which = w.layers.map_or("every layer".to_string(), |[a, b]| {
+                format!("layers {a}–{b}")
+            });
+            let actual = if layers.is_empty() {
+                "none of those layers exposed".to_string()
+            } else if let Some(l) = layers.iter().find(|l| !inside(l.energy_j, w.joules)) {
+                format!("{:.3} J on layer {}", l.energy_j, l.layer)
+            } else {
+                continue;
+            };
+            let expected = format!("{} J on {which}", range(w.joules));
+            self.differ(&format!("energy[{i}]"), expected, actual);
+        }
+    }
+
+    /// Executed against job hash, the resume layer and the link's error count.
+    fn hashes_and_resume(&mut self, x: &Expect) {
+        let o = self.o;
+        if let Some(want) = x.hashes_equal {
+            let equal = o.executed_sha256 == o.job_sha256;
+            if want != equal {
+                self.differ(
+                    "hashes_equal",
+                    format!("{want} (job {})", o.job_sha256),
+                    format!("executed {}", o.executed_sha256),
+                );
+            }
+        }
+        if let Some(layer) = x.resumed_from
+            && o.resumed_from != Some(layer)
+        {
+            self.differ(
+                "resumed_from",
+                format!("resumed at layer {layer}"),
+                o.resumed_from
+                    .map_or("no resume".to_string(), |l| format!("resumed at layer {l}")),
+            );
+        }
+        if let Some(min) = x.link_errors_min
+            && o.link.link_errors < min
+        {
+            self.differ(
+                "link_errors_min",
+                format!("≥ {min}"),
+                o.link.link_errors.to_string(),
             );
         }
     }
-    for (i, w) in x.energy.iter().flatten().enumerate() {
-        let (a, b) = w.layers.map_or((0, u32::MAX), |[a, b]| (a, b));
-        let layers: Vec<_> = o
-            .exposed
-            .iter()
-            .filter(|l| l.layer >= a && l.layer <= b)
-            .collect();
-        let which = w.layers.map_or("every layer".to_string(), |[a, b]| {
-            format!("layers {a}–{b}")
-        });
-        if layers.is_empty() {
-            differ(
-                &format!("energy[{i}]"),
-                format!("{} J on {which}", range(w.joules)),
-                "none of those layers exposed".into(),
-            );
-        } else if let Some(l) = layers.iter().find(|l| !inside(l.energy_j, w.joules)) {
-            differ(
-                &format!("energy[{i}]"),
-                format!("{} J on {which}", range(w.joules)),
-                format!("{:.3} J on layer {}", l.energy_j, l.layer),
-            );
-        }
-    }
-    if let Some(want) = x.hashes_equal {
-        let equal = o.executed_sha256 == o.job_sha256;
-        if want != equal {
-            differ(
-                "hashes_equal",
-                format!("{want} (job {})", o.job_sha256),
-                format!("executed {}", o.executed_sha256),
-            );
-        }
-    }
-    if let Some(layer) = x.resumed_from
-        && o.resumed_from != Some(layer)
-    {
-        differ(
-            "resumed_from",
-            format!("resumed at layer {layer}"),
-            o.resumed_from
-                .map_or("no resume".to_string(), |l| format!("resumed at layer {l}")),
-        );
-    }
-    if let Some(min) = x.link_errors_min
-        && o.link.link_errors < min
-    {
-        differ(
-            "link_errors_min",
-            format!("≥ {min}"),
-            o.link.link_errors.to_string(),
-        );
-    }
-    d
 }

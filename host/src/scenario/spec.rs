@@ -306,106 +306,22 @@ impl Scenario {
             path: path.to_path_buf(),
             message: e.to_string().trim_end().to_string(),
         })?;
-        let bad = |key: &str, value: String, why: &str| ScenarioError::Value {
+        let bad = |(key, value, why): Invalid| ScenarioError::Value {
             path: path.to_path_buf(),
-            key: key.to_string(),
+            key,
             value,
-            why: why.to_string(),
+            why,
         };
-        let j = &file.job;
-        let sources = [
-            j.box_mm.is_some(),
-            j.mesh.is_some(),
-            j.cage.is_some(),
-            j.mlj.is_some(),
-        ];
-        if sources.iter().filter(|s| **s).count() != 1 {
-            return Err(bad(
-                "job",
-                format!("{} sources", sources.iter().filter(|s| **s).count()),
-                "give exactly one of box_mm, mesh, cage, mlj",
-            ));
-        }
-        if let Some(b) = j.box_mm
-            && !b.iter().all(|v| v.is_finite() && *v > 0.0 && *v <= 250.0)
-        {
-            return Err(bad(
-                "job.box_mm",
-                format!("{b:?}"),
-                "sizes must be positive and at most 250 mm",
-            ));
-        }
-        if let Some(e) = j.edge_length_mm
-            && !(e.is_finite() && e > 0.0)
-        {
-            return Err(bad(
-                "job.edge_length_mm",
-                e.to_string(),
-                "must be a positive number",
-            ));
-        }
-        if j.profile.is_some() && j.profile_file.is_some() {
-            return Err(bad(
-                "job.profile",
-                "(inline table)".into(),
-                "give either profile or profile_file, not both",
-            ));
-        }
-        if j.mlj.is_some() && (j.profile.is_some() || j.profile_file.is_some() || j.supports) {
-            return Err(bad(
-                "job.mlj",
-                format!("{:?}", j.mlj.as_deref().unwrap_or_default()),
-                "a ready job file takes no profile or supports",
-            ));
-        }
+        validate_job(&file.job).map_err(bad)?;
         let mut machine = machine_config(path, file.machine.as_ref())?;
-        let link_faults = match &file.link.faults {
-            None => None,
-            Some(s) => Some(
-                s.parse::<FaultSpec>()
-                    .map_err(|e| bad("link.faults", format!("{s:?}"), &e.to_string()))?,
-            ),
-        };
-        for (key, v, min) in [
-            ("link.bytes_per_s", file.link.bytes_per_s, 1.0),
-            ("link.round_trip_ms", file.link.round_trip_ms, 0.0),
-            ("link.stall_timeout_s", file.link.stall_timeout_s, 0.001),
-            ("link.reboot_s", file.link.reboot_s, 0.0),
-        ] {
-            if !(v.is_finite() && v >= min) {
-                return Err(bad(
-                    key,
-                    v.to_string(),
-                    &format!("must be a number ≥ {min}"),
-                ));
-            }
-        }
+        let link_faults = validate_link(&file.link).map_err(bad)?;
         for (i, e) in file.event.iter().enumerate() {
             apply_machine_event(&mut machine, e)
-                .map_err(|(key, value, why)| bad(&format!("event[{i}].{key}"), value, &why))?;
+                .map_err(|(key, value, why)| bad((format!("event[{i}].{key}"), value, why)))?;
         }
         validate_expect(&file.expect)
-            .map_err(|(key, value, why)| bad(&format!("expect.{key}"), value, &why))?;
-        let wants_maps =
-            file.expect.coverage_pct_min.is_some() || file.expect.spill_pct_max.is_some();
-        let exposure = file.exposure.unwrap_or(ExposureSpec {
-            enabled: wants_maps,
-            pixel_um: default_pixel(),
-        });
-        if !(exposure.pixel_um.is_finite() && exposure.pixel_um >= 1.0) {
-            return Err(bad(
-                "exposure.pixel_um",
-                exposure.pixel_um.to_string(),
-                "must be at least 1 µm",
-            ));
-        }
-        if wants_maps && !exposure.enabled {
-            return Err(bad(
-                "exposure.enabled",
-                "false".into(),
-                "coverage and spill expectations need the exposure maps",
-            ));
-        }
+            .map_err(|(key, value, why)| bad((format!("expect.{key}"), value, why)))?;
+        let exposure = exposure_of(&file).map_err(bad)?;
         let name = file.name.clone().unwrap_or_else(|| {
             path.file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
@@ -444,6 +360,112 @@ impl Scenario {
             self.path.parent().unwrap_or(Path::new(".")).join(p)
         })
     }
+}
+
+/// An invalid value: the key, the value as written and why it is refused.
+fn invalid(key: &str, value: String, why: &str) -> Invalid {
+    (key.to_string(), value, why.to_string())
+}
+
+/// The job section: exactly one source, sizes in range, no profile on a ready job file.
+fn validate_job(j: &JobSource) -> Result<(), Invalid> {
+    let sources = [
+        j.box_mm.is_some(),
+        j.mesh.is_some(),
+        j.cage.is_some(),
+        j.mlj.is_some(),
+    ];
+    let given = sources.iter().filter(|s| **s).count();
+    if given != 1 {
+        return Err(invalid(
+            "job",
+            format!("{given} sources"),
+            "give exactly one of box_mm, mesh, cage, mlj",
+        ));
+    }
+    if let Some(b) = j.box_mm
+        && !b.iter().all(|v| v.is_finite() && *v > 0.0 && *v <= 250.0)
+    {
+        return Err(invalid(
+            "job.box_mm",
+            format!("{b:?}"),
+            "sizes must be positive and at most 250 mm",
+        ));
+    }
+    if let Some(e) = j.edge_length_mm
+        && !(e.is_finite() && e > 0.0)
+    {
+        return Err(invalid(
+            "job.edge_length_mm",
+            e.to_string(),
+            "must be a positive number",
+        ));
+    }
+    if j.profile.is_some() && j.profile_file.is_some() {
+        return Err(invalid(
+            "job.profile",
+            "(inline table)".into(),
+            "give either profile or profile_file, not both",
+        ));
+    }
+    if j.mlj.is_some() && (j.profile.is_some() || j.profile_file.is_some() || j.supports) {
+        return Err(invalid(
+            "job.mlj",
+            format!("{:?}", j.mlj.as_deref().unwrap_or_default()),
+            "a ready job file takes no profile or supports",
+        ));
+    }
+    Ok(())
+}
+
+/// The link section: its fault schedule parsed, its rates and times in range.
+fn validate_link(link: &LinkSpec) -> Result<Option<FaultSpec>, Invalid> {
+    let faults = match &link.faults {
+        None => None,
+        Some(s) => Some(
+            s.parse::<FaultSpec>()
+                .map_err(|e| invalid("link.faults", format!("{s:?}"), &e.to_string()))?,
+        ),
+    };
+    for (key, v, min) in [
+        ("link.bytes_per_s", link.bytes_per_s, 1.0),
+        ("link.round_trip_ms", link.round_trip_ms, 0.0),
+        ("link.stall_timeout_s", link.stall_timeout_s, 0.001),
+        ("link.reboot_s", link.reboot_s, 0.0),
+    ] {
+        if !(v.is_finite() && v >= min) {
+            return Err(invalid(
+                key,
+                v.to_string(),
+                &format!("must be a number ≥ {min}"),
+            ));
+        }
+    }
+    Ok(faults)
+}
+
+/// The exposure maps: on when coverage or spill is expected (unless given), pixel in range.
+fn exposure_of(file: &ScenarioFile) -> Result<ExposureSpec, Invalid> {
+    let wants_maps = file.expect.coverage_pct_min.is_some() || file.expect.spill_pct_max.is_some();
+    let exposure = file.exposure.unwrap_or(ExposureSpec {
+        enabled: wants_maps,
+        pixel_um: default_pixel(),
+    });
+    if !(exposure.pixel_um.is_finite() && exposure.pixel_um >= 1.0) {
+        return Err(invalid(
+            "exposure.pixel_um",
+            exposure.pixel_um.to_string(),
+            "must be at least 1 µm",
+        ));
+    }
+    if wants_maps && !exposure.enabled {
+        return Err(invalid(
+            "exposure.enabled",
+            "false".into(),
+            "coverage and spill expectations need the exposure maps",
+        ));
+    }
+    Ok(exposure)
 }
 
 /// The default machine, a machine file (`file = "…"`) and inline overrides of its fields.
@@ -651,87 +673,5 @@ fn validate_expect(x: &Expect) -> Result<(), Invalid> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn err(text: &str) -> String {
-        Scenario::parse(text, Path::new("scenarios/x.toml"))
-            .unwrap_err()
-            .to_string()
-    }
-
-    const JOB: &str = "[job]\nbox_mm = [5.0, 3.0, 0.3]\n";
-
-    #[test]
-    fn an_unknown_key_is_refused_naming_the_file_and_the_key() {
-        let e = err(&format!(
-            "{JOB}[expect]\nstate = \"Done\"\nlayers_twice = true\n"
-        ));
-        assert!(e.starts_with("scenarios/x.toml: "), "{e}");
-        assert!(e.contains("unknown field `layers_twice`"), "{e}");
-        let e = err(&format!("{JOB}[machine]\nmax_power_kw = 1\n"));
-        assert!(
-            e.contains("`machine.max_power_kw` = 1: unknown machine key"),
-            "{e}"
-        );
-        let e = err(&format!("{JOB}[machine.galvo]\njump_speed = 1\n"));
-        assert!(e.contains("`machine.galvo.jump_speed` = 1"), "{e}");
-        let e = err(&format!(
-            "{JOB}[[event]]\nkind = \"pause\"\nlayer = 2\nfor_s = 3\n"
-        ));
-        assert!(e.contains("unknown field `for_s`"), "{e}");
-    }
-
-    #[test]
-    fn a_bad_value_is_refused_naming_the_file_key_and_value() {
-        let e = err(&format!("{JOB}[expect]\nstate = \"Finished\"\n"));
-        assert!(e.contains("Finished") && e.contains("Done"), "{e}");
-        let e = err(&format!("{JOB}[expect]\nfaults = [\"Overheat\"]\n"));
-        assert!(
-            e.contains("Overheat") && e.contains("RecoaterCollision"),
-            "{e}"
-        );
-        let e = err(&format!("{JOB}[expect]\nbuild_time_s = [300, 100]\n"));
-        assert_eq!(
-            e,
-            "scenarios/x.toml: `expect.build_time_s` = [300, 100]: must be [low, high] with low ≤ high"
-        );
-        let e = err(&format!(
-            "{JOB}[[event]]\nkind = \"laser-drift\"\nfrom_layer = 2\npower_pct = 250\n"
-        ));
-        assert!(e.contains("`event[0].power_pct` = 250"), "{e}");
-        let e = err(&format!("{JOB}[link]\nfaults = \"corrupt=2\"\n"));
-        assert!(e.contains("`link.faults` = \"corrupt=2\""), "{e}");
-        let e = err("[job]\nbox_mm = [5.0, 3.0, 0.3]\nmlj = \"a.mlj\"\n");
-        assert!(e.contains("exactly one of box_mm, mesh, cage, mlj"), "{e}");
-        let e = err("[job]\nbox_mm = [5.0, -3.0, 0.3]\n");
-        assert!(e.contains("`job.box_mm` = [5.0, -3.0, 0.3]"), "{e}");
-    }
-
-    #[test]
-    fn machine_events_and_overrides_reach_the_machine_configuration() {
-        let s = Scenario::parse(
-            &format!(
-                "{JOB}[machine]\nmax_power_mw = 300000\n[machine.galvo]\njump_delay_us = 100\n\
-                 [[event]]\nkind = \"oxygen-excursion\"\nlayer = 3\npeak_ppm = 2000\nduration_s = 12.5\n\
-                 [[event]]\nkind = \"recoater-collision\"\nlayer = 7\n"
-            ),
-            Path::new("x.toml"),
-        )
-        .unwrap();
-        assert_eq!(s.machine.max_power_mw, 300_000);
-        assert_eq!(s.machine.galvo.jump_delay_us, 100);
-        assert_eq!(s.machine.oxygen_excursions[0].recovery_ms, 12_500);
-        assert_eq!(s.machine.recoater_collision_layer, Some(7));
-        assert_eq!(s.name, "x");
-    }
-
-    #[test]
-    fn relative_paths_resolve_against_the_scenario_folder() {
-        let s = Scenario::parse(JOB, Path::new("lib/scen/a.toml")).unwrap();
-        assert_eq!(
-            s.resolve("job.mesh", "parts/p.stl").unwrap(),
-            Path::new("lib/scen/parts/p.stl")
-        );
-    }
-}
+#[path = "spec_tests.rs"]
+mod tests;
