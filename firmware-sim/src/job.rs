@@ -33,6 +33,7 @@ use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 
 use crate::wire::digest::{JobDigest, LayerDigest};
+use crate::wire::part::{Part, PartBlock, PartError, PartTable};
 use crate::wire::vector::{Polyline, encode_hatches, encode_points, encode_polylines};
 use crate::wire::{
     CodecError, Coding, Frame, FrameError, JobEnd, JobHeader, LayerEnd, LayerStart, MAX_BLOCK_DATA,
@@ -79,6 +80,14 @@ pub enum JobError {
         /// Cause.
         source: FrameError,
     },
+    /// The part table, or a block's part, breaks the protocol's part rule.
+    #[error("layer {layer}: {source}")]
+    Part {
+        /// Layer index (`u32::MAX` for the part table).
+        layer: u32,
+        /// Why.
+        source: PartError,
+    },
     /// More or fewer layers written than the header announced.
     #[error("job announces {announced} layers but {written} were written")]
     LayerCount {
@@ -104,6 +113,37 @@ pub struct JobSpec {
     pub layer_count: u32,
     /// Parameter sets, sent in this order.
     pub param_sets: Vec<ParamSet>,
+}
+
+/// One part of a plate job (the wire's [`Part`], owned): serial, case, placement and the
+/// footprint box its vectors keep to, in quanta.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartSpec {
+    /// Serial number, unique on the plate.
+    pub serial: String,
+    /// Patient or case reference (may be empty).
+    pub case: String,
+    /// Centre of the placed footprint `[x, y]`, quanta.
+    pub centre: [i32; 2],
+    /// Rotation about z, millidegrees.
+    pub rotation_mdeg: i32,
+    /// `[min_x, min_y, max_x, max_y]`, quanta.
+    pub footprint: [i32; 4],
+}
+
+impl PartSpec {
+    /// The wire message of part `index`.
+    pub fn wire(&self, index: u16) -> Part<'_> {
+        Part {
+            index,
+            serial: &self.serial,
+            case: &self.case,
+            x: self.centre[0],
+            y: self.centre[1],
+            rotation_mdeg: self.rotation_mdeg,
+            footprint: self.footprint,
+        }
+    }
 }
 
 /// Geometry of one block in quanta.
@@ -166,10 +206,12 @@ pub struct JobWriter<W: Write> {
     digest: JobDigest,
     announced: u32,
     summary: JobSummary,
+    parts: Box<PartTable>,
     frame: Box<[u8; MAX_FRAME]>,
 }
 
 struct CodedBlock {
+    part: Option<u16>,
     param_set: u16,
     kind: VectorKind,
     region: Region,
@@ -191,6 +233,7 @@ fn to_i32(v: i64, layer: u32, block: usize, item: usize) -> Result<i32, JobError
 struct BlockAt<'a> {
     layer: u32,
     block: usize,
+    part: Option<u16>,
     spec: &'a BlockSpec,
 }
 
@@ -212,6 +255,7 @@ impl BlockAt<'_> {
     /// Appends one frame's worth of this block.
     fn push(&self, coded: &mut Vec<CodedBlock>, coding: Coding, vectors: u32, data: &[u8]) {
         coded.push(CodedBlock {
+            part: self.part,
             param_set: self.spec.param_set,
             kind: self.spec.kind,
             region: self.spec.region,
@@ -280,6 +324,17 @@ impl<W: Write> JobWriter<W> {
         spec: &JobSpec,
         job_sha256: Option<[u8; 32]>,
     ) -> Result<Self, JobError> {
+        Self::with_parts(out, spec, &[], job_sha256)
+    }
+
+    /// A plate job: the header, the parameter sets and the part table (`Part` 0, 1, …); its
+    /// layers are written with [`JobWriter::write_part_layer`].
+    pub fn with_parts(
+        out: W,
+        spec: &JobSpec,
+        parts: &[PartSpec],
+        job_sha256: Option<[u8; 32]>,
+    ) -> Result<Self, JobError> {
         let header = JobHeader {
             machine: &spec.machine,
             material: &spec.material,
@@ -295,12 +350,22 @@ impl<W: Write> JobWriter<W> {
             digest: JobDigest::new(&header),
             announced: spec.layer_count,
             summary: JobSummary::default(),
+            parts: Box::default(),
             frame: Box::new([0; MAX_FRAME]),
         };
         w.emit(&Msg::JobHeader(header))?;
         for p in &spec.param_sets {
             w.digest.param_set(p);
             w.emit(&Msg::ParamSet(*p))?;
+        }
+        for (i, p) in parts.iter().enumerate() {
+            let part = p.wire(u16::try_from(i).unwrap_or(u16::MAX));
+            w.parts.add(&part).map_err(|source| JobError::Part {
+                layer: u32::MAX,
+                source,
+            })?;
+            w.digest.part(&part);
+            w.emit(&Msg::Part(part))?;
         }
         Ok(w)
     }
@@ -318,8 +383,21 @@ impl<W: Write> JobWriter<W> {
         Ok(())
     }
 
-    /// Codes, splits and writes the next layer (`LayerStart`, blocks, `LayerEnd`).
+    /// Codes, splits and writes the next layer (`LayerStart`, blocks, `LayerEnd`) of a job
+    /// without parts.
     pub fn write_layer(&mut self, blocks: &[BlockSpec]) -> Result<(), JobError> {
+        self.write_blocks(blocks.iter().map(|b| (None, b)))
+    }
+
+    /// The next layer of a plate job: each block with the index of its part.
+    pub fn write_part_layer(&mut self, blocks: &[(u16, BlockSpec)]) -> Result<(), JobError> {
+        self.write_blocks(blocks.iter().map(|(p, b)| (Some(*p), b)))
+    }
+
+    fn write_blocks<'b>(
+        &mut self,
+        blocks: impl Iterator<Item = (Option<u16>, &'b BlockSpec)>,
+    ) -> Result<(), JobError> {
         let layer = self.summary.layers;
         if layer >= self.announced {
             return Err(JobError::LayerCount {
@@ -328,8 +406,17 @@ impl<W: Write> JobWriter<W> {
             });
         }
         let mut coded = Vec::new();
-        for (bi, b) in blocks.iter().enumerate() {
-            self.code_block(layer, bi, b, &mut coded)?;
+        for (bi, (part, b)) in blocks.enumerate() {
+            self.parts
+                .check_block(part)
+                .map_err(|source| JobError::Part { layer, source })?;
+            let at = BlockAt {
+                layer,
+                block: bi,
+                part,
+                spec: b,
+            };
+            self.code_block(&at, &mut coded)?;
         }
         let payload: usize = coded.iter().map(|c| c.data.len()).sum();
         self.emit(&Msg::LayerStart(LayerStart {
@@ -347,8 +434,11 @@ impl<W: Write> JobWriter<W> {
                 vectors: c.vectors,
                 data: &c.data,
             };
-            digest.block(&vb);
-            self.emit(&Msg::VectorBlock(vb))?;
+            digest.block(c.part, &vb);
+            match c.part {
+                None => self.emit(&Msg::VectorBlock(vb))?,
+                Some(part) => self.emit(&Msg::PartBlock(PartBlock { part, block: vb }))?,
+            }
             self.summary.vectors += u64::from(c.vectors);
         }
         let digest = digest.finish();
@@ -361,22 +451,15 @@ impl<W: Write> JobWriter<W> {
     /// Codes one block of the caller's layer into frame-sized [`CodedBlock`]s.
     fn code_block(
         &mut self,
-        layer: u32,
-        bi: usize,
-        b: &BlockSpec,
+        at: &BlockAt<'_>,
         coded: &mut Vec<CodedBlock>,
     ) -> Result<(), JobError> {
-        let at = BlockAt {
-            layer,
-            block: bi,
-            spec: b,
-        };
         let mut buf = vec![0u8; MAX_BLOCK_DATA];
-        match &b.geometry {
-            Geometry::Hatches(h) => self.code_hatches(&at, h, &mut buf, coded),
-            Geometry::Points(p) => code_points(&at, p, &mut buf, coded),
+        match &at.spec.geometry {
+            Geometry::Hatches(h) => self.code_hatches(at, h, &mut buf, coded),
+            Geometry::Points(p) => code_points(at, p, &mut buf, coded),
             Geometry::Polylines { lines, closed } => {
-                self.code_polylines(&at, lines, *closed, &mut buf, coded)
+                self.code_polylines(at, lines, *closed, &mut buf, coded)
             }
         }
     }

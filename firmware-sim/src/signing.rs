@@ -118,11 +118,17 @@ fn parse(job: &[u8]) -> Result<Parsed, SigningError> {
                 d.param_set(&ps);
                 p.setup = d.clone().finish();
             }
+            (Msg::Part(part), Some(d)) => {
+                d.part(&part);
+                p.setup = d.clone().finish();
+            }
             (Msg::LayerStart(l), Some(_)) => layer = Some(LayerDigest::new(l.layer)),
-            (Msg::VectorBlock(b), Some(_)) => match layer.as_mut() {
-                Some(ld) => ld.block(&b),
-                None => return Err(structure(index, "a VectorBlock outside a layer")),
-            },
+            (Msg::VectorBlock(_) | Msg::PartBlock(_), Some(_)) => {
+                match (layer.as_mut(), frame.msg.block()) {
+                    (Some(ld), Some((part, b))) => ld.block(part, b),
+                    _ => return Err(structure(index, "a vector block outside a layer")),
+                }
+            }
             (Msg::LayerEnd(e), Some(d)) => {
                 let got = layer
                     .take()

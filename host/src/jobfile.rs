@@ -216,10 +216,11 @@ impl Reading<'_> {
                 });
                 Some(layer)
             }
-            (Step::Block { layer, vectors }, Msg::VectorBlock(b)) => {
+            (Step::Block { layer, vectors, .. }, m) => {
+                let kind = m.block().map(|(_, b)| b.kind as usize);
                 if let Some(info) = self.open.as_mut() {
                     info.vectors += vectors;
-                    if let Some(k) = info.vectors_by_kind.get_mut(b.kind as usize) {
+                    if let Some(k) = kind.and_then(|k| info.vectors_by_kind.get_mut(k)) {
                         *k += vectors;
                     }
                     info.blocks += 1;

@@ -253,7 +253,7 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
         }
         if open.skip {
             if let Some(open) = self.open.as_mut() {
-                open.tally.add(b);
+                open.tally.add(None, b);
             }
             return Ok(());
         }
@@ -271,7 +271,7 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
         write_record(slot, b);
         self.used = end;
         if let Some(open) = self.open.as_mut() {
-            open.tally.add(b);
+            open.tally.add(None, b);
         }
         Ok(())
     }

@@ -137,6 +137,11 @@ pub enum Rule {
     /// The job's layers (count × thickness) are taller than the machine's build height
     /// (value and limit in µm).
     BuildHeightExceeded,
+    /// The part table is out of order, over capacity or inconsistent, or a block names no
+    /// declared part (protocol 4).
+    PartTable,
+    /// A vector endpoint outside its part's declared footprint (value: x, limit: y, quanta).
+    OutsidePart,
 }
 
 /// A refusal naming where (layer, block, vector) and why (rule, offending value, limit).

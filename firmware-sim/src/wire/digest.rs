@@ -3,12 +3,18 @@
 //!
 //! * **Layer digest** = SHA-256 of `"meltline-layer\0" ‖ layer u32 LE`, then for each
 //!   `VectorBlock` in order: `param_set u16 LE ‖ kind u8 ‖ region u8 ‖ coding u8 ‖
-//!   vectors u32 LE ‖ data.len() u32 LE ‖ data`.
+//!   vectors u32 LE ‖ data.len() u32 LE ‖ data`. A `PartBlock` adds `part u16 LE` before
+//!   those fields (a job sends one form only, so the encoding stays unambiguous).
 //! * **Job hash** = SHA-256 of `"meltline-job\0" ‖ quantum_nm u32 LE ‖ layer_thickness_nm u32 LE
 //!   ‖ layer_count u32 LE ‖ machine.len() u32 LE ‖ machine ‖ material.len() u32 LE ‖ material`,
 //!   then for each `ParamSet` in order: `id u16 LE ‖ power_mw u32 LE ‖ mark_speed_mm_s u32 LE ‖
-//!   spot_um u32 LE ‖ hatch_distance_um u32 LE ‖ skywriting u8`, then for each layer in order its
-//!   32-byte layer digest.
+//!   spot_um u32 LE ‖ hatch_distance_um u32 LE ‖ skywriting u8`, then for each `Part` in order:
+//!   `index u16 LE ‖ serial.len() u32 LE ‖ serial ‖ case.len() u32 LE ‖ case ‖ x i32 LE ‖
+//!   y i32 LE ‖ rotation_mdeg i32 LE ‖ footprint 4 × i32 LE`, then for each layer in order its
+//!   32-byte layer digest. A job without parts hashes as in protocol 3.
+//! * **Part hash** = SHA-256 of `"meltline-part\0" ‖ index u16 LE`, then for each block of the
+//!   part, in job order: `layer u32 LE ‖` the block's fields as in the layer digest (without
+//!   the part). The controller recomputes it over what it executed of the part.
 //!
 //! The controller recomputes both: the layer digest before a layer may execute, the job hash
 //! over the layers it actually executed (the report's "executed hash"). The job hash runs on a
@@ -19,7 +25,17 @@ use sha2::digest::generic_array::GenericArray;
 use sha2::{Digest, Sha256};
 
 use super::job::{JobHeader, ParamSet};
+use super::part::Part;
 use super::vector::VectorBlock;
+
+/// Feeds a block's fields (parameter set, kind, region, coding, vectors, payload) to `update`.
+fn block_fields(b: &VectorBlock<'_>, mut update: impl FnMut(&[u8])) {
+    update(&b.param_set.to_le_bytes());
+    update(&[b.kind as u8, b.region as u8, b.coding as u8]);
+    update(&b.vectors.to_le_bytes());
+    update(&(b.data.len() as u32).to_le_bytes());
+    update(b.data);
+}
 
 /// Incremental layer digest.
 #[derive(Clone, Debug)]
@@ -34,14 +50,12 @@ impl LayerDigest {
         Self(h)
     }
 
-    /// Adds the next block of the layer.
-    pub fn block(&mut self, b: &VectorBlock<'_>) {
-        let h = &mut self.0;
-        h.update(b.param_set.to_le_bytes());
-        h.update([b.kind as u8, b.region as u8, b.coding as u8]);
-        h.update(b.vectors.to_le_bytes());
-        h.update((b.data.len() as u32).to_le_bytes());
-        h.update(b.data);
+    /// Adds the next block of the layer; `part` is the part a `PartBlock` names.
+    pub fn block(&mut self, part: Option<u16>, b: &VectorBlock<'_>) {
+        if let Some(p) = part {
+            self.0.update(p.to_le_bytes());
+        }
+        block_fields(b, |d| self.0.update(d));
     }
 
     /// The 32-byte digest.
@@ -203,6 +217,22 @@ impl JobDigest {
         s.update([u8::from(p.skywriting)]);
     }
 
+    /// Adds a part of the part table.
+    pub fn part(&mut self, p: &Part<'_>) {
+        let s = &mut self.0;
+        s.update(p.index.to_le_bytes());
+        s.update((p.serial.len() as u32).to_le_bytes());
+        s.update(p.serial.as_bytes());
+        s.update((p.case.len() as u32).to_le_bytes());
+        s.update(p.case.as_bytes());
+        for v in [p.x, p.y, p.rotation_mdeg] {
+            s.update(v.to_le_bytes());
+        }
+        for v in p.footprint {
+            s.update(v.to_le_bytes());
+        }
+    }
+
     /// Adds a layer digest.
     pub fn layer(&mut self, digest: &[u8; 32]) {
         self.0.update(digest);
@@ -221,6 +251,31 @@ impl JobDigest {
     /// Continues a job hash from a saved state.
     pub fn from_state(state: Sha256State) -> Self {
         Self(state)
+    }
+}
+
+/// Incremental part hash: what of one part was (or is to be) executed.
+#[derive(Clone, Debug)]
+pub struct PartDigest(Sha256);
+
+impl PartDigest {
+    /// Starts the hash of part `index`.
+    pub fn new(index: u16) -> Self {
+        let mut h = Sha256::new();
+        h.update(b"meltline-part\0");
+        h.update(index.to_le_bytes());
+        Self(h)
+    }
+
+    /// Adds a block of the part in layer `layer`.
+    pub fn block(&mut self, layer: u32, b: &VectorBlock<'_>) {
+        self.0.update(layer.to_le_bytes());
+        block_fields(b, |d| self.0.update(d));
+    }
+
+    /// The 32-byte part hash.
+    pub fn finish(self) -> [u8; 32] {
+        self.0.finalize().into()
     }
 }
 

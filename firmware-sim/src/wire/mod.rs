@@ -43,13 +43,18 @@
 //! | 19 | `AuthHello` | host → ctl | [`session`] |
 //! | 20 | `AuthChallenge` | ctl → host | [`session`] |
 //! | 21 | `AuthProof` | host → ctl | [`session`] |
+//! | 22 | `Part` | host → ctl | [`part`] |
+//! | 23 | `PartBlock` | host → ctl | [`part`] |
+//! | 24 | `PartReport` | ctl → host | [`part`] |
 //!
 //! A job is `JobHeader`, its `ParamSet`s, then per layer `LayerStart`, its `VectorBlock`s,
 //! `LayerEnd`, and finally `JobEnd`. Hashes are defined in [`digest`]. A released job has a
 //! `Release` right after the `JobHeader` and a `LayerLink` before every `LayerEnd`; both are
 //! job frames (they take sequence numbers) and are ignored by a controller without trusted
 //! keys, so a released job runs everywhere and an unreleased one where no keys are configured.
-//! The `Auth*` messages are out of band like `Hello`.
+//! The `Auth*` messages are out of band like `Hello`. A plate job declares its parts after the
+//! `ParamSet`s (`Part`, indices in order) and sends every block as a `PartBlock` naming its part;
+//! the controller follows its `Report` with one `PartReport` per part.
 //!
 //! # Versions
 //!
@@ -63,6 +68,8 @@
 //!   session. In a session every frame body (`postcard(Frame)`) is followed by a little-endian
 //!   `u32` counter and the first 16 bytes of HMAC-SHA-256 under the session key, before the
 //!   CRC: `COBS(body ‖ counter ‖ mac ‖ CRC-32) ‖ 0x00` (see [`crate::auth`]).
+//! * 4 — plates: messages 22–24 ([`part`]); `Rule` gains `PartTable` and `OutsidePart`
+//!   (appended). A job without a part table encodes and hashes exactly as in version 3.
 //!
 //! # Resuming after a power loss
 //!
@@ -101,6 +108,7 @@
 pub mod control;
 pub mod digest;
 pub mod job;
+pub mod part;
 pub mod release;
 pub mod session;
 pub(crate) mod varint;
@@ -116,6 +124,7 @@ pub use control::{Ack, ControllerState, Fault, Nak, NakReason, Report, Rule, Sta
 pub use job::{
     Hello, JobEnd, JobHeader, LayerEnd, LayerStart, PROTOCOL_VERSION, ParamSet, ResumePoint,
 };
+pub use part::{MAX_PARTS, Part, PartBlock, PartReport, PartState, PartTable};
 pub use release::{LayerLink, Release};
 pub use session::{AuthChallenge, AuthHello, AuthProof};
 pub use vector::{Coding, Point, Region, Segment, VectorBlock, VectorKind};
@@ -199,6 +208,26 @@ pub enum Msg<'a> {
     AuthChallenge(AuthChallenge),
     /// The host's proof.
     AuthProof(AuthProof),
+    /// A part of the plate (after the parameter sets).
+    #[serde(borrow)]
+    Part(Part<'a>),
+    /// A block of vectors naming its part.
+    #[serde(borrow)]
+    PartBlock(PartBlock<'a>),
+    /// The controller's account of one part (after the `Report`).
+    PartReport(PartReport),
+}
+
+impl<'a> Msg<'a> {
+    /// The vector block this message carries and the part it names (`None` for a
+    /// `VectorBlock`); `None` for every other message.
+    pub fn block(&self) -> Option<(Option<u16>, &VectorBlock<'a>)> {
+        match self {
+            Msg::VectorBlock(b) => Some((None, b)),
+            Msg::PartBlock(p) => Some((Some(p.part), &p.block)),
+            _ => None,
+        }
+    }
 }
 
 /// Errors of the vector payload codec.

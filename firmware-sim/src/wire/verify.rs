@@ -1,7 +1,8 @@
 //! The job verifier: the one statement of what a job stream must be, message by message —
-//! `JobHeader`, an optional `Release`, the header's `ParamSet`s (each id once), then per layer
-//! `LayerStart` · `VectorBlock`s (each naming a known parameter set, its payload decoding to the
-//! vectors it announces) · an optional `LayerLink` · `LayerEnd` (blocks and bytes as announced,
+//! `JobHeader`, an optional `Release`, the header's `ParamSet`s (each id once), the plate's
+//! `Part`s if any (the [`PartTable`] rule), then per layer `LayerStart` · `VectorBlock`s, or
+//! `PartBlock`s in a job with parts (each naming a known parameter set and part, its payload
+//! decoding to the vectors it announces, each inside its part's footprint) · an optional `LayerLink` · `LayerEnd` (blocks and bytes as announced,
 //! the digest of its content), and `JobEnd` (the layer count announced and the job hash of the
 //! content, equal to the header's announced hash if any). Nothing may follow `JobEnd`.
 //!
@@ -31,6 +32,7 @@
 //! ```
 
 use super::digest::{JobDigest, LayerDigest};
+use super::part::{PartError, PartTable};
 use super::{CodecError, JobHeader, LayerStart, Msg, ParamSet, Segment, VectorBlock};
 use crate::hex::Hex;
 
@@ -56,7 +58,7 @@ impl Expect {
             Expect::Header => "a job file starts with JobHeader",
             Expect::Params => "expected the header's ParamSets",
             Expect::Layers => "expected LayerStart or JobEnd",
-            Expect::InLayer => "expected VectorBlock or LayerEnd",
+            Expect::InLayer => "expected VectorBlock, PartBlock or LayerEnd",
             Expect::Ended => "nothing may follow JobEnd",
         }
     }
@@ -112,6 +114,16 @@ pub enum VerifyError {
         block: u32,
         /// Why.
         source: CodecError,
+    },
+    /// A part table or a block's part breaking the [`PartTable`] rule.
+    #[error("layer {layer} block {block}: {source}")]
+    Part {
+        /// The layer ([`super::control::NONE`] for the part table).
+        layer: u32,
+        /// The block's index in the layer ([`super::control::NONE`] for the part table).
+        block: u32,
+        /// Why.
+        source: PartError,
     },
     /// A `LayerLink` outside its layer.
     #[error("LayerLink for layer {layer} outside that layer")]
@@ -182,15 +194,22 @@ pub enum Step {
     Release,
     /// A parameter set.
     ParamSet,
+    /// A part of the part table.
+    Part {
+        /// Its index.
+        index: u16,
+    },
     /// A layer opened.
     LayerStart {
         /// The layer.
         layer: u32,
     },
-    /// A block of the open layer, with its vector count.
+    /// A block of the open layer, with its part and vector count.
     Block {
         /// The layer.
         layer: u32,
+        /// The part it names (`None` in a job without parts).
+        part: Option<u16>,
         /// Vectors in the block.
         vectors: u64,
     },
@@ -264,12 +283,13 @@ impl LayerTally {
         self.bytes_announced
     }
 
-    /// Counts a block of the layer and adds it to the layer's digest.
-    pub fn add(&mut self, b: &VectorBlock<'_>) {
+    /// Counts a block of the layer (naming `part` if a `PartBlock`) and adds it to the
+    /// layer's digest.
+    pub fn add(&mut self, part: Option<u16>, b: &VectorBlock<'_>) {
         self.blocks = self.blocks.saturating_add(1);
         let len = u32::try_from(b.data.len()).unwrap_or(u32::MAX);
         self.bytes = self.bytes.saturating_add(len);
-        self.digest.block(b);
+        self.digest.block(part, b);
     }
 
     /// The `LayerEnd` of `layer` announcing `announced`: the same layer, its blocks and bytes
@@ -333,6 +353,7 @@ pub struct JobVerifier<const PARAMS: usize> {
     expect: Expect,
     params: heapless::Vec<ParamSet, PARAMS>,
     params_announced: u16,
+    parts: PartTable,
     layer_count: u32,
     header_hash: Option<[u8; 32]>,
     job: Option<JobDigest>,
@@ -354,6 +375,7 @@ impl<const PARAMS: usize> JobVerifier<PARAMS> {
             expect: Expect::Header,
             params: heapless::Vec::new(),
             params_announced: 0,
+            parts: PartTable::new(),
             layer_count: 0,
             header_hash: None,
             job: None,
@@ -371,6 +393,11 @@ impl<const PARAMS: usize> JobVerifier<PARAMS> {
     /// The parameter sets received so far.
     pub fn param_sets(&self) -> &[ParamSet] {
         &self.params
+    }
+
+    /// The part table received so far.
+    pub fn parts(&self) -> &PartTable {
+        &self.parts
     }
 
     /// Whether the job carried a `Release`.
@@ -395,6 +422,17 @@ impl<const PARAMS: usize> JobVerifier<PARAMS> {
                 Ok(Step::Release)
             }
             (Expect::Params, Msg::ParamSet(p)) => self.param_set(p),
+            (Expect::Layers, Msg::Part(p)) if self.layers_done == 0 => {
+                self.parts.add(p).map_err(|source| VerifyError::Part {
+                    layer: super::control::NONE,
+                    block: super::control::NONE,
+                    source,
+                })?;
+                if let Some(d) = self.job.as_mut() {
+                    d.part(p);
+                }
+                Ok(Step::Part { index: p.index })
+            }
             (Expect::Layers, Msg::LayerStart(l)) => {
                 if l.layer != self.layers_done {
                     return Err(VerifyError::LayerOutOfOrder {
@@ -406,7 +444,8 @@ impl<const PARAMS: usize> JobVerifier<PARAMS> {
                 self.expect = Expect::InLayer;
                 Ok(Step::LayerStart { layer: l.layer })
             }
-            (Expect::InLayer, Msg::VectorBlock(b)) => self.block(b, on_segment),
+            (Expect::InLayer, Msg::VectorBlock(b)) => self.block(None, b, on_segment),
+            (Expect::InLayer, Msg::PartBlock(p)) => self.block(Some(p.part), &p.block, on_segment),
             (Expect::InLayer, Msg::LayerLink(l)) => match &self.open {
                 Some(o) if o.layer == l.layer => Ok(Step::LayerLink { layer: l.layer }),
                 _ => Err(VerifyError::LinkOutsideLayer { layer: l.layer }),
@@ -452,6 +491,7 @@ impl<const PARAMS: usize> JobVerifier<PARAMS> {
 
     fn block(
         &mut self,
+        part: Option<u16>,
         b: &VectorBlock<'_>,
         on_segment: &mut impl FnMut(&Segment, &ParamSet),
     ) -> Result<Step, VerifyError> {
@@ -467,19 +507,29 @@ impl<const PARAMS: usize> JobVerifier<PARAMS> {
                 expect: Expect::Layers,
             });
         };
+        let (layer, block) = (open.layer, open.blocks);
+        let part_error = |source| VerifyError::Part {
+            layer,
+            block,
+            source,
+        };
+        self.parts.check_block(part).map_err(part_error)?;
         let mut vectors = 0u64;
         for s in b.segments() {
             let s = s.map_err(|source| VerifyError::Payload {
-                layer: open.layer,
-                block: open.blocks,
+                layer,
+                block,
                 source,
             })?;
+            self.parts.check_point(part, s.from).map_err(part_error)?;
+            self.parts.check_point(part, s.to).map_err(part_error)?;
             on_segment(&s, &p);
             vectors += 1;
         }
-        open.add(b);
+        open.add(part, b);
         Ok(Step::Block {
-            layer: open.layer,
+            layer,
+            part,
             vectors,
         })
     }
@@ -545,6 +595,9 @@ pub fn msg_name(m: &Msg<'_>) -> &'static str {
         Msg::AuthHello(_) => "AuthHello",
         Msg::AuthChallenge(_) => "AuthChallenge",
         Msg::AuthProof(_) => "AuthProof",
+        Msg::Part(_) => "Part",
+        Msg::PartBlock(_) => "PartBlock",
+        Msg::PartReport(_) => "PartReport",
     }
 }
 

@@ -219,3 +219,86 @@ fn a_message_out_of_place_is_refused_saying_what_was_expected() {
     );
     assert!(err.to_string().contains("starts with JobHeader"), "{err}");
 }
+
+/// A two-part plate job of one layer; part 1's hatch reaches `x_end` (its box ends at 9000).
+fn plate_job(x_end: i64) -> Vec<u8> {
+    use crate::job::{JobWriter, PartSpec};
+    let part = |serial: &str, x0: i32| PartSpec {
+        serial: serial.into(),
+        case: "case-1".into(),
+        centre: [x0 + 2000, 2000],
+        rotation_mdeg: 0,
+        footprint: [x0, 0, x0 + 4000, 4000],
+    };
+    let hatch = |x0: i64, x1: i64| BlockSpec {
+        param_set: 1,
+        kind: VectorKind::Hatch,
+        region: Region::Core,
+        geometry: Geometry::Hatches(vec![[x0, 1000, x1, 1000], [x1, 1100, x0, 1100]]),
+    };
+    let parts = [part("C-1", 0), part("C-2", 5000)];
+    let mut w = JobWriter::with_parts(Vec::new(), &spec(1), &parts, None).unwrap();
+    w.write_part_layer(&[(0, hatch(100, 3900)), (1, hatch(5100, x_end))])
+        .unwrap();
+    w.finish().unwrap().0
+}
+
+fn verify(bytes: &[u8]) -> Result<Vec<Step>, VerifyError> {
+    let mut v = JobVerifier::<8>::new();
+    let mut scratch = Vec::new();
+    let mut steps = Vec::new();
+    for raw in FrameReader::new(bytes) {
+        let msg = raw.unwrap().decode(&mut scratch).unwrap().msg;
+        steps.push(v.feed(&msg, &mut |_, _| {})?);
+    }
+    Ok(steps)
+}
+
+#[test]
+fn a_plate_job_declares_its_parts_and_every_block_names_one() {
+    let steps = verify(&plate_job(8900)).unwrap();
+    let parts: Vec<_> = steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::Part { index } => Some(*index),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(parts, [0, 1]);
+    let blocks: Vec<_> = steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::Block { part, .. } => Some(*part),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(blocks, [Some(0), Some(1)]);
+}
+
+#[test]
+fn a_vector_outside_its_parts_footprint_is_refused_naming_the_part_and_point() {
+    let e = verify(&plate_job(9100)).unwrap_err();
+    assert_eq!(
+        e,
+        VerifyError::Part {
+            layer: 0,
+            block: 1,
+            source: PartError::Outside {
+                part: 1,
+                x: 9100,
+                y: 1000
+            }
+        }
+    );
+}
+
+#[test]
+fn the_part_table_enters_the_job_hash() {
+    let a = plate_job(8900);
+    let steps = verify(&a).unwrap();
+    let Some(Step::JobEnd { job_sha256 }) = steps.last() else {
+        panic!("no JobEnd");
+    };
+    let (_, plain) = encode_job(&spec(1), &[vec![]]).unwrap();
+    assert_ne!(*job_sha256, plain.job_sha256);
+}
