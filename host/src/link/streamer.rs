@@ -246,14 +246,7 @@ impl<'a> Streamer<'a> {
             self.hello = None;
             self.hello_resume = None;
             let mut buf = [0u8; MAX_FRAME];
-            let hello = Msg::Hello(Hello {
-                protocol: PROTOCOL_VERSION,
-                machine: &self.job.machine,
-                max_frame: MAX_FRAME as u16,
-                arena_bytes: 0,
-                param_sets: 0,
-                resume: None,
-            });
+            let hello = self.host_hello();
             let n = encode_frame(0, &hello, &mut buf)
                 .map_err(|source| StreamError::Frame { index: 0, source })?;
             // A leading delimiter ends whatever partial frame the controller holds from a
@@ -641,17 +634,22 @@ impl<'a> Streamer<'a> {
         Ok(())
     }
 
-    /// Sends a `Hello` to refresh the window; false when the link is down.
-    fn probe(&mut self) -> bool {
-        let mut buf = [0u8; MAX_FRAME];
-        let hello = Msg::Hello(Hello {
+    /// The host's `Hello`: this protocol, the job's machine, no capacities.
+    fn host_hello(&self) -> Msg<'_> {
+        Msg::Hello(Hello {
             protocol: PROTOCOL_VERSION,
             machine: &self.job.machine,
             max_frame: MAX_FRAME as u16,
             arena_bytes: 0,
             param_sets: 0,
             resume: None,
-        });
+        })
+    }
+
+    /// Sends a `Hello` to refresh the window; false when the link is down.
+    fn probe(&mut self) -> bool {
+        let mut buf = [0u8; MAX_FRAME];
+        let hello = self.host_hello();
         let Ok(n) = encode_frame(0, &hello, &mut buf) else {
             return false;
         };
