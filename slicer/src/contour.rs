@@ -105,32 +105,30 @@ pub fn plan(section: &Shapes, settings: &ContourSettings, contour_distance_mm: f
 
 /// The centre of a shape's outer contour's vertices, mm.
 fn centre_mm(shape: &[Contour]) -> [f64; 2] {
-    let pts = &shape[0];
+    let (cx, cy) = vertex_centre(&shape[0]);
+    [
+        cx / crate::polygon::UNITS_PER_MM,
+        cy / crate::polygon::UNITS_PER_MM,
+    ]
+}
+
+/// The mean of a contour's vertices, units (the origin for no vertices).
+fn vertex_centre(pts: &[Point]) -> (f64, f64) {
     let n = pts.len().max(1) as f64;
     let (sx, sy) = pts
         .iter()
         .fold((0.0, 0.0), |(x, y), p| (x + p.x as f64, y + p.y as f64));
-    [
-        sx / n / crate::polygon::UNITS_PER_MM,
-        sy / n / crate::polygon::UNITS_PER_MM,
-    ]
+    (sx / n, sy / n)
 }
 
 /// The principal-axis chord of a thin shape, clipped to it (longest pieces first), and the
 /// shape's extent along that axis in units.
 fn centre_line(shape: &[Contour]) -> (Vec<[Point; 2]>, f64) {
     let pts = &shape[0];
-    let n = pts.len() as f64;
     if pts.len() < 3 {
         return (Vec::new(), 0.0);
     }
-    let (mut cx, mut cy) = (0.0, 0.0);
-    for p in pts {
-        cx += p.x as f64;
-        cy += p.y as f64;
-    }
-    cx /= n;
-    cy /= n;
+    let (cx, cy) = vertex_centre(pts);
     let (mut sxx, mut sxy, mut syy) = (0.0, 0.0, 0.0);
     for p in pts {
         let (dx, dy) = (p.x as f64 - cx, p.y as f64 - cy);

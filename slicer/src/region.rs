@@ -6,6 +6,7 @@
 //! either the build plate (solid: a part standing on the plate has no downskin at its foot)
 //! or powder (a part lifted on supports). Above the last layer is always powder.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use rayon::prelude::*;
@@ -42,6 +43,39 @@ pub fn classify(
     k: usize,
     foundation: Foundation,
 ) -> LayerRegions {
+    let below_missing = below.len() < k && foundation == Foundation::Powder;
+    // `supported ⊆ current` has material in all k layers below; `covered ⊆ supported` also
+    // in all k layers above. Starting each chain from the smaller set keeps booleans cheap.
+    split(
+        current,
+        k,
+        || {
+            Cow::Owned(if below_missing {
+                Vec::new()
+            } else {
+                common(current.clone(), below)
+            })
+        },
+        |supported| {
+            if above.len() < k {
+                Vec::new()
+            } else {
+                common(supported.clone(), above)
+            }
+        },
+    )
+}
+
+/// The regions of `current` from its `supported` set (material in the `k` layers below),
+/// computed only when needed, and the `covered` part of it (also in the `k` layers above):
+/// downskin `current ∖ supported`, upskin `supported ∖ covered`, core `covered`. Empty
+/// layers have no regions, and without skin layers (`k = 0`) everything is core.
+fn split<'a>(
+    current: &Shapes,
+    k: usize,
+    supported: impl FnOnce() -> Cow<'a, Shapes>,
+    covered: impl FnOnce(&Shapes) -> Shapes,
+) -> LayerRegions {
     if current.is_empty() {
         return LayerRegions::default();
     }
@@ -51,20 +85,9 @@ pub fn classify(
             ..LayerRegions::default()
         };
     }
-    let below_missing = below.len() < k && foundation == Foundation::Powder;
-    // `supported ⊆ current` has material in all k layers below; `covered ⊆ supported` also
-    // in all k layers above. Starting each chain from the smaller set keeps booleans cheap.
-    let supported = if below_missing {
-        Vec::new()
-    } else {
-        common(current.clone(), below)
-    };
+    let supported = supported();
     let downskin = difference(current, &supported);
-    let covered = if above.len() < k {
-        Vec::new()
-    } else {
-        common(supported.clone(), above)
-    };
+    let covered = covered(&supported);
     let upskin = difference(&supported, &covered);
     LayerRegions {
         core: covered,
@@ -191,29 +214,19 @@ impl SkinWindows {
 
     /// The regions of layer `i` of `n` (its `supported` sets at `i` and `i + k` filled).
     pub fn regions(&self, current: &Shapes, i: usize, n: usize, k: usize) -> LayerRegions {
-        if current.is_empty() {
-            return LayerRegions::default();
-        }
-        if k == 0 {
-            return LayerRegions {
-                core: current.clone(),
-                ..LayerRegions::default()
-            };
-        }
         let empty: Shapes = Vec::new();
-        let supported = self.supported.get(&i).unwrap_or(&empty);
-        let downskin = difference(current, supported);
-        let covered = if i + k >= n {
-            Vec::new()
-        } else {
-            intersection(supported, self.supported.get(&(i + k)).unwrap_or(&empty))
-        };
-        let upskin = difference(supported, &covered);
-        LayerRegions {
-            core: covered,
-            upskin,
-            downskin,
-        }
+        split(
+            current,
+            k,
+            || Cow::Borrowed(self.supported.get(&i).unwrap_or(&empty)),
+            |supported| {
+                if i + k >= n {
+                    Vec::new()
+                } else {
+                    intersection(supported, self.supported.get(&(i + k)).unwrap_or(&empty))
+                }
+            },
+        )
     }
 }
 

@@ -12,6 +12,7 @@
 use std::time::Duration;
 
 use meltline_core::mesh::Mesh;
+use meltline_firmware::hex::Hex;
 use meltline_firmware::machine::MachineConfig;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -228,10 +229,7 @@ pub struct JobHeader {
 impl JobHeader {
     /// The source hash as lowercase hex.
     pub fn source_sha256_hex(&self) -> String {
-        self.source_sha256
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        Hex(&self.source_sha256).to_string()
     }
 }
 
