@@ -9,7 +9,7 @@
 //! verified as they arrive (parameter set known, vectors decode, every endpoint inside the
 //! field, energy density in the material window) and copied into the arena; the layer digest
 //! is compared at `LayerEnd`; only then may the layer execute. A layer whose blocks need more
-//! than the whole arena (payload + 13 bytes per block) is refused at `LayerStart`
+//! than the whole arena (payload + [`BLOCK_HEADER`] bytes per block) is refused at `LayerStart`
 //! ([`Rule::LayerTooLarge`]); one that fits an empty arena but not the free part is answered
 //! `Nak(NoSpace)`, and the `Ack` window (free arena bytes) tells the host when to resend. With
 //! default capacities `size_of::<Controller>()` stays under [`SIZE_BOUND`] (tested).
@@ -56,13 +56,14 @@ use crate::wire::digest::JobDigest;
 use crate::wire::verify::LayerTally;
 use crate::wire::{
     Ack, ControllerState, Fault, Frame, Hello, MAX_FRAME, Msg, Nak, NakReason, PROTOCOL_VERSION,
-    ParamSet, Report, ResumePoint, Rule, Status,
+    ParamSet, PartReport, Report, ResumePoint, Rule, Status,
 };
 
 mod accept;
 mod arena;
 mod events;
 mod execute;
+mod parts;
 pub mod release;
 mod resume;
 
@@ -78,8 +79,10 @@ pub const DEFAULT_ARENA: usize = 56 * 1024;
 pub const DEFAULT_PARAMS: usize = 32;
 /// Default number of verified layers that may wait in the arena.
 pub const DEFAULT_READY: usize = 4;
-/// Documented bound on `size_of::<Controller>()` with default capacities.
-pub const SIZE_BOUND: usize = 64 * 1024;
+/// Documented bound on `size_of::<Controller>()` with default capacities: 64 KiB for the
+/// arena, parameter sets and receive buffer, plus 12 KiB for a plate of [`crate::wire::MAX_PARTS`]
+/// parts (footprint box, serial key and tally with its running part hash, about 190 B each).
+pub const SIZE_BOUND: usize = 76 * 1024;
 
 #[derive(Clone, Copy, Debug)]
 struct JobInfo {
@@ -165,6 +168,8 @@ struct Core<const ARENA: usize, const PARAMS: usize, const READY: usize> {
     prefix_sha256: Option<[u8; 32]>,
     /// The release check (see [`release`]).
     release: release::ReleaseGate,
+    /// The part table and per-part tallies of a plate job.
+    plate: parts::Plate,
 }
 
 fn fault(layer: u32, block: u32, vector: u32, rule: Rule, value: i64, limit: i64) -> Fault {
@@ -227,6 +232,7 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize, N: NonVolatile
                 prefix: None,
                 prefix_sha256: None,
                 release: release::ReleaseGate::default(),
+                plate: parts::Plate::default(),
             },
             nv,
         }
@@ -343,6 +349,17 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize, N: NonVolatile
     pub fn totals(&self) -> LayerTiming {
         self.core.totals
     }
+
+    /// Part `part`'s report so far (final once Done, Faulted or Aborted); `None` beyond the
+    /// job's part table.
+    pub fn part_report(&self, part: u16) -> Option<PartReport> {
+        self.core.part_report(part)
+    }
+
+    /// Parts in the job's part table (0 for a job without one).
+    pub fn parts(&self) -> u16 {
+        self.core.plate.table.len()
+    }
 }
 
 impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PARAMS, READY> {
@@ -432,8 +449,7 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
         self.set_state(ControllerState::Faulted, events);
         events.event(&Event::Fault(f));
         self.send(Msg::Fault(f), replies);
-        let r = self.report();
-        self.send(Msg::Report(r), replies);
+        self.send_reports(replies);
     }
 
     fn handle(
@@ -464,7 +480,12 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
         }
         if matches!(
             frame.msg,
-            Msg::Start | Msg::Pause | Msg::Resume | Msg::Abort | Msg::StatusRequest
+            Msg::Start
+                | Msg::Pause
+                | Msg::Resume
+                | Msg::Abort
+                | Msg::StatusRequest
+                | Msg::SkipPart(_)
         ) {
             // Out of band: operator commands act at once and never consume a sequence number,
             // so a job file streams verbatim while the host starts, pauses or aborts it.

@@ -134,6 +134,10 @@ pub struct MachineConfig {
     pub oxygen_excursions: heapless::Vec<OxygenExcursion, 8>,
     /// Injected recoater collision at this layer.
     pub recoater_collision_layer: Option<u32>,
+    /// Where on the plate that collision happens (x, y in µm). On a plate job the part whose
+    /// footprint holds the point is skipped from that layer on and the others go on; without a
+    /// position, in a job without parts, or where no part stands, the whole build faults.
+    pub recoater_collision_at_um: Option<[i32; 2]>,
     /// Injected laser power drifts (the latest `from_layer` at or below a layer applies).
     pub laser_drift: heapless::Vec<LaserDrift, 4>,
     /// Ed25519 public keys (64 hex digits each) whose releases this printer accepts; with any
@@ -184,6 +188,7 @@ impl Default for MachineConfig {
             oxygen_nominal_ppm: 300,
             oxygen_excursions: heapless::Vec::new(),
             recoater_collision_layer: None,
+            recoater_collision_at_um: None,
             laser_drift: heapless::Vec::new(),
             trusted_keys: heapless::Vec::new(),
         }

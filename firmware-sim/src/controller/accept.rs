@@ -30,7 +30,10 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
             Msg::JobHeader(h) => self.job_header(&h, events, nv),
             Msg::ParamSet(p) => self.param_set(&p),
             Msg::LayerStart(l) => self.layer_start(&l),
-            Msg::VectorBlock(b) => self.vector_block(&b, events),
+            Msg::VectorBlock(b) => self.vector_block(None, &b, events),
+            Msg::PartBlock(p) => self.vector_block(Some(p.part), &p.block, events),
+            Msg::Part(p) => self.part(&p),
+            Msg::SkipPart(s) => self.operator_skip(s.part, events),
             Msg::LayerEnd(e) => self.layer_end(&e, events),
             Msg::JobEnd(e) => self.job_end(&e),
             Msg::Release(r) => self.release(&r, events),
@@ -59,8 +62,7 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
                 // record that can only skip layers, never expose one twice.
                 self.forget_record(nv);
                 self.set_state(S::Aborted, events);
-                let r = self.report();
-                self.send(Msg::Report(r), replies);
+                self.send_reports(replies);
                 Ok(())
             }
             Msg::StatusRequest => {
@@ -94,6 +96,7 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
         self.prefix = None;
         self.prefix_sha256 = None;
         self.release_reset();
+        self.plate = super::parts::Plate::default();
         crate::limits::check_header(&self.config, &h.into())
             .map_err(|v| job_fault(v.rule, v.value, v.limit))?;
         if usize::from(h.param_sets) > PARAMS {
@@ -226,6 +229,7 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
 
     fn vector_block(
         &mut self,
+        part: Option<u16>,
         b: &VectorBlock<'_>,
         events: &mut impl EventSink,
     ) -> Result<(), Refusal> {
@@ -251,13 +255,17 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
             );
             return Err(f.into());
         }
+        self.plate.table.check_block(part).map_err(|e| {
+            let limit = i64::from(self.plate.table.len());
+            fault(layer, block, NONE, e.rule(), part.map_or(-1, i64::from), limit)
+        })?;
         if open.skip {
             if let Some(open) = self.open.as_mut() {
-                open.tally.add(None, b);
+                open.tally.add(part, b);
             }
             return Ok(());
         }
-        self.verify_block(&job, layer, block, b, events)?;
+        self.verify_block(&job, layer, block, (part, b), events)?;
         let start = self.used;
         let end = start + BLOCK_HEADER + b.data.len();
         let slot = self.arena.get_mut(start..end).ok_or(fault(
@@ -268,10 +276,10 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
             end as i64,
             ARENA as i64,
         ))?;
-        write_record(slot, b);
+        write_record(slot, part, b);
         self.used = end;
         if let Some(open) = self.open.as_mut() {
-            open.tally.add(None, b);
+            open.tally.add(part, b);
         }
         Ok(())
     }
@@ -281,7 +289,7 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
         job: &JobInfo,
         layer: u32,
         block: u32,
-        b: &VectorBlock<'_>,
+        (part, b): (Option<u16>, &VectorBlock<'_>),
         events: &mut impl EventSink,
     ) -> Result<(), Refusal> {
         let Some(entry) = self.params.iter_mut().find(|e| e.set.id == b.param_set) else {
@@ -311,6 +319,11 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
             for c in [s.from.x, s.from.y, s.to.x, s.to.y] {
                 check_coordinate(limit, c)
                     .map_err(|e| fault(layer, block, v, e.rule, e.value, e.limit))?;
+            }
+            for pt in [s.from, s.to] {
+                self.plate.table.check_point(part, pt).map_err(|e| {
+                    fault(layer, block, v, e.rule(), pt.x.into(), pt.y.into())
+                })?;
             }
         }
         Ok(())

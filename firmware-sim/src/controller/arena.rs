@@ -1,11 +1,15 @@
 //! The arena record format: every verified block is copied into the layer arena behind a
-//! hand-packed 13-byte header (`param_set` u16, `kind` u8, `region` u8, `coding` u8,
-//! `vectors` u32, `len` u32, all little-endian), followed by its `len` coded bytes.
+//! hand-packed 15-byte header (`param_set` u16, `kind` u8, `region` u8, `coding` u8,
+//! `vectors` u32, `len` u32, `part` u16 — `0xffff` for a block of a job without parts — all
+//! little-endian), followed by its `len` coded bytes.
 
 use crate::wire::{Coding, Region, VectorBlock, VectorKind};
 
 /// Bytes of arena bookkeeping per block.
-pub const BLOCK_HEADER: usize = 13;
+pub const BLOCK_HEADER: usize = 15;
+
+/// The `part` field of a block that names none.
+const NO_PART: u16 = u16::MAX;
 
 fn kind_from(b: u8) -> Option<VectorKind> {
     [
@@ -37,8 +41,9 @@ fn coding_from(b: u8) -> Option<Coding> {
         .find(|k| *k as u8 == b)
 }
 
-/// Parses one arena block record; `None` only if the arena were corrupted.
-pub(super) fn parse_record(bytes: &[u8]) -> Option<(VectorBlock<'_>, usize)> {
+/// Parses one arena block record into its part, block and length; `None` only if the arena
+/// were corrupted.
+pub(super) fn parse_record(bytes: &[u8]) -> Option<(Option<u16>, VectorBlock<'_>, usize)> {
     let h = bytes.get(..BLOCK_HEADER)?;
     let u32_at =
         |i: usize| -> Option<u32> { Some(u32::from_le_bytes(h.get(i..i + 4)?.try_into().ok()?)) };
@@ -52,17 +57,21 @@ pub(super) fn parse_record(bytes: &[u8]) -> Option<(VectorBlock<'_>, usize)> {
         vectors: u32_at(5)?,
         data,
     };
-    Some((block, BLOCK_HEADER + len))
+    let part = u16::from_le_bytes(h.get(13..15)?.try_into().ok()?);
+    let part = (part != NO_PART).then_some(part);
+    Some((part, block, BLOCK_HEADER + len))
 }
 
-/// Writes `b` as one record into `slot`, which is exactly `BLOCK_HEADER + b.data.len()` bytes.
-pub(super) fn write_record(slot: &mut [u8], b: &VectorBlock<'_>) {
+/// Writes `b` of `part` as one record into `slot`, which is exactly
+/// `BLOCK_HEADER + b.data.len()` bytes.
+pub(super) fn write_record(slot: &mut [u8], part: Option<u16>, b: &VectorBlock<'_>) {
     let len = u32::try_from(b.data.len()).unwrap_or(u32::MAX);
     let (head, data) = slot.split_at_mut(BLOCK_HEADER);
     let mut header = [0u8; BLOCK_HEADER];
     let [p0, p1] = b.param_set.to_le_bytes();
     let [v0, v1, v2, v3] = b.vectors.to_le_bytes();
     let [l0, l1, l2, l3] = len.to_le_bytes();
+    let [q0, q1] = part.unwrap_or(NO_PART).to_le_bytes();
     header.copy_from_slice(&[
         p0,
         p1,
@@ -77,6 +86,8 @@ pub(super) fn write_record(slot: &mut [u8], b: &VectorBlock<'_>) {
         l1,
         l2,
         l3,
+        q0,
+        q1,
     ]);
     head.copy_from_slice(&header);
     data.copy_from_slice(b.data);

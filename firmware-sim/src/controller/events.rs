@@ -3,7 +3,7 @@
 
 use crate::machine::LayerTiming;
 use crate::wire::{
-    ControllerState, Fault, Frame, NakReason, ParamSet, Region, Release, Segment, VectorKind,
+    ControllerState, Fault, Frame, NakReason, ParamSet, Region, Release, Rule, Segment, VectorKind,
 };
 
 /// Receives the controller's replies (already numbered) for the transport to send.
@@ -68,6 +68,17 @@ pub enum Event<'a> {
         param: &'a ParamSet,
         /// The segment.
         segment: Segment,
+        /// The part of the plate it belongs to (`None` in a job without a part table).
+        part: Option<u16>,
+    },
+    /// A part of the plate is excluded from layer `layer` on; the rest goes on.
+    PartSkipped {
+        /// Index in the part table.
+        part: u16,
+        /// The first layer without it.
+        layer: u32,
+        /// Why (a recoater collision at its position, or the operator).
+        rule: Rule,
     },
     /// A layer was executed completely.
     LayerDone {

@@ -5,7 +5,8 @@ use super::{Core, Event, EventSink, PauseCause, ReadyLayer, ReplySink, fault};
 use crate::machine::{LayerTiming, ms_ticks, recoat_ticks};
 use crate::nvm::NonVolatile;
 use crate::wire::control::NONE;
-use crate::wire::{ControllerState, Fault, Msg, Rule};
+use crate::wire::digest::LayerDigest;
+use crate::wire::{ControllerState, Fault, Rule};
 
 impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PARAMS, READY> {
     pub(super) fn set_oxygen(&mut self, ppm: u32, events: &mut impl EventSink) {
@@ -47,8 +48,7 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
             // A finished job is not continued again; a failed erase leaves a record that can
             // only skip layers, never expose one twice.
             self.forget_record(nv);
-            let r = self.report();
-            self.send(Msg::Report(r), replies);
+            self.send_reports(replies);
         }
     }
 
@@ -63,13 +63,13 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
         let Some(extra) = self.prepare_layer(l.layer, events)? else {
             return Ok(());
         };
-        self.mark_layer(&l, events)?;
+        let executed = self.mark_layer(&l, events)?;
         let mut timing = self.head.finish_layer();
         timing.add(&extra);
         self.totals.add(&timing);
         self.layers_done += 1;
         if let Some(d) = self.executed.as_mut() {
-            d.layer(&l.digest);
+            d.layer(&executed);
         }
         self.release_arena(&l);
         // The record goes down before the layer is reported done: after a power loss from here
@@ -92,7 +92,7 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
         events: &mut impl EventSink,
     ) -> Result<Option<LayerTiming>, Fault> {
         if self.config.recoater_collision_layer == Some(layer) {
-            return Err(fault(layer, NONE, NONE, Rule::RecoaterCollision, 0, 0));
+            self.recoater_collision(layer, events)?;
         }
         self.head.power_permille = self.config.delivered_power_permille(layer);
         let mut extra = LayerTiming {
@@ -120,55 +120,70 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
         Ok(Some(extra))
     }
 
-    /// Marks every vector of the layer's arena records with the scan head.
-    fn mark_layer(&mut self, l: &ReadyLayer, events: &mut impl EventSink) -> Result<(), Fault> {
+    /// Marks every vector of the layer's arena records with the scan head, leaving out the
+    /// blocks of skipped parts, and returns the digest of what was marked (the layer's verified
+    /// digest when nothing was left out).
+    fn mark_layer(
+        &mut self,
+        l: &ReadyLayer,
+        events: &mut impl EventSink,
+    ) -> Result<[u8; 32], Fault> {
         let Self {
             arena,
             params,
             head,
+            plate,
             ..
         } = self;
+        let mut marked = plate.any_skipped().then(|| LayerDigest::new(l.layer));
         let mut at = 0;
         let mut block = 0u32;
         while at < l.end {
             let bytes = arena.get(at..l.end).unwrap_or(&[]);
-            let (b, n) = parse_record(bytes).ok_or(fault(
-                l.layer,
-                block,
-                NONE,
-                Rule::MalformedBlock,
-                0,
-                0,
-            ))?;
+            let malformed = fault(l.layer, block, NONE, Rule::MalformedBlock, 0, 0);
+            let (part, b, n) = parse_record(bytes).ok_or(malformed)?;
+            at += n;
+            block += 1;
+            if plate.skipped(part) {
+                continue;
+            }
             let p = params
                 .iter()
                 .find(|e| e.set.id == b.param_set)
                 .map(|e| &e.set)
                 .ok_or(fault(
                     l.layer,
-                    block,
+                    block - 1,
                     NONE,
                     Rule::UnknownParamSet,
                     b.param_set.into(),
                     0,
                 ))?;
+            let before = [head.timing.marks, head.timing.energy_nj, head.timing.mark_ticks];
             for (i, s) in b.segments().enumerate() {
-                let s =
-                    s.map_err(|_| fault(l.layer, block, i as u32, Rule::MalformedBlock, 0, 0))?;
+                let s = s.map_err(|_| {
+                    fault(l.layer, block - 1, i as u32, Rule::MalformedBlock, 0, 0)
+                })?;
                 head.mark(&s, p);
                 events.event(&Event::Mark {
                     layer: l.layer,
-                    block,
+                    block: block - 1,
                     kind: b.kind,
                     region: b.region,
                     param: p,
                     segment: s,
+                    part,
                 });
             }
-            at += n;
-            block += 1;
+            let t = &head.timing;
+            let now = [t.marks, t.energy_nj, t.mark_ticks];
+            let grown = [0, 1, 2].map(|k| now[k].saturating_sub(before[k]));
+            plate.add_block(part, l.layer, &b, grown);
+            if let Some(d) = marked.as_mut() {
+                d.block(part, &b);
+            }
         }
-        Ok(())
+        Ok(marked.map_or(l.digest, LayerDigest::finish))
     }
 
     /// Drops the executed layer from the ready queue and moves the layers behind it to the

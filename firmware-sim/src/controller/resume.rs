@@ -79,9 +79,10 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
     }
 
     /// Stores the record of the layers executed so far (a job without an announced hash cannot
-    /// be identified after a power loss and is not recorded).
+    /// be identified after a power loss and is not recorded, nor is a plate job: its per-part
+    /// tallies do not fit the record).
     pub(super) fn commit_layer(&mut self, nv: &mut impl NonVolatile) -> Result<(), NvWriteError> {
-        if !nv.persistent() {
+        if !nv.persistent() || !self.plate.table.is_empty() {
             return Ok(());
         }
         let release_chain = match self.layers_done.checked_sub(1) {

@@ -87,6 +87,12 @@ struct Recorder {
     layers_announced: Option<u32>,
     geometry: LayerGeometry,
     contour: Vec<[f64; 2]>,
+    /// The part the marks being collected belong to.
+    part: Option<u16>,
+    /// The layer's geometry of the parts marked before the current one.
+    part_geometry: std::collections::BTreeMap<Option<u16>, LayerGeometry>,
+    /// Per part over the executed layers: intended, covered and spilled area (quanta²).
+    part_exposure: std::collections::BTreeMap<u16, [f64; 3]>,
     by_kind: [u64; 5],
     layers: Vec<LayerReport>,
     faults: Vec<Fault>,
@@ -151,30 +157,86 @@ impl Recorder {
         }
     }
 
-    fn layer_done(&mut self, layer: u32, timing: &LayerTiming, digest: &[u8; 32]) {
+    /// The marks that follow belong to `part`: the geometry collected so far is put aside
+    /// under its own part.
+    fn switch_part(&mut self, part: Option<u16>) {
+        if part != self.part {
+            self.put_aside();
+            self.part = part;
+        }
+    }
+
+    /// Moves the geometry collected so far to its part's share of the layer.
+    fn put_aside(&mut self) {
         self.close_contour();
-        let geometry = std::mem::take(&mut self.geometry);
-        let (mut coverage, mut spill, mut support) = (None, None, None);
-        if self.exposure {
-            let q = f64::from(self.quantum_nm.max(1)) / 1000.0; // µm per quantum
-            let pixel = self.pixel_um / q;
-            if let Some(map) = geometry.rasterise(pixel, 4 << 20) {
-                if map.intended_cells > 0 {
-                    coverage = Some(map.coverage_pct);
-                    spill = Some(map.spill_pct);
-                }
-                if map.support_cells > 0 {
-                    support = Some(map.support_area() * q * q * 1e-6);
-                }
-                if let Some(dir) = &self.exposure_dir {
-                    let path = dir.join(format!("layer_{layer:05}.png"));
-                    if let Err(e) = map.write_png(&path) {
-                        self.notes
-                            .push(format!("could not write {}: {e}", path.display()));
-                    }
+        let g = std::mem::take(&mut self.geometry);
+        if g.marks.is_empty() && g.boundary.is_empty() && g.support.is_empty() {
+            return;
+        }
+        let kept = self.part_geometry.entry(self.part).or_default();
+        kept.marks.extend(g.marks);
+        kept.contours.extend(g.contours);
+        kept.boundary.extend(g.boundary);
+        kept.support.extend(g.support);
+    }
+
+    /// Rasterises the layer's geometry part by part: coverage, spill and support area of the
+    /// layer (each part against its own section), and the parts' totals.
+    fn layer_exposure(&mut self, layer: u32) -> [Option<f64>; 3] {
+        self.put_aside();
+        let geometry = std::mem::take(&mut self.part_geometry);
+        let q = f64::from(self.quantum_nm.max(1)) / 1000.0; // µm per quantum
+        let pixel = self.pixel_um / q;
+        let single = geometry.len() == 1;
+        let [mut intended, mut covered, mut spilled, mut support] = [0.0; 4];
+        let mut only = None;
+        for (part, g) in geometry {
+            let Some(map) = g.rasterise(pixel, 4 << 20) else {
+                continue;
+            };
+            if single && map.intended_cells > 0 {
+                only = Some([map.coverage_pct, map.spill_pct]);
+            }
+            let area = map.intended_area();
+            let got = [area, area * map.coverage_pct / 100.0, area * map.spill_pct / 100.0];
+            if let Some(p) = part {
+                let e = self.part_exposure.entry(p).or_default();
+                (0..3).for_each(|k| e[k] += got[k]);
+            }
+            intended += got[0];
+            covered += got[1];
+            spilled += got[2];
+            support += map.support_area();
+            if let Some(dir) = &self.exposure_dir {
+                let name = match part {
+                    Some(p) if !single => format!("layer_{layer:05}_part_{p:03}.png"),
+                    _ => format!("layer_{layer:05}.png"),
+                };
+                let path = dir.join(name);
+                if let Err(e) = map.write_png(&path) {
+                    self.notes
+                        .push(format!("could not write {}: {e}", path.display()));
                 }
             }
         }
+        let support = (support > 0.0).then(|| support * q * q * 1e-6);
+        if let Some([c, s]) = only {
+            // One part (or a job without parts): the map's own figures.
+            return [Some(c), Some(s), support];
+        }
+        let pct = |a: f64| (intended > 0.0).then(|| 100.0 * a / intended);
+        [pct(covered), pct(spilled), support]
+    }
+
+    fn layer_done(&mut self, layer: u32, timing: &LayerTiming, digest: &[u8; 32]) {
+        let [coverage, spill, support] = if self.exposure {
+            self.layer_exposure(layer)
+        } else {
+            self.close_contour();
+            self.geometry = LayerGeometry::default();
+            self.part_geometry.clear();
+            [None; 3]
+        };
         self.layers.push(LayerReport {
             layer,
             time: TimeEnergy::from(timing),
@@ -221,21 +283,28 @@ impl EventSink for Recorder {
             }
             Event::LayerBegin { .. } => {
                 self.geometry = LayerGeometry::default();
+                self.part_geometry.clear();
+                self.part = None;
                 self.contour.clear();
             }
             Event::Mark {
                 kind,
                 param,
                 segment,
+                part,
                 ..
             } => {
                 if let Some(n) = self.by_kind.get_mut(*kind as usize) {
                     *n += 1;
                 }
                 if self.exposure {
+                    self.switch_part(*part);
                     self.record_mark(*kind, param, segment);
                 }
             }
+            Event::PartSkipped { part, layer, rule } => self.notes.push(format!(
+                "part {part} excluded from layer {layer} on ({rule:?}); the rest of the plate went on"
+            )),
             Event::LayerDone {
                 layer,
                 timing,
@@ -391,6 +460,13 @@ impl Simulator {
             resumed_from: self.rec.resumed_from,
             layers_skipped: self.rec.skipped.clone(),
             release: self.rec.release.clone(),
+            parts: (0..self.ctl.parts())
+                .filter_map(|i| self.ctl.part_report(i))
+                .map(|p| {
+                    let exposure = self.rec.part_exposure.get(&p.part).copied();
+                    report::PartRun::new(&p, exposure.or(self.rec.exposure.then_some([0.0; 3])))
+                })
+                .collect(),
             notes,
         }
     }

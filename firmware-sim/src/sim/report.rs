@@ -176,8 +176,66 @@ pub struct SimReport {
     pub layers_skipped: Vec<u32>,
     /// The job's release record, if it carried one.
     pub release: Option<ReleaseReport>,
+    /// Per part of a plate job, in part-table order (empty for a job without parts).
+    pub parts: Vec<PartRun>,
     /// Human-readable notes (e.g. input ended with the job incomplete).
     pub notes: Vec<String>,
+}
+
+/// One part of a plate as the controller executed it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PartRun {
+    /// Index in the job's part table.
+    pub index: u16,
+    /// `Built`, `Skipped` or `Unfinished`.
+    pub state: String,
+    /// The first layer without the part, if it was skipped.
+    pub skipped_at_layer: Option<u32>,
+    /// Why it was skipped (the rule).
+    pub skip_rule: Option<String>,
+    /// Vectors of the part marked.
+    pub vectors_executed: u64,
+    /// Its laser energy, J.
+    pub energy_j: f64,
+    /// Its mark time, s (jumps and delays belong to the layer).
+    pub mark_s: f64,
+    /// Part hash over what of it was executed, hex.
+    pub executed_sha256: String,
+    /// Its intended area covered by melt tracks over all executed layers, % (with exposure
+    /// maps).
+    pub coverage_pct: Option<f64>,
+    /// Its exposure outside its intended area, % of that area (with exposure maps).
+    pub spill_pct: Option<f64>,
+}
+
+impl PartRun {
+    /// The run of a part from the controller's report and its exposure totals
+    /// (`[intended, covered, spilled]` area, any unit).
+    pub fn new(r: &crate::wire::PartReport, exposure: Option<[f64; 3]>) -> Self {
+        use crate::wire::PartState;
+        let (state, layer, rule) = match r.state {
+            PartState::Built => ("Built", None, None),
+            PartState::Skipped { layer, rule } => ("Skipped", Some(layer), Some(format!("{rule:?}"))),
+            PartState::Unfinished => ("Unfinished", None, None),
+        };
+        let pct = |k: usize| {
+            exposure
+                .filter(|e| e[0] > 0.0)
+                .map(|e| 100.0 * e[k] / e[0])
+        };
+        Self {
+            index: r.part,
+            state: state.into(),
+            skipped_at_layer: layer,
+            skip_rule: rule,
+            vectors_executed: r.vectors,
+            energy_j: r.energy_mj as f64 * 1e-3,
+            mark_s: seconds(r.mark_ticks),
+            executed_sha256: crate::hex::encode(&r.executed_sha256),
+            coverage_pct: pct(1),
+            spill_pct: pct(2),
+        }
+    }
 }
 
 /// The release record a job carried, as the controller received it.

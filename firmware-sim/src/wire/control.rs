@@ -142,6 +142,8 @@ pub enum Rule {
     PartTable,
     /// A vector endpoint outside its part's declared footprint (value: x, limit: y, quanta).
     OutsidePart,
+    /// The operator excluded the part (`SkipPart`).
+    OperatorSkip,
 }
 
 /// A refusal naming where (layer, block, vector) and why (rule, offending value, limit).

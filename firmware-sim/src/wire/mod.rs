@@ -46,6 +46,7 @@
 //! | 22 | `Part` | host → ctl | [`part`] |
 //! | 23 | `PartBlock` | host → ctl | [`part`] |
 //! | 24 | `PartReport` | ctl → host | [`part`] |
+//! | 25 | `SkipPart` | host → ctl | [`part`] |
 //!
 //! A job is `JobHeader`, its `ParamSet`s, then per layer `LayerStart`, its `VectorBlock`s,
 //! `LayerEnd`, and finally `JobEnd`. Hashes are defined in [`digest`]. A released job has a
@@ -69,7 +70,8 @@
 //!   `u32` counter and the first 16 bytes of HMAC-SHA-256 under the session key, before the
 //!   CRC: `COBS(body ‖ counter ‖ mac ‖ CRC-32) ‖ 0x00` (see [`crate::auth`]).
 //! * 4 — plates: messages 22–24 ([`part`]); `Rule` gains `PartTable` and `OutsidePart`
-//!   (appended). A job without a part table encodes and hashes exactly as in version 3.
+//!   and `OperatorSkip` (appended); `SkipPart` (25) is an out-of-band operator command like
+//!   `Pause`. A job without a part table encodes and hashes exactly as in version 3.
 //!
 //! # Resuming after a power loss
 //!
@@ -124,7 +126,7 @@ pub use control::{Ack, ControllerState, Fault, Nak, NakReason, Report, Rule, Sta
 pub use job::{
     Hello, JobEnd, JobHeader, LayerEnd, LayerStart, PROTOCOL_VERSION, ParamSet, ResumePoint,
 };
-pub use part::{MAX_PARTS, Part, PartBlock, PartReport, PartState, PartTable};
+pub use part::{MAX_PARTS, Part, PartBlock, PartReport, PartState, PartTable, SkipPart};
 pub use release::{LayerLink, Release};
 pub use session::{AuthChallenge, AuthHello, AuthProof};
 pub use vector::{Coding, Point, Region, Segment, VectorBlock, VectorKind};
@@ -216,6 +218,8 @@ pub enum Msg<'a> {
     PartBlock(PartBlock<'a>),
     /// The controller's account of one part (after the `Report`).
     PartReport(PartReport),
+    /// The operator excludes one part from the layers not yet executed.
+    SkipPart(SkipPart),
 }
 
 impl<'a> Msg<'a> {

@@ -80,6 +80,14 @@ pub struct PartReport {
     pub executed_sha256: [u8; 32],
 }
 
+/// The operator's command to exclude one part of a plate from the layers not yet executed
+/// (out of band, like `Pause`); the rest of the plate goes on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkipPart {
+    /// Index of the part in the part table.
+    pub part: u16,
+}
+
 /// Why a part table or a block's part is refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -197,6 +205,19 @@ impl PartTable {
             .push(key)
             .map_err(|_| PartError::TooMany { max: MAX_PARTS })?;
         Ok(())
+    }
+
+    /// The footprint box of `part`.
+    pub fn footprint(&self, part: u16) -> Option<[i32; 4]> {
+        self.boxes.get(usize::from(part)).copied()
+    }
+
+    /// The first part whose footprint box holds `pt` (quanta).
+    pub fn part_at(&self, pt: Point) -> Option<u16> {
+        self.boxes
+            .iter()
+            .position(|[x0, y0, x1, y1]| pt.x >= *x0 && pt.x <= *x1 && pt.y >= *y0 && pt.y <= *y1)
+            .map(|i| i as u16)
     }
 
     /// The form of a block against the table: `part` is `None` for a `VectorBlock`.

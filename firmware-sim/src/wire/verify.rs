@@ -598,6 +598,7 @@ pub fn msg_name(m: &Msg<'_>) -> &'static str {
         Msg::Part(_) => "Part",
         Msg::PartBlock(_) => "PartBlock",
         Msg::PartReport(_) => "PartReport",
+        Msg::SkipPart(_) => "SkipPart",
     }
 }
 

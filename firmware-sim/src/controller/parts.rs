@@ -1,0 +1,203 @@
+//! Plates: the part table of the job, each part's tally while its vectors are marked, part
+//! skip (a recoater collision at the part, or the operator's `SkipPart`) and the `PartReport`s
+//! that follow the job's `Report`.
+//!
+//! A skipped part's blocks are still received and verified (they belong to the released,
+//! hashed job) but no longer marked. The executed layer digest is then taken over the blocks
+//! actually marked, so the executed job hash differs from the job hash exactly when something
+//! of the job was left out.
+//!
+//! A plate job keeps no non-volatile record: the per-part tallies are not persisted, so a
+//! plate is not continued after a power loss (the host restarts or abandons it).
+
+use super::{Core, Event, EventSink, Refusal, ReplySink, fault, job_fault};
+use crate::wire::control::NONE;
+use crate::wire::digest::PartDigest;
+use crate::wire::{
+    ControllerState, MAX_PARTS, Msg, NakReason, Part, PartReport, PartState, Point, Rule,
+    VectorBlock,
+};
+
+/// One part's account while the job executes.
+#[derive(Clone, Debug)]
+pub(super) struct PartTally {
+    vectors: u64,
+    energy_nj: u64,
+    mark_ticks: u64,
+    digest: PartDigest,
+    skipped: Option<(u32, Rule)>,
+}
+
+/// The plate side of the controller: the table and one tally per part.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Plate {
+    pub(super) table: crate::wire::PartTable,
+    tallies: heapless::Vec<PartTally, MAX_PARTS>,
+}
+
+impl Plate {
+    /// Whether part `part` is excluded from the layers being executed.
+    pub(super) fn skipped(&self, part: Option<u16>) -> bool {
+        part.and_then(|p| self.tallies.get(usize::from(p)))
+            .is_some_and(|t| t.skipped.is_some())
+    }
+
+    /// Whether any part has been skipped.
+    pub(super) fn any_skipped(&self) -> bool {
+        self.tallies.iter().any(|t| t.skipped.is_some())
+    }
+
+    /// Adds the marks of one executed block of `part` (`marks`, `energy_nj`, `mark_ticks` are
+    /// the scan head's growth over the block).
+    pub(super) fn add_block(
+        &mut self,
+        part: Option<u16>,
+        layer: u32,
+        b: &VectorBlock<'_>,
+        grown: [u64; 3],
+    ) {
+        let Some(t) = part.and_then(|p| self.tallies.get_mut(usize::from(p))) else {
+            return;
+        };
+        let [marks, energy_nj, mark_ticks] = grown;
+        t.vectors += marks;
+        t.energy_nj = t.energy_nj.saturating_add(energy_nj);
+        t.mark_ticks += mark_ticks;
+        t.digest.block(layer, b);
+    }
+
+    fn skip(&mut self, part: u16, layer: u32, rule: Rule) -> bool {
+        match self.tallies.get_mut(usize::from(part)) {
+            Some(t) if t.skipped.is_none() => {
+                t.skipped = Some((layer, rule));
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PARAMS, READY> {
+    /// A `Part` of the table: after the last parameter set, before the first layer.
+    pub(super) fn part(&mut self, p: &Part<'_>) -> Result<(), Refusal> {
+        let job = self
+            .job
+            .filter(|_| self.job_active())
+            .ok_or(Refusal::Nak(NakReason::Unexpected))?;
+        if self.layers_begun() || self.params.len() != usize::from(job.param_sets) {
+            return Err(job_fault(Rule::ProtocolOrder, p.index.into(), 0).into());
+        }
+        if self.resumed_from.is_some() {
+            // A plate job keeps no record, so a resumed job has no part table.
+            return Err(job_fault(Rule::ResumeMismatch, p.index.into(), 0).into());
+        }
+        self.plate.table.add(p).map_err(|e| {
+            job_fault(
+                e.rule(),
+                p.index.into(),
+                i64::from(self.plate.table.len()),
+            )
+        })?;
+        let tally = PartTally {
+            vectors: 0,
+            energy_nj: 0,
+            mark_ticks: 0,
+            digest: PartDigest::new(p.index),
+            skipped: None,
+        };
+        // Cannot fail: the table above holds as many parts as the tallies.
+        let _ = self.plate.tallies.push(tally);
+        for d in [&mut self.received, &mut self.executed, &mut self.prefix] {
+            if let Some(d) = d.as_mut() {
+                d.part(p);
+            }
+        }
+        // The setup hash a release signs covers the part table.
+        self.prefix_sha256 = self.prefix.clone().map(crate::wire::digest::JobDigest::finish);
+        Ok(())
+    }
+
+    /// The operator's `SkipPart`: the part is left out from the next layer to execute on.
+    pub(super) fn operator_skip(
+        &mut self,
+        part: u16,
+        events: &mut impl EventSink,
+    ) -> Result<(), Refusal> {
+        if !self.job_active() {
+            return Err(Refusal::Nak(NakReason::Unexpected));
+        }
+        let layer = self.layers_done;
+        if !self.plate.skip(part, layer, Rule::OperatorSkip) {
+            return Err(Refusal::Nak(NakReason::Unexpected));
+        }
+        events.event(&Event::PartSkipped {
+            part,
+            layer,
+            rule: Rule::OperatorSkip,
+        });
+        Ok(())
+    }
+
+    /// The machine model's recoater collision before `layer`: on a plate with its position
+    /// known, the part standing there is skipped (`Ok`); otherwise the build faults.
+    pub(super) fn recoater_collision(
+        &mut self,
+        layer: u32,
+        events: &mut impl EventSink,
+    ) -> Result<(), crate::wire::Fault> {
+        let whole = fault(layer, NONE, NONE, Rule::RecoaterCollision, 0, 0);
+        let (Some([x_um, y_um]), Some(job)) = (self.config.recoater_collision_at_um, self.job)
+        else {
+            return Err(whole);
+        };
+        let q = i64::from(job.quantum_nm.max(1));
+        let to_q = |um: i32| i32::try_from(i64::from(um) * 1000 / q).unwrap_or(i32::MAX);
+        let at = Point {
+            x: to_q(x_um),
+            y: to_q(y_um),
+        };
+        let Some(part) = self.plate.table.part_at(at) else {
+            return Err(whole);
+        };
+        if self.plate.skip(part, layer, Rule::RecoaterCollision) {
+            events.event(&Event::PartSkipped {
+                part,
+                layer,
+                rule: Rule::RecoaterCollision,
+            });
+        }
+        Ok(())
+    }
+
+    /// The job's `Report`, followed on a plate by one `PartReport` per part.
+    pub(super) fn send_reports(&mut self, replies: &mut impl ReplySink) {
+        let r = self.report();
+        self.send(Msg::Report(r), replies);
+        for i in 0..self.plate.table.len() {
+            if let Some(p) = self.part_report(i) {
+                self.send(Msg::PartReport(p), replies);
+            }
+        }
+    }
+
+    /// Part `part`'s report as it stands (final once the job ended).
+    pub(super) fn part_report(&self, part: u16) -> Option<PartReport> {
+        let t = self.plate.tallies.get(usize::from(part))?;
+        Some(PartReport {
+            part,
+            state: match t.skipped {
+                Some((layer, rule)) => PartState::Skipped { layer, rule },
+                None if self.state == ControllerState::Done => PartState::Built,
+                None => PartState::Unfinished,
+            },
+            vectors: t.vectors,
+            energy_mj: t.energy_nj / 1_000_000,
+            mark_ticks: t.mark_ticks,
+            executed_sha256: t.digest.clone().finish(),
+        })
+    }
+}
+
+#[cfg(test)]
+#[path = "parts_tests.rs"]
+mod tests;
