@@ -257,7 +257,14 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
         }
         self.plate.table.check_block(part).map_err(|e| {
             let limit = i64::from(self.plate.table.len());
-            fault(layer, block, NONE, e.rule(), part.map_or(-1, i64::from), limit)
+            fault(
+                layer,
+                block,
+                NONE,
+                e.rule(),
+                part.map_or(-1, i64::from),
+                limit,
+            )
         })?;
         if open.skip {
             if let Some(open) = self.open.as_mut() {
@@ -321,9 +328,10 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
                     .map_err(|e| fault(layer, block, v, e.rule, e.value, e.limit))?;
             }
             for pt in [s.from, s.to] {
-                self.plate.table.check_point(part, pt).map_err(|e| {
-                    fault(layer, block, v, e.rule(), pt.x.into(), pt.y.into())
-                })?;
+                self.plate
+                    .table
+                    .check_point(part, pt)
+                    .map_err(|e| fault(layer, block, v, e.rule(), pt.x.into(), pt.y.into()))?;
             }
         }
         Ok(())

@@ -159,11 +159,14 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
                     b.param_set.into(),
                     0,
                 ))?;
-            let before = [head.timing.marks, head.timing.energy_nj, head.timing.mark_ticks];
+            let before = [
+                head.timing.marks,
+                head.timing.energy_nj,
+                head.timing.mark_ticks,
+            ];
             for (i, s) in b.segments().enumerate() {
-                let s = s.map_err(|_| {
-                    fault(l.layer, block - 1, i as u32, Rule::MalformedBlock, 0, 0)
-                })?;
+                let s =
+                    s.map_err(|_| fault(l.layer, block - 1, i as u32, Rule::MalformedBlock, 0, 0))?;
                 head.mark(&s, p);
                 events.event(&Event::Mark {
                     layer: l.layer,

@@ -91,13 +91,10 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
             // A plate job keeps no record, so a resumed job has no part table.
             return Err(job_fault(Rule::ResumeMismatch, p.index.into(), 0).into());
         }
-        self.plate.table.add(p).map_err(|e| {
-            job_fault(
-                e.rule(),
-                p.index.into(),
-                i64::from(self.plate.table.len()),
-            )
-        })?;
+        self.plate
+            .table
+            .add(p)
+            .map_err(|e| job_fault(e.rule(), p.index.into(), i64::from(self.plate.table.len())))?;
         let tally = PartTally {
             vectors: 0,
             energy_nj: 0,
@@ -113,7 +110,10 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
             }
         }
         // The setup hash a release signs covers the part table.
-        self.prefix_sha256 = self.prefix.clone().map(crate::wire::digest::JobDigest::finish);
+        self.prefix_sha256 = self
+            .prefix
+            .clone()
+            .map(crate::wire::digest::JobDigest::finish);
         Ok(())
     }
 

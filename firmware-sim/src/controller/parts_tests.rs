@@ -6,8 +6,8 @@ use crate::controller::{Controller, Event, EventSink, ReplySink};
 use crate::job::{BlockSpec, FrameReader, Geometry, JobSpec, JobWriter, PartSpec};
 use crate::machine::MachineConfig;
 use crate::wire::{
-    ControllerState, Fault, Frame, MAX_FRAME, Msg, Nak, NakReason, ParamSet, PartReport,
-    PartState, Region, Report, Rule, SkipPart, VectorKind, encode_frame,
+    ControllerState, Fault, Frame, MAX_FRAME, Msg, Nak, NakReason, ParamSet, PartReport, PartState,
+    Region, Report, Rule, SkipPart, VectorKind, encode_frame,
 };
 
 #[derive(Default)]
@@ -79,7 +79,11 @@ fn hatch(x0: i64, x1: i64, lines: i64) -> BlockSpec {
         param_set: 1,
         kind: VectorKind::Hatch,
         region: Region::Core,
-        geometry: Geometry::Hatches((0..lines).map(|i| [x0, 100 + i * 100, x1, 100 + i * 100]).collect()),
+        geometry: Geometry::Hatches(
+            (0..lines)
+                .map(|i| [x0, 100 + i * 100, x1, 100 + i * 100])
+                .collect(),
+        ),
     }
 }
 
@@ -116,10 +120,17 @@ fn a_plate_job_reports_every_part_after_the_job_report() {
     assert_eq!(rec.parts[0].vectors, 30);
     assert_eq!(rec.parts[1].vectors, 60);
     assert_eq!(rec.marks_by_part, [30, 60, 0]);
-    assert_eq!(rec.parts[0].vectors + rec.parts[1].vectors, rec.reports[0].vectors);
+    assert_eq!(
+        rec.parts[0].vectors + rec.parts[1].vectors,
+        rec.reports[0].vectors
+    );
     assert!(rec.parts.iter().all(|p| p.state == PartState::Built));
     // Lines of the same length, twice as many in part 1: twice the energy and mark time.
-    assert_eq!(rec.parts[0].energy_mj, 30 * 760, "0.76 J per 3.8 mm line at 200 W, 1 m/s");
+    assert_eq!(
+        rec.parts[0].energy_mj,
+        30 * 760,
+        "0.76 J per 3.8 mm line at 200 W, 1 m/s"
+    );
     assert_eq!(rec.parts[1].energy_mj, 2 * rec.parts[0].energy_mj);
     assert_eq!(rec.parts[1].mark_ticks, 2 * rec.parts[0].mark_ticks);
     assert_ne!(rec.parts[0].executed_sha256, rec.parts[1].executed_sha256);
@@ -216,7 +227,10 @@ fn with_skip(bytes: &[u8], part: u16, after_layer: u32) -> Vec<u8> {
 
 #[test]
 fn the_operator_skips_a_part_from_the_next_layer_on() {
-    let (ctl, rec) = run(&with_skip(&plate_job(3, 8900), 0, 0), MachineConfig::default());
+    let (ctl, rec) = run(
+        &with_skip(&plate_job(3, 8900), 0, 0),
+        MachineConfig::default(),
+    );
     assert_eq!(ctl.state(), ControllerState::Done, "{:?}", rec.faults);
     assert_eq!(rec.skipped, [(0, 1, Rule::OperatorSkip)]);
     assert_eq!(
@@ -233,18 +247,26 @@ fn the_operator_skips_a_part_from_the_next_layer_on() {
 
 #[test]
 fn skipping_an_unknown_part_or_a_part_of_a_job_without_parts_is_refused() {
-    let (ctl, rec) = run(&with_skip(&plate_job(3, 8900), 7, 0), MachineConfig::default());
+    let (ctl, rec) = run(
+        &with_skip(&plate_job(3, 8900), 7, 0),
+        MachineConfig::default(),
+    );
     assert_eq!(ctl.state(), ControllerState::Done);
     assert_eq!(rec.naks.len(), 1);
     assert_eq!(rec.naks[0].reason, NakReason::Unexpected);
     assert!(rec.skipped.is_empty());
-    let (single, _) =
-        crate::job::encode_job(&spec(2), &[vec![hatch(100, 3900, 10)], vec![hatch(100, 3900, 10)]])
-            .unwrap();
+    let (single, _) = crate::job::encode_job(
+        &spec(2),
+        &[vec![hatch(100, 3900, 10)], vec![hatch(100, 3900, 10)]],
+    )
+    .unwrap();
     let (ctl, rec) = run(&with_skip(&single, 0, 0), MachineConfig::default());
     assert_eq!(ctl.state(), ControllerState::Done);
     assert_eq!(rec.naks.len(), 1);
-    assert!(rec.parts.is_empty(), "a job without parts sends no part report");
+    assert!(
+        rec.parts.is_empty(),
+        "a job without parts sends no part report"
+    );
 }
 
 #[test]
@@ -264,7 +286,10 @@ fn a_released_plate_job_runs_where_release_is_required() {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    config.trusted_keys.push(hex.as_str().try_into().unwrap()).unwrap();
+    config
+        .trusted_keys
+        .push(hex.as_str().try_into().unwrap())
+        .unwrap();
     let (ctl, rec) = run(&released, config);
     assert_eq!(ctl.state(), ControllerState::Done, "{:?}", rec.faults);
     assert_eq!(rec.parts.len(), 2);

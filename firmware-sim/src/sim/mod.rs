@@ -198,7 +198,11 @@ impl Recorder {
                 only = Some([map.coverage_pct, map.spill_pct]);
             }
             let area = map.intended_area();
-            let got = [area, area * map.coverage_pct / 100.0, area * map.spill_pct / 100.0];
+            let got = [
+                area,
+                area * map.coverage_pct / 100.0,
+                area * map.spill_pct / 100.0,
+            ];
             if let Some(p) = part {
                 let e = self.part_exposure.entry(p).or_default();
                 (0..3).for_each(|k| e[k] += got[k]);

@@ -215,14 +215,12 @@ impl PartRun {
         use crate::wire::PartState;
         let (state, layer, rule) = match r.state {
             PartState::Built => ("Built", None, None),
-            PartState::Skipped { layer, rule } => ("Skipped", Some(layer), Some(format!("{rule:?}"))),
+            PartState::Skipped { layer, rule } => {
+                ("Skipped", Some(layer), Some(format!("{rule:?}")))
+            }
             PartState::Unfinished => ("Unfinished", None, None),
         };
-        let pct = |k: usize| {
-            exposure
-                .filter(|e| e[0] > 0.0)
-                .map(|e| 100.0 * e[k] / e[0])
-        };
+        let pct = |k: usize| exposure.filter(|e| e[0] > 0.0).map(|e| 100.0 * e[k] / e[0]);
         Self {
             index: r.part,
             state: state.into(),

@@ -134,7 +134,7 @@ fn golden(name: &str) -> &'static [u8] {
     }
 }
 
-fn rust_bytes(name: &str, b: &[u8]) -> String {
+pub(super) fn rust_bytes(name: &str, b: &[u8]) -> String {
     let body: Vec<String> = b.iter().map(|x| format!("0x{x:02x}")).collect();
     format!(
         "static {}: [u8; {}] = [{}];",

@@ -121,6 +121,8 @@ pub mod verify;
 mod golden;
 #[cfg(test)]
 mod golden_v3;
+#[cfg(test)]
+mod golden_v4;
 
 pub use control::{Ack, ControllerState, Fault, Nak, NakReason, Report, Rule, Status};
 pub use job::{
