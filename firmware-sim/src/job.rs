@@ -220,6 +220,19 @@ struct CodedBlock {
     data: Vec<u8>,
 }
 
+impl CodedBlock {
+    fn view(&self) -> VectorBlock<'_> {
+        VectorBlock {
+            param_set: self.param_set,
+            kind: self.kind,
+            region: self.region,
+            coding: self.coding,
+            vectors: self.vectors,
+            data: &self.data,
+        }
+    }
+}
+
 fn to_i32(v: i64, layer: u32, block: usize, item: usize) -> Result<i32, JobError> {
     i32::try_from(v).map_err(|_| JobError::CoordinateRange {
         layer,
@@ -418,6 +431,62 @@ impl<W: Write> JobWriter<W> {
             };
             self.code_block(&at, &mut coded)?;
         }
+        self.emit_layer(&coded)
+    }
+
+    /// Writes the next layer from blocks already coded (e.g. read back from a job file of one
+    /// part), each naming its part in a plate job; the blocks are checked as
+    /// [`JobWriter::write_part_layer`] checks them and copied, not coded again.
+    pub fn write_coded_layer(
+        &mut self,
+        blocks: &[(Option<u16>, VectorBlock<'_>)],
+    ) -> Result<(), JobError> {
+        let layer = self.summary.layers;
+        if layer >= self.announced {
+            return Err(JobError::LayerCount {
+                announced: self.announced,
+                written: layer + 1,
+            });
+        }
+        let mut coded = Vec::with_capacity(blocks.len());
+        for (bi, (part, b)) in blocks.iter().enumerate() {
+            self.parts
+                .check_block(*part)
+                .map_err(|source| JobError::Part { layer, source })?;
+            for seg in b.segments() {
+                seg.map_err(|source| JobError::Codec {
+                    layer,
+                    block: bi,
+                    source,
+                })?;
+            }
+            coded.push(CodedBlock {
+                part: *part,
+                param_set: b.param_set,
+                kind: b.kind,
+                region: b.region,
+                coding: b.coding,
+                vectors: b.vectors,
+                data: b.data.to_vec(),
+            });
+        }
+        self.emit_layer(&coded)
+    }
+
+    /// Emits one layer of coded blocks (`LayerStart`, the blocks, `LayerEnd` with its digest);
+    /// every vector end of a part's block must lie in its part's footprint.
+    fn emit_layer(&mut self, coded: &[CodedBlock]) -> Result<(), JobError> {
+        let layer = self.summary.layers;
+        for c in coded.iter().filter(|c| c.part.is_some()) {
+            let vb = c.view();
+            for seg in vb.segments().flatten() {
+                for pt in [seg.from, seg.to] {
+                    self.parts
+                        .check_point(c.part, pt)
+                        .map_err(|source| JobError::Part { layer, source })?;
+                }
+            }
+        }
         let payload: usize = coded.iter().map(|c| c.data.len()).sum();
         self.emit(&Msg::LayerStart(LayerStart {
             layer,
@@ -425,15 +494,8 @@ impl<W: Write> JobWriter<W> {
             payload_bytes: payload as u32,
         }))?;
         let mut digest = LayerDigest::new(layer);
-        for c in &coded {
-            let vb = VectorBlock {
-                param_set: c.param_set,
-                kind: c.kind,
-                region: c.region,
-                coding: c.coding,
-                vectors: c.vectors,
-                data: &c.data,
-            };
+        for c in coded {
+            let vb = c.view();
             digest.block(c.part, &vb);
             match c.part {
                 None => self.emit(&Msg::VectorBlock(vb))?,

@@ -65,6 +65,29 @@ pub enum JobFileError {
     },
 }
 
+/// One part of a plate job as its part table declares it, with what the job holds of it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PartInfo {
+    /// Index in the part table.
+    pub index: u16,
+    /// Serial number.
+    pub serial: String,
+    /// Patient or case reference.
+    pub case: String,
+    /// Centre of the placed footprint, mm.
+    pub x_mm: f64,
+    /// Centre of the placed footprint, mm.
+    pub y_mm: f64,
+    /// Rotation about z, degrees.
+    pub rotation_deg: f64,
+    /// The box its vectors keep to, `[min_x, min_y, max_x, max_y]` mm.
+    pub footprint_mm: [f64; 4],
+    /// First and last layer holding its vectors (absent if none).
+    pub layers: Option<[u32; 2]>,
+    /// Its vectors.
+    pub vectors: u64,
+}
+
 /// Per-layer figures of a job file.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct LayerInfo {
@@ -126,6 +149,8 @@ pub struct JobFile {
     pub released: bool,
     /// The machine model the estimates were made with.
     pub est_machine: String,
+    /// The part table of a plate job (empty for one part).
+    pub parts: Vec<PartInfo>,
 }
 
 /// Vector counts by kind as a JSON object keyed by kind name.
@@ -216,7 +241,35 @@ impl Reading<'_> {
                 });
                 Some(layer)
             }
-            (Step::Block { layer, vectors, .. }, m) => {
+            (Step::Part { .. }, Msg::Part(p)) => {
+                let mm = |q: i32| f64::from(q) * f64::from(self.job.quantum_nm) * 1e-6;
+                let [x0, y0, x1, y1] = p.footprint;
+                self.job.parts.push(PartInfo {
+                    index: p.index,
+                    serial: p.serial.to_string(),
+                    case: p.case.to_string(),
+                    x_mm: mm(p.x),
+                    y_mm: mm(p.y),
+                    rotation_deg: f64::from(p.rotation_mdeg) / 1000.0,
+                    footprint_mm: [mm(x0), mm(y0), mm(x1), mm(y1)],
+                    layers: None,
+                    vectors: 0,
+                });
+                None
+            }
+            (
+                Step::Block {
+                    layer,
+                    vectors,
+                    part,
+                },
+                m,
+            ) => {
+                if let Some(info) = part.and_then(|i| self.job.parts.get_mut(usize::from(i))) {
+                    info.vectors += vectors;
+                    let first = info.layers.map_or(layer, |[f, _]| f);
+                    info.layers = Some([first, layer]);
+                }
                 let kind = m.block().map(|(_, b)| b.kind as usize);
                 if let Some(info) = self.open.as_mut() {
                     info.vectors += vectors;
@@ -297,6 +350,7 @@ impl JobFile {
                 bytes: bytes.len() as u64,
                 released: false,
                 est_machine: machine.machine.to_string(),
+                parts: Vec::new(),
             },
             machine,
             head: None,
@@ -367,7 +421,7 @@ impl JobFile {
                 wire: wire.clone(),
             };
             if let Ok(f) = raw.decode(&mut scratch)
-                && let Msg::VectorBlock(b) = f.msg
+                && let Some((_, b)) = f.msg.block()
             {
                 out.extend(b.segments().filter_map(Result::ok).map(|s| (b.kind, s)));
             }

@@ -25,7 +25,9 @@ use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 use meltline_core::io::AtomicFile;
-use meltline_firmware::job::{BlockSpec, Geometry, JobError, JobSpec, JobSummary, JobWriter};
+use meltline_firmware::job::{
+    BlockSpec, Geometry, JobError, JobSpec, JobSummary, JobWriter, PartSpec,
+};
 use meltline_firmware::wire::{Region, VectorKind};
 use meltline_slicer::admission::wire_param_set;
 use meltline_slicer::job::{self as sj, BuildJob, JobHeader, Layer};
@@ -142,8 +144,14 @@ pub fn wire_region(r: sj::Region) -> Region {
 /// blocks no longer cost a frame header, a block record in the controller's arena and a
 /// coder restart each.
 pub fn layer_blocks(layer: &Layer) -> Vec<BlockSpec> {
-    let mut out: Vec<BlockSpec> = Vec::with_capacity(layer.blocks.len());
-    for b in &layer.blocks {
+    blocks_of(&layer.blocks)
+}
+
+/// The wire blocks of some of a layer's blocks (one part's, on a plate), merged as
+/// [`layer_blocks`] says.
+pub fn blocks_of(blocks: &[sj::VectorBlock]) -> Vec<BlockSpec> {
+    let mut out: Vec<BlockSpec> = Vec::with_capacity(blocks.len());
+    for b in blocks {
         let (kind, region) = (wire_kind(b.kind), wire_region(b.region));
         let last = out
             .last_mut()
@@ -229,6 +237,28 @@ pub fn write_mlj_layers<'a>(
     path: &Path,
     opts: &MljOptions,
 ) -> Result<JobSummary, MljError> {
+    write_atomically(header, &[], path, opts, |w| {
+        for layer in layers {
+            w.write_layer(&layer_blocks(&layer))?;
+        }
+        Ok(())
+    })
+}
+
+/// The job writer [`write_atomically`] hands its body.
+pub type FileWriter<'f> = JobWriter<BufWriter<&'f mut std::fs::File>>;
+
+/// Writes a job to `path` through `body`: a temporary file beside `path` holding the header,
+/// the parameter sets and `parts` (a plate's part table, empty for one part), then whatever
+/// `body` writes; renamed over `path` only once complete, so an error never leaves a
+/// truncated job behind.
+pub fn write_atomically(
+    header: &JobHeader,
+    parts: &[PartSpec],
+    path: &Path,
+    opts: &MljOptions,
+    body: impl FnOnce(&mut FileWriter<'_>) -> Result<(), JobError>,
+) -> Result<JobSummary, MljError> {
     let spec = job_spec(header, opts)?;
     let io = |source| MljError::Io {
         path: path.to_path_buf(),
@@ -239,11 +269,9 @@ pub fn write_mlj_layers<'a>(
         source,
     };
     let mut out = AtomicFile::create(path).map_err(io)?;
-    let mut w =
-        JobWriter::new(BufWriter::with_capacity(1 << 16, out.file_mut()), &spec).map_err(enc)?;
-    for layer in layers {
-        w.write_layer(&layer_blocks(&layer)).map_err(enc)?;
-    }
+    let buf = BufWriter::with_capacity(1 << 16, out.file_mut());
+    let mut w = JobWriter::with_parts(buf, &spec, parts, None).map_err(enc)?;
+    body(&mut w).map_err(enc)?;
     let (buf, summary) = w.finish().map_err(enc)?;
     buf.into_inner().map_err(|e| io(e.into_error()))?;
     out.commit().map_err(io)?;

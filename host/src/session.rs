@@ -45,6 +45,8 @@ pub struct JobSummaryReport {
     pub param_sets: Vec<ParamSetReport>,
     /// Per layer.
     pub per_layer: Vec<LayerInfo>,
+    /// The part table of a plate job (empty for one part).
+    pub parts: Vec<crate::jobfile::PartInfo>,
 }
 
 /// A parameter set in engineering units.
@@ -128,6 +130,7 @@ impl JobSummaryReport {
                 })
                 .collect(),
             per_layer: job.layers.clone(),
+            parts: job.parts.clone(),
         }
     }
 }
@@ -147,6 +150,8 @@ pub struct RunReport {
     pub verdict: String,
     /// Where the design came from, when the run started from a design (traceability).
     pub trace: Option<Trace>,
+    /// Per part of a plate job (empty for one part).
+    pub parts: Vec<PartOutcome>,
 }
 
 /// One executed layer as the controller reported it.
@@ -236,6 +241,9 @@ pub struct ControllerSummary {
     /// Warnings the controller raised while executing (energy density under `Warn`).
     #[serde(default)]
     pub warnings: Vec<ControllerWarning>,
+    /// Per part of a plate job, as the controller reported it.
+    #[serde(default)]
+    pub parts: Vec<meltline_firmware::sim::report::PartRun>,
 }
 
 /// A warning raised by the controller.
@@ -286,7 +294,43 @@ impl ControllerSummary {
                     message: w.message.clone(),
                 })
                 .collect(),
+            parts: r.parts.clone(),
         }
+    }
+}
+
+/// One part of a plate in the run report: its serial beside what the controller did with it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PartOutcome {
+    /// Serial number (from the job's part table).
+    pub id: String,
+    /// Case reference.
+    pub case: String,
+    /// Vectors of the part in the job.
+    pub vectors: u64,
+    /// What the controller did with it.
+    #[serde(flatten)]
+    pub run: meltline_firmware::sim::report::PartRun,
+}
+
+impl PartOutcome {
+    /// The parts of `job` joined with the controller's account of them, in part order.
+    pub fn of(job: &JobFile, controller: Option<&ControllerSummary>) -> Vec<PartOutcome> {
+        let Some(c) = controller else {
+            return Vec::new();
+        };
+        c.parts
+            .iter()
+            .map(|run| {
+                let info = job.parts.get(usize::from(run.index));
+                PartOutcome {
+                    id: info.map_or(format!("part {}", run.index), |p| p.serial.clone()),
+                    case: info.map(|p| p.case.clone()).unwrap_or_default(),
+                    vectors: info.map_or(0, |p| p.vectors),
+                    run: run.clone(),
+                }
+            })
+            .collect()
     }
 }
 
@@ -313,6 +357,19 @@ impl RunReport {
             .map(|r| r.vectors)
             .or(controller.as_ref().map(|c| c.total.marks));
         let vector_counts_equal = executed_vectors == Some(job.vectors());
+        let parts = PartOutcome::of(job, controller.as_ref());
+        let skipped: Vec<String> = parts
+            .iter()
+            .filter(|p| p.run.state == "Skipped")
+            .map(|p| {
+                format!(
+                    "{} from layer {} ({})",
+                    p.id,
+                    p.run.skipped_at_layer.unwrap_or(0),
+                    p.run.skip_rule.as_deref().unwrap_or("?")
+                )
+            })
+            .collect();
         let verdict = if link.verified() && vector_counts_equal {
             format!(
                 "VERIFIED: executed hash equals job hash {} and all {} vectors were marked",
@@ -321,6 +378,12 @@ impl RunReport {
             )
         } else if let Some(why) = &link.interrupted {
             format!("NOT VERIFIED: {why}")
+        } else if !skipped.is_empty() && link.fault_messages.is_empty() {
+            format!(
+                "NOT VERIFIED: part skipped: {}; the other {} parts were built",
+                skipped.join(", "),
+                parts.len() - skipped.len()
+            )
         } else if !link.fault_messages.is_empty() {
             format!(
                 "NOT VERIFIED: controller fault: {}",
@@ -340,6 +403,7 @@ impl RunReport {
             vector_counts_equal,
             verdict,
             trace: None,
+            parts,
         }
     }
 

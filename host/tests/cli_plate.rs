@@ -86,12 +86,81 @@ fn a_plate_of_coupons_is_placed_sliced_and_verified_with_a_record_per_part() {
         assert_eq!(v["id"], id);
         assert_eq!(v["job_sha256"], r["job_sha256"]);
     }
-    let inspect = meltline(&["inspect", &job, "--summary"]);
+    let inspect = meltline(&["inspect", &job, "--summary", "--json"]);
     assert!(
         inspect.status.success(),
         "{}",
         String::from_utf8_lossy(&inspect.stderr)
     );
+    let i: serde_json::Value = serde_json::from_slice(&inspect.stdout).unwrap();
+    let table = i["parts"].as_array().unwrap();
+    let serials: Vec<&str> = table
+        .iter()
+        .map(|p| p["serial"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        serials,
+        ["Q-1", "Q-2", "Q-3", "B-1"],
+        "the job's part table"
+    );
+    for (t, row) in table.iter().zip(parts) {
+        assert_eq!(t["vectors"], row["vectors"], "{}", row["id"]);
+        let [x, y] = [&row["x_mm"], &row["y_mm"]].map(|v| v.as_f64().unwrap());
+        let b: Vec<f64> = t["footprint_mm"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        assert!(
+            b[0] < x && x < b[2] && b[1] < y && y < b[3],
+            "{b:?} around ({x}, {y})"
+        );
+    }
+    assert_eq!(table[3]["case"], "case-0042");
+}
+
+#[test]
+fn every_part_of_a_simulated_plate_is_reported_built_with_its_own_hash() {
+    let d = tempfile::tempdir().unwrap();
+    write_box(d.path(), "coupon.stl", [6.0, 6.0, 0.6]);
+    let (p, job, report, records) = plate(
+        d.path(),
+        "[plate]
+spacing_mm = 3.0
+[[part]]
+id = \"Q\"
+mesh = \"coupon.stl\"
+count = 3
+",
+    );
+    run_plate_ok(&p, &job, &report, &records);
+    let out = meltline(&["simulate", &job, "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        r["verdict"].as_str().unwrap().starts_with("VERIFIED"),
+        "{}",
+        r["verdict"]
+    );
+    let parts = r["parts"].as_array().unwrap();
+    let ids: Vec<&str> = parts.iter().map(|p| p["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["Q-1", "Q-2", "Q-3"]);
+    let mut hashes = std::collections::BTreeSet::new();
+    let mut sum = 0;
+    for p in parts {
+        assert_eq!(p["state"], "Built");
+        assert_eq!(p["vectors_executed"], p["vectors"]);
+        sum += p["vectors_executed"].as_u64().unwrap();
+        assert!(p["coverage_pct"].as_f64().unwrap() > 95.0, "{p}");
+        hashes.insert(p["executed_sha256"].as_str().unwrap().to_string());
+    }
+    assert_eq!(hashes.len(), 3, "each part has its own executed hash");
+    assert_eq!(sum, r["controller"]["total"]["marks"].as_u64().unwrap());
 }
 
 #[test]

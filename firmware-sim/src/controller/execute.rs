@@ -159,11 +159,11 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
                     b.param_set.into(),
                     0,
                 ))?;
-            let before = [
+            let before = (
                 head.timing.marks,
                 head.timing.energy_nj,
                 head.timing.mark_ticks,
-            ];
+            );
             for (i, s) in b.segments().enumerate() {
                 let s =
                     s.map_err(|_| fault(l.layer, block - 1, i as u32, Rule::MalformedBlock, 0, 0))?;
@@ -179,8 +179,11 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
                 });
             }
             let t = &head.timing;
-            let now = [t.marks, t.energy_nj, t.mark_ticks];
-            let grown = [0, 1, 2].map(|k| now[k].saturating_sub(before[k]));
+            let grown = [
+                t.marks.saturating_sub(before.0),
+                t.energy_nj.saturating_sub(before.1),
+                t.mark_ticks.saturating_sub(before.2),
+            ];
             plate.add_block(part, l.layer, &b, grown);
             if let Some(d) = marked.as_mut() {
                 d.block(part, &b);

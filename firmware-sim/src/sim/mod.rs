@@ -205,7 +205,9 @@ impl Recorder {
             ];
             if let Some(p) = part {
                 let e = self.part_exposure.entry(p).or_default();
-                (0..3).for_each(|k| e[k] += got[k]);
+                for (total, add) in e.iter_mut().zip(got) {
+                    *total += add;
+                }
             }
             intended += got[0];
             covered += got[1];
@@ -223,7 +225,7 @@ impl Recorder {
                 }
             }
         }
-        let support = (support > 0.0).then(|| support * q * q * 1e-6);
+        let support = (support > 0.0).then_some(support * q * q * 1e-6);
         if let Some([c, s]) = only {
             // One part (or a job without parts): the map's own figures.
             return [Some(c), Some(s), support];

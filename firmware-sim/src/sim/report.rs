@@ -183,7 +183,7 @@ pub struct SimReport {
 }
 
 /// One part of a plate as the controller executed it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct PartRun {
     /// Index in the job's part table.
     pub index: u16,
@@ -220,7 +220,11 @@ impl PartRun {
             }
             PartState::Unfinished => ("Unfinished", None, None),
         };
-        let pct = |k: usize| exposure.filter(|e| e[0] > 0.0).map(|e| 100.0 * e[k] / e[0]);
+        let pct = |pick: fn(&[f64; 3]) -> f64| {
+            exposure
+                .filter(|[intended, ..]| *intended > 0.0)
+                .map(|e| 100.0 * pick(&e) / e[0])
+        };
         Self {
             index: r.part,
             state: state.into(),
@@ -230,8 +234,8 @@ impl PartRun {
             energy_j: r.energy_mj as f64 * 1e-3,
             mark_s: seconds(r.mark_ticks),
             executed_sha256: crate::hex::encode(&r.executed_sha256),
-            coverage_pct: pct(1),
-            spill_pct: pct(2),
+            coverage_pct: pct(|[_, covered, _]| *covered),
+            spill_pct: pct(|[_, _, spilled]| *spilled),
         }
     }
 }

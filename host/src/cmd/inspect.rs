@@ -77,6 +77,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     print_header(&r, job.frames.len(), &job.est_machine);
     print_release(release.as_ref());
     print_param_sets(&r);
+    print_parts(&r);
     if args.summary {
         print_extremes(&r);
     } else {
@@ -113,6 +114,34 @@ fn print_header(r: &JobSummaryReport, frames: usize, est_machine: &str) {
     outln!("est. energy   {:.1} J", r.est_energy_j);
     outln!("job hash      {}", r.job_sha256);
     outln!("file SHA-256  {}", r.file_sha256);
+}
+
+/// The part table of a plate job.
+fn print_parts(r: &JobSummaryReport) {
+    if r.parts.is_empty() {
+        return;
+    }
+    outln!("parts         {}", r.parts.len());
+    outln!(
+        "  #  serial           case           x mm     y mm    rot °  layers        vectors  box mm"
+    );
+    for p in &r.parts {
+        let layers = p
+            .layers
+            .map_or("-".to_string(), |[a, b]| format!("{a}–{b}"));
+        let [x0, y0, x1, y1] = p.footprint_mm;
+        outln!(
+            "  {:<2} {:<16} {:<12} {:>8.3} {:>8.3} {:>7.1}  {:<12} {:>8}  [{x0:.2}, {y0:.2}]–[{x1:.2}, {y1:.2}]",
+            p.index,
+            p.serial,
+            p.case,
+            p.x_mm,
+            p.y_mm,
+            p.rotation_deg,
+            layers,
+            p.vectors
+        );
+    }
 }
 
 /// The release record and its verdict.

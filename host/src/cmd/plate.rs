@@ -5,7 +5,6 @@
 //! not fit.
 
 use meltline_host::errln;
-use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -14,9 +13,10 @@ use anyhow::Context;
 use meltline_core::io::output_target;
 use meltline_firmware::machine::MachineConfig;
 use meltline_host::jobfile::hex;
-use meltline_host::mlj::{MljOptions, write_mlj_layers};
+use meltline_host::mlj::{MljError, MljOptions};
 use meltline_host::pipeline::{Admission, Pipeline};
-use meltline_host::plate::build::{PartLayers, plate_header, plate_layer, slice_part};
+use meltline_host::plate::build::{PartLayers, part_spec, plate_header, slice_part};
+use meltline_host::plate::spool::join;
 use meltline_host::plate::{PartRow, PlacedPart, PlateFile, make_plate};
 use meltline_host::report::{DesignFigures, now_utc, software_version};
 use meltline_slicer::job::{JobHeader, JobParameterSet, SlicerOptions};
@@ -119,11 +119,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         placed.len(),
         t0.elapsed().as_secs_f64()
     );
+    let mopts = MljOptions {
+        machine: Some(pipeline.options.machine.machine.to_string()),
+        ..MljOptions::default()
+    };
+    let spool_dir = spool_dir(&args.output)?;
     let mut placed = placed;
     let mut headers = Vec::with_capacity(placed.len());
     let mut sliced = Vec::with_capacity(placed.len());
-    for p in &mut placed {
-        let (h, layers) = slice_part(p, &pipeline)?;
+    for (k, p) in placed.iter_mut().enumerate() {
+        let spool = spool_dir.path().join(format!("part-{k:03}.mlj"));
+        let (h, layers) = slice_part(p, &pipeline, &spool, &mopts)?;
         for w in &layers.warnings {
             errln!("meltline: warning: {}: {w}", p.entry.id);
         }
@@ -137,13 +143,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         header.layer_count,
         t0.elapsed().as_secs_f64()
     );
-    let mopts = MljOptions {
-        machine: Some(pipeline.options.machine.machine.to_string()),
-        ..MljOptions::default()
-    };
-    let t = header.layer_thickness_mm;
-    let layers = (0..header.layer_count).map(|i| Cow::Owned(plate_layer(i, t, &mut sliced)));
-    let summary = write_mlj_layers(&header, layers, &args.output, &mopts)?;
+    let table: Vec<_> = placed.iter().map(part_spec).collect();
+    let spools: Vec<_> = sliced.iter().map(|l| l.spool.clone()).collect();
+    let summary =
+        join(&header, &table, &spools, &args.output, &mopts).map_err(|e| name_part(e, &placed))?;
+    drop(spool_dir);
     errln!(
         "meltline: wrote {} ({} layers, {} vectors, {} bytes) in {:.1} s",
         args.output.display(),
@@ -155,7 +159,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let rows: Vec<PartRow> = placed
         .iter()
         .zip(&sliced)
-        .map(|(p, l)| p.row(l.layers.len(), l.vectors))
+        .map(|(p, l)| p.row(l.spool.layers, l.vectors))
         .collect();
     let software = software_version();
     let report = PlateReport {
@@ -176,6 +180,42 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         write_records(dir, &report, &placed, &sliced, &header, &args.output)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A temporary folder beside the job for the parts' spools (removed when dropped).
+fn spool_dir(output: &Path) -> anyhow::Result<tempfile::TempDir> {
+    let parent = match output.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    tempfile::Builder::new()
+        .prefix(".meltline-plate-")
+        .tempdir_in(parent)
+        .with_context(|| format!("cannot create a spool folder in {}", parent.display()))
+}
+
+/// A job error naming a part by index, reworded to name it by serial.
+fn name_part(e: MljError, placed: &[PlacedPart]) -> anyhow::Error {
+    use meltline_firmware::job::JobError;
+    use meltline_firmware::wire::part::PartError;
+    if let MljError::Encode {
+        source:
+            JobError::Part {
+                layer,
+                source: PartError::Outside { part, x, y },
+            },
+        ..
+    } = &e
+        && let Some(p) = placed.get(usize::from(*part))
+    {
+        return anyhow::anyhow!(
+            "{}: layer {layer}: a vector reaches ({:.3}, {:.3}) mm, outside the part's declared footprint; nothing written",
+            p.entry.id,
+            f64::from(*x) / 1000.0,
+            f64::from(*y) / 1000.0
+        );
+    }
+    e.into()
 }
 
 /// `DIR/parts/<serial>.json` for every part.

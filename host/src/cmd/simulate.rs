@@ -32,6 +32,10 @@ pub struct Args {
     /// Write per-layer exposure pictures (PNG) here; coverage and spill are always computed.
     #[arg(long)]
     pub exposure_dir: Option<PathBuf>,
+    /// Print the run report as JSON on stdout instead of the summary (with `parts` for a
+    /// plate job).
+    #[arg(long)]
+    pub json: bool,
     /// Skip the exposure maps (faster on big jobs; no coverage or spill).
     #[arg(long)]
     pub no_exposure: bool,
@@ -61,10 +65,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let machine = opts.machine.clone();
     let report = simulate(&job, &opts, &mut |_| {})?;
-    outln!("{}", report.summary());
+    if args.json {
+        outln!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        outln!("{}", report.summary());
+    }
     if let Some(p) = &args.report {
         write_json_atomic(p, &report)?;
-        outln!("report       {}", p.display());
+        if !args.json {
+            outln!("report       {}", p.display());
+        }
     }
     if let Some(p) = &args.html {
         let mut ctx = ReportContext {
@@ -84,7 +94,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         write_html_report(&report, &job, &ctx, p)
             .with_context(|| format!("writing {}", p.display()))?;
-        outln!("html report  {}", p.display());
+        if !args.json {
+            outln!("html report  {}", p.display());
+        }
     }
     Ok(if report.verified() {
         ExitCode::SUCCESS

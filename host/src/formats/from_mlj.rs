@@ -7,7 +7,7 @@
 //! and edges stays `Core` (the wire does not tell the slicer's `Part` from `Core`).
 
 use meltline_firmware::job::RawFrame;
-use meltline_firmware::wire::{self, Coding, MAX_FRAME, Msg};
+use meltline_firmware::wire::{self, Coding, MAX_FRAME};
 use meltline_slicer::job::{
     BuildJob, Geometry, JobHeader, JobParameterSet, Layer, LayerReport, Region, VectorBlock,
     VectorKind, Xy,
@@ -34,13 +34,13 @@ pub fn document(job: &JobFile) -> Result<JobDocument, FormatError> {
         let frame = raw
             .decode(&mut scratch)
             .map_err(|e| FormatError::malformed(&job.name, format!("layer {li}"), e.to_string()))?;
-        let Msg::VectorBlock(b) = frame.msg else {
+        let Some((_, b)) = frame.msg.block() else {
             continue;
         };
         let layer = layers
             .get_mut(*li as usize)
             .ok_or_else(|| FormatError::malformed(&job.name, format!("layer {li}"), "no layer"))?;
-        push_wire_block(&mut layer.blocks, &b)
+        push_wire_block(&mut layer.blocks, b)
             .map_err(|what| FormatError::malformed(&job.name, format!("layer {li}"), what))?;
     }
     let sets: Vec<JobParameterSet> = job

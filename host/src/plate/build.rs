@@ -1,18 +1,31 @@
 //! Slicing a plate: each placed part through the host pipeline on its own (its supports, its
-//! warnings, its vector count), its mesh dropped as soon as it is sliced, and the parts' layers
-//! joined into the plate's layers in part order.
+//! warnings, its vector count), its layers spooled to a job file of its own and its mesh and
+//! slicer dropped as soon as it is sliced (see [`super::spool`]); the spools are then joined
+//! into the plate's layers in part order.
 
-use meltline_slicer::job::{JobHeader, Layer, LayerReport, VectorBlock};
+use std::borrow::Cow;
+use std::path::Path;
+
+use meltline_firmware::job::PartSpec;
+use meltline_slicer::job::{JobHeader, Layer};
+use meltline_slicer::polygon::bounds;
 use sha2::{Digest, Sha256};
 
+use super::spool::Spool;
 use super::{PlacedPart, PlateError};
-use crate::pipeline::{Pipeline, PipelineError, drive};
+use crate::mlj::{MljOptions, write_mlj_layers};
+use crate::pipeline::{Pipeline, PipelineError};
+
+/// How far (µm, one quantum each) a part's declared footprint box reaches beyond its placed
+/// footprint: room for the rounding of contour offsets, never enough to reach a neighbour
+/// (parts stand at least `spacing_mm` apart).
+pub const FOOTPRINT_MARGIN_QUANTA: i32 = 50;
 
 /// One part's share of the plate's layers.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct PartLayers {
-    /// The part's blocks, layer by layer from layer 0, in its scan order.
-    pub layers: Vec<Vec<VectorBlock>>,
+    /// The part's layers, coded, in a job file of its own.
+    pub spool: Spool,
     /// Cross-section area per layer, mm².
     pub area_mm2: Vec<f64>,
     /// Vectors of the part in all.
@@ -21,10 +34,13 @@ pub struct PartLayers {
     pub warnings: Vec<String>,
 }
 
-/// Slices one placed part (standing in the plate frame); its mesh is dropped.
+/// Slices one placed part (standing in the plate frame) into its spool `spool_path`; its
+/// mesh is dropped.
 pub fn slice_part(
     placed: &mut PlacedPart,
     pipeline: &Pipeline,
+    spool_path: &Path,
+    opts: &MljOptions,
 ) -> Result<(JobHeader, PartLayers), PlateError> {
     let id = placed.entry.id.clone();
     let slicer = pipeline.slicer(&placed.part).map_err(|e| match e {
@@ -32,22 +48,54 @@ pub fn slice_part(
         e => PlateError::part(&id, e.to_string()),
     })?;
     placed.part.mesh = meltline_core::mesh::Mesh::default();
-    let mut out = PartLayers {
-        warnings: slicer.warnings().to_vec(),
-        ..PartLayers::default()
-    };
-    drive(&slicer, |l: Layer| {
-        out.vectors += l
+    let mut area_mm2 = Vec::new();
+    let mut vectors = 0u64;
+    let layers = slicer.layers().map(|l: Layer| {
+        vectors += l
             .blocks
             .iter()
             .map(|b| b.vector_count() as u64)
             .sum::<u64>();
-        out.area_mm2.push(l.area_mm2);
-        out.layers.push(l.blocks);
-        Ok::<_, std::convert::Infallible>(())
-    })
-    .unwrap_or_else(|e| match e {});
+        area_mm2.push(l.area_mm2);
+        Cow::Owned(l)
+    });
+    write_mlj_layers(slicer.header(), layers, spool_path, opts)
+        .map_err(|e| PlateError::part(&id, format!("spooling its layers: {e}")))?;
+    let out = PartLayers {
+        spool: Spool {
+            path: spool_path.to_path_buf(),
+            layers: area_mm2.len(),
+        },
+        area_mm2,
+        vectors,
+        warnings: slicer.warnings().to_vec(),
+    };
     Ok((slicer.header().clone(), out))
+}
+
+/// The part-table entry of a placed part: serial, case, placement and the box its vectors
+/// keep to (its placed footprint's bounds, [`FOOTPRINT_MARGIN_QUANTA`] wider all round).
+pub fn part_spec(placed: &PlacedPart) -> PartSpec {
+    let q = |mm: f64| (mm / meltline_slicer::polygon::QUANTUM_MM).round() as i32;
+    let footprint = match bounds(&placed.placement.shapes) {
+        Some((lo, hi)) => {
+            let m = FOOTPRINT_MARGIN_QUANTA;
+            [
+                lo.x.saturating_sub(m),
+                lo.y.saturating_sub(m),
+                hi.x.saturating_add(m),
+                hi.y.saturating_add(m),
+            ]
+        }
+        None => [0, 0, -1, -1],
+    };
+    PartSpec {
+        serial: placed.entry.id.clone(),
+        case: placed.entry.case.clone().unwrap_or_default(),
+        centre: [q(placed.placement.at_mm[0]), q(placed.placement.at_mm[1])],
+        rotation_mdeg: (placed.placement.rotation_deg * 1000.0).round() as i32,
+        footprint,
+    }
 }
 
 /// The plate's header: the first part's machine, material and parameter sets (one profile
@@ -69,26 +117,4 @@ pub fn plate_header(headers: &[JobHeader], parts: &[PlacedPart]) -> Option<JobHe
     }
     h.source_sha256 = sha.finalize().into();
     Some(h)
-}
-
-/// Layer `i` of the plate: every part's blocks of that layer, part after part. The plate's
-/// layers carry blocks and areas only (sections and regions stay with the parts' slicing).
-pub fn plate_layer(i: usize, t_mm: f64, parts: &mut [PartLayers]) -> Layer {
-    let mut blocks = Vec::new();
-    let mut area = 0.0;
-    for p in parts.iter_mut() {
-        if let Some(b) = p.layers.get_mut(i) {
-            blocks.append(b);
-            area += p.area_mm2.get(i).copied().unwrap_or(0.0);
-        }
-    }
-    Layer {
-        index: i,
-        z_mm: meltline_slicer::slice::cut_z(i, t_mm),
-        area_mm2: area,
-        section: Vec::new(),
-        regions: Default::default(),
-        blocks,
-        report: LayerReport::default(),
-    }
 }

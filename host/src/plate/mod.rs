@@ -10,6 +10,7 @@ mod file_tests;
 pub mod place;
 #[cfg(test)]
 mod place_tests;
+pub mod spool;
 
 use std::path::{Path, PathBuf};
 

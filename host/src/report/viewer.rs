@@ -19,7 +19,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 
 use meltline_firmware::job::RawFrame;
-use meltline_firmware::wire::{MAX_FRAME, Msg, VectorKind};
+use meltline_firmware::wire::{MAX_FRAME, VectorKind};
 use serde::Serialize;
 
 use super::ReportContext;
@@ -155,7 +155,7 @@ fn encode_layer(
         let Ok(frame) = raw.decode(&mut scratch) else {
             continue;
         };
-        let Msg::VectorBlock(b) = frame.msg else {
+        let Some((_, b)) = frame.msg.block() else {
             continue;
         };
         let segments: Vec<_> = b.segments().filter_map(Result::ok).collect();

@@ -265,12 +265,13 @@ impl SimulatedLink {
                 | Msg::Pause
                 | Msg::Resume
                 | Msg::Abort
-                | Msg::StatusRequest => Outgoing::Control,
+                | Msg::StatusRequest
+                | Msg::SkipPart(_) => Outgoing::Control,
                 Msg::LayerStart(l) => Outgoing::Data {
                     seq: f.seq,
                     kind: DataKind::LayerStart(l.layer),
                 },
-                Msg::VectorBlock(_) => Outgoing::Data {
+                Msg::VectorBlock(_) | Msg::PartBlock(_) => Outgoing::Data {
                     seq: f.seq,
                     kind: DataKind::Block,
                 },

@@ -1,0 +1,142 @@
+//! Per-part spools: each part, once sliced, is written to a job file of its own in a
+//! temporary folder (its blocks coded once, a few bytes per vector) and its slicer and mesh
+//! dropped. The plate's layers are then joined from the spools with one layer of every part
+//! in memory at a time, so peak memory is that of one part being sliced, not of the plate.
+
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use meltline_firmware::job::{FrameReader, JobSummary, PartSpec};
+use meltline_firmware::wire::{Coding, Msg, Region, VectorBlock, VectorKind};
+use meltline_slicer::job::JobHeader;
+
+use crate::mlj::{MljError, MljOptions, write_atomically};
+
+/// One part's layers on disk.
+#[derive(Debug, Clone)]
+pub struct Spool {
+    /// The part's job file.
+    pub path: PathBuf,
+    /// Its layers (from layer 0 of the plate).
+    pub layers: usize,
+}
+
+/// A coded block read back from a spool.
+#[derive(Debug, Clone)]
+struct OwnedBlock {
+    param_set: u16,
+    kind: VectorKind,
+    region: Region,
+    coding: Coding,
+    vectors: u32,
+    data: Vec<u8>,
+}
+
+impl OwnedBlock {
+    fn of(b: &VectorBlock<'_>) -> Self {
+        Self {
+            param_set: b.param_set,
+            kind: b.kind,
+            region: b.region,
+            coding: b.coding,
+            vectors: b.vectors,
+            data: b.data.to_vec(),
+        }
+    }
+
+    fn view(&self) -> VectorBlock<'_> {
+        VectorBlock {
+            param_set: self.param_set,
+            kind: self.kind,
+            region: self.region,
+            coding: self.coding,
+            vectors: self.vectors,
+            data: &self.data,
+        }
+    }
+}
+
+/// Reads a spool layer by layer.
+struct SpoolReader {
+    frames: FrameReader<File>,
+    scratch: Vec<u8>,
+    path: PathBuf,
+}
+
+impl SpoolReader {
+    fn open(spool: &Spool) -> io::Result<Self> {
+        let file = File::open(&spool.path)?;
+        Ok(Self {
+            frames: FrameReader::new(file),
+            scratch: Vec::new(),
+            path: spool.path.clone(),
+        })
+    }
+
+    /// Appends the next layer's blocks to `out`; `false` once the spool has no more layers.
+    fn next_layer(&mut self, out: &mut Vec<OwnedBlock>) -> io::Result<bool> {
+        let bad = |what: String| io::Error::other(format!("{}: {what}", self.path.display()));
+        let mut open = false;
+        for raw in self.frames.by_ref() {
+            let raw = raw?;
+            let frame = raw
+                .decode(&mut self.scratch)
+                .map_err(|e| bad(format!("frame {}: {e}", raw.index)))?;
+            match frame.msg {
+                Msg::LayerStart(_) => open = true,
+                Msg::VectorBlock(b) if open => out.push(OwnedBlock::of(&b)),
+                Msg::LayerEnd(_) if open => return Ok(true),
+                Msg::JobEnd(_) => return Ok(false),
+                Msg::JobHeader(_) | Msg::ParamSet(_) if !open => {}
+                _ => return Err(bad(format!("frame {} out of place", raw.index))),
+            }
+        }
+        Err(bad("ends before its JobEnd".into()))
+    }
+}
+
+/// Joins the parts' spools into the plate job at `path`: the part table, then layer by layer
+/// every part's blocks in part order, each naming its part. Nothing is written on an error.
+pub fn join(
+    header: &JobHeader,
+    parts: &[PartSpec],
+    spools: &[Spool],
+    path: &Path,
+    opts: &MljOptions,
+) -> Result<JobSummary, MljError> {
+    let io_err = |source| MljError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut readers = spools
+        .iter()
+        .map(SpoolReader::open)
+        .collect::<io::Result<Vec<_>>>()
+        .map_err(io_err)?;
+    write_atomically(header, parts, path, opts, |w| {
+        let mut blocks = Vec::new();
+        for layer in 0..header.layer_count {
+            let mut owned: Vec<(u16, OwnedBlock)> = Vec::new();
+            for (k, (r, s)) in readers.iter_mut().zip(spools).enumerate() {
+                if layer >= s.layers {
+                    continue;
+                }
+                blocks.clear();
+                if !r.next_layer(&mut blocks)? {
+                    return Err(io::Error::other(format!(
+                        "{} has {layer} layers, {} expected",
+                        s.path.display(),
+                        s.layers
+                    ))
+                    .into());
+                }
+                let part = u16::try_from(k).unwrap_or(u16::MAX);
+                owned.extend(blocks.drain(..).map(|b| (part, b)));
+            }
+            let views: Vec<_> = owned.iter().map(|(p, b)| (Some(*p), b.view())).collect();
+            w.write_coded_layer(&views)?;
+        }
+        Ok(())
+    })
+}
