@@ -86,6 +86,9 @@ pub struct PartInfo {
     pub layers: Option<[u32; 2]>,
     /// Its vectors.
     pub vectors: u64,
+    /// Its vectors per layer, from layer 0.
+    #[serde(skip)]
+    pub per_layer: Vec<u64>,
 }
 
 /// Per-layer figures of a job file.
@@ -254,6 +257,7 @@ impl Reading<'_> {
                     footprint_mm: [mm(x0), mm(y0), mm(x1), mm(y1)],
                     layers: None,
                     vectors: 0,
+                    per_layer: Vec::new(),
                 });
                 None
             }
@@ -269,6 +273,13 @@ impl Reading<'_> {
                     info.vectors += vectors;
                     let first = info.layers.map_or(layer, |[f, _]| f);
                     info.layers = Some([first, layer]);
+                    let at = layer as usize;
+                    if info.per_layer.len() <= at {
+                        info.per_layer.resize(at + 1, 0);
+                    }
+                    if let Some(n) = info.per_layer.get_mut(at) {
+                        *n += vectors;
+                    }
                 }
                 let kind = m.block().map(|(_, b)| b.kind as usize);
                 if let Some(info) = self.open.as_mut() {

@@ -11,16 +11,11 @@ use std::time::Instant;
 
 use anyhow::Context;
 use meltline_core::io::output_target;
-use meltline_firmware::machine::MachineConfig;
 use meltline_host::jobfile::hex;
-use meltline_host::mlj::{MljError, MljOptions};
-use meltline_host::pipeline::{Admission, Pipeline};
-use meltline_host::plate::build::{PartLayers, part_spec, plate_header, slice_part};
-use meltline_host::plate::spool::join;
-use meltline_host::plate::{PartRow, PlacedPart, PlateFile, make_plate};
+use meltline_host::plate::build::{BuiltPlate, PartLayers, build_plate, plate_pipeline};
+use meltline_host::plate::{PartRow, PlacedPart, PlateFile};
 use meltline_host::report::{DesignFigures, now_utc, software_version};
-use meltline_slicer::job::{JobHeader, JobParameterSet, SlicerOptions};
-use meltline_slicer::profile::ProcessProfile;
+use meltline_slicer::job::{JobHeader, JobParameterSet};
 use serde::Serialize;
 
 use super::common::{load_machine, write_json_atomic};
@@ -87,67 +82,22 @@ fn check_outputs(args: &Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn pipeline_of(plate: &PlateFile, machine: MachineConfig) -> anyhow::Result<Pipeline> {
-    let profile = match &plate.profile {
-        Some(p) => ProcessProfile::from_file(p)?,
-        None => ProcessProfile::ti6al4v(),
-    };
-    Ok(Pipeline {
-        profile,
-        options: SlicerOptions {
-            supports: plate.supports,
-            lift_mm: plate.lift_mm,
-            center_xy: false,
-            machine,
-            ..SlicerOptions::default()
-        },
-        admission: Admission::Printable,
-    })
-}
-
 /// Runs `meltline plate`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let t0 = Instant::now();
     let plate = PlateFile::read(&args.plate)?;
     let machine = load_machine(plate.machine.as_deref())?;
     check_outputs(&args)?;
-    let half_mm = f64::from(machine.field_half_um) / 1000.0;
-    let pipeline = pipeline_of(&plate, machine)?;
-    let placed = make_plate(&plate, &pipeline, half_mm)?;
-    errln!(
-        "meltline: {} parts made and placed in {:.1} s",
-        placed.len(),
-        t0.elapsed().as_secs_f64()
-    );
-    let mopts = MljOptions {
-        machine: Some(pipeline.options.machine.machine.to_string()),
-        ..MljOptions::default()
-    };
-    let spool_dir = spool_dir(&args.output)?;
-    let mut placed = placed;
-    let mut headers = Vec::with_capacity(placed.len());
-    let mut sliced = Vec::with_capacity(placed.len());
-    for (k, p) in placed.iter_mut().enumerate() {
-        let spool = spool_dir.path().join(format!("part-{k:03}.mlj"));
-        let (h, layers) = slice_part(p, &pipeline, &spool, &mopts)?;
-        for w in &layers.warnings {
-            errln!("meltline: warning: {}: {w}", p.entry.id);
-        }
-        headers.push(h);
-        sliced.push(layers);
-    }
-    let header = plate_header(&headers, &placed).context("the plate has no parts")?;
-    errln!(
-        "meltline: {} parts sliced ({} layers) in {:.1} s",
-        sliced.len(),
-        header.layer_count,
-        t0.elapsed().as_secs_f64()
-    );
-    let table: Vec<_> = placed.iter().map(part_spec).collect();
-    let spools: Vec<_> = sliced.iter().map(|l| l.spool.clone()).collect();
-    let summary =
-        join(&header, &table, &spools, &args.output, &mopts).map_err(|e| name_part(e, &placed))?;
-    drop(spool_dir);
+    let pipeline = plate_pipeline(&plate, machine)?;
+    let built = build_plate(&plate, &pipeline, &args.output, &mut |m| {
+        errln!("meltline: {m}");
+    })?;
+    let BuiltPlate {
+        placed,
+        sliced,
+        header,
+        summary,
+    } = built;
     errln!(
         "meltline: wrote {} ({} layers, {} vectors, {} bytes) in {:.1} s",
         args.output.display(),
@@ -161,7 +111,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .zip(&sliced)
         .map(|(p, l)| p.row(l.spool.layers, l.vectors))
         .collect();
-    let software = software_version();
     let report = PlateReport {
         plate: plate.path.display().to_string(),
         machine: pipeline.options.machine.machine.as_str(),
@@ -171,7 +120,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         vectors: summary.vectors,
         bytes: summary.bytes,
         job_sha256: hex(&summary.job_sha256),
-        software,
+        software: software_version(),
     };
     if let Some(path) = &args.report {
         write_json_atomic(path, &report)?;
@@ -180,42 +129,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         write_records(dir, &report, &placed, &sliced, &header, &args.output)?;
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// A temporary folder beside the job for the parts' spools (removed when dropped).
-fn spool_dir(output: &Path) -> anyhow::Result<tempfile::TempDir> {
-    let parent = match output.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    tempfile::Builder::new()
-        .prefix(".meltline-plate-")
-        .tempdir_in(parent)
-        .with_context(|| format!("cannot create a spool folder in {}", parent.display()))
-}
-
-/// A job error naming a part by index, reworded to name it by serial.
-fn name_part(e: MljError, placed: &[PlacedPart]) -> anyhow::Error {
-    use meltline_firmware::job::JobError;
-    use meltline_firmware::wire::part::PartError;
-    if let MljError::Encode {
-        source:
-            JobError::Part {
-                layer,
-                source: PartError::Outside { part, x, y },
-            },
-        ..
-    } = &e
-        && let Some(p) = placed.get(usize::from(*part))
-    {
-        return anyhow::anyhow!(
-            "{}: layer {layer}: a vector reaches ({:.3}, {:.3}) mm, outside the part's declared footprint; nothing written",
-            p.entry.id,
-            f64::from(*x) / 1000.0,
-            f64::from(*y) / 1000.0
-        );
-    }
-    e.into()
 }
 
 /// `DIR/parts/<serial>.json` for every part.

@@ -118,3 +118,139 @@ pub fn plate_header(headers: &[JobHeader], parts: &[PlacedPart]) -> Option<JobHe
     h.source_sha256 = sha.finalize().into();
     Some(h)
 }
+
+/// A plate made, placed, sliced and written.
+#[derive(Debug)]
+pub struct BuiltPlate {
+    /// The parts as placed (their meshes dropped).
+    pub placed: Vec<PlacedPart>,
+    /// Each part's layers and figures, in part order.
+    pub sliced: Vec<PartLayers>,
+    /// The plate job's header.
+    pub header: JobHeader,
+    /// What was written.
+    pub summary: meltline_firmware::job::JobSummary,
+}
+
+/// The pipeline a plate file asks for on `machine`: its profile (or the built-in Ti-6Al-4V),
+/// its supports and lift, parts standing where the placement puts them.
+pub fn plate_pipeline(
+    plate: &super::PlateFile,
+    machine: meltline_firmware::machine::MachineConfig,
+) -> Result<Pipeline, PlateError> {
+    use meltline_slicer::job::SlicerOptions;
+    use meltline_slicer::profile::ProcessProfile;
+    let profile = match &plate.profile {
+        Some(p) => ProcessProfile::from_file(p)
+            .map_err(|e| PlateError::part("the plate's profile", e.to_string()))?,
+        None => ProcessProfile::ti6al4v(),
+    };
+    Ok(Pipeline {
+        profile,
+        options: SlicerOptions {
+            supports: plate.supports,
+            lift_mm: plate.lift_mm,
+            center_xy: false,
+            machine,
+            ..SlicerOptions::default()
+        },
+        admission: crate::pipeline::Admission::Printable,
+    })
+}
+
+/// Makes, places and slices every part of `plate` and writes the plate job to `output`
+/// (parts spooled in a temporary folder beside it); `progress` hears each stage. Nothing is
+/// written when a part is refused or the parts do not fit.
+pub fn build_plate(
+    plate: &super::PlateFile,
+    pipeline: &Pipeline,
+    output: &Path,
+    progress: &mut dyn FnMut(&str),
+) -> Result<BuiltPlate, PlateError> {
+    let t0 = std::time::Instant::now();
+    let half_mm = f64::from(pipeline.options.machine.field_half_um) / 1000.0;
+    let mut placed = super::make_plate(plate, pipeline, half_mm)?;
+    progress(&format!(
+        "{} parts made and placed in {:.1} s",
+        placed.len(),
+        t0.elapsed().as_secs_f64()
+    ));
+    let mopts = MljOptions {
+        machine: Some(pipeline.options.machine.machine.to_string()),
+        ..MljOptions::default()
+    };
+    let dir = spool_dir(output)?;
+    let mut headers = Vec::with_capacity(placed.len());
+    let mut sliced = Vec::with_capacity(placed.len());
+    for (k, p) in placed.iter_mut().enumerate() {
+        let spool = dir.path().join(format!("part-{k:03}.mlj"));
+        let (h, layers) = slice_part(p, pipeline, &spool, &mopts)?;
+        for w in &layers.warnings {
+            progress(&format!("warning: {}: {w}", p.entry.id));
+        }
+        headers.push(h);
+        sliced.push(layers);
+    }
+    let header = plate_header(&headers, &placed)
+        .ok_or_else(|| PlateError::part("the plate", "it has no parts"))?;
+    progress(&format!(
+        "{} parts sliced ({} layers) in {:.1} s",
+        sliced.len(),
+        header.layer_count,
+        t0.elapsed().as_secs_f64()
+    ));
+    let table: Vec<_> = placed.iter().map(part_spec).collect();
+    let spools: Vec<_> = sliced.iter().map(|l| l.spool.clone()).collect();
+    let summary = super::spool::join(&header, &table, &spools, output, &mopts)
+        .map_err(|e| name_part(e, &placed))?;
+    Ok(BuiltPlate {
+        placed,
+        sliced,
+        header,
+        summary,
+    })
+}
+
+/// A temporary folder beside the job for the parts' spools (removed when dropped).
+fn spool_dir(output: &Path) -> Result<tempfile::TempDir, PlateError> {
+    let parent = match output.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    tempfile::Builder::new()
+        .prefix(".meltline-plate-")
+        .tempdir_in(parent)
+        .map_err(|e| {
+            PlateError::part(
+                "the plate",
+                format!("cannot create a spool folder in {}: {e}", parent.display()),
+            )
+        })
+}
+
+/// A job error naming a part by index, reworded to name it by serial.
+fn name_part(e: crate::mlj::MljError, placed: &[PlacedPart]) -> PlateError {
+    use crate::mlj::MljError;
+    use meltline_firmware::job::JobError;
+    use meltline_firmware::wire::part::PartError;
+    if let MljError::Encode {
+        source:
+            JobError::Part {
+                layer,
+                source: PartError::Outside { part, x, y },
+            },
+        ..
+    } = &e
+        && let Some(p) = placed.get(usize::from(*part))
+    {
+        return PlateError::part(
+            &p.entry.id,
+            format!(
+                "layer {layer}: a vector reaches ({:.3}, {:.3}) mm, outside the part's declared footprint; nothing written",
+                f64::from(*x) / 1000.0,
+                f64::from(*y) / 1000.0
+            ),
+        );
+    }
+    PlateError::part("the plate job", e.to_string())
+}

@@ -66,6 +66,7 @@ struct PartToml {
     lower: Option<String>,
     units: Option<String>,
     mesh: Option<String>,
+    coupon_mm: Option<[f64; 3]>,
     count: Option<u32>,
     at_mm: Option<[f64; 2]>,
     rotation_deg: Option<f64>,
@@ -80,6 +81,11 @@ pub enum PartSource {
         spec: PathBuf,
         /// The vertebrae and their units.
         vertebrae: Option<(PathBuf, PathBuf, Units)>,
+    },
+    /// A built-in test coupon: a block of `size_mm` (x, y, z) standing on its base.
+    Coupon {
+        /// Its size, mm.
+        size_mm: [f64; 3],
     },
     /// Any mesh, in its units.
     Mesh {
@@ -279,12 +285,30 @@ fn expand_part(
         .collect())
 }
 
+/// Sides of a built-in coupon, mm.
+const COUPON_MM: std::ops::RangeInclusive<f64> = 0.5..=100.0;
+
 fn part_source(t: &PartToml, dir: &Path) -> Result<PartSource, PlateError> {
     let id = t.id.as_str();
     let units = parse_units(id, t.units.as_deref())?;
+    if let Some(size_mm) = t.coupon_mm {
+        if t.cage.is_some() || t.mesh.is_some() || t.upper.is_some() || t.lower.is_some() {
+            return Err(PlateError::part(
+                id,
+                "a coupon (coupon_mm) has no cage, mesh or vertebrae",
+            ));
+        }
+        if !size_mm.iter().all(|v| COUPON_MM.contains(v)) {
+            return Err(PlateError::part(
+                id,
+                format!("coupon_mm = {size_mm:?}: each side must be 0.5–100 mm"),
+            ));
+        }
+        return Ok(PartSource::Coupon { size_mm });
+    }
     match (&t.cage, &t.mesh) {
         (Some(_), Some(_)) => Err(PlateError::part(id, "give either cage or mesh, not both")),
-        (None, None) => Err(PlateError::part(id, "give a cage spec (cage) or a mesh")),
+        (None, None) => Err(PlateError::part(id, "give a cage spec (cage), a mesh or a coupon (coupon_mm)")),
         (None, Some(m)) => {
             if t.upper.is_some() || t.lower.is_some() {
                 return Err(PlateError::part(

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use meltline_core::cage::{CageSpec, DesignOptions, Vertebrae, measure_design};
 use meltline_core::io::{ReadOptions, Units, read_mesh};
+use meltline_core::mesh::Mesh;
 use nalgebra::{Isometry3, Translation3, UnitQuaternion, Vector3};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -154,6 +155,11 @@ pub fn make_part(entry: &PlatePart, pipeline: &Pipeline) -> Result<MadePart, Pla
             design: None,
         },
         PartSource::Cage { spec, vertebrae } => design_part(id, spec, vertebrae.as_ref())?,
+        PartSource::Coupon { size_mm } => MadePart {
+            part: Part::from_mesh(id, Mesh::axis_aligned_box([0.0; 3], *size_mm)),
+            spec_sha256: None,
+            design: None,
+        },
     };
     made.part.name = id.to_string();
     pipeline

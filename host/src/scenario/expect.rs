@@ -98,6 +98,7 @@ pub fn check(x: &Expect, o: &ScenarioOutcome) -> Vec<Difference> {
     c.spill(x);
     c.energy(x);
     c.hashes_and_resume(x);
+    c.parts(x);
     c.d
 }
 
@@ -273,6 +274,55 @@ impl Checker<'_> {
             };
             let expected = format!("{} J on {which}", range(w.joules));
             self.differ(&format!("energy[{i}]"), expected, actual);
+        }
+    }
+
+    /// On a plate: exactly the expected parts skipped, where and why; every other part built.
+    fn parts(&mut self, x: &Expect) {
+        let Some(want) = &x.parts_skipped else {
+            return;
+        };
+        let o = self.o;
+        let expected: Vec<String> = want
+            .iter()
+            .map(|p| format!("{} skipped from layer {} ({:?})", p.id, p.layer, p.rule))
+            .collect();
+        let skipped: Vec<String> = o
+            .parts
+            .iter()
+            .filter(|p| p.state == "Skipped")
+            .map(|p| {
+                format!(
+                    "{} skipped from layer {} ({})",
+                    p.id,
+                    p.skipped_at_layer.unwrap_or(0),
+                    p.skip_rule.as_deref().unwrap_or("?")
+                )
+            })
+            .collect();
+        if skipped != expected {
+            self.differ(
+                "parts_skipped",
+                expected.join(", "),
+                format!("[{}]", skipped.join(", ")),
+            );
+        }
+        let unbuilt: Vec<String> = o
+            .parts
+            .iter()
+            .filter(|p| p.state != "Built" && p.state != "Skipped")
+            .map(|p| format!("{} {}", p.id, p.state))
+            .collect();
+        if o.parts.is_empty() || !unbuilt.is_empty() {
+            self.differ(
+                "parts_skipped",
+                "every other part of the plate built".into(),
+                if o.parts.is_empty() {
+                    "no parts reported".into()
+                } else {
+                    unbuilt.join(", ")
+                },
+            );
         }
     }
 

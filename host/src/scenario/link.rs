@@ -39,6 +39,13 @@ pub enum OperatorAction {
         /// Layer before which.
         layer: u32,
     },
+    /// Exclude part `part` (index in the part table) before `layer`.
+    SkipPart {
+        /// Layer before which.
+        layer: u32,
+        /// The part.
+        part: u16,
+    },
 }
 
 /// The controller loses power during layer `layer` after `after_blocks` of its blocks.
@@ -176,6 +183,9 @@ impl SimulatedLink {
         v.extend(self.operator.iter().map(|a| match a {
             OperatorAction::Pause { layer, .. } => format!("pause before layer {layer}"),
             OperatorAction::Abort { layer } => format!("abort before layer {layer}"),
+            OperatorAction::SkipPart { layer, part } => {
+                format!("skip part {part} before layer {layer}")
+            }
         }));
         if self.resume_at.is_some() {
             v.push("resume".into());
@@ -229,7 +239,7 @@ impl SimulatedLink {
                 OperatorAction::Pause { layer, .. } => {
                     done >= layer && state == ControllerState::Printing
                 }
-                OperatorAction::Abort { layer } => {
+                OperatorAction::Abort { layer } | OperatorAction::SkipPart { layer, .. } => {
                     done >= layer
                         && matches!(state, ControllerState::Printing | ControllerState::Paused)
                 }
@@ -250,6 +260,10 @@ impl SimulatedLink {
                 OperatorAction::Abort { .. } => {
                     self.command(Msg::Abort);
                     self.note(format!("operator aborted before layer {done}"));
+                }
+                OperatorAction::SkipPart { part, .. } => {
+                    self.command(Msg::SkipPart(meltline_firmware::wire::SkipPart { part }));
+                    self.note(format!("operator skipped part {part} before layer {done}"));
                 }
             }
         }

@@ -107,6 +107,21 @@ pub struct ScenarioOutcome {
     pub resumed_from: Option<u32>,
     /// Layers a resumed controller received again, verified and skipped without exposing.
     pub layers_skipped: Vec<u32>,
+    /// Each part of a plate job as the last controller reported it.
+    pub parts: Vec<PartState>,
+}
+
+/// How one part of a plate ended.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PartState {
+    /// Serial.
+    pub id: String,
+    /// `Built`, `Skipped` or `Unfinished`.
+    pub state: String,
+    /// First layer without it, if skipped.
+    pub skipped_at_layer: Option<u32>,
+    /// Why it was skipped.
+    pub skip_rule: Option<String>,
 }
 
 /// A run: the outcome and how long it took.
@@ -193,7 +208,9 @@ fn part_of(s: &Scenario) -> Result<Part, ScenarioError> {
 /// scenario's profile) or a ready `.mlj`, verified as a job file.
 pub fn build_job(s: &Scenario) -> Result<JobFile, ScenarioError> {
     let j = &s.job;
-    let bytes = if let Some(rel) = &j.mlj {
+    let bytes = if let Some(rel) = &j.plate {
+        plate_job(s, rel)?
+    } else if let Some(rel) = &j.mlj {
         let p = s.resolve("job.mlj", rel)?;
         std::fs::read(&p).map_err(|source| ScenarioError::Io { path: p, source })?
     } else {
@@ -238,6 +255,23 @@ pub fn build_job(s: &Scenario) -> Result<JobFile, ScenarioError> {
         .map_err(|e| job_error(s, e.to_string()))
 }
 
+/// The scenario's plate job: the plate file's parts made, placed and sliced for the
+/// scenario's machine.
+fn plate_job(s: &Scenario, rel: &str) -> Result<Vec<u8>, ScenarioError> {
+    use crate::plate::PlateFile;
+    use crate::plate::build::{build_plate, plate_pipeline};
+    let path = s.resolve("job.plate", rel)?;
+    let plate = PlateFile::read(&path).map_err(|e| job_error(s, e.to_string()))?;
+    let pipeline = plate_pipeline(&plate, s.machine.clone()).map_err(|e| job_error(s, e.to_string()))?;
+    let dir = tempfile::tempdir().map_err(|source| ScenarioError::Io {
+        path: std::env::temp_dir(),
+        source,
+    })?;
+    let out = dir.path().join("plate.mlj");
+    build_plate(&plate, &pipeline, &out, &mut |_| {}).map_err(|e| job_error(s, e.to_string()))?;
+    std::fs::read(&out).map_err(|source| ScenarioError::Io { path: out, source })
+}
+
 /// A machine description that admits any job of `material` (every limit wide open).
 fn unchecked_machine(material: &str) -> MachineConfig {
     let mut m = MachineConfig {
@@ -271,9 +305,26 @@ pub fn run(s: &Scenario) -> Result<ScenarioRun, ScenarioError> {
 
 /// The simulated link with the scenario's timeline events on it (machine-model events are in
 /// the machine configuration).
-fn simulated_link(s: &Scenario) -> SimulatedLink {
+fn simulated_link(s: &Scenario, job: &JobFile, unknown: &mut Vec<String>) -> SimulatedLink {
+    let part_index = |id: &str| job.parts.iter().find(|p| p.serial == id);
+    let mut machine = s.machine.clone();
+    for e in &s.events {
+        if let TimelineEvent::RecoaterCollision {
+            part: Some(id), ..
+        } = e
+        {
+            match part_index(id) {
+                Some(p) => {
+                    let [x0, y0, x1, y1] = p.footprint_mm;
+                    let um = |a: f64, b: f64| (500.0 * (a + b)).round() as i32;
+                    machine.recoater_collision_at_um = Some([um(x0, x1), um(y0, y1)]);
+                }
+                None => unknown.push(format!("recoater-collision at part {id}, not on the plate")),
+            }
+        }
+    }
     let sim = SimOptions {
-        machine: s.machine.clone(),
+        machine,
         auto_start: false,
         exposure: s.exposure.enabled,
         exposure_dir: None,
@@ -298,6 +349,13 @@ fn simulated_link(s: &Scenario) -> SimulatedLink {
                 resume_after: resume_after_s.map(Duration::from_secs_f64),
             }),
             TimelineEvent::Abort { layer } => link.operator(OperatorAction::Abort { layer }),
+            TimelineEvent::SkipPart { layer, ref part } => match part_index(part) {
+                Some(p) => link.operator(OperatorAction::SkipPart {
+                    layer,
+                    part: p.index,
+                }),
+                None => unknown.push(format!("skip-part {part}, not on the plate")),
+            },
             TimelineEvent::PowerLoss {
                 layer,
                 after_blocks,
@@ -322,7 +380,7 @@ fn events_past_the_job(s: &Scenario, layers: u32) -> Vec<String> {
         .filter_map(|e| {
             let (what, layer) = match *e {
                 TimelineEvent::OxygenExcursion { layer, .. } => ("oxygen-excursion", layer),
-                TimelineEvent::RecoaterCollision { layer } => ("recoater-collision", layer),
+                TimelineEvent::RecoaterCollision { layer, .. } => ("recoater-collision", layer),
                 TimelineEvent::LaserDrift { from_layer, .. } => ("laser-drift", from_layer),
                 _ => return None,
             };
@@ -357,6 +415,7 @@ fn empty_outcome(job: &JobFile, link: &SimulatedLink, executed_sha256: String) -
         unfired: link.unfired(),
         resumed_from: None,
         layers_skipped: Vec::new(),
+        parts: Vec::new(),
     }
 }
 
@@ -374,7 +433,7 @@ fn fold_report(outcome: &mut ScenarioOutcome, i: usize, r: &SimReport, job: &Job
         outcome.exposed.push(ExposedLayer {
             layer: l.layer,
             marks: l.time.marks,
-            job_vectors: job.layers.get(l.layer as usize).map_or(0, |j| j.vectors),
+            job_vectors: job_vectors(job, r, l.layer),
             energy_j: l.time.energy_j,
             time_s: l.time.total_s,
             coverage_pct: l.coverage_pct,
@@ -398,6 +457,20 @@ fn fold_report(outcome: &mut ScenarioOutcome, i: usize, r: &SimReport, job: &Job
         .extend(r.layers_skipped.iter().copied());
 }
 
+/// The vectors of `layer` the controller was to mark: the job's, less those of parts it had
+/// skipped by then.
+fn job_vectors(job: &JobFile, r: &SimReport, layer: u32) -> u64 {
+    let all = job.layers.get(layer as usize).map_or(0, |j| j.vectors);
+    let left_out: u64 = r
+        .parts
+        .iter()
+        .filter(|p| p.skipped_at_layer.is_some_and(|from| from <= layer))
+        .filter_map(|p| job.parts.get(usize::from(p.index)))
+        .map(|p| p.per_layer.get(layer as usize).copied().unwrap_or(0))
+        .sum();
+    all.saturating_sub(left_out)
+}
+
 /// Adds what the host saw of the stream.
 fn fold_stream(outcome: &mut ScenarioOutcome, streamed: Result<StreamOutcome, StreamError>) {
     match streamed {
@@ -417,7 +490,8 @@ fn fold_stream(outcome: &mut ScenarioOutcome, streamed: Result<StreamOutcome, St
 
 /// Runs the scenario on a job already made.
 pub fn run_job(s: &Scenario, job: &JobFile) -> ScenarioRun {
-    let mut link = simulated_link(s);
+    let mut unknown = Vec::new();
+    let mut link = simulated_link(s, job, &mut unknown);
     let opts = StreamOptions {
         faults: s.link_faults.clone(),
         stall_timeout: Duration::from_secs_f64(s.link.stall_timeout_s),
@@ -438,6 +512,22 @@ pub fn run_job(s: &Scenario, job: &JobFile) -> ScenarioRun {
     outcome
         .unfired
         .extend(events_past_the_job(s, job.layer_count()));
+    outcome.unfired.extend(unknown);
+    if let Some(last) = reports.last() {
+        outcome.parts = last
+            .parts
+            .iter()
+            .map(|p| PartState {
+                id: job
+                    .parts
+                    .get(usize::from(p.index))
+                    .map_or(format!("part {}", p.index), |i| i.serial.clone()),
+                state: p.state.clone(),
+                skipped_at_layer: p.skipped_at_layer,
+                skip_rule: p.skip_rule.clone(),
+            })
+            .collect();
+    }
     for (i, r) in reports.iter().enumerate() {
         fold_report(&mut outcome, i, r, job);
     }

@@ -65,6 +65,9 @@ pub struct JobSource {
     pub cage: Option<String>,
     /// A ready `.mlj` job file.
     pub mlj: Option<String>,
+    /// A plate file (`meltline plate` format): the job is the plate, one part table entry per
+    /// part, prepared for the scenario's machine.
+    pub plate: Option<String>,
     /// Mesh edge length of a designed cage, mm (default 0.6: coarse, for quick runs).
     pub edge_length_mm: Option<f64>,
     /// Slice with supports.
@@ -135,10 +138,21 @@ pub enum TimelineEvent {
         /// Time until the level is back under the threshold, s.
         duration_s: f64,
     },
-    /// The recoater hits the part while recoating for layer `layer`.
+    /// The recoater hits the part while recoating for layer `layer`. On a plate job, naming
+    /// `part` puts the collision at that part's position: it is skipped from `layer` on and the
+    /// others go on; without it the whole build faults.
     RecoaterCollision {
         /// The layer.
         layer: u32,
+        /// The serial of the part it hits (plate jobs).
+        part: Option<String>,
+    },
+    /// The operator excludes part `part` (serial) from layer `layer` on (plate jobs).
+    SkipPart {
+        /// Layer before which the command is given.
+        layer: u32,
+        /// Serial of the part.
+        part: String,
     },
     /// From layer `from_layer` on the laser delivers `power_pct` % of the commanded power.
     LaserDrift {
@@ -230,6 +244,21 @@ pub struct Expect {
     pub link_errors_min: Option<u64>,
     /// The controller that booted after a power loss resumed the job at this layer.
     pub resumed_from: Option<u32>,
+    /// On a plate: exactly these parts skipped (serial, first layer without it, rule); every
+    /// other part built.
+    pub parts_skipped: Option<Vec<PartSkip>>,
+}
+
+/// A part skip a scenario expects.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartSkip {
+    /// Serial.
+    pub id: String,
+    /// First layer without it.
+    pub layer: u32,
+    /// Why (`RecoaterCollision`, `OperatorSkip`).
+    pub rule: Rule,
 }
 
 /// A scenario as written in its file.
@@ -374,13 +403,14 @@ fn validate_job(j: &JobSource) -> Result<(), Invalid> {
         j.mesh.is_some(),
         j.cage.is_some(),
         j.mlj.is_some(),
+        j.plate.is_some(),
     ];
     let given = sources.iter().filter(|s| **s).count();
     if given != 1 {
         return Err(invalid(
             "job",
             format!("{given} sources"),
-            "give exactly one of box_mm, mesh, cage, mlj",
+            "give exactly one of box_mm, mesh, cage, mlj, plate",
         ));
     }
     if let Some(b) = j.box_mm
@@ -585,7 +615,8 @@ fn apply_machine_event(m: &mut MachineConfig, e: &TimelineEvent) -> Result<(), I
                     )
                 })?;
         }
-        TimelineEvent::RecoaterCollision { layer } => {
+        TimelineEvent::SkipPart { .. } => {}
+        TimelineEvent::RecoaterCollision { layer, .. } => {
             if m.recoater_collision_layer.is_some() {
                 return Err((
                     "layer".into(),
