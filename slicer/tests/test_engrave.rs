@@ -226,6 +226,13 @@ fn a_face_interrupted_under_the_text_puts_short_text_beside_the_gap_and_refuses_
     let err = Engraving::on_mesh(SERIAL, &m, &options).unwrap_err();
     assert!(err.best_mm.0 >= err.needed_mm.0, "{err:?}");
     assert!(err.to_string().contains("holes or edges"), "{err}");
+    // Text too long for the block's 16 mm ±x faces goes on a 20 mm side face, unless only
+    // the preferred face may take it.
+    let long = "C-0001234567";
+    let side = Engraving::on_mesh(long, &block(), &FaceOptions::new().preferring([1.0, 0.0]));
+    assert!(side.is_ok_and(|e| e.face.normal[1].abs() > 0.999));
+    let only = FaceOptions::new().only_facing([1.0, 0.0]);
+    assert!(Engraving::on_mesh(long, &block(), &only).is_err());
     let short = Engraving::on_mesh("A1", &m, &options).expect("room beside the gap");
     let (w, _) = short.extent_mm();
     let y = short.face.origin[1];

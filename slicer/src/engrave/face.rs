@@ -6,8 +6,8 @@
 //! [`FaceOptions::margin_mm`] on every side is covered by its triangles (to
 //! [`FaceOptions::min_coverage`]): a hole, window or edge under the text rules a position
 //! out. Positions are tried from the face's centre outwards on a grid of
-//! [`FaceOptions::step_mm`]. Faces facing [`FaceOptions::preferred_normal`] are tried first,
-//! then by area, largest first. The search is deterministic: triangles are visited in index
+//! [`FaceOptions::step_mm`]. Faces facing [`FaceOptions::preferred_normal`] are tried first
+//! (or alone, with [`FaceOptions::only_preferred`]), then by area, largest first. The search is deterministic: triangles are visited in index
 //! order and ties broken by first appearance.
 
 use std::collections::HashMap;
@@ -38,6 +38,9 @@ pub struct FaceOptions {
     /// A face counts as facing the preferred direction when the cosine of the angle between
     /// them is at least this.
     pub preferred_cos: f64,
+    /// Try only the faces facing [`FaceOptions::preferred_normal`] (a cage marked on its
+    /// insertion face or nowhere); otherwise the other faces follow them.
+    pub only_preferred: bool,
     /// At most this many positions are tried per face.
     pub max_positions: usize,
 }
@@ -55,6 +58,7 @@ impl FaceOptions {
             step_mm: 0.25,
             preferred_normal: None,
             preferred_cos: 25f64.to_radians().cos(),
+            only_preferred: false,
             max_positions: 4096,
         }
     }
@@ -62,6 +66,13 @@ impl FaceOptions {
     /// These options trying faces facing `normal` (x, y) first.
     pub fn preferring(mut self, normal: [f64; 2]) -> FaceOptions {
         self.preferred_normal = Some(normal);
+        self
+    }
+
+    /// These options trying only faces facing `normal` (x, y).
+    pub fn only_facing(mut self, normal: [f64; 2]) -> FaceOptions {
+        self.preferred_normal = Some(normal);
+        self.only_preferred = true;
         self
     }
 }
@@ -144,6 +155,9 @@ pub fn find_face(
     let mut best = (0.0, 0.0);
     let mut best_score = -1.0;
     for face in &faces {
+        if options.only_preferred && !preferred(face) {
+            break;
+        }
         let Some(plane) = FaceProjection::new(mesh, face) else {
             continue;
         };
