@@ -6,6 +6,8 @@
 //! - [`region`]: core / upskin / downskin regions by booleans with neighbouring layers.
 //! - [`contour`]: contours inset by the beam offset, thin walls kept as centre-line edges.
 //! - [`hatch`]: lines, stripes and chessboard hatching clipped exactly by the regions.
+//! - [`engrave`]: serial numbers engraved as grooves into a vertical face, cut from the
+//!   sections before contours and hatches.
 //! - [`order`]: the deterministic scan order of blocks, islands and stripes.
 //! - [`support`]: overhang detection and block supports (their vectors enter the job).
 //! - [`profile`]: process parameter sets (TOML).
@@ -30,6 +32,7 @@
 
 pub mod admission;
 pub mod contour;
+pub mod engrave;
 pub mod export;
 pub mod hatch;
 pub mod job;

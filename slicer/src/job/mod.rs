@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use crate::admission::Refusal;
+use crate::engrave::{EngraveError, Engraving};
 use crate::polygon::Shapes;
 use crate::polygon::{Point, seg_len_mm};
 use crate::profile::ProfileError;
@@ -264,6 +265,17 @@ pub struct SlicerOptions {
     /// Make the job even when some overhang regions cannot be supported (they are listed in
     /// the warnings); otherwise such a job is refused.
     pub allow_unsupported: bool,
+    /// Text to engrave into the part (its serial number), in the frame of the mesh given to
+    /// the [`Slicer`]; `None` leaves the sections as cut.
+    pub engraving: Option<Engraving>,
+}
+
+impl SlicerOptions {
+    /// These options with `engraving` cut into every layer it reaches.
+    pub fn with_engraving(mut self, engraving: Engraving) -> SlicerOptions {
+        self.engraving = Some(engraving);
+        self
+    }
 }
 
 impl Default for SlicerOptions {
@@ -278,6 +290,7 @@ impl Default for SlicerOptions {
             source_sha256: None,
             machine: MachineConfig::default(),
             allow_unsupported: false,
+            engraving: None,
         }
     }
 }
@@ -307,6 +320,9 @@ pub enum JobError {
     /// Overhang regions need support and cannot get it.
     #[error("{} overhang regions ({:.3} mm²) cannot be supported: {}", .0.len(), .0.iter().map(|f| f.area_mm2).sum::<f64>(), describe_unsupported(.0))]
     Unsupported(Vec<FailedRegion>),
+    /// The engraving asked for cannot be made.
+    #[error(transparent)]
+    Engraving(#[from] EngraveError),
 }
 
 /// One line per unsupported region: area, z, place and reason.

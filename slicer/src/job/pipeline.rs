@@ -16,6 +16,7 @@ use super::{
     describe_unsupported, mesh_sha256,
 };
 use crate::admission::{admit_extent, admit_profile};
+use crate::engrave::Engraving;
 use crate::polygon::QUANTUM_MM;
 use crate::profile::ProcessProfile;
 use crate::region::{Foundation, SkinWindows};
@@ -30,6 +31,8 @@ pub(super) struct Prepared {
     pub(super) header: JobHeader,
     pub(super) warnings: Vec<String>,
     pub(super) supports: Option<SupportPlan>,
+    /// The engraving moved with the part into the build frame.
+    pub(super) engraving: Option<Engraving>,
 }
 
 /// Produces the layers of a job from a mesh and a process profile.
@@ -84,6 +87,10 @@ impl Slicer {
             bounds_mm: placement.bounds_mm,
             source_sha256,
         };
+        let engraving = options
+            .engraving
+            .as_ref()
+            .map(|e| e.translated(placement.offset_mm));
         Ok(Slicer {
             inner: Arc::new(Prepared {
                 slicer,
@@ -92,6 +99,7 @@ impl Slicer {
                 header,
                 warnings,
                 supports: placement.supports,
+                engraving,
             }),
         })
     }
@@ -163,7 +171,7 @@ impl Slicer {
         let n = self.layer_count();
         let mut cache = BTreeMap::new();
         for j in i.saturating_sub(k)..(i + k + 1).min(n) {
-            cache.insert(j, self.inner.slicer.slice_layer(j));
+            cache.insert(j, self.inner.section(j));
         }
         let mut skins = SkinWindows::default();
         skins.fill(i..(i + k + 1).min(n), k, self.inner.foundation(), &|j| {
@@ -224,10 +232,7 @@ impl Prepared {
             cache.retain(|&j, _| j >= lo);
             let missing: Vec<usize> = (lo..hi).filter(|j| !cache.contains_key(j)).collect();
             let t0 = Instant::now();
-            let new: Vec<LayerSection> = missing
-                .par_iter()
-                .map(|&j| self.slicer.slice_layer(j))
-                .collect();
+            let new: Vec<LayerSection> = missing.par_iter().map(|&j| self.section(j)).collect();
             cache.extend(new.into_iter().map(|sec| (sec.index, sec)));
             let t1 = Instant::now();
             skins.retain_from(lo);
@@ -250,6 +255,15 @@ impl Prepared {
         }
     }
 
+    /// The section of layer `j`, engraved when an engraving is set.
+    fn section(&self, j: usize) -> LayerSection {
+        let mut section = self.slicer.slice_layer(j);
+        if let Some(e) = &self.engraving {
+            e.engrave_section(&mut section);
+        }
+        section
+    }
+
     /// What lies below layer 0: powder when the part is lifted on supports.
     pub(super) fn foundation(&self) -> Foundation {
         if self.options.lift_mm > 0.0 {
@@ -268,6 +282,9 @@ fn check_inputs(
     options: &SlicerOptions,
 ) -> Result<Vec<String>, JobError> {
     profile.check()?;
+    if let Some(e) = &options.engraving {
+        e.check()?;
+    }
     let warnings = admit_profile(profile, &options.machine)?;
     if mesh.triangles.is_empty() {
         return Err(JobError::EmptyMesh);
