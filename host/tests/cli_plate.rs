@@ -135,7 +135,9 @@ count = 3
 ",
     );
     run_plate_ok(&p, &job, &report, &records);
-    let out = meltline(&["simulate", &job, "--json"]);
+    let html = d.path().join("report.html");
+    let html_arg = html.display().to_string();
+    let out = meltline(&["simulate", &job, "--json", "--html", &html_arg]);
     assert!(
         out.status.success(),
         "{}",
@@ -161,6 +163,19 @@ count = 3
     }
     assert_eq!(hashes.len(), 3, "each part has its own executed hash");
     assert_eq!(sum, r["controller"]["total"]["marks"].as_u64().unwrap());
+    let page = std::fs::read_to_string(&html).unwrap();
+    for (p, id) in parts.iter().zip(ids) {
+        let row = page
+            .split(&format!("data-serial=\"{id}\">"))
+            .nth(1)
+            .and_then(|rest| rest.split("</tr>").next())
+            .unwrap_or_else(|| panic!("no plate row for {id}"));
+        assert!(
+            row.contains(p["executed_sha256"].as_str().unwrap()),
+            "{row}"
+        );
+        assert!(row.contains("Built"), "{row}");
+    }
 }
 
 #[test]
@@ -247,4 +262,46 @@ fn a_designed_cage_part_records_its_spec_hash_design_figures_and_parameter_sets(
     assert!(!v["parameter_sets"].as_array().unwrap().is_empty());
     assert!(v["time_utc"].as_str().unwrap().ends_with("UTC"));
     assert_eq!(v["mesh_sha256"].as_str().unwrap().len(), 64);
+}
+
+#[test]
+fn each_serial_is_engraved_on_a_face_with_room_and_a_part_without_one_is_warned_about() {
+    let d = tempfile::tempdir().unwrap();
+    let (p, job, report, records) = plate(
+        d.path(),
+        "[plate]\n[[part]]\nid = \"Q-1\"\ncoupon_mm = [16.0, 8.0, 4.0]\n\
+         [[part]]\nid = \"FLAT-1\"\ncoupon_mm = [5.0, 5.0, 0.6]\n",
+    );
+    run_plate_ok(&p, &job, &report, &records);
+    let rec = |id: &str| -> serde_json::Value {
+        let path = Path::new(&records).join(format!("parts/{id}.json"));
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    };
+    let q = rec("Q-1");
+    let marking = q["marking"].as_str().unwrap();
+    assert!(marking.starts_with("serial engraved 1.5 mm high"), "{marking}");
+    let flat = rec("FLAT-1");
+    assert!(flat["marking"].as_str().unwrap().starts_with("serial not engraved"));
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let warnings: Vec<&str> = r["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    assert!(
+        warnings.iter().any(|w| w.starts_with("FLAT-1: serial not engraved")),
+        "{warnings:?}"
+    );
+    assert!(!warnings.iter().any(|w| w.starts_with("Q-1")), "{warnings:?}");
+    // The text is 1.5 mm high about mid-height of the 4 mm coupon: the layers through it have
+    // notched contours, the layers below it (and above the flat coupon) plain rectangles.
+    let out = meltline(&["inspect", &job, "--json"]);
+    let i: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let contour = |layer: usize| i["per_layer"][layer]["vectors_by_kind"]["contour"].as_u64().unwrap();
+    let (below, through) = (contour(30), contour(66));
+    assert!(
+        through >= 4 * below && below > 0,
+        "contour vectors at z 0.9 mm: {below}, at z 2.0 mm: {through}"
+    );
 }

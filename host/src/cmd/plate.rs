@@ -48,6 +48,9 @@ struct PlateReport<'a> {
     bytes: u64,
     job_sha256: String,
     software: String,
+    /// What a build engineer should see before releasing the plate (serials not engraved,
+    /// supports that could not be built), each naming its part.
+    warnings: Vec<String>,
 }
 
 /// One part's record: its row of the plate report, where it came from (spec and mesh hashes,
@@ -62,6 +65,7 @@ struct PartRecord<'a> {
     layer_thickness_mm: f64,
     parameter_sets: &'a [JobParameterSet],
     slicer_warnings: &'a [String],
+    marking: &'a str,
     plate: &'a str,
     job: String,
     job_sha256: &'a str,
@@ -121,6 +125,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         bytes: summary.bytes,
         job_sha256: hex(&summary.job_sha256),
         software: software_version(),
+        warnings: placed
+            .iter()
+            .zip(&sliced)
+            .flat_map(|(p, l)| l.warnings.iter().map(move |w| format!("{}: {w}", p.entry.id)))
+            .collect(),
     };
     if let Some(path) = &args.report {
         write_json_atomic(path, &report)?;
@@ -151,6 +160,7 @@ fn write_records(
             layer_thickness_mm: header.layer_thickness_mm,
             parameter_sets: &header.parameter_sets,
             slicer_warnings: &l.warnings,
+            marking: &l.marking,
             plate: &report.plate,
             job: job.display().to_string(),
             job_sha256: &report.job_sha256,

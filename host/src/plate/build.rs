@@ -7,6 +7,7 @@ use std::borrow::Cow;
 use std::path::Path;
 
 use meltline_firmware::job::PartSpec;
+use meltline_slicer::engrave::{Engraving, FaceOptions};
 use meltline_slicer::job::{JobHeader, Layer};
 use meltline_slicer::polygon::bounds;
 use sha2::{Digest, Sha256};
@@ -28,6 +29,8 @@ pub struct PartLayers {
     pub spool: Spool,
     /// Cross-section area per layer, mm².
     pub area_mm2: Vec<f64>,
+    /// Where its serial is engraved, or why it is not.
+    pub marking: String,
     /// Vectors of the part in all.
     pub vectors: u64,
     /// What the slicer noticed (supports it could not build, thin walls…), in its words.
@@ -43,11 +46,28 @@ pub fn slice_part(
     opts: &MljOptions,
 ) -> Result<(JobHeader, PartLayers), PlateError> {
     let id = placed.entry.id.clone();
+    let mut pipeline = pipeline.clone();
+    let (marking, unmarked) = match Engraving::on_mesh(&id, &placed.part.mesh, &FaceOptions::new()) {
+        Ok(e) => {
+            let [nx, ny] = e.face.normal;
+            let text = format!(
+                "serial engraved {:.1} mm high, {:.2} mm deep, on the vertical face at ({:.2}, {:.2}) mm facing ({nx:.2}, {ny:.2}), centred at z {:.2} mm",
+                e.char_height_mm, e.depth_mm, e.face.origin[0], e.face.origin[1], e.z_centre_mm
+            );
+            pipeline.options.engraving = Some(e);
+            (text, None)
+        }
+        Err(no) => (
+            format!("serial not engraved: {no}"),
+            Some(format!("serial not engraved: {no}")),
+        ),
+    };
     let slicer = pipeline.slicer(&placed.part).map_err(|e| match e {
         PipelineError::Slice { source, .. } => PlateError::part(&id, source.to_string()),
         e => PlateError::part(&id, e.to_string()),
     })?;
     placed.part.mesh = meltline_core::mesh::Mesh::default();
+    drop(pipeline);
     let mut area_mm2 = Vec::new();
     let mut vectors = 0u64;
     let layers = slicer.layers().map(|l: Layer| {
@@ -61,14 +81,17 @@ pub fn slice_part(
     });
     write_mlj_layers(slicer.header(), layers, spool_path, opts)
         .map_err(|e| PlateError::part(&id, format!("spooling its layers: {e}")))?;
+    let mut warnings = slicer.warnings().to_vec();
+    warnings.extend(unmarked);
     let out = PartLayers {
         spool: Spool {
             path: spool_path.to_path_buf(),
             layers: area_mm2.len(),
         },
         area_mm2,
+        marking,
         vectors,
-        warnings: slicer.warnings().to_vec(),
+        warnings,
     };
     Ok((slicer.header().clone(), out))
 }

@@ -308,7 +308,10 @@ fn part_source(t: &PartToml, dir: &Path) -> Result<PartSource, PlateError> {
     }
     match (&t.cage, &t.mesh) {
         (Some(_), Some(_)) => Err(PlateError::part(id, "give either cage or mesh, not both")),
-        (None, None) => Err(PlateError::part(id, "give a cage spec (cage), a mesh or a coupon (coupon_mm)")),
+        (None, None) => Err(PlateError::part(
+            id,
+            "give a cage spec (cage), a mesh or a coupon (coupon_mm)",
+        )),
         (None, Some(m)) => {
             if t.upper.is_some() || t.lower.is_some() {
                 return Err(PlateError::part(

@@ -117,3 +117,34 @@ fn out_of_range_numbers_and_bad_serials_are_refused() {
     assert!(e.to_string().contains("no [[part]]"), "{e}");
     assert!(PlateFile::read(Path::new("/nonexistent/plate.toml")).is_err());
 }
+
+#[test]
+fn a_built_in_coupon_needs_no_file_and_its_size_is_checked() {
+    let d = dir_with(&["coupon.stl"]);
+    let p = parse(
+        &d,
+        "[plate]\n[[part]]\nid = \"Q\"\ncoupon_mm = [8.0, 6.0, 2.0]\n",
+    )
+    .unwrap();
+    assert_eq!(
+        p.parts[0].source,
+        PartSource::Coupon {
+            size_mm: [8.0, 6.0, 2.0]
+        }
+    );
+    let e = parse(
+        &d,
+        "[plate]\n[[part]]\nid = \"Q\"\ncoupon_mm = [8.0, 0.1, 2.0]\n",
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string().contains("Q") && e.to_string().contains("0.5–100 mm"),
+        "{e}"
+    );
+    let e = parse(
+        &d,
+        "[plate]\n[[part]]\nid = \"Q\"\ncoupon_mm = [8.0, 8.0, 2.0]\nmesh = \"coupon.stl\"\n",
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("coupon"), "{e}");
+}

@@ -134,5 +134,70 @@ pub fn section(s: &mut String, parts: &[PartRecord], run: &RunReport) {
         cell(s, &exposure);
         s.push_str("</tr>");
     }
-    s.push_str("</table></section>");
+    s.push_str("</table>");
+    plate_table(s, run);
+    s.push_str("</section>");
+}
+
+/// A plate job's parts, one row each: who it is for, where it stands, what the job holds of it
+/// and what the controller did with it (state, skip, vectors, energy, coverage, spill, its
+/// executed part hash).
+fn plate_table(s: &mut String, run: &RunReport) {
+    if run.job.parts.is_empty() {
+        return;
+    }
+    let _ = write!(
+        s,
+        r#"<h3>Plate: {} parts</h3><table class="plate"><tr><th>serial</th><th>case</th><th>x, y mm · turn °</th><th>box mm</th><th>layers</th><th>vectors executed / in job</th><th>state</th><th>energy J · mark s</th><th>coverage / spill %</th><th>executed part hash</th></tr>"#,
+        run.job.parts.len()
+    );
+    for info in &run.job.parts {
+        let outcome = run.parts.iter().find(|p| p.run.index == info.index);
+        let _ = write!(
+            s,
+            r#"<tr class="plate-part" data-serial="{}">"#,
+            esc(&info.serial)
+        );
+        cell(s, &info.serial);
+        cell(s, &info.case);
+        cell(
+            s,
+            &format!(
+                "{:.2}, {:.2} · {:.1}",
+                info.x_mm, info.y_mm, info.rotation_deg
+            ),
+        );
+        let [x0, y0, x1, y1] = info.footprint_mm;
+        cell(s, &format!("{x0:.2}…{x1:.2}, {y0:.2}…{y1:.2}"));
+        cell(
+            s,
+            &info
+                .layers
+                .map_or("-".to_string(), |[a, b]| format!("{a}–{b}")),
+        );
+        let Some(o) = outcome else {
+            cell(s, &format!("- / {}", info.vectors));
+            for _ in 0..4 {
+                cell(s, "(no controller report)");
+            }
+            s.push_str("</tr>");
+            continue;
+        };
+        let r = &o.run;
+        cell(s, &format!("{} / {}", r.vectors_executed, info.vectors));
+        let state = match (&r.skipped_at_layer, &r.skip_rule) {
+            (Some(l), Some(rule)) => format!("{} from layer {l} ({rule})", r.state),
+            _ => r.state.clone(),
+        };
+        cell(s, &state);
+        cell(s, &format!("{:.1} · {:.1}", r.energy_j, r.mark_s));
+        let pct = |v: Option<f64>, d: usize| v.map_or("-".to_string(), |v| format!("{v:.d$}"));
+        cell(
+            s,
+            &format!("{} / {}", pct(r.coverage_pct, 1), pct(r.spill_pct, 2)),
+        );
+        let _ = write!(s, "<td><code>{}</code></td>", esc(&r.executed_sha256));
+        s.push_str("</tr>");
+    }
+    s.push_str("</table>");
 }

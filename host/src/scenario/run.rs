@@ -262,7 +262,8 @@ fn plate_job(s: &Scenario, rel: &str) -> Result<Vec<u8>, ScenarioError> {
     use crate::plate::build::{build_plate, plate_pipeline};
     let path = s.resolve("job.plate", rel)?;
     let plate = PlateFile::read(&path).map_err(|e| job_error(s, e.to_string()))?;
-    let pipeline = plate_pipeline(&plate, s.machine.clone()).map_err(|e| job_error(s, e.to_string()))?;
+    let pipeline =
+        plate_pipeline(&plate, s.machine.clone()).map_err(|e| job_error(s, e.to_string()))?;
     let dir = tempfile::tempdir().map_err(|source| ScenarioError::Io {
         path: std::env::temp_dir(),
         source,
@@ -309,10 +310,7 @@ fn simulated_link(s: &Scenario, job: &JobFile, unknown: &mut Vec<String>) -> Sim
     let part_index = |id: &str| job.parts.iter().find(|p| p.serial == id);
     let mut machine = s.machine.clone();
     for e in &s.events {
-        if let TimelineEvent::RecoaterCollision {
-            part: Some(id), ..
-        } = e
-        {
+        if let TimelineEvent::RecoaterCollision { part: Some(id), .. } = e {
             match part_index(id) {
                 Some(p) => {
                     let [x0, y0, x1, y1] = p.footprint_mm;

@@ -1,0 +1,17 @@
+#!/bin/sh
+# Times the 24-cage plate from plate file to verified job: `meltline plate` (design, check,
+# place, slice, write) then `meltline simulate` (stream, verify, execute, exposure maps), each
+# under /usr/bin/time -v for wall, CPU and peak memory. Needs the corpus beside the project
+# (../shared/corpus) and a release build (`cargo build --release --bins`).
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+bin="$here/../target/release/meltline"
+out=${1:-$(mktemp -d)}
+mkdir -p "$out"
+echo "== meltline plate ($out)"
+/usr/bin/time -v "$bin" plate "$here/plate24/plate.toml" -o "$out/plate24.mlj" \
+    --report "$out/plate24.json" --out-dir "$out/records" 2>&1 |
+    grep -E "meltline:|Elapsed|User time|System time|Maximum resident"
+echo "== meltline simulate"
+/usr/bin/time -v "$bin" simulate "$out/plate24.mlj" --report "$out/run.json" 2>&1 |
+    grep -E "VERIFIED|Elapsed|User time|System time|Maximum resident"
