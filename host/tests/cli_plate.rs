@@ -279,9 +279,17 @@ fn each_serial_is_engraved_on_a_face_with_room_and_a_part_without_one_is_warned_
     };
     let q = rec("Q-1");
     let marking = q["marking"].as_str().unwrap();
-    assert!(marking.starts_with("serial engraved 1.5 mm high"), "{marking}");
+    assert!(
+        marking.starts_with("serial engraved 1.5 mm high"),
+        "{marking}"
+    );
     let flat = rec("FLAT-1");
-    assert!(flat["marking"].as_str().unwrap().starts_with("serial not engraved"));
+    assert!(
+        flat["marking"]
+            .as_str()
+            .unwrap()
+            .starts_with("serial not engraved")
+    );
     let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     let warnings: Vec<&str> = r["warnings"]
         .as_array()
@@ -290,15 +298,24 @@ fn each_serial_is_engraved_on_a_face_with_room_and_a_part_without_one_is_warned_
         .map(|w| w.as_str().unwrap())
         .collect();
     assert!(
-        warnings.iter().any(|w| w.starts_with("FLAT-1: serial not engraved")),
+        warnings
+            .iter()
+            .any(|w| w.starts_with("FLAT-1: serial not engraved")),
         "{warnings:?}"
     );
-    assert!(!warnings.iter().any(|w| w.starts_with("Q-1")), "{warnings:?}");
+    assert!(
+        !warnings.iter().any(|w| w.starts_with("Q-1")),
+        "{warnings:?}"
+    );
     // The text is 1.5 mm high about mid-height of the 4 mm coupon: the layers through it have
     // notched contours, the layers below it (and above the flat coupon) plain rectangles.
     let out = meltline(&["inspect", &job, "--json"]);
     let i: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let contour = |layer: usize| i["per_layer"][layer]["vectors_by_kind"]["contour"].as_u64().unwrap();
+    let contour = |layer: usize| {
+        i["per_layer"][layer]["vectors_by_kind"]["contour"]
+            .as_u64()
+            .unwrap()
+    };
     let (below, through) = (contour(30), contour(66));
     assert!(
         through >= 4 * below && below > 0,

@@ -128,7 +128,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         warnings: placed
             .iter()
             .zip(&sliced)
-            .flat_map(|(p, l)| l.warnings.iter().map(move |w| format!("{}: {w}", p.entry.id)))
+            .flat_map(|(p, l)| {
+                l.warnings
+                    .iter()
+                    .map(move |w| format!("{}: {w}", p.entry.id))
+            })
             .collect(),
     };
     if let Some(path) = &args.report {

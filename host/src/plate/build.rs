@@ -46,8 +46,10 @@ pub fn slice_part(
     opts: &MljOptions,
 ) -> Result<(JobHeader, PartLayers), PlateError> {
     let id = placed.entry.id.clone();
+    placed.load_mesh()?;
     let mut pipeline = pipeline.clone();
-    let (marking, unmarked) = match Engraving::on_mesh(&id, &placed.part.mesh, &FaceOptions::new()) {
+    let (marking, unmarked) = match Engraving::on_mesh(&id, &placed.part.mesh, &FaceOptions::new())
+    {
         Ok(e) => {
             let [nx, ny] = e.face.normal;
             let text = format!(
@@ -192,7 +194,8 @@ pub fn build_plate(
 ) -> Result<BuiltPlate, PlateError> {
     let t0 = std::time::Instant::now();
     let half_mm = f64::from(pipeline.options.machine.field_half_um) / 1000.0;
-    let mut placed = super::make_plate(plate, pipeline, half_mm)?;
+    let dir = spool_dir(output)?;
+    let mut placed = super::make_plate(plate, pipeline, half_mm, Some(dir.path()))?;
     progress(&format!(
         "{} parts made and placed in {:.1} s",
         placed.len(),
@@ -202,7 +205,6 @@ pub fn build_plate(
         machine: Some(pipeline.options.machine.machine.to_string()),
         ..MljOptions::default()
     };
-    let dir = spool_dir(output)?;
     let mut headers = Vec::with_capacity(placed.len());
     let mut sliced = Vec::with_capacity(placed.len());
     for (k, p) in placed.iter_mut().enumerate() {

@@ -101,6 +101,38 @@ pub struct PlacedPart {
     pub placement: Placement,
     /// Its height above its own bottom, mm.
     pub height_mm: f64,
+    /// Where its mesh waits, unplaced, until it is sliced (see [`make_plate`]); `part.mesh`
+    /// is empty meanwhile.
+    pub mesh_file: Option<PathBuf>,
+}
+
+impl PlacedPart {
+    /// The turn and shift that stand the part where its placement says.
+    pub fn isometry(&self) -> Isometry3<f64> {
+        placement_isometry(&self.placement)
+    }
+
+    /// Brings the mesh back from its file and stands it where its placement says (a part
+    /// whose mesh is in memory is left as it is).
+    pub fn load_mesh(&mut self) -> Result<(), PlateError> {
+        let Some(path) = self.mesh_file.take() else {
+            return Ok(());
+        };
+        let id = self.entry.id.clone();
+        let mut part =
+            Part::read(&path, Units::Mm).map_err(|e| PlateError::part(&id, e.to_string()))?;
+        part.mesh.transform_isometry(&self.isometry());
+        part.name = id;
+        self.part = part;
+        Ok(())
+    }
+}
+
+fn placement_isometry(placement: &Placement) -> Isometry3<f64> {
+    Isometry3::from_parts(
+        Translation3::new(placement.at_mm[0], placement.at_mm[1], 0.0),
+        UnitQuaternion::from_axis_angle(&Vector3::z_axis(), placement.rotation_deg.to_radians()),
+    )
 }
 
 /// One part's row of the plate report.
@@ -224,33 +256,52 @@ fn mesh_bounds(mesh: &meltline_core::mesh::Mesh) -> ([f64; 3], [f64; 3]) {
 }
 
 /// Makes every part, places them (automatically or as the file says) on the machine's field
-/// and stands each mesh where its placement says.
+/// and stands each mesh where its placement says. With `mesh_dir`, each part's mesh is
+/// written there (binary STL) as soon as its footprint is known and dropped from memory, to be
+/// read back when the part is sliced ([`PlacedPart::load_mesh`]): memory then holds one
+/// part's mesh, not the plate's.
 pub fn make_plate(
     plate: &PlateFile,
     pipeline: &Pipeline,
     field_half_mm: f64,
+    mesh_dir: Option<&Path>,
 ) -> Result<Vec<PlacedPart>, PlateError> {
     let mut made = Vec::with_capacity(plate.parts.len());
-    for entry in &plate.parts {
-        let part = make_part(entry, pipeline)?;
+    for (k, entry) in plate.parts.iter().enumerate() {
+        let mut part = make_part(entry, pipeline)?;
         let f = place::footprint(&part.part.mesh, [0.0, 0.0]);
         if f.shapes.is_empty() {
             return Err(PlateError::part(&entry.id, "the part has no footprint"));
         }
-        made.push((entry.clone(), part, f));
+        let height_mm = mesh_bounds(&part.part.mesh).1[2];
+        let file = match mesh_dir {
+            Some(dir) => {
+                let path = dir.join(format!("part-{k:03}.stl"));
+                meltline_core::io::write_stl(
+                    &path,
+                    &part.part.mesh,
+                    meltline_core::io::StlFormat::Binary,
+                )
+                .map_err(|e| PlateError::part(&entry.id, format!("spooling its mesh: {e}")))?;
+                part.part.mesh = Mesh::default();
+                Some(path)
+            }
+            None => None,
+        };
+        made.push((entry.clone(), part, f, height_mm, file));
     }
     let placements = match plate.placement {
         PlacementMode::Auto => {
             let parts: Vec<(String, Footprint)> = made
                 .iter()
-                .map(|(e, _, f)| (e.id.clone(), f.clone()))
+                .map(|(e, _, f, _, _)| (e.id.clone(), f.clone()))
                 .collect();
             place::place_auto(&parts, field_half_mm, plate.spacing_mm)?
         }
         PlacementMode::Manual => {
             let parts: Vec<_> = made
                 .iter()
-                .map(|(e, _, f)| {
+                .map(|(e, _, f, _, _)| {
                     (
                         e.id.clone(),
                         f.clone(),
@@ -265,21 +316,16 @@ pub fn make_plate(
     Ok(made
         .into_iter()
         .zip(placements)
-        .map(|((entry, made, _), placement)| {
+        .map(|((entry, made, _, height_mm, mesh_file), placement)| {
             let MadePart {
                 mut part,
                 spec_sha256,
                 design,
             } = made;
-            let height_mm = mesh_bounds(&part.mesh).1[2];
-            let iso = Isometry3::from_parts(
-                Translation3::new(placement.at_mm[0], placement.at_mm[1], 0.0),
-                UnitQuaternion::from_axis_angle(
-                    &Vector3::z_axis(),
-                    placement.rotation_deg.to_radians(),
-                ),
-            );
-            part.mesh.transform_isometry(&iso);
+            if mesh_file.is_none() {
+                part.mesh
+                    .transform_isometry(&placement_isometry(&placement));
+            }
             PlacedPart {
                 entry,
                 part,
@@ -287,6 +333,7 @@ pub fn make_plate(
                 design,
                 placement,
                 height_mm,
+                mesh_file,
             }
         })
         .collect())
