@@ -266,8 +266,19 @@ pub fn make_plate(
     field_half_mm: f64,
     mesh_dir: Option<&Path>,
 ) -> Result<Vec<PlacedPart>, PlateError> {
-    let mut made = Vec::with_capacity(plate.parts.len());
+    let mut made: Vec<(PlatePart, MadePart, Footprint, f64, Option<PathBuf>)> =
+        Vec::with_capacity(plate.parts.len());
     for (k, entry) in plate.parts.iter().enumerate() {
+        // Copies of one entry (`count`) are one design: made once, its mesh file shared.
+        if let Some((prev, part, f, height_mm, file)) = made.last()
+            && prev.source == entry.source
+        {
+            let mut part = part.clone();
+            part.part.name = entry.id.clone();
+            let copy = (entry.clone(), part, f.clone(), *height_mm, file.clone());
+            made.push(copy);
+            continue;
+        }
         let mut part = make_part(entry, pipeline)?;
         let f = place::footprint(&part.part.mesh, [0.0, 0.0]);
         if f.shapes.is_empty() {
