@@ -137,7 +137,15 @@ count = 3
     run_plate_ok(&p, &job, &report, &records);
     let html = d.path().join("report.html");
     let html_arg = html.display().to_string();
-    let out = meltline(&["simulate", &job, "--json", "--html", &html_arg]);
+    let out = meltline(&[
+        "simulate",
+        &job,
+        "--json",
+        "--html",
+        &html_arg,
+        "--plate-records",
+        &records,
+    ]);
     assert!(
         out.status.success(),
         "{}",

@@ -42,9 +42,29 @@ pub struct Args {
     /// Write the HTML build report (summary, time, warnings, parts, layer viewer) here.
     #[arg(long, value_name = "REPORT.html")]
     pub html: Option<PathBuf>,
+    /// A plate's records (`meltline plate --out-dir DIR`): each part's device history record
+    /// goes into the HTML report.
+    #[arg(long, value_name = "DIR")]
+    pub plate_records: Option<PathBuf>,
     /// Operator and powder lot for the HTML report.
     #[command(flatten)]
     pub signoff: super::signoff::SignoffArgs,
+}
+
+/// The device history record of each part of `job` in `dir/parts/<serial>.json`.
+fn read_records(
+    dir: &std::path::Path,
+    job: &meltline_host::jobfile::JobFile,
+) -> anyhow::Result<std::collections::BTreeMap<String, serde_json::Value>> {
+    let mut out = std::collections::BTreeMap::new();
+    for p in &job.parts {
+        let path = dir.join("parts").join(format!("{}.json", p.serial));
+        let text = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        let v = serde_json::from_slice(&text)
+            .with_context(|| format!("{} is not a part record", path.display()))?;
+        out.insert(p.serial.clone(), v);
+    }
+    Ok(out)
 }
 
 /// Runs `meltline simulate`.
@@ -91,6 +111,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         };
         if let Some(c) = &report.controller {
             ctx.warnings.extend(execution_warnings(c));
+        }
+        if let Some(dir) = &args.plate_records {
+            ctx.plate_records = read_records(dir, &job)?;
         }
         write_html_report(&report, &job, &ctx, p)
             .with_context(|| format!("writing {}", p.display()))?;

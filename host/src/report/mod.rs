@@ -55,6 +55,8 @@ pub struct ReportContext {
     pub warnings: Vec<Warning>,
     /// The parts on the plate.
     pub parts: Vec<PartRecord>,
+    /// The device history records of a plate's parts (`meltline plate --out-dir`), by serial.
+    pub plate_records: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 impl Default for ReportContext {
@@ -67,6 +69,7 @@ impl Default for ReportContext {
             machine: MachineConfig::default(),
             warnings: Vec::new(),
             parts: Vec::new(),
+            plate_records: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -137,7 +140,7 @@ pub fn html_report(run: &RunReport, job: &JobFile, ctx: &ReportContext) -> std::
         only.bounds_mm
             .get_or_insert([[b[0], b[1], 0.0], [b[2], b[3], top]]);
     }
-    parts::section(&mut s, &parts, run);
+    parts::section(&mut s, &parts, run, &ctx.plate_records);
     viewer.section(&mut s);
     summary::details(&mut s, run);
     summary::per_layer(&mut s, run);

@@ -7,6 +7,8 @@ use std::fmt::Write;
 use meltline_core::cage::DesignReport;
 use serde::Serialize;
 
+use std::collections::BTreeMap;
+
 use super::esc;
 use crate::session::RunReport;
 
@@ -88,7 +90,12 @@ fn exposure_text(run: &RunReport) -> String {
 }
 
 /// Writes the section.
-pub fn section(s: &mut String, parts: &[PartRecord], run: &RunReport) {
+pub fn section(
+    s: &mut String,
+    parts: &[PartRecord],
+    run: &RunReport,
+    records: &BTreeMap<String, serde_json::Value>,
+) {
     let _ = write!(
         s,
         r#"<section id="parts"><h2>Parts</h2><p>{} part(s) on the plate.</p><table><tr><th>part</th><th>lattice porosity target / measured</th><th>strut min / median</th><th>pore median</th><th>endplate fit</th><th>placement (x, y, z), mm</th><th>exposure</th></tr>"#,
@@ -136,6 +143,7 @@ pub fn section(s: &mut String, parts: &[PartRecord], run: &RunReport) {
     }
     s.push_str("</table>");
     plate_table(s, run);
+    record_table(s, run, records);
     s.push_str("</section>");
 }
 
@@ -197,6 +205,61 @@ fn plate_table(s: &mut String, run: &RunReport) {
             &format!("{} / {}", pct(r.coverage_pct, 1), pct(r.spill_pct, 2)),
         );
         let _ = write!(s, "<td><code>{}</code></td>", esc(&r.executed_sha256));
+        s.push_str("</tr>");
+    }
+    s.push_str("</table>");
+}
+
+/// The device history record of each part of the plate, as `meltline plate --out-dir` wrote
+/// it: spec and mesh hashes, the design's porosity, feature sizes and fit, the marking, the
+/// layer range and the software and time that made it.
+fn record_table(s: &mut String, run: &RunReport, records: &BTreeMap<String, serde_json::Value>) {
+    if run.job.parts.is_empty() || records.is_empty() {
+        return;
+    }
+    s.push_str(r#"<h3>Device history records</h3><table class="records"><tr><th>serial</th><th>spec SHA-256</th><th>mesh SHA-256</th><th>porosity target / measured</th><th>strut min · pore median mm</th><th>endplate fit</th><th>marking</th><th>job hash (record)</th><th>made by · at</th></tr>"#);
+    let text = |v: &serde_json::Value| v.as_str().map_or("-".to_string(), str::to_string);
+    for info in &run.job.parts {
+        let _ = write!(
+            s,
+            r#"<tr class="record" data-serial="{}">"#,
+            esc(&info.serial)
+        );
+        cell(s, &info.serial);
+        let Some(r) = records.get(&info.serial) else {
+            for _ in 0..8 {
+                cell(s, "(no record)");
+            }
+            s.push_str("</tr>");
+            continue;
+        };
+        let _ = write!(s, "<td><code>{}</code></td>", esc(&text(&r["spec_sha256"])));
+        let _ = write!(s, "<td><code>{}</code></td>", esc(&text(&r["mesh_sha256"])));
+        let d = &r["design"];
+        let pct = |v: &serde_json::Value| {
+            v.as_f64()
+                .map_or("-".to_string(), |v| format!("{:.1} %", 100.0 * v))
+        };
+        let mm = |v: &serde_json::Value| v.as_f64().map_or("-".to_string(), |v| format!("{v:.3}"));
+        cell(
+            s,
+            &format!(
+                "{} / {}",
+                pct(&d["porosity_target"]),
+                pct(&d["porosity_measured"])
+            ),
+        );
+        cell(
+            s,
+            &format!("{} · {}", mm(&d["strut_min_mm"]), mm(&d["pore_median_mm"])),
+        );
+        cell(s, &text(&d["fit"]));
+        cell(s, &text(&r["marking"]));
+        let _ = write!(s, "<td><code>{}</code></td>", esc(&text(&r["job_sha256"])));
+        cell(
+            s,
+            &format!("{} · {}", text(&r["software"]), text(&r["time_utc"])),
+        );
         s.push_str("</tr>");
     }
     s.push_str("</table>");
