@@ -276,31 +276,40 @@ fn every_message_encodes_to_its_golden_bytes() {
     }
 }
 
+/// The golden frame `good` (delimiter included) decodes to `f`.
+pub(super) fn assert_decodes_to(name: &str, good: &[u8], f: &Frame<'_>) {
+    let mut wire = good.to_vec();
+    wire.pop();
+    assert_eq!(decode_frame(&mut wire).unwrap(), *f, "{name}");
+}
+
+/// Every single-bit flip of the golden frame `good` is rejected; a flip to 0x00 splits the
+/// frame, and both halves must be rejected.
+pub(super) fn assert_every_bit_flip_rejected(name: &str, good: &[u8]) {
+    for i in 0..good.len() - 1 {
+        for bit in 0..8 {
+            let mut bad = good[..good.len() - 1].to_vec();
+            bad[i] ^= 1 << bit;
+            for part in bad.split_mut(|b| *b == 0) {
+                if !part.is_empty() {
+                    assert!(decode_frame(part).is_err(), "{name}: byte {i} bit {bit}");
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn every_golden_frame_decodes_to_its_message() {
     for (name, f) in samples() {
-        let mut wire = golden(name).to_vec();
-        wire.pop();
-        assert_eq!(decode_frame(&mut wire).unwrap(), f, "{name}");
+        assert_decodes_to(name, golden(name), &f);
     }
 }
 
 #[test]
 fn every_single_bit_flip_of_every_golden_frame_is_rejected() {
     for (name, _) in samples() {
-        let good = golden(name);
-        for i in 0..good.len() - 1 {
-            for bit in 0..8 {
-                let mut bad = good[..good.len() - 1].to_vec();
-                bad[i] ^= 1 << bit;
-                // A flip to 0x00 splits the frame: both halves must be rejected.
-                for part in bad.split_mut(|b| *b == 0) {
-                    if !part.is_empty() {
-                        assert!(decode_frame(part).is_err(), "{name}: byte {i} bit {bit}");
-                    }
-                }
-            }
-        }
+        assert_every_bit_flip_rejected(name, golden(name));
     }
 }
 

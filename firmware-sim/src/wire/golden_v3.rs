@@ -134,7 +134,7 @@ fn golden(name: &str) -> &'static [u8] {
     }
 }
 
-pub(super) fn rust_bytes(name: &str, b: &[u8]) -> String {
+fn rust_bytes(name: &str, b: &[u8]) -> String {
     let body: Vec<String> = b.iter().map(|x| format!("0x{x:02x}")).collect();
     format!(
         "static {}: [u8; {}] = [{}];",
@@ -144,24 +144,31 @@ pub(super) fn rust_bytes(name: &str, b: &[u8]) -> String {
     )
 }
 
-#[test]
-fn every_version_3_message_encodes_to_its_golden_bytes() {
+/// The samples whose encoding differs from their golden bytes, as Rust statics to paste.
+pub(super) fn wrong_encodings(
+    samples: &[(&'static str, Frame<'static>)],
+    golden: fn(&str) -> &'static [u8],
+) -> Vec<String> {
     let mut wrong = Vec::new();
-    for (name, f) in samples() {
+    for (name, f) in samples {
         let mut buf = [0u8; MAX_FRAME];
         let n = encode_frame(f.seq, &f.msg, &mut buf).unwrap();
         if &buf[..n] != golden(name) {
             wrong.push(rust_bytes(name, &buf[..n]));
         }
     }
+    wrong
+}
+
+#[test]
+fn every_version_3_message_encodes_to_its_golden_bytes() {
+    let wrong = wrong_encodings(&samples(), golden);
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
 #[test]
 fn every_version_3_golden_frame_decodes_to_its_message() {
     for (name, f) in samples() {
-        let mut bytes = golden(name).to_vec();
-        bytes.pop();
-        assert_eq!(decode_frame(&mut bytes).unwrap(), f, "{name}");
+        super::golden::assert_decodes_to(name, golden(name), &f);
     }
 }

@@ -3,7 +3,8 @@
 //! protocol change.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
-use super::golden_v3::rust_bytes;
+use super::golden::{assert_decodes_to, assert_every_bit_flip_rejected};
+use super::golden_v3::wrong_encodings;
 use super::*;
 
 fn samples() -> Vec<(&'static str, Frame<'static>)> {
@@ -133,41 +134,20 @@ fn golden(name: &str) -> &'static [u8] {
 
 #[test]
 fn every_version_4_message_encodes_to_its_golden_bytes() {
-    let mut wrong = Vec::new();
-    for (name, f) in samples() {
-        let mut buf = [0u8; MAX_FRAME];
-        let n = encode_frame(f.seq, &f.msg, &mut buf).unwrap();
-        if &buf[..n] != golden(name) {
-            wrong.push(rust_bytes(name, &buf[..n]));
-        }
-    }
+    let wrong = wrong_encodings(&samples(), golden);
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
 #[test]
 fn every_version_4_golden_frame_decodes_to_its_message() {
     for (name, f) in samples() {
-        let mut bytes = golden(name).to_vec();
-        bytes.pop();
-        assert_eq!(decode_frame(&mut bytes).unwrap(), f, "{name}");
+        assert_decodes_to(name, golden(name), &f);
     }
 }
 
 #[test]
 fn every_single_bit_flip_of_a_version_4_golden_frame_is_rejected() {
     for (name, _) in samples() {
-        let good = golden(name);
-        for i in 0..good.len() - 1 {
-            for bit in 0..8 {
-                let mut bad = good[..good.len() - 1].to_vec();
-                bad[i] ^= 1 << bit;
-                // A flip to 0x00 splits the frame: both halves must be rejected.
-                for part in bad.split_mut(|b| *b == 0) {
-                    if !part.is_empty() {
-                        assert!(decode_frame(part).is_err(), "{name}: byte {i} bit {bit}");
-                    }
-                }
-            }
-        }
+        assert_every_bit_flip_rejected(name, golden(name));
     }
 }
