@@ -235,20 +235,39 @@ pub fn outside_field(shapes: &[Shape], half_mm: f64) -> Option<[f64; 2]> {
         .map(|p| [to_mm(p.x), to_mm(p.y)])
 }
 
-/// Whether `cand` stands at least `gap` units from every placed footprint (bounding boxes
-/// first, then the footprint grown by the gap against the other).
-fn clear_of(cand: &[Shape], placed: &[Placement], gap: i32) -> bool {
-    let Some((lo, hi)) = bounds(cand) else {
-        return true;
-    };
+/// The footprint turned by `deg` about its reference point, with the same grown by the
+/// spacing and both bounding boxes: what every candidate position of one turn shares.
+struct Turned {
+    deg: f64,
+    shapes: Shapes,
+    grown: Shapes,
+    lo: Point,
+    hi: Point,
+}
+
+fn shifted(shapes: &[Shape], d: Point) -> Shapes {
+    shapes
+        .iter()
+        .map(|sh| {
+            sh.iter()
+                .map(|c| c.iter().map(|p| Point::new(p.x + d.x, p.y + d.y)).collect())
+                .collect()
+        })
+        .collect()
+}
+
+/// Whether the turned footprint moved by `d` stands at least the spacing from every placed
+/// footprint: bounding boxes first, then the footprint grown by the spacing against the other.
+fn clear_at(t: &Turned, d: Point, placed: &[(Placement, Point, Point)], gap: i32) -> bool {
+    let (lo, hi) = (
+        Point::new(t.lo.x + d.x, t.lo.y + d.y),
+        Point::new(t.hi.x + d.x, t.hi.y + d.y),
+    );
     let grown = std::cell::OnceCell::new();
-    placed.iter().all(|p| {
-        let Some((plo, phi)) = bounds(&p.shapes) else {
-            return true;
-        };
+    placed.iter().all(|(p, plo, phi)| {
         let apart =
             lo.x - gap > phi.x || plo.x > hi.x + gap || lo.y - gap > phi.y || plo.y > hi.y + gap;
-        apart || intersection(grown.get_or_init(|| offset(cand, gap)), &p.shapes).is_empty()
+        apart || intersection(grown.get_or_init(|| shifted(&t.grown, d)), &p.shapes).is_empty()
     })
 }
 
@@ -256,23 +275,42 @@ fn clear_of(cand: &[Shape], placed: &[Placement], gap: i32) -> bool {
 fn first_free(
     f: &Footprint,
     turns: [f64; 2],
-    placed: &[Placement],
+    placed: &[(Placement, Point, Point)],
     half_mm: f64,
     spacing_mm: f64,
 ) -> Option<Placement> {
     let gap = to_units(spacing_mm);
+    let h = to_units(half_mm);
+    let turned: Vec<Turned> = turns
+        .iter()
+        .filter_map(|&deg| {
+            let shapes = transformed(f, deg, [0.0, 0.0]);
+            let (lo, hi) = bounds(&shapes)?;
+            Some(Turned {
+                deg,
+                grown: offset(&shapes, gap),
+                shapes,
+                lo,
+                hi,
+            })
+        })
+        .collect();
     let steps = (2.0 * half_mm / GRID_MM).floor() as i64;
     for j in 0..=steps {
         let y = -half_mm + j as f64 * GRID_MM;
         for i in 0..=steps {
             let x = -half_mm + i as f64 * GRID_MM;
-            for deg in turns {
-                let shapes = transformed(f, deg, [x, y]);
-                if outside_field(&shapes, half_mm).is_none() && clear_of(&shapes, placed, gap) {
+            let d = Point::new(to_units(x), to_units(y));
+            for t in &turned {
+                let inside = t.lo.x + d.x >= -h
+                    && t.hi.x + d.x <= h
+                    && t.lo.y + d.y >= -h
+                    && t.hi.y + d.y <= h;
+                if inside && clear_at(t, d, placed, gap) {
                     return Some(Placement {
                         at_mm: [x, y],
-                        rotation_deg: deg,
-                        shapes,
+                        rotation_deg: t.deg,
+                        shapes: shifted(&t.shapes, d),
                     });
                 }
             }
@@ -296,7 +334,7 @@ pub fn place_auto(
             .total_cmp(&parts[a].1.area_mm2)
             .then_with(|| parts[a].0.cmp(&parts[b].0))
     });
-    let mut placed: Vec<Placement> = Vec::new();
+    let mut placed: Vec<(Placement, Point, Point)> = Vec::new();
     let mut slot = vec![None; parts.len()];
     for &k in &order {
         let (id, f) = &parts[k];
@@ -312,11 +350,12 @@ pub fn place_auto(
                 }
             })?;
         slot[k] = Some(placed.len());
-        placed.push(p);
+        let (lo, hi) = bounds(&p.shapes).unwrap_or_default();
+        placed.push((p, lo, hi));
     }
     Ok(slot
         .into_iter()
-        .map(|s| placed[s.unwrap_or_default()].clone())
+        .map(|s| placed[s.unwrap_or_default()].0.clone())
         .collect())
 }
 
