@@ -207,6 +207,9 @@ pub struct JobWriter<W: Write> {
     announced: u32,
     summary: JobSummary,
     parts: Box<PartTable>,
+    /// Vectors outside their part's footprint are written anyway (see
+    /// [`JobWriter::unchecked_footprints`]).
+    unchecked_footprints: bool,
     frame: Box<[u8; MAX_FRAME]>,
 }
 
@@ -364,6 +367,7 @@ impl<W: Write> JobWriter<W> {
             announced: spec.layer_count,
             summary: JobSummary::default(),
             parts: Box::default(),
+            unchecked_footprints: false,
             frame: Box::new([0; MAX_FRAME]),
         };
         w.emit(&Msg::JobHeader(header))?;
@@ -473,11 +477,20 @@ impl<W: Write> JobWriter<W> {
         self.emit_layer(&coded)
     }
 
+    /// From here on, writes vectors outside their part's footprint instead of refusing them:
+    /// for making the jobs a verifier or a controller must refuse (tests, fuzzing corpora).
+    pub fn unchecked_footprints(&mut self) {
+        self.unchecked_footprints = true;
+    }
+
     /// Emits one layer of coded blocks (`LayerStart`, the blocks, `LayerEnd` with its digest);
     /// every vector end of a part's block must lie in its part's footprint.
     fn emit_layer(&mut self, coded: &[CodedBlock]) -> Result<(), JobError> {
         let layer = self.summary.layers;
-        for c in coded.iter().filter(|c| c.part.is_some()) {
+        for c in coded
+            .iter()
+            .filter(|c| c.part.is_some() && !self.unchecked_footprints)
+        {
             let vb = c.view();
             for seg in vb.segments().flatten() {
                 for pt in [seg.from, seg.to] {

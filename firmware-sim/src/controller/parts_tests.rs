@@ -91,6 +91,8 @@ fn hatch(x0: i64, x1: i64, lines: i64) -> BlockSpec {
 /// `x_end` in layer 1 (inside its box up to 9000).
 fn plate_job(layers: u32, x_end: i64) -> Vec<u8> {
     let mut w = JobWriter::with_parts(Vec::new(), &spec(layers), &parts(), None).unwrap();
+    // Written as a faulty build processor might: the controller must refuse it.
+    w.unchecked_footprints();
     for k in 0..layers {
         let end = if k == 1 { x_end } else { 8900 };
         w.write_part_layer(&[(0, hatch(100, 3900, 10)), (1, hatch(5100, end, 20))])
@@ -293,4 +295,26 @@ fn a_released_plate_job_runs_where_release_is_required() {
     let (ctl, rec) = run(&released, config);
     assert_eq!(ctl.state(), ControllerState::Done, "{:?}", rec.faults);
     assert_eq!(rec.parts.len(), 2);
+}
+
+#[test]
+fn the_job_writer_refuses_a_vector_outside_its_part_footprint() {
+    let mut w = JobWriter::with_parts(Vec::new(), &spec(1), &parts(), None).unwrap();
+    let e = w
+        .write_part_layer(&[(0, hatch(100, 3900, 10)), (1, hatch(5100, 9100, 20))])
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            crate::job::JobError::Part {
+                layer: 0,
+                source: crate::wire::part::PartError::Outside {
+                    part: 1,
+                    x: 9100,
+                    ..
+                }
+            }
+        ),
+        "{e:?}"
+    );
 }

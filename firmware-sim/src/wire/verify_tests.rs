@@ -238,6 +238,8 @@ fn plate_job(x_end: i64) -> Vec<u8> {
     };
     let parts = [part("C-1", 0), part("C-2", 5000)];
     let mut w = JobWriter::with_parts(Vec::new(), &spec(1), &parts, None).unwrap();
+    // Written as a faulty build processor might: the verifier must refuse it.
+    w.unchecked_footprints();
     w.write_part_layer(&[(0, hatch(100, 3900)), (1, hatch(5100, x_end))])
         .unwrap();
     w.finish().unwrap().0
