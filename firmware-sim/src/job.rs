@@ -213,18 +213,42 @@ pub struct JobWriter<W: Write> {
     frame: Box<[u8; MAX_FRAME]>,
 }
 
-struct CodedBlock {
-    part: Option<u16>,
-    param_set: u16,
-    kind: VectorKind,
-    region: Region,
-    coding: Coding,
-    vectors: u32,
-    data: Vec<u8>,
+/// A block as it travels, its vectors coded, owning its bytes (and naming its part in a plate
+/// job): what [`JobWriter::write_coded_layer`] takes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CodedBlock {
+    /// The part it belongs to (`None` in a job without parts).
+    pub part: Option<u16>,
+    /// Parameter set id.
+    pub param_set: u16,
+    /// What the vectors are.
+    pub kind: VectorKind,
+    /// Region.
+    pub region: Region,
+    /// How the vectors are coded.
+    pub coding: Coding,
+    /// Vectors in it.
+    pub vectors: u32,
+    /// The coded vectors.
+    pub data: Vec<u8>,
 }
 
 impl CodedBlock {
-    fn view(&self) -> VectorBlock<'_> {
+    /// A copy of `b`, belonging to `part`.
+    pub fn of(part: Option<u16>, b: &VectorBlock<'_>) -> Self {
+        Self {
+            part,
+            param_set: b.param_set,
+            kind: b.kind,
+            region: b.region,
+            coding: b.coding,
+            vectors: b.vectors,
+            data: b.data.to_vec(),
+        }
+    }
+
+    /// The block as a wire message borrows it.
+    pub fn view(&self) -> VectorBlock<'_> {
         VectorBlock {
             param_set: self.param_set,
             kind: self.kind,
@@ -433,18 +457,19 @@ impl<W: Write> JobWriter<W> {
                 part,
                 spec: b,
             };
+            let from = coded.len();
             self.code_block(&at, &mut coded)?;
+            for c in coded.get(from..).unwrap_or(&[]) {
+                self.check_points(layer, bi, c, false)?;
+            }
         }
         self.emit_layer(&coded)
     }
 
     /// Writes the next layer from blocks already coded (e.g. read back from a job file of one
     /// part), each naming its part in a plate job; the blocks are checked as
-    /// [`JobWriter::write_part_layer`] checks them and copied, not coded again.
-    pub fn write_coded_layer(
-        &mut self,
-        blocks: &[(Option<u16>, VectorBlock<'_>)],
-    ) -> Result<(), JobError> {
+    /// [`JobWriter::write_part_layer`] checks them (and decoded whole), not coded again.
+    pub fn write_coded_layer(&mut self, coded: &[CodedBlock]) -> Result<(), JobError> {
         let layer = self.summary.layers;
         if layer >= self.announced {
             return Err(JobError::LayerCount {
@@ -452,29 +477,44 @@ impl<W: Write> JobWriter<W> {
                 written: layer + 1,
             });
         }
-        let mut coded = Vec::with_capacity(blocks.len());
-        for (bi, (part, b)) in blocks.iter().enumerate() {
+        for (bi, c) in coded.iter().enumerate() {
             self.parts
-                .check_block(*part)
+                .check_block(c.part)
                 .map_err(|source| JobError::Part { layer, source })?;
-            for seg in b.segments() {
-                seg.map_err(|source| JobError::Codec {
-                    layer,
-                    block: bi,
-                    source,
-                })?;
-            }
-            coded.push(CodedBlock {
-                part: *part,
-                param_set: b.param_set,
-                kind: b.kind,
-                region: b.region,
-                coding: b.coding,
-                vectors: b.vectors,
-                data: b.data.to_vec(),
-            });
+            self.check_points(layer, bi, c, true)?;
         }
-        self.emit_layer(&coded)
+        self.emit_layer(coded)
+    }
+
+    /// Decodes block `c` (number `bi` of `layer`) when it names a part whose footprint is
+    /// checked, or when `always`: every vector end of a part's block must lie in its part's
+    /// footprint.
+    fn check_points(
+        &self,
+        layer: u32,
+        bi: usize,
+        c: &CodedBlock,
+        always: bool,
+    ) -> Result<(), JobError> {
+        let footprint = c.part.is_some() && !self.unchecked_footprints;
+        if !footprint && !always {
+            return Ok(());
+        }
+        for seg in c.view().segments() {
+            let seg = seg.map_err(|source| JobError::Codec {
+                layer,
+                block: bi,
+                source,
+            })?;
+            if footprint {
+                for pt in [seg.from, seg.to] {
+                    self.parts
+                        .check_point(c.part, pt)
+                        .map_err(|source| JobError::Part { layer, source })?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// From here on, writes vectors outside their part's footprint instead of refusing them:
@@ -483,23 +523,10 @@ impl<W: Write> JobWriter<W> {
         self.unchecked_footprints = true;
     }
 
-    /// Emits one layer of coded blocks (`LayerStart`, the blocks, `LayerEnd` with its digest);
-    /// every vector end of a part's block must lie in its part's footprint.
+    /// Emits one layer of checked, coded blocks (`LayerStart`, the blocks, `LayerEnd` with its
+    /// digest).
     fn emit_layer(&mut self, coded: &[CodedBlock]) -> Result<(), JobError> {
         let layer = self.summary.layers;
-        for c in coded
-            .iter()
-            .filter(|c| c.part.is_some() && !self.unchecked_footprints)
-        {
-            let vb = c.view();
-            for seg in vb.segments().flatten() {
-                for pt in [seg.from, seg.to] {
-                    self.parts
-                        .check_point(c.part, pt)
-                        .map_err(|source| JobError::Part { layer, source })?;
-                }
-            }
-        }
         let payload: usize = coded.iter().map(|c| c.data.len()).sum();
         self.emit(&Msg::LayerStart(LayerStart {
             layer,

@@ -7,8 +7,8 @@ use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use meltline_firmware::job::{FrameReader, JobSummary, PartSpec};
-use meltline_firmware::wire::{Coding, Msg, Region, VectorBlock, VectorKind};
+use meltline_firmware::job::{CodedBlock, FrameReader, JobSummary, PartSpec};
+use meltline_firmware::wire::Msg;
 use meltline_slicer::job::JobHeader;
 
 use crate::mlj::{MljError, MljOptions, write_atomically};
@@ -20,41 +20,6 @@ pub struct Spool {
     pub path: PathBuf,
     /// Its layers (from layer 0 of the plate).
     pub layers: usize,
-}
-
-/// A coded block read back from a spool.
-#[derive(Debug, Clone)]
-struct OwnedBlock {
-    param_set: u16,
-    kind: VectorKind,
-    region: Region,
-    coding: Coding,
-    vectors: u32,
-    data: Vec<u8>,
-}
-
-impl OwnedBlock {
-    fn of(b: &VectorBlock<'_>) -> Self {
-        Self {
-            param_set: b.param_set,
-            kind: b.kind,
-            region: b.region,
-            coding: b.coding,
-            vectors: b.vectors,
-            data: b.data.to_vec(),
-        }
-    }
-
-    fn view(&self) -> VectorBlock<'_> {
-        VectorBlock {
-            param_set: self.param_set,
-            kind: self.kind,
-            region: self.region,
-            coding: self.coding,
-            vectors: self.vectors,
-            data: &self.data,
-        }
-    }
 }
 
 /// Reads a spool layer by layer.
@@ -75,7 +40,7 @@ impl SpoolReader {
     }
 
     /// Appends the next layer's blocks to `out`; `false` once the spool has no more layers.
-    fn next_layer(&mut self, out: &mut Vec<OwnedBlock>) -> io::Result<bool> {
+    fn next_layer(&mut self, part: u16, out: &mut Vec<CodedBlock>) -> io::Result<bool> {
         let bad = |what: String| io::Error::other(format!("{}: {what}", self.path.display()));
         let mut open = false;
         for raw in self.frames.by_ref() {
@@ -85,7 +50,7 @@ impl SpoolReader {
                 .map_err(|e| bad(format!("frame {}: {e}", raw.index)))?;
             match frame.msg {
                 Msg::LayerStart(_) => open = true,
-                Msg::VectorBlock(b) if open => out.push(OwnedBlock::of(&b)),
+                Msg::VectorBlock(b) if open => out.push(CodedBlock::of(Some(part), &b)),
                 Msg::LayerEnd(_) if open => return Ok(true),
                 Msg::JobEnd(_) => return Ok(false),
                 Msg::JobHeader(_) | Msg::ParamSet(_) if !open => {}
@@ -117,13 +82,13 @@ pub fn join(
     write_atomically(header, parts, path, opts, |w| {
         let mut blocks = Vec::new();
         for layer in 0..header.layer_count {
-            let mut owned: Vec<(u16, OwnedBlock)> = Vec::new();
+            blocks.clear();
             for (k, (r, s)) in readers.iter_mut().zip(spools).enumerate() {
                 if layer >= s.layers {
                     continue;
                 }
-                blocks.clear();
-                if !r.next_layer(&mut blocks)? {
+                let part = u16::try_from(k).unwrap_or(u16::MAX);
+                if !r.next_layer(part, &mut blocks)? {
                     return Err(io::Error::other(format!(
                         "{} has {layer} layers, {} expected",
                         s.path.display(),
@@ -131,11 +96,8 @@ pub fn join(
                     ))
                     .into());
                 }
-                let part = u16::try_from(k).unwrap_or(u16::MAX);
-                owned.extend(blocks.drain(..).map(|b| (part, b)));
             }
-            let views: Vec<_> = owned.iter().map(|(p, b)| (Some(*p), b.view())).collect();
-            w.write_coded_layer(&views)?;
+            w.write_coded_layer(&blocks)?;
         }
         Ok(())
     })
