@@ -1,32 +1,5 @@
 use super::*;
-
-/// A domed endplate surface (open grid mesh) `z = z0 + s·(dome·(1 − x²/a² − y²/b²) + tilt·y)`,
-/// with `s = +1` for an upper vertebra's inferior endplate (concave towards the disc).
-pub(crate) fn domed_plate(
-    z0: f64,
-    s: f64,
-    dome: f64,
-    tilt: f64,
-) -> (Mesh, impl Fn(f64, f64) -> f64) {
-    let (a, b) = (22.0, 17.0);
-    let h = move |x: f64, y: f64| {
-        z0 + s * (dome * (1.0 - x * x / (a * a) - y * y / (b * b)) + tilt * y)
-    };
-    let n = 60;
-    let mut soup = Vec::new();
-    let p = |i: usize, j: usize| {
-        let x = -a + 2.0 * a * i as f64 / n as f64;
-        let y = -b + 2.0 * b * j as f64 / n as f64;
-        Point3::new(x, y, h(x, y))
-    };
-    for j in 0..n {
-        for i in 0..n {
-            soup.push([p(i, j), p(i + 1, j), p(i + 1, j + 1)]);
-            soup.push([p(i, j), p(i + 1, j + 1), p(i, j + 1)]);
-        }
-    }
-    (Mesh::from_soup(soup), h)
-}
+use crate::cage::phantom::domed_endplate as domed_plate;
 
 #[test]
 fn fit_of_domed_endplates_reproduces_the_known_surfaces() {

@@ -15,6 +15,7 @@ pub mod endplate;
 pub mod footprint;
 mod height_grid;
 pub mod lattice;
+pub mod phantom;
 pub mod report;
 pub mod spec;
 

@@ -1,4 +1,5 @@
-//! `meltline demo [--out DIR]`: the whole pipeline with no input. Designs the embedded default
+//! `meltline demo [--out DIR]`: the whole pipeline with no input, on a plate by default
+//! (`demo_plate.rs`). `--single` (or `--upper/--lower`) runs it for one cage: designs the embedded default
 //! TLIF lattice cage (or fits it to `--upper/--lower` vertebrae), checks the mesh, slices it
 //! with the Ti-6Al-4V profile, exports CLI and SVG, starts the simulated printer on a loopback
 //! port (the sibling `meltline-fw` binary when built, else the same controller in a thread),
@@ -49,9 +50,14 @@ pub struct Args {
     /// Units of the vertebra meshes: mm, m or in.
     #[arg(long, default_value = "mm")]
     pub units: String,
-    /// Mesh edge length, mm, instead of the spec's own (0.12 mm); e.g. 0.4 for a quicker run.
+    /// Mesh edge length, mm: for the single cage instead of the spec's own 0.12 mm (e.g. 0.4
+    /// for a quicker run); for the plate's cages instead of 0.25 mm (within each spec's range).
     #[arg(long)]
     pub edge_length: Option<f64>,
+    /// One cage instead of the plate: the default TLIF lattice cage (or the cage fitted to
+    /// `--upper/--lower`), with its CLI and SVG exports.
+    #[arg(long)]
+    pub single: bool,
     /// Faults of the link.
     #[arg(long, default_value = "drop=0.01,corrupt=0.01,seed=1")]
     pub faults: FaultSpec,
@@ -60,12 +66,15 @@ pub struct Args {
     pub signoff: super::signoff::SignoffArgs,
 }
 
-fn step(t0: Instant, what: &str) {
+pub(super) fn step(t0: Instant, what: &str) {
     errln!("[{:6.1} s] {what}", t0.elapsed().as_secs_f64());
 }
 
 /// Runs `meltline demo`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if !args.single && args.upper.is_none() {
+        return super::demo_plate::run(&args);
+    }
     let t0 = Instant::now();
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
@@ -181,7 +190,7 @@ fn read_vertebrae(args: &Args) -> anyhow::Result<Option<(Mesh, Mesh)>> {
 
 /// Streams the job to the printer at `addr` through `faults` plus one forced disconnect
 /// part-way (the count includes retransmissions, a few per cent).
-fn stream_through_faults(
+pub(super) fn stream_through_faults(
     job: &JobFile,
     faults: &FaultSpec,
     addr: &str,
@@ -273,7 +282,7 @@ fn slice_and_export(
 
 /// Adds the job's and the controller's warnings to `ctx`, writes `report.html` and `run.json`
 /// into `out`; returns the report's path.
-fn write_reports(
+pub(super) fn write_reports(
     out: &Path,
     report: &RunReport,
     job: &JobFile,
@@ -292,14 +301,14 @@ fn write_reports(
 }
 
 /// The simulated printer: a child `meltline-fw` or a thread.
-enum Printer {
+pub(super) enum Printer {
     Process(Child, PathBuf),
     Thread(LoopbackController),
 }
 
 impl Printer {
     /// Stops the printer and returns its report.
-    fn finish(self) -> anyhow::Result<Option<ControllerSummary>> {
+    pub(super) fn finish(self) -> anyhow::Result<Option<ControllerSummary>> {
         match self {
             Printer::Process(mut child, report) => {
                 // `--once` makes it exit when the job is finished; give it a moment, then stop it.
@@ -329,7 +338,7 @@ impl Printer {
     }
 }
 
-fn start_printer(report: &Path) -> anyhow::Result<(Printer, String)> {
+pub(super) fn start_printer(report: &Path) -> anyhow::Result<(Printer, String)> {
     let sibling = std::env::current_exe()
         .ok()
         .and_then(|p| p.parent().map(|d| d.join("meltline-fw")))

@@ -4,6 +4,7 @@ pub mod check;
 pub mod common;
 pub mod completions;
 pub mod demo;
+pub mod demo_plate;
 pub mod design;
 pub mod examples;
 pub mod export;

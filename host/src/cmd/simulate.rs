@@ -52,7 +52,7 @@ pub struct Args {
 }
 
 /// The device history record of each part of `job` in `dir/parts/<serial>.json`.
-fn read_records(
+pub(super) fn read_records(
     dir: &std::path::Path,
     job: &meltline_host::jobfile::JobFile,
 ) -> anyhow::Result<std::collections::BTreeMap<String, serde_json::Value>> {
