@@ -503,6 +503,7 @@ fn every_subcommand_survives_a_closed_stdout_and_keeps_its_work() {
         (
             vec![
                 "demo".into(),
+                "--single".into(),
                 "--out".into(),
                 s(&d("demo")).into(),
                 "--edge-length".into(),
