@@ -1,16 +1,16 @@
 //! `meltline demo`, the README's first command, end to end with no input: design, check,
 //! slice, stream through the faulty link to the simulated printer, verify, report.
 
+use std::path::Path;
 use std::process::Command;
 
-#[test]
-fn single_cage_demo_runs_the_whole_pipeline_and_verifies_equal_hashes() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let out = dir.path().join("demo-out");
-    // A coarse mesh keeps the run short; the pipeline is the same at the spec's 0.12 mm.
+/// Runs `meltline demo ARGS --out OUT` and checks that it succeeded with equal hashes.
+fn run_verified_demo(args: &[&str], out: &Path) {
     let run = Command::new(env!("CARGO_BIN_EXE_meltline"))
-        .args(["demo", "--single", "--edge-length", "1.0", "--out"])
-        .arg(&out)
+        .arg("demo")
+        .args(args)
+        .arg("--out")
+        .arg(out)
         .output()
         .expect("meltline demo runs");
     let stdout = String::from_utf8_lossy(&run.stdout);
@@ -18,6 +18,14 @@ fn single_cage_demo_runs_the_whole_pipeline_and_verifies_equal_hashes() {
     assert!(run.status.success(), "{stdout}\n{stderr}");
     assert!(stdout.contains("hashes equal yes"), "{stdout}");
     assert!(stdout.contains("VERIFIED"), "{stdout}");
+}
+
+#[test]
+fn single_cage_demo_runs_the_whole_pipeline_and_verifies_equal_hashes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("demo-out");
+    // A coarse mesh keeps the run short; the pipeline is the same at the spec's 0.12 mm.
+    run_verified_demo(&["--single", "--edge-length", "1.0"], &out);
     for file in ["cage.stl", "cage.mlj", "cage.cli", "report.html"] {
         let len = std::fs::metadata(out.join(file))
             .map(|m| m.len())
@@ -32,16 +40,7 @@ fn single_cage_demo_runs_the_whole_pipeline_and_verifies_equal_hashes() {
 fn demo_plate_places_three_cages_and_a_coupon_and_verifies_every_part() {
     let dir = tempfile::tempdir().expect("temp dir");
     let out = dir.path().join("demo-out");
-    let run = Command::new(env!("CARGO_BIN_EXE_meltline"))
-        .args(["demo", "--out"])
-        .arg(&out)
-        .output()
-        .expect("meltline demo runs");
-    let stdout = String::from_utf8_lossy(&run.stdout);
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert!(run.status.success(), "{stdout}\n{stderr}");
-    assert!(stdout.contains("hashes equal yes"), "{stdout}");
-    assert!(stdout.contains("VERIFIED"), "{stdout}");
+    run_verified_demo(&[], &out);
     let plate: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("plate.json")).expect("plate.json"))
             .expect("plate.json is JSON");
