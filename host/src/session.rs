@@ -418,9 +418,38 @@ impl RunReport {
         let mut s = String::new();
         self.job.write_text(&mut s);
         self.write_executed(&mut s);
+        self.write_parts(&mut s);
         write_link(&mut s, &self.link);
         let _ = write!(s, "{}", self.verdict);
         s
+    }
+
+    /// One line per part of a plate job as the controller built, skipped or left it.
+    fn write_parts(&self, s: &mut String) {
+        for p in &self.parts {
+            let r = &p.run;
+            let _ = write!(
+                s,
+                "part         {}{}: {}, {} of {} vectors, {:.1} J",
+                p.id,
+                if p.case.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", p.case)
+                },
+                r.state,
+                r.vectors_executed,
+                p.vectors,
+                r.energy_j
+            );
+            if let (Some(layer), Some(rule)) = (r.skipped_at_layer, &r.skip_rule) {
+                let _ = write!(s, ", skipped from layer {layer} ({rule})");
+            }
+            if let Some(c) = r.coverage_pct {
+                let _ = write!(s, ", coverage {c:.1} %");
+            }
+            let _ = writeln!(s, ", executed sha256 {}", r.executed_sha256);
+        }
     }
 
     /// What the controller executed: layers, vectors, time and energy, coverage and spill

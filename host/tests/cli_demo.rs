@@ -4,8 +4,9 @@
 use std::path::Path;
 use std::process::Command;
 
-/// Runs `meltline demo ARGS --out OUT` and checks that it succeeded with equal hashes.
-fn run_verified_demo(args: &[&str], out: &Path) {
+/// Runs `meltline demo ARGS --out OUT`, checks that it succeeded with equal hashes and
+/// returns what it printed.
+fn run_verified_demo(args: &[&str], out: &Path) -> String {
     let run = Command::new(env!("CARGO_BIN_EXE_meltline"))
         .arg("demo")
         .args(args)
@@ -18,6 +19,7 @@ fn run_verified_demo(args: &[&str], out: &Path) {
     assert!(run.status.success(), "{stdout}\n{stderr}");
     assert!(stdout.contains("hashes equal yes"), "{stdout}");
     assert!(stdout.contains("VERIFIED"), "{stdout}");
+    stdout.into_owned()
 }
 
 #[test]
@@ -40,7 +42,14 @@ fn single_cage_demo_runs_the_whole_pipeline_and_verifies_equal_hashes() {
 fn demo_plate_places_three_cages_and_a_coupon_and_verifies_every_part() {
     let dir = tempfile::tempdir().expect("temp dir");
     let out = dir.path().join("demo-out");
-    run_verified_demo(&[], &out);
+    let stdout = run_verified_demo(&[], &out);
+    // The run summary has a line per part, each built in full.
+    let part_lines: Vec<&str> = stdout.lines().filter(|l| l.starts_with("part ")).collect();
+    assert_eq!(part_lines.len(), 4, "{stdout}");
+    assert!(
+        part_lines.iter().all(|l| l.contains(": Built, ")),
+        "{stdout}"
+    );
     let plate: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("plate.json")).expect("plate.json"))
             .expect("plate.json is JSON");

@@ -5,7 +5,7 @@
 //! streams the plate job to the simulated printer through the faulty link and writes the
 //! HTML report with the plate and record tables.
 
-use meltline_host::{errln, outln};
+use meltline_host::outln;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -147,15 +147,6 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let html = write_reports(&args.out, &report, &job, ctx)?;
     step(t0, "done");
     outln!("{}", report.summary());
-    for p in &report.parts {
-        errln!(
-            "meltline: part {} ({}): {} of {} vectors executed",
-            p.id,
-            p.case,
-            p.run.vectors_executed,
-            p.vectors
-        );
-    }
     outln!("report       {}", html.display());
     Ok(if report.verified() {
         ExitCode::SUCCESS
