@@ -315,12 +315,25 @@ pub struct PartOutcome {
 
 impl PartOutcome {
     /// The parts of `job` joined with the controller's account of them, in part order.
-    pub fn of(job: &JobFile, controller: Option<&ControllerSummary>) -> Vec<PartOutcome> {
-        let Some(c) = controller else {
-            return Vec::new();
+    /// Without the controller's own summary (a stream to a printer), the part reports that
+    /// came over the link stand in, without coverage and spill.
+    pub fn of(
+        job: &JobFile,
+        controller: Option<&ControllerSummary>,
+        link: &[meltline_firmware::wire::PartReport],
+    ) -> Vec<PartOutcome> {
+        let runs: Vec<meltline_firmware::sim::report::PartRun> = match controller {
+            Some(c) => c.parts.clone(),
+            None => {
+                let mut r: Vec<_> = link
+                    .iter()
+                    .map(|p| meltline_firmware::sim::report::PartRun::new(p, None))
+                    .collect();
+                r.sort_by_key(|p| p.index);
+                r
+            }
         };
-        c.parts
-            .iter()
+        runs.iter()
             .map(|run| {
                 let info = job.parts.get(usize::from(run.index));
                 PartOutcome {
@@ -357,7 +370,7 @@ impl RunReport {
             .map(|r| r.vectors)
             .or(controller.as_ref().map(|c| c.total.marks));
         let vector_counts_equal = executed_vectors == Some(job.vectors());
-        let parts = PartOutcome::of(job, controller.as_ref());
+        let parts = PartOutcome::of(job, controller.as_ref(), &link.part_reports);
         let skipped: Vec<String> = parts
             .iter()
             .filter(|p| p.run.state == "Skipped")

@@ -330,3 +330,47 @@ fn each_serial_is_engraved_on_a_face_with_room_and_a_part_without_one_is_warned_
         "contour vectors at z 0.9 mm: {below}, at z 2.0 mm: {through}"
     );
 }
+
+/// `meltline stream` has no controller summary of its own: the parts of a plate job come from
+/// the controller's part reports over the link, one line per part in the summary.
+#[test]
+fn a_plate_streamed_over_tcp_reports_every_part_from_the_controllers_part_reports() {
+    use meltline_firmware::machine::MachineConfig;
+    use meltline_firmware::sim::{SimOptions, Simulator};
+    use meltline_host::jobfile::JobFile;
+    use meltline_host::link::{StreamOptions, Tcp, stream_job};
+    use meltline_host::loopback::LoopbackController;
+    use meltline_host::session::RunReport;
+
+    let d = tempfile::tempdir().unwrap();
+    write_box(d.path(), "coupon.stl", [6.0, 6.0, 0.6]);
+    let (p, job, report, records) = plate(
+        d.path(),
+        "[plate]\nspacing_mm = 3.0\n[[part]]\nid = \"Q\"\nmesh = \"coupon.stl\"\ncount = 3\n",
+    );
+    run_plate_ok(&p, &job, &report, &records);
+    let job = JobFile::read(Path::new(&job)).unwrap();
+    let ctl = LoopbackController::start(Simulator::new(SimOptions {
+        machine: MachineConfig::default(),
+        ..SimOptions::default()
+    }))
+    .unwrap();
+    let mut tcp = Tcp::new(&ctl.addr().to_string()).unwrap();
+    let outcome = stream_job(&job, &mut tcp, &StreamOptions::default(), &mut |_| {}).unwrap();
+    drop(ctl.stop());
+    let run = RunReport::new(&job, outcome, None);
+    assert!(run.verified(), "{}", run.verdict);
+    let ids: Vec<&str> = run.parts.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(ids, ["Q-1", "Q-2", "Q-3"]);
+    for (part, info) in run.parts.iter().zip(&job.parts) {
+        assert_eq!(part.run.state, "Built");
+        assert_eq!(part.run.vectors_executed, info.vectors);
+        assert_eq!(part.run.executed_sha256.len(), 64);
+    }
+    let summary = run.summary();
+    assert_eq!(
+        summary.lines().filter(|l| l.starts_with("part ")).count(),
+        3,
+        "{summary}"
+    );
+}

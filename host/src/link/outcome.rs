@@ -3,7 +3,7 @@
 use std::io;
 use std::time::Duration;
 
-use meltline_firmware::wire::{ControllerState, Fault, PROTOCOL_VERSION, Report};
+use meltline_firmware::wire::{ControllerState, Fault, PROTOCOL_VERSION, PartReport, Report};
 use serde::Serialize;
 
 use crate::faults::{FaultCounts, FaultSpec};
@@ -71,6 +71,9 @@ pub struct StreamOutcome {
     /// The controller's final report.
     #[serde(skip)]
     pub report: Option<Report>,
+    /// The controller's account of each part of a plate job (sent after its report).
+    #[serde(skip)]
+    pub part_reports: Vec<PartReport>,
     /// Final controller state.
     pub state: Option<String>,
     /// Faults the controller raised.

@@ -136,6 +136,7 @@ impl<'a> Streamer<'a> {
                 executed_sha256: None,
                 hashes_equal: false,
                 report: None,
+                part_reports: Vec::new(),
                 state: None,
                 faults: Vec::new(),
                 fault_messages: Vec::new(),
@@ -514,6 +515,13 @@ impl<'a> Streamer<'a> {
                 ControllerState::Done | ControllerState::Faulted | ControllerState::Aborted
             )
         {
+            // The part reports follow the report at once; give them a few more rounds.
+            for _ in 0..4 {
+                if self.out.part_reports.len() >= self.job.parts.len() {
+                    break;
+                }
+                let _ = self.pump(self.rto.timeout(), false);
+            }
             return true;
         }
         if !self.out.faults.is_empty() && self.report.is_none() {

@@ -49,6 +49,10 @@ impl Streamer<'_> {
                 Msg::Nak(nk) if !handshake => self.on_nak(nk),
                 Msg::Fault(f) => self.out.faults.push(f),
                 Msg::Report(r) => self.report = Some(r),
+                Msg::PartReport(r) => {
+                    self.out.part_reports.retain(|p| p.part != r.part);
+                    self.out.part_reports.push(r);
+                }
                 _ => {}
             }
         }
@@ -74,6 +78,7 @@ impl Streamer<'_> {
                     Msg::Nak(a) => msgs.push(Msg::Nak(a)),
                     Msg::Fault(a) => msgs.push(Msg::Fault(a)),
                     Msg::Report(a) => msgs.push(Msg::Report(a)),
+                    Msg::PartReport(a) => msgs.push(Msg::PartReport(a)),
                     Msg::Status(a) => msgs.push(Msg::Status(a)),
                     _ => {}
                 }
