@@ -159,7 +159,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         spec_sha256: Some(hex(&sha2::Sha256::digest(spec_text.as_bytes()))),
         mesh_sha256: Some(hex(&mesh_sha)),
     });
-    let html = write_reports(&args.out, &report, &job, ctx)?;
+    finish(&args.out, &report, &job, ctx, t0)
+}
+
+/// Writes the reports, prints the summary and the report's path; exit status 1 unless the
+/// run was verified.
+pub(super) fn finish(
+    out: &Path,
+    report: &RunReport,
+    job: &JobFile,
+    ctx: ReportContext,
+    t0: Instant,
+) -> anyhow::Result<ExitCode> {
+    let html = write_reports(out, report, job, ctx)?;
     step(t0, "done");
     outln!("{}", report.summary());
     outln!("report       {}", html.display());
@@ -282,7 +294,7 @@ fn slice_and_export(
 
 /// Adds the job's and the controller's warnings to `ctx`, writes `report.html` and `run.json`
 /// into `out`; returns the report's path.
-pub(super) fn write_reports(
+fn write_reports(
     out: &Path,
     report: &RunReport,
     job: &JobFile,

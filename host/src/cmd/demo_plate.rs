@@ -5,7 +5,6 @@
 //! streams the plate job to the simulated printer through the faulty link and writes the
 //! HTML report with the plate and record tables.
 
-use meltline_host::outln;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -20,7 +19,7 @@ use meltline_host::report::{PartRecord, ReportContext};
 use meltline_host::session::RunReport;
 
 use super::common::write_atomic;
-use super::demo::{Args, start_printer, step, stream_through_faults, write_reports};
+use super::demo::{Args, start_printer, step, stream_through_faults};
 
 /// Edge length of the demo plate's cage meshes, mm, unless `--edge-length` says otherwise:
 /// coarser than the specs' own, so the whole plate runs in about a minute on two cores.
@@ -144,13 +143,5 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         plate_records: super::simulate::read_records(&args.out, &job)?,
         ..ReportContext::default()
     };
-    let html = write_reports(&args.out, &report, &job, ctx)?;
-    step(t0, "done");
-    outln!("{}", report.summary());
-    outln!("report       {}", html.display());
-    Ok(if report.verified() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    super::demo::finish(&args.out, &report, &job, ctx, t0)
 }
