@@ -333,14 +333,14 @@ impl PartOutcome {
                 r
             }
         };
-        runs.iter()
+        runs.into_iter()
             .map(|run| {
                 let info = job.parts.get(usize::from(run.index));
                 PartOutcome {
                     id: info.map_or(format!("part {}", run.index), |p| p.serial.clone()),
                     case: info.map(|p| p.case.clone()).unwrap_or_default(),
                     vectors: info.map_or(0, |p| p.vectors),
-                    run: run.clone(),
+                    run,
                 }
             })
             .collect()

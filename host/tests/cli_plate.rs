@@ -50,6 +50,18 @@ fn run_plate_ok(plate: &str, job: &str, report: &str, records: &str) {
     );
 }
 
+/// Makes a plate of three 6 × 6 × 0.6 mm coupons (`Q-1` … `Q-3`) in `dir`; returns the job's
+/// and the records folder's paths.
+fn three_coupon_plate(dir: &Path) -> (String, String) {
+    write_box(dir, "coupon.stl", [6.0, 6.0, 0.6]);
+    let (p, job, report, records) = plate(
+        dir,
+        "[plate]\nspacing_mm = 3.0\n[[part]]\nid = \"Q\"\nmesh = \"coupon.stl\"\ncount = 3\n",
+    );
+    run_plate_ok(&p, &job, &report, &records);
+    (job, records)
+}
+
 #[test]
 fn a_plate_of_coupons_is_placed_sliced_and_verified_with_a_record_per_part() {
     let d = tempfile::tempdir().unwrap();
@@ -123,18 +135,7 @@ fn a_plate_of_coupons_is_placed_sliced_and_verified_with_a_record_per_part() {
 #[test]
 fn every_part_of_a_simulated_plate_is_reported_built_with_its_own_hash() {
     let d = tempfile::tempdir().unwrap();
-    write_box(d.path(), "coupon.stl", [6.0, 6.0, 0.6]);
-    let (p, job, report, records) = plate(
-        d.path(),
-        "[plate]
-spacing_mm = 3.0
-[[part]]
-id = \"Q\"
-mesh = \"coupon.stl\"
-count = 3
-",
-    );
-    run_plate_ok(&p, &job, &report, &records);
+    let (job, records) = three_coupon_plate(d.path());
     let html = d.path().join("report.html");
     let html_arg = html.display().to_string();
     let out = meltline(&[
@@ -343,12 +344,7 @@ fn a_plate_streamed_over_tcp_reports_every_part_from_the_controllers_part_report
     use meltline_host::session::RunReport;
 
     let d = tempfile::tempdir().unwrap();
-    write_box(d.path(), "coupon.stl", [6.0, 6.0, 0.6]);
-    let (p, job, report, records) = plate(
-        d.path(),
-        "[plate]\nspacing_mm = 3.0\n[[part]]\nid = \"Q\"\nmesh = \"coupon.stl\"\ncount = 3\n",
-    );
-    run_plate_ok(&p, &job, &report, &records);
+    let (job, _) = three_coupon_plate(d.path());
     let job = JobFile::read(Path::new(&job)).unwrap();
     let ctl = LoopbackController::start(Simulator::new(SimOptions {
         machine: MachineConfig::default(),

@@ -25,8 +25,20 @@ use super::demo::{Args, start_printer, step, stream_through_faults};
 /// coarser than the specs' own, so the whole plate runs in about a minute on two cores.
 const DEMO_EDGE_MM: f64 = 0.25;
 
-/// The cages of the demo plate: serial, case, spec file name and spec text.
-fn cage_specs(edge_mm: f64) -> anyhow::Result<Vec<(&'static str, &'static str, String)>> {
+/// One cage of the demo plate.
+struct DemoCage {
+    /// Spec file name under `specs/` (its stem names the case).
+    file: &'static str,
+    /// Serial.
+    id: &'static str,
+    /// Fitted to the phantom vertebrae.
+    fitted: bool,
+    /// The spec, meshed at the demo's edge length.
+    spec: String,
+}
+
+/// The cages of the demo plate.
+fn cage_specs(edge_mm: f64) -> anyhow::Result<Vec<DemoCage>> {
     let with_edge = |mut spec: CageSpec| {
         spec.edge_length_mm = edge_mm;
         spec.to_toml_string()
@@ -34,24 +46,27 @@ fn cage_specs(edge_mm: f64) -> anyhow::Result<Vec<(&'static str, &'static str, S
     let example = |text: &str, name: &str| {
         CageSpec::from_toml_str(text, name).with_context(|| format!("built-in spec {name}"))
     };
+    let plif = example(include_str!("../../../examples/plif.toml"), "plif.toml")?;
+    let acdf = example(include_str!("../../../examples/acdf.toml"), "acdf.toml")?;
     Ok(vec![
-        ("tlif.toml", "D-0001", with_edge(CageSpec::default_tlif())),
-        (
-            "plif.toml",
-            "D-0002",
-            with_edge(example(
-                include_str!("../../../examples/plif.toml"),
-                "plif.toml",
-            )?),
-        ),
-        (
-            "acdf.toml",
-            "D-0003",
-            with_edge(example(
-                include_str!("../../../examples/acdf.toml"),
-                "acdf.toml",
-            )?),
-        ),
+        DemoCage {
+            file: "tlif.toml",
+            id: "D-0001",
+            fitted: true,
+            spec: with_edge(CageSpec::default_tlif()),
+        },
+        DemoCage {
+            file: "plif.toml",
+            id: "D-0002",
+            fitted: false,
+            spec: with_edge(plif),
+        },
+        DemoCage {
+            file: "acdf.toml",
+            id: "D-0003",
+            fitted: false,
+            spec: with_edge(acdf),
+        },
     ])
 }
 
@@ -74,13 +89,14 @@ fn write_plate_file(out: &Path, edge_mm: f64) -> anyhow::Result<std::path::PathB
          [plate]\nmachine = \"meltline-sim-250\"\nspacing_mm = 3.0\nsupports = true\n\
          lift_mm = 0.0\nplacement = \"auto\"\n",
     );
-    for (file, id, text) in cage_specs(edge_mm)? {
-        write_atomic(&sdir.join(file), text.as_bytes())?;
+    for cage in cage_specs(edge_mm)? {
+        let DemoCage { file, id, .. } = cage;
+        write_atomic(&sdir.join(file), cage.spec.as_bytes())?;
         toml.push_str(&format!(
             "\n[[part]]\nid = \"{id}\"\ncase = \"demo-{}\"\ncage = \"specs/{file}\"\n",
             file.trim_end_matches(".toml")
         ));
-        if id == "D-0001" {
+        if cage.fitted {
             toml.push_str(
                 "upper = \"vertebrae/upper.stl\"\nlower = \"vertebrae/lower.stl\"\nunits = \"mm\"\n",
             );
