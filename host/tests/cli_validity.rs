@@ -2,6 +2,7 @@
 //! writing anything; no command panics on a closed or full standard output; outputs never
 //! destroy anything. Each test is one of the reproductions that once passed on main.
 
+use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -366,20 +367,27 @@ fn a_coarse_design_mesh_says_it_is_not_the_cage_and_records_its_edge_length() {
 
 /// Runs `args` with standard output (and, if asked, standard error) closed before the command
 /// writes anything; returns the exit code.
-fn with_closed_output(args: &[&str], close_stderr: bool) -> Option<i32> {
+fn with_closed_output(args: &[&str], close_stderr: bool) -> (Option<i32>, String) {
+    // With stderr kept, it goes to a file so that a failure shows what the command said.
+    let log = tempfile::tempfile().expect("a log file");
     let mut child = Command::new(env!("CARGO_BIN_EXE_meltline"))
         .args(args)
         .stdout(Stdio::piped())
         .stderr(if close_stderr {
             Stdio::piped()
         } else {
-            Stdio::null()
+            Stdio::from(log.try_clone().expect("log file handle"))
         })
         .spawn()
         .expect("meltline starts");
     drop(child.stdout.take());
     drop(child.stderr.take());
-    child.wait().expect("meltline ends").code()
+    let code = child.wait().expect("meltline ends").code();
+    let mut said = String::new();
+    let mut log = log;
+    let _ = log.seek(std::io::SeekFrom::Start(0));
+    let _ = log.read_to_string(&mut said);
+    (code, said)
 }
 
 #[test]
@@ -391,7 +399,7 @@ fn every_subcommand_survives_a_closed_stdout_and_keeps_its_work() {
     let mesh = box_stl(dir.path(), "box.stl", [4.0, 4.0, 0.3]);
     let job = d("box.mlj");
     assert_eq!(
-        with_closed_output(&["slice", s(&mesh), "-o", s(&job)], true),
+        with_closed_output(&["slice", s(&mesh), "-o", s(&job)], true).0,
         Some(0)
     );
     assert!(
@@ -529,7 +537,8 @@ fn every_subcommand_survives_a_closed_stdout_and_keeps_its_work() {
     ];
     for (args, code, written) in cases {
         let a: Vec<&str> = args.iter().map(String::as_str).collect();
-        assert_eq!(with_closed_output(&a, false), code, "{args:?}");
+        let (got, said) = with_closed_output(&a, false);
+        assert_eq!(got, code, "{args:?}; it said:\n{said}");
         if let Some(w) = written {
             assert!(w.exists(), "{args:?} kept {}", w.display());
         }

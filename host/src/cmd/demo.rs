@@ -312,6 +312,9 @@ fn write_reports(
     Ok(html)
 }
 
+/// How long the printer may take to write its final report and exit after the stream ends.
+const PRINTER_EXIT_WAIT: Duration = Duration::from_secs(120);
+
 /// The simulated printer: a child `meltline-fw` or a thread.
 pub(super) enum Printer {
     Process(Child, PathBuf),
@@ -323,17 +326,22 @@ impl Printer {
     pub(super) fn finish(self) -> anyhow::Result<Option<ControllerSummary>> {
         match self {
             Printer::Process(mut child, report) => {
-                // `--once` makes it exit when the job is finished; give it a moment, then stop it.
-                let deadline = Instant::now() + Duration::from_secs(5);
-                while Instant::now() < deadline {
-                    if child.try_wait()?.is_some() {
-                        break;
+                // `--once` makes it exit once the job is finished and the link closed, after it
+                // has written its final report. Until then the file holds the report it wrote
+                // when an earlier connection dropped, so it is read only after the exit: on a
+                // loaded machine writing the final report (exposure coverage) takes seconds.
+                let deadline = Instant::now() + PRINTER_EXIT_WAIT;
+                while child.try_wait()?.is_none() {
+                    if Instant::now() >= deadline {
+                        let _ = child.kill();
+                        let _ = child.wait();
+                        bail!(
+                            "meltline-fw did not finish within {} s of the end of the stream; its report {} is not final",
+                            PRINTER_EXIT_WAIT.as_secs(),
+                            report.display()
+                        );
                     }
                     std::thread::sleep(Duration::from_millis(20));
-                }
-                if child.try_wait()?.is_none() {
-                    let _ = child.kill();
-                    let _ = child.wait();
                 }
                 let text = std::fs::read_to_string(&report).with_context(|| {
                     format!("reading the controller report {}", report.display())
