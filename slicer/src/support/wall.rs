@@ -99,18 +99,56 @@ pub(crate) fn build_walls(
         };
         clip_grid_lines(clip, axis, &[fixed], lo, hi, &mut segments);
     }
+    if segments.is_empty() {
+        // The middle misses it (a thin ring or a bent sliver): lines across the whole box in
+        // both directions, at eighths of its width, take whatever pieces lie inside.
+        let across = |a: i32, b: i32| -> Vec<i32> {
+            let mut v: Vec<i32> = (0..FALLBACK_LINES)
+                .map(|k| {
+                    (a as i64 + (b as i64 - a as i64) * (2 * k + 1) / (2 * FALLBACK_LINES)) as i32
+                })
+                .collect();
+            v.dedup();
+            v
+        };
+        clip_grid_lines(
+            clip,
+            WallAxis::AlongY,
+            &across(min.x, max.x),
+            min.y,
+            max.y,
+            &mut segments,
+        );
+        clip_grid_lines(
+            clip,
+            WallAxis::AlongX,
+            &across(min.y, max.y),
+            min.x,
+            max.x,
+            &mut segments,
+        );
+    }
+    let mut tally = SampleTally::default();
     let walls: Vec<Wall> = segments
         .iter()
-        .filter_map(|seg| sample_wall(seg, opts, site))
+        .filter_map(|seg| sample_wall(seg, opts, site, &mut tally))
         .collect();
     if walls.is_empty() {
         return Err(format!(
-            "no wall fits: the region is narrower than the sampling step ({} mm) or has no height to support",
-            opts.sample_step_mm
+            "no wall fits: {} wall lines, {} samples at {} mm: {} under no overhang face, {} on the part at the overhang's height, {} at the plate",
+            segments.len(),
+            tally.samples,
+            opts.sample_step_mm,
+            tally.no_ceiling,
+            tally.resting,
+            tally.at_plate
         ));
     }
     Ok(walls)
 }
+
+/// Lines per direction tried across a region that neither the grid nor its middle line meets.
+const FALLBACK_LINES: i64 = 8;
 
 fn mid(a: i32, b: i32) -> i32 {
     ((a as i64 + b as i64) / 2) as i32
@@ -200,8 +238,22 @@ fn clip_grid_lines(
     out.extend(merged);
 }
 
+/// What the samples of the walls found, to say why none of them carries a wall.
+#[derive(Default)]
+struct SampleTally {
+    samples: usize,
+    no_ceiling: usize,
+    resting: usize,
+    at_plate: usize,
+}
+
 /// Samples the heights along a wall; `None` when no sample has anything to support.
-fn sample_wall(seg: &Segment, opts: &SupportOptions, site: &WallSite<'_>) -> Option<Wall> {
+fn sample_wall(
+    seg: &Segment,
+    opts: &SupportOptions,
+    site: &WallSite<'_>,
+    tally: &mut SampleTally,
+) -> Option<Wall> {
     let lo = seg.lo as f64 * QUANTUM_MM;
     let len = (seg.hi - seg.lo) as f64 * QUANTUM_MM;
     let n = ((len / opts.sample_step_mm).ceil() as usize).max(1);
@@ -226,9 +278,10 @@ fn sample_wall(seg: &Segment, opts: &SupportOptions, site: &WallSite<'_>) -> Opt
             WallAxis::AlongY => (fixed_mm, u),
         };
         let (mut top, mut bottom, mut on_part) = (f64::NAN, 0.0, false);
+        tally.samples += 1;
         if let Some(ceiling) = site.ceiling.lowest_at(x, y) {
             match site.ground.highest_below(x, y, ceiling + SAME_SURFACE_MM) {
-                Some(g) if g >= ceiling - SAME_SURFACE_MM => {}
+                Some(g) if g >= ceiling - SAME_SURFACE_MM => tally.resting += 1,
                 Some(g) if g > plate => {
                     top = ceiling + site.z_shift;
                     bottom = g + site.z_shift;
@@ -237,8 +290,10 @@ fn sample_wall(seg: &Segment, opts: &SupportOptions, site: &WallSite<'_>) -> Opt
                 _ if ceiling > plate + SAME_SURFACE_MM => {
                     top = ceiling + site.z_shift;
                 }
-                _ => {}
+                _ => tally.at_plate += 1,
             }
+        } else {
+            tally.no_ceiling += 1;
         }
         if top.is_finite() {
             wall.z_lo = wall.z_lo.min(bottom);
@@ -358,4 +413,71 @@ fn in_tooth(u: f64, f: f64, opts: &SupportOptions) -> bool {
     let width = t.top_width_mm + (t.base_width_mm - t.top_width_mm) * f;
     let centre = ((u / t.pitch_mm).floor() + 0.5) * t.pitch_mm;
     (u - centre).abs() <= 0.5 * width
+}
+
+#[cfg(test)]
+mod tests {
+    use nalgebra::Point3;
+
+    use super::*;
+
+    /// A square of side `s` mm with its lower left corner at `(x, y)`, in quanta.
+    fn square(x: f64, y: f64, s: f64) -> Vec<Vec<IntPoint<i32>>> {
+        let q = |v: f64| (v / QUANTUM_MM).round() as i32;
+        vec![vec![
+            IntPoint::new(q(x), q(y)),
+            IntPoint::new(q(x + s), q(y)),
+            IntPoint::new(q(x + s), q(y + s)),
+            IntPoint::new(q(x), q(y + s)),
+        ]]
+    }
+
+    #[test]
+    fn pieces_the_grid_and_the_middle_line_both_miss_still_get_walls() {
+        // Two 0.3 mm pads at opposite corners of one 1 mm grid cell, as an overhang's inset
+        // leaves when it cuts a narrow neck: no grid line and neither middle line meets them.
+        let clip: IntShapes<i32> = vec![square(0.1, 0.1, 0.3), square(0.6, 0.6, 0.3)];
+        let z = 2.0;
+        let ceiling = SurfaceGrid::new(vec![
+            [
+                Point3::new(0.0, 0.0, z),
+                Point3::new(1.0, 0.0, z),
+                Point3::new(1.0, 1.0, z),
+            ],
+            [
+                Point3::new(0.0, 0.0, z),
+                Point3::new(1.0, 1.0, z),
+                Point3::new(0.0, 1.0, z),
+            ],
+        ]);
+        let ground = SurfaceGrid::new(Vec::new());
+        let site = WallSite {
+            ceiling: &ceiling,
+            ground: &ground,
+            z_shift: 0.0,
+        };
+        let walls = build_walls(&clip, &SupportOptions::default(), &site).expect("walls fit");
+        let inside = |p: [f64; 2]| {
+            [(0.1, 0.1), (0.6, 0.6)].iter().any(|&(x, y)| {
+                let e = 1e-9;
+                p[0] >= x - e && p[0] <= x + 0.3 + e && p[1] >= y - e && p[1] <= y + 0.3 + e
+            })
+        };
+        for pad in [(0.25, 0.25), (0.75, 0.75)] {
+            assert!(
+                walls.iter().any(|w| {
+                    let mid = w.point(w.u0 + w.length_mm() / 2.0);
+                    (mid[0] - pad.0).abs() < 0.15 && (mid[1] - pad.1).abs() < 0.15
+                }),
+                "a wall under the pad at {pad:?}"
+            );
+        }
+        for w in &walls {
+            assert!(inside(w.point(w.u0)) && inside(w.point(w.u0 + w.length_mm())));
+            assert!(
+                w.top.iter().all(|t| (t - z).abs() < 1e-9),
+                "walls reach the overhang"
+            );
+        }
+    }
 }
