@@ -2,10 +2,11 @@
 # Times the 24-cage plate from plate file to verified job: `meltline plate` (design, check,
 # place, slice, write) then `meltline simulate` (stream, verify, execute, exposure maps), each
 # under /usr/bin/time -v for wall, CPU and peak memory. Needs the corpus beside the project
-# (../shared/corpus) and a release build (`cargo build --release --bins`).
+# (../shared/corpus) and a release build (`cargo build --release --bins`), or MELTLINE_BIN naming
+# a copy of one (so that rebuilding meanwhile does not change what is timed).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-bin="$here/../target/release/meltline"
+bin=${MELTLINE_BIN:-"$here/../target/release/meltline"}
 out=${1:-$(mktemp -d)}
 mkdir -p "$out"
 echo "== meltline plate ($out)"

@@ -236,7 +236,7 @@ fn parts_that_do_not_fit_the_field_are_refused_with_how_many_fit_and_nothing_is_
 }
 
 #[test]
-fn a_designed_cage_part_records_its_spec_hash_design_figures_and_parameter_sets() {
+fn a_designed_cage_part_records_its_spec_hash_design_figures_parameter_sets_and_marked_face() {
     let d = tempfile::tempdir().unwrap();
     let spec = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/acdf.toml"),
@@ -254,13 +254,77 @@ fn a_designed_cage_part_records_its_spec_hash_design_figures_and_parameter_sets(
         .collect::<Vec<_>>()
         .join("\n");
     std::fs::write(d.path().join("acdf.toml"), &coarse).unwrap();
+    // The same cage with its serial asked for on its -y side, in smaller letters.
+    let side = format!("{coarse}\n[marking]\nface = \"-y\"\nchar_height_mm = 1.2\n");
+    std::fs::write(d.path().join("acdf-side.toml"), &side).unwrap();
     let (p, job, report, records) = plate(
         d.path(),
-        "[plate]\n[[part]]\nid = \"C-000200\"\ncase = \"case-7\"\ncage = \"acdf.toml\"\n",
+        "[plate]\n[[part]]\nid = \"C-000200\"\ncase = \"case-7\"\ncage = \"acdf.toml\"\n\
+         [[part]]\nid = \"C-201\"\ncage = \"acdf-side.toml\"\n",
     );
     run_plate_ok(&p, &job, &report, &records);
-    let rec = Path::new(&records).join("parts/C-000200.json");
-    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(rec).unwrap()).unwrap();
+    let record = |id: &str| -> serde_json::Value {
+        let path = Path::new(&records).join(format!("parts/{id}.json"));
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    };
+    // The ACDF's inserter face (its local +y, the default) is too short beside the inserter
+    // hole even for 1 mm letters: the serial goes on another face and the plate report warns.
+    // The copy whose spec names its -y side is engraved there, turned with the part, in
+    // letters no higher than the 1.2 mm it asks.
+    let rows: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let facing = |id: &str| -> ([f64; 2], [f64; 2], f64) {
+        let row = rows["parts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap();
+        let turn = row["rotation_deg"].as_f64().unwrap().to_radians();
+        let marking = record(id)["marking"].as_str().unwrap().to_string();
+        let high: f64 = marking
+            .strip_prefix("serial engraved ")
+            .and_then(|m| m.split(" mm high").next())
+            .and_then(|h| h.parse().ok())
+            .unwrap_or_else(|| panic!("{id}: {marking}"));
+        let n: Vec<f64> = marking
+            .split("facing (")
+            .nth(1)
+            .and_then(|f| f.split(')').next())
+            .unwrap_or_else(|| panic!("{id}: {marking}"))
+            .split(", ")
+            .map(|c| c.parse().unwrap())
+            .collect();
+        ([n[0], n[1]], [-turn.sin(), turn.cos()], high)
+    };
+    let (got, plus_y, high) = facing("C-201");
+    assert!(
+        (got[0] + plus_y[0]).abs() < 0.02 && (got[1] + plus_y[1]).abs() < 0.02,
+        "C-201 faces {got:?}; its spec's -y side, turned with it, faces {:?}",
+        [-plus_y[0], -plus_y[1]]
+    );
+    assert!((1.0..=1.2 + 1e-9).contains(&high), "{high}");
+    let (got, plus_y, _) = facing("C-000200");
+    assert!(
+        (got[0] - plus_y[0]).abs() > 0.1 || (got[1] - plus_y[1]).abs() > 0.1,
+        "C-000200 is engraved on a face that had no room: {got:?}"
+    );
+    let warnings: Vec<String> = rows["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.starts_with("C-000200: serial not on the inserter face")),
+        "{warnings:?}"
+    );
+    assert!(
+        !warnings.iter().any(|w| w.starts_with("C-201")),
+        "{warnings:?}"
+    );
+    let v = record("C-000200");
     use sha2::Digest;
     let want = sha2::Sha256::digest(coarse.as_bytes());
     let want: String = want.iter().map(|b| format!("{b:02x}")).collect();

@@ -25,4 +25,4 @@ pub use endplate::{EndplateFit, FitOptions, fit_endplates};
 pub use report::{
     DesignReport, FeatureWarning, feature_warnings, measure_design, measure_features,
 };
-pub use spec::{CageKind, CageSpec, EnvelopeViolation, SpecError};
+pub use spec::{CageKind, CageSpec, EnvelopeViolation, MarkingFace, MarkingSpec, SpecError};

@@ -212,6 +212,62 @@ pub struct InserterSpec {
     pub depth_mm: f64,
 }
 
+/// The vertical face of a cage that carries its serial number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MarkingFace {
+    /// The insertion face, where the inserter hole enters (the default: the face the surgeon
+    /// sees on the instrument, and the last to be covered by bone).
+    #[default]
+    Inserter,
+    /// The face opposite the insertion face (the leading end).
+    Leading,
+    /// The side facing local `+y` (the TLIF's convex, anterior side).
+    #[serde(rename = "+y")]
+    PlusY,
+    /// The side facing local `-y`.
+    #[serde(rename = "-y")]
+    MinusY,
+    /// Whichever vertical face has room, largest first.
+    Any,
+}
+
+impl MarkingFace {
+    /// The face's outward direction (x, y) in the local cage frame; `None` for [`MarkingFace::Any`].
+    pub fn outward_normal(self, spec: &CageSpec) -> Option<[f64; 2]> {
+        let d = crate::cage::footprint::Footprint::from_spec(spec)
+            .insertion_axis()
+            .direction;
+        match self {
+            MarkingFace::Inserter => Some([-d.x, -d.y]),
+            MarkingFace::Leading => Some([d.x, d.y]),
+            MarkingFace::PlusY => Some([0.0, 1.0]),
+            MarkingFace::MinusY => Some([0.0, -1.0]),
+            MarkingFace::Any => None,
+        }
+    }
+}
+
+/// Where and how large the serial number is engraved.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MarkingSpec {
+    /// The face that carries it.
+    pub face: MarkingFace,
+    /// Character height, mm, 1–3 (legible in a 0.25 mm groove down to 1 mm).
+    pub char_height_mm: f64,
+}
+
+impl Default for MarkingSpec {
+    /// On the inserter face, 1.5 mm high.
+    fn default() -> MarkingSpec {
+        MarkingSpec {
+            face: MarkingFace::Inserter,
+            char_height_mm: 1.5,
+        }
+    }
+}
+
 /// A complete interbody cage description (see the module docs for frame and units).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -256,6 +312,9 @@ pub struct CageSpec {
     pub inserter: InserterSpec,
     /// The porous core.
     pub lattice: LatticeSpec,
+    /// The serial number's face and size (the inserter face, 1.5 mm high, when absent).
+    #[serde(default)]
+    pub marking: MarkingSpec,
 }
 
 /// One check of the design envelope, passed or not.
@@ -377,6 +436,13 @@ impl CageSpec {
         let l = &self.lattice;
         c.check("lattice.cell_size_mm", l.cell_size_mm, 1.0, 5.0, INGROWTH);
         c.check("lattice.porosity", l.porosity, 0.40, 0.85, INGROWTH);
+        c.check(
+            "marking.char_height_mm",
+            self.marking.char_height_mm,
+            1.0,
+            3.0,
+            LPBF,
+        );
         c.0
     }
 
@@ -563,6 +629,7 @@ fn insertion_face_width(spec: &CageSpec) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cage::footprint::Footprint;
 
     #[test]
     fn embedded_default_tlif_parses_and_is_inside_the_envelope() {
@@ -604,6 +671,34 @@ mod tests {
         spec.clearance_mm = f64::NAN;
         let v = spec.validate().unwrap_err();
         assert_eq!(v[0].field, "clearance_mm");
+    }
+
+    #[test]
+    fn the_marking_face_defaults_to_the_inserter_face_and_a_named_one_is_read() {
+        let spec = CageSpec::default_tlif();
+        assert_eq!(spec.marking, MarkingSpec::default());
+        let axis = Footprint::from_spec(&spec).insertion_axis().direction;
+        let n = spec.marking.face.outward_normal(&spec).unwrap();
+        assert!((n[0] + axis.x).abs() < 1e-12 && (n[1] + axis.y).abs() < 1e-12);
+        let text = format!("{DEFAULT_TLIF_TOML}\n[marking]\nface = \"-y\"\nchar_height_mm = 1.2\n");
+        let side = CageSpec::from_toml_str(&text, "side.toml").unwrap();
+        assert_eq!(side.marking.face, MarkingFace::MinusY);
+        assert_eq!(side.marking.face.outward_normal(&side), Some([0.0, -1.0]));
+        assert_eq!(side.marking.char_height_mm, 1.2);
+    }
+
+    #[test]
+    fn an_unknown_marking_face_or_letters_out_of_range_are_refused_by_name() {
+        let text = format!("{DEFAULT_TLIF_TOML}\n[marking]\nface = \"top\"\n");
+        let msg = CageSpec::from_toml_str(&text, "m.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("top") && msg.contains("inserter"), "{msg}");
+        let text = format!("{DEFAULT_TLIF_TOML}\n[marking]\nchar_height_mm = 0.5\n");
+        let msg = CageSpec::from_toml_str(&text, "m.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("marking.char_height_mm = 0.5"), "{msg}");
     }
 
     #[test]

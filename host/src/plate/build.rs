@@ -16,6 +16,7 @@ use super::spool::Spool;
 use super::{PlacedPart, PlateError};
 use crate::mlj::{MljOptions, write_mlj_layers};
 use crate::pipeline::{Pipeline, PipelineError};
+use meltline_core::cage::MarkingFace;
 
 /// How far (µm, one quantum each) a part's declared footprint box reaches beyond its placed
 /// footprint: room for the rounding of contour offsets, never enough to reach a neighbour
@@ -37,6 +38,74 @@ pub struct PartLayers {
     pub warnings: Vec<String>,
 }
 
+/// The part's serial, and a note when it is not where its spec asks: on the face the spec
+/// names (turned with the part), in the spec's character height or smaller down to
+/// [`MIN_MARKING_HEIGHT_MM`]; failing that, on another vertical face with room. A part
+/// without a spec takes any face with room, largest first.
+fn serial_engraving(placed: &PlacedPart) -> Result<(Engraving, Option<String>), String> {
+    let id = placed.entry.id.as_str();
+    let mesh = &placed.part.mesh;
+    let Some(request) = &placed.marking else {
+        return Engraving::on_mesh(id, mesh, &FaceOptions::new())
+            .map(|e| (e, None))
+            .map_err(|no| no.to_string());
+    };
+    let Some([x, y]) = request.normal else {
+        return shrinking(id, request.char_height_mm, mesh, &FaceOptions::new()).map(|e| (e, None));
+    };
+    let (s, c) = placed.placement.rotation_deg.to_radians().sin_cos();
+    let normal = [c * x - s * y, s * x + c * y];
+    let named = face_name(request.face);
+    match shrinking(id, request.char_height_mm, mesh, &FaceOptions::new().only_facing(normal)) {
+        Ok(e) => Ok((e, None)),
+        Err(on_named) => shrinking(id, request.char_height_mm, mesh, &FaceOptions::new().preferring(normal))
+            .map(|e| {
+                (
+                    e,
+                    Some(format!(
+                        "serial not on the {named} face its spec names ({on_named}); engraved on another face"
+                    )),
+                )
+            })
+            .map_err(|no| format!("no face has room, the {named} face its spec names included: {no}")),
+    }
+}
+
+/// `text` on a face `options` allow, `char_height_mm` high or smaller in steps of
+/// [`MARKING_STEP_MM`] down to [`MIN_MARKING_HEIGHT_MM`]; the last refusal when none fits.
+fn shrinking(
+    text: &str,
+    char_height_mm: f64,
+    mesh: &meltline_core::mesh::Mesh,
+    options: &FaceOptions,
+) -> Result<Engraving, String> {
+    let mut height = char_height_mm;
+    loop {
+        match Engraving::sized(text, height).placed_on(mesh, options) {
+            Ok(e) => return Ok(e),
+            Err(no) if height - MARKING_STEP_MM < MIN_MARKING_HEIGHT_MM - 1e-9 => {
+                return Err(format!("even {height:.1} mm high, {no}"));
+            }
+            Err(_) => height -= MARKING_STEP_MM,
+        }
+    }
+}
+
+/// The smallest character height a serial is engraved with, mm (the cage spec's lower limit).
+const MIN_MARKING_HEIGHT_MM: f64 = 1.0;
+/// How much smaller each further try at a serial's letters is, mm.
+const MARKING_STEP_MM: f64 = 0.1;
+
+fn face_name(face: MarkingFace) -> &'static str {
+    match face {
+        MarkingFace::Inserter => "inserter",
+        MarkingFace::Leading => "leading",
+        MarkingFace::PlusY => "+y",
+        MarkingFace::MinusY => "-y",
+        MarkingFace::Any => "any",
+    }
+}
+
 /// Slices one placed part (standing in the plate frame) into its spool `spool_path`; its
 /// mesh is dropped.
 pub fn slice_part(
@@ -48,16 +117,15 @@ pub fn slice_part(
     let id = placed.entry.id.clone();
     placed.load_mesh()?;
     let mut pipeline = pipeline.clone();
-    let (marking, unmarked) = match Engraving::on_mesh(&id, &placed.part.mesh, &FaceOptions::new())
-    {
-        Ok(e) => {
+    let (marking, unmarked) = match serial_engraving(placed) {
+        Ok((e, note)) => {
             let [nx, ny] = e.face.normal;
             let text = format!(
                 "serial engraved {:.1} mm high, {:.2} mm deep, on the vertical face at ({:.2}, {:.2}) mm facing ({nx:.2}, {ny:.2}), centred at z {:.2} mm",
                 e.char_height_mm, e.depth_mm, e.face.origin[0], e.face.origin[1], e.z_centre_mm
             );
             pipeline.options.engraving = Some(e);
-            (text, None)
+            (text, note)
         }
         Err(no) => (
             format!("serial not engraved: {no}"),

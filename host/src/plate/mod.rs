@@ -14,7 +14,7 @@ pub mod spool;
 
 use std::path::{Path, PathBuf};
 
-use meltline_core::cage::{CageSpec, DesignOptions, Vertebrae, measure_design};
+use meltline_core::cage::{CageSpec, DesignOptions, MarkingFace, Vertebrae, measure_design};
 use meltline_core::io::{ReadOptions, Units, read_mesh};
 use meltline_core::mesh::Mesh;
 use nalgebra::{Isometry3, Translation3, UnitQuaternion, Vector3};
@@ -84,6 +84,30 @@ pub struct MadePart {
     pub spec_sha256: Option<String>,
     /// The design's porosity, feature sizes and fit (designed parts).
     pub design: Option<DesignFigures>,
+    /// Where its serial goes (designed parts: the face its spec names, in its own frame).
+    pub marking: Option<MarkingRequest>,
+}
+
+/// The face and size a cage spec asks its serial to be engraved with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MarkingRequest {
+    /// The face, as the spec names it.
+    pub face: MarkingFace,
+    /// Its outward direction (x, y) in the cage's own frame; `None`: any face with room.
+    pub normal: Option<[f64; 2]>,
+    /// Character height, mm.
+    pub char_height_mm: f64,
+}
+
+impl MarkingRequest {
+    /// What `spec` asks for.
+    pub fn of(spec: &CageSpec) -> MarkingRequest {
+        MarkingRequest {
+            face: spec.marking.face,
+            normal: spec.marking.face.outward_normal(spec),
+            char_height_mm: spec.marking.char_height_mm,
+        }
+    }
 }
 
 /// A part made and standing on the plate.
@@ -97,6 +121,8 @@ pub struct PlacedPart {
     pub spec_sha256: Option<String>,
     /// The design's porosity, feature sizes and fit (designed parts).
     pub design: Option<DesignFigures>,
+    /// Where its serial goes (designed parts: the face its spec names, in its own frame).
+    pub marking: Option<MarkingRequest>,
     /// Where it stands.
     pub placement: Placement,
     /// Its height above its own bottom, mm.
@@ -185,12 +211,14 @@ pub fn make_part(entry: &PlatePart, pipeline: &Pipeline) -> Result<MadePart, Pla
             part: Part::read(path, *units).map_err(|e| PlateError::part(id, e.to_string()))?,
             spec_sha256: None,
             design: None,
+            marking: None,
         },
         PartSource::Cage { spec, vertebrae } => design_part(id, spec, vertebrae.as_ref())?,
         PartSource::Coupon { size_mm } => MadePart {
             part: Part::from_mesh(id, Mesh::axis_aligned_box([0.0; 3], *size_mm)),
             spec_sha256: None,
             design: None,
+            marking: None,
         },
     };
     made.part.name = id.to_string();
@@ -230,6 +258,7 @@ fn design_part(
         part,
         spec_sha256: Some(crate::jobfile::hex(&Sha256::digest(&bytes))),
         design: Some(DesignFigures::of(&measured)),
+        marking: Some(MarkingRequest::of(&spec)),
     })
 }
 
@@ -332,6 +361,7 @@ pub fn make_plate(
                 mut part,
                 spec_sha256,
                 design,
+                marking,
             } = made;
             if mesh_file.is_none() {
                 part.mesh
@@ -342,6 +372,7 @@ pub fn make_plate(
                 part,
                 spec_sha256,
                 design,
+                marking,
                 placement,
                 height_mm,
                 mesh_file,

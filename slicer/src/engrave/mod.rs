@@ -220,16 +220,34 @@ impl Engraving {
         mesh: &meltline_core::mesh::Mesh,
         options: &FaceOptions,
     ) -> Result<Engraving, NoFace> {
+        Engraving::sized(text, DEFAULT_CHAR_HEIGHT_MM).placed_on(mesh, options)
+    }
+
+    /// `text` with characters `char_height_mm` high and the default groove, not yet on a
+    /// face: [`Engraving::placed_on`] puts it on one.
+    pub fn sized(text: impl Into<String>, char_height_mm: f64) -> Engraving {
         let unplaced = FacePlane {
             origin: [0.0; 2],
             direction: [0.0, 1.0],
             normal: [1.0, 0.0],
         };
-        let mut e = Engraving::new(text, unplaced, 0.0);
-        let site = find_face(mesh, e.extent_mm(), options)?;
-        e.face = site.face;
-        e.z_centre_mm = site.z_centre_mm;
-        Ok(e)
+        Engraving {
+            char_height_mm,
+            ..Engraving::new(text, unplaced, 0.0)
+        }
+    }
+
+    /// This engraving, with its sizes, moved onto the first face of `mesh` found by
+    /// [`find_face`] with room for it (centred there); [`NoFace`] when none has.
+    pub fn placed_on(
+        mut self,
+        mesh: &meltline_core::mesh::Mesh,
+        options: &FaceOptions,
+    ) -> Result<Engraving, NoFace> {
+        let site = find_face(mesh, self.extent_mm(), options)?;
+        self.face = site.face;
+        self.z_centre_mm = site.z_centre_mm;
+        Ok(self)
     }
 
     /// Refuses a depth outside 0.15–0.3 mm, a bad height or stroke, characters outside the
