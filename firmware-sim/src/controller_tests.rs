@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 
 use super::*;
-use crate::job::{BlockSpec, Geometry, JobSpec, JobSummary, JobWriter, encode_job};
+use crate::job::{BlockSpec, Geometry, JobError, JobSpec, JobSummary, JobWriter, encode_job};
 use crate::machine::{EnergyPolicy, OxygenExcursion};
 use crate::wire::{JobEnd, LayerEnd, LayerStart, Region, VectorKind};
 use proptest::prelude::*;
@@ -374,6 +374,48 @@ fn a_layer_larger_than_the_arena_is_refused_at_layer_start() {
     assert_eq!(ctl.state(), ControllerState::Faulted);
     assert_eq!(rec.faults[0].rule, Rule::LayerTooLarge);
     assert!(rec.marks.is_empty());
+}
+
+#[test]
+fn the_writer_limited_to_the_arena_refuses_the_layer_the_controller_would_and_no_other() {
+    // What a 4 KiB controller refuses at LayerStart, a writer limited to 4 KiB refuses too,
+    // naming the layer; the layer just below the limit is written and executes.
+    const ARENA: usize = 4096;
+    let write = |layers: &[Vec<BlockSpec>]| {
+        let mut w = JobWriter::new(Vec::new(), &spec(layers.len() as u32)).unwrap();
+        w.limit_layers(ARENA);
+        for l in layers {
+            w.write_layer(l)?;
+        }
+        w.finish().map(|(bytes, _)| bytes)
+    };
+    let sizes: Vec<i64> = (1..40).map(|k| k * 50).collect();
+    let mut refused = None;
+    for &size in &sizes {
+        let (bytes, _) = job(&[incompressible_layer(size)]);
+        let mut ctl: Controller<ARENA, 4, 2> = Controller::new(MachineConfig::default());
+        ctl.set_auto_start(true);
+        let mut rec = Rec::default();
+        ctl.receive(&bytes, &mut (), &mut rec);
+        let controller_refuses = rec.faults.first().map(|f| f.rule) == Some(Rule::LayerTooLarge);
+        match write(&[incompressible_layer(size)]) {
+            Ok(_) => assert!(
+                !controller_refuses,
+                "{size}: written, then refused by the controller"
+            ),
+            Err(JobError::LayerTooLarge { layer, need, limit }) => {
+                assert!(
+                    controller_refuses,
+                    "{size}: refused, yet the controller takes it"
+                );
+                assert_eq!((layer, limit), (0, ARENA as u64));
+                assert!(need > ARENA as u64);
+                refused.get_or_insert(size);
+            }
+            Err(e) => panic!("{size}: {e}"),
+        }
+    }
+    assert!(refused.is_some(), "no size reached the limit");
 }
 
 #[test]

@@ -88,6 +88,18 @@ pub enum JobError {
         /// Why.
         source: PartError,
     },
+    /// A layer needs more of the controller's layer memory than it has.
+    #[error(
+        "layer {layer} needs {need} bytes of the controller's layer memory, which holds {limit}: the printer would refuse the job at this layer (fewer parts on the plate, or coarser meshes and fewer vectors)"
+    )]
+    LayerTooLarge {
+        /// Layer index.
+        layer: u32,
+        /// Its payload plus block records, bytes.
+        need: u64,
+        /// The controller's layer memory, bytes.
+        limit: u64,
+    },
     /// More or fewer layers written than the header announced.
     #[error("job announces {announced} layers but {written} were written")]
     LayerCount {
@@ -210,6 +222,8 @@ pub struct JobWriter<W: Write> {
     /// Vectors outside their part's footprint are written anyway (see
     /// [`JobWriter::unchecked_footprints`]).
     unchecked_footprints: bool,
+    /// The most controller layer memory a layer may take (see [`JobWriter::limit_layers`]).
+    layer_limit: u64,
     frame: Box<[u8; MAX_FRAME]>,
 }
 
@@ -392,6 +406,7 @@ impl<W: Write> JobWriter<W> {
             summary: JobSummary::default(),
             parts: Box::default(),
             unchecked_footprints: false,
+            layer_limit: u64::MAX,
             frame: Box::new([0; MAX_FRAME]),
         };
         w.emit(&Msg::JobHeader(header))?;
@@ -523,11 +538,26 @@ impl<W: Write> JobWriter<W> {
         self.unchecked_footprints = true;
     }
 
+    /// From here on, refuses a layer that needs more than `bytes` of the controller's layer
+    /// memory (its payload plus [`crate::controller::BLOCK_HEADER`] per block, as the
+    /// controller counts it at `LayerStart`): the printer would refuse the whole job there.
+    pub fn limit_layers(&mut self, bytes: usize) {
+        self.layer_limit = bytes as u64;
+    }
+
     /// Emits one layer of checked, coded blocks (`LayerStart`, the blocks, `LayerEnd` with its
     /// digest).
     fn emit_layer(&mut self, coded: &[CodedBlock]) -> Result<(), JobError> {
         let layer = self.summary.layers;
         let payload: usize = coded.iter().map(|c| c.data.len()).sum();
+        let need = payload as u64 + coded.len() as u64 * crate::controller::BLOCK_HEADER as u64;
+        if need > self.layer_limit {
+            return Err(JobError::LayerTooLarge {
+                layer,
+                need,
+                limit: self.layer_limit,
+            });
+        }
         self.emit(&Msg::LayerStart(LayerStart {
             layer,
             blocks: coded.len() as u32,

@@ -271,12 +271,17 @@ pub fn write_atomically(
     let mut out = AtomicFile::create(path).map_err(io)?;
     let buf = BufWriter::with_capacity(1 << 16, out.file_mut());
     let mut w = JobWriter::with_parts(buf, &spec, parts, None).map_err(enc)?;
+    w.limit_layers(CONTROLLER_LAYER_MEMORY);
     body(&mut w).map_err(enc)?;
     let (buf, summary) = w.finish().map_err(enc)?;
     buf.into_inner().map_err(|e| io(e.into_error()))?;
     out.commit().map_err(io)?;
     Ok(summary)
 }
+
+/// The simulated controller's layer memory, bytes: a layer needing more is refused by the
+/// printer at its `LayerStart`, so the writers here refuse it first.
+pub const CONTROLLER_LAYER_MEMORY: usize = meltline_firmware::controller::DEFAULT_ARENA;
 
 /// Encodes a job into memory (tests, in-process streaming of a freshly sliced job).
 pub fn encode_mlj(job: &BuildJob, opts: &MljOptions) -> Result<(Vec<u8>, JobSummary), MljError> {
@@ -286,6 +291,7 @@ pub fn encode_mlj(job: &BuildJob, opts: &MljOptions) -> Result<(Vec<u8>, JobSumm
         source,
     };
     let mut w = JobWriter::new(Vec::new(), &spec).map_err(enc)?;
+    w.limit_layers(CONTROLLER_LAYER_MEMORY);
     for layer in &job.layers {
         w.write_layer(&layer_blocks(layer)).map_err(enc)?;
     }

@@ -83,7 +83,9 @@ impl Exporter {
                     path: path.display().to_string(),
                     source,
                 })?;
-                Sink::Mlj(JobWriter::new(out, &spec).map_err(|e| encode(path, e))?)
+                let mut w = JobWriter::new(out, &spec).map_err(|e| encode(path, e))?;
+                w.limit_layers(crate::mlj::CONTROLLER_LAYER_MEMORY);
+                Sink::Mlj(w)
             }
         };
         Ok(Exporter {

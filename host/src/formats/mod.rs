@@ -260,6 +260,7 @@ fn encode_layers<'a>(
         source,
     };
     let mut w = JobWriter::new(Vec::new(), &spec).map_err(enc)?;
+    w.limit_layers(crate::mlj::CONTROLLER_LAYER_MEMORY);
     for layer in layers {
         w.write_layer(&layer_blocks(layer)).map_err(enc)?;
     }
