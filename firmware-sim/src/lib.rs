@@ -51,6 +51,7 @@
 pub mod auth;
 pub mod controller;
 pub mod hex;
+pub mod lasers;
 pub mod limits;
 pub mod machine;
 pub mod nvm;

@@ -10,6 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::lasers::{Laser, MAX_LASERS};
 use crate::wire::{ParamSet, Point, Segment};
 
 /// Length of one RTC clock tick in µs.
@@ -143,6 +144,9 @@ pub struct MachineConfig {
     /// Ed25519 public keys (64 hex digits each) whose releases this printer accepts; with any
     /// configured, jobs without a valid release from one of them are refused.
     pub trusted_keys: heapless::Vec<heapless::String<64>, MAX_TRUSTED_KEYS>,
+    /// Its lasers, each with its own field, power limits and galvo (see [`crate::lasers`]);
+    /// none listed: one laser over the whole field with the limits and galvo above.
+    pub lasers: heapless::Vec<Laser, MAX_LASERS>,
 }
 
 /// How many release keys a machine can trust.
@@ -191,6 +195,7 @@ impl Default for MachineConfig {
             recoater_collision_at_um: None,
             laser_drift: heapless::Vec::new(),
             trusted_keys: heapless::Vec::new(),
+            lasers: heapless::Vec::new(),
         }
     }
 }

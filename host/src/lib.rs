@@ -7,6 +7,7 @@ pub mod console;
 pub mod faults;
 pub mod formats;
 pub mod jobfile;
+pub mod lasers;
 pub mod link;
 pub mod loopback;
 pub mod mlj;

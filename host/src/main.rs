@@ -38,6 +38,9 @@ enum Command {
     /// Verify a job file and print its header, parameter sets, layers and hashes.
     #[command(after_help = cmd::examples::INSPECT)]
     Inspect(cmd::inspect::Args),
+    /// Plan a job on a machine's lasers: each laser's share, exposure time and layer balance.
+    #[command(after_help = cmd::examples::LASERS)]
+    Lasers(cmd::lasers::Args),
     /// Convert a job to 3MF Toolpath 1.0, OVF, CLI or .mlj.
     #[command(after_help = cmd::examples::EXPORT)]
     Export(cmd::export::Args),
@@ -87,6 +90,7 @@ fn main() -> ExitCode {
         Command::Simulate(a) => cmd::simulate::run(a),
         Command::LinkProxy(a) => cmd::link_proxy::run(a),
         Command::Inspect(a) => cmd::inspect::run(a),
+        Command::Lasers(a) => cmd::lasers::run(a),
         Command::Export(a) => cmd::export::run(a),
         Command::Keygen(a) => cmd::keygen::run(a),
         Command::Release(a) => cmd::release::run(a),

@@ -4,21 +4,30 @@ use meltline_host::errln;
 use std::path::Path;
 
 use anyhow::Context;
+use meltline_firmware::lasers::builtin_machine;
 use meltline_firmware::machine::MachineConfig;
 
-/// Reads a machine configuration (TOML), or the built-in one when none is given or the built-in
-/// machine's name is.
+/// Reads a machine configuration (TOML), or a built-in one when none is given (the one-laser
+/// `meltline-sim-250`) or a built-in machine's name is; its lasers are checked.
 pub fn load_machine(path: Option<&Path>) -> anyhow::Result<MachineConfig> {
-    let builtin = MachineConfig::default();
-    match path {
-        None => Ok(builtin),
-        Some(p) if p.as_os_str() == builtin.machine.as_str() && !p.exists() => Ok(builtin),
-        Some(p) => {
-            let text =
-                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-            toml::from_str(&text).with_context(|| format!("machine file {}", p.display()))
-        }
-    }
+    let machine = match path {
+        None => MachineConfig::default(),
+        Some(p) => match p.to_str().and_then(builtin_machine) {
+            Some(builtin) if !p.exists() => builtin,
+            _ => {
+                let text = std::fs::read_to_string(p)
+                    .with_context(|| format!("reading {}", p.display()))?;
+                toml::from_str(&text).with_context(|| format!("machine file {}", p.display()))?
+            }
+        },
+    };
+    machine.check_lasers().map_err(|e| {
+        anyhow::anyhow!(
+            "machine {}: {e}",
+            path.map_or_else(|| machine.machine.to_string(), |p| p.display().to_string())
+        )
+    })?;
+    Ok(machine)
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory.

@@ -41,6 +41,12 @@ pub const INSPECT: &str = "Examples:
   meltline inspect cage.mlj | less
   meltline inspect cage.mlj --json > cage.json";
 
+/// `meltline lasers --help`.
+pub const LASERS: &str = "Examples:
+  meltline lasers plate.mlj --machine meltline-sim-250-4x
+  meltline lasers plate.mlj --machine meltline-sim-250-2x --laser-assignment by-part
+  meltline lasers plate.mlj --overlap-mm 0.3 --json > lasers.json";
+
 /// `meltline preview --help`.
 pub const PREVIEW: &str = "Examples:
   meltline preview cage.mlj --layer 100 -o layer100.svg

@@ -11,6 +11,7 @@ use anyhow::Context;
 use meltline_firmware::signing::{ReleaseCheck, check_release};
 use meltline_host::formats::Format;
 use meltline_host::jobfile::KIND_NAMES;
+use meltline_host::lasers::{Assignment, LaserPlan, OVERLAP_RANGE_MM, plan};
 use meltline_host::release::{hex, read_hex_key};
 use meltline_host::session::{JobSummaryReport, ParamSetReport, hms};
 
@@ -71,7 +72,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ExitCode::from(1)
     };
     if args.json {
-        print_json(&r, args.summary, release.as_ref())?;
+        // The job carries no laser of its own: one laser, the machine's first, exposes it all.
+        let mut one = machine.clone();
+        one.lasers = machine.laser(0).into_iter().collect();
+        let lasers = plan(&job, &one, Assignment::ByPart, OVERLAP_RANGE_MM[0])
+            .map_err(|e| anyhow::anyhow!("{}: {e}", job.name))?;
+        print_json(&r, args.summary, release.as_ref(), &lasers)?;
         return Ok(code);
     }
     print_header(&r, job.frames.len(), &job.est_machine);
@@ -219,9 +225,19 @@ fn print_json(
     r: &JobSummaryReport,
     summary: bool,
     release: Option<&ReleaseCheck>,
+    lasers: &LaserPlan,
 ) -> anyhow::Result<()> {
     let mut value = serde_json::to_value(r)?;
     if let Some(obj) = value.as_object_mut() {
+        obj.insert("exposure_s".into(), lasers.exposure_s.into());
+        let per_laser: Vec<serde_json::Value> = lasers
+            .lasers
+            .iter()
+            .map(|l| {
+                serde_json::json!({"index": l.index, "vectors": l.vectors, "exposure_s": l.exposure_s})
+            })
+            .collect();
+        obj.insert("lasers".into(), per_laser.into());
         if let Some(c) = release {
             let mut rec = serde_json::to_value(&c.record)?;
             if let Some(o) = rec.as_object_mut() {

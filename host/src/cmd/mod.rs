@@ -10,6 +10,7 @@ pub mod examples;
 pub mod export;
 pub mod inspect;
 pub mod keygen;
+pub mod lasers;
 pub mod link_proxy;
 pub mod plate;
 pub mod preview;

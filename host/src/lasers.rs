@@ -1,0 +1,661 @@
+//! Multi-laser planning: which laser of a machine exposes each vector of a verified job, and
+//! the exposure time that gives on the machine's timing model.
+//!
+//! * **by-part**: whole parts go to lasers whose field holds the part's declared footprint,
+//!   longest exposure first, each to the laser with the least exposure so far (ties: the lower
+//!   index). A job without a part table is one part spanning all its vectors.
+//! * **by-region**: the fields must form a grid (columns and rows of equal edges, each pair of
+//!   neighbours overlapping). Each layer has one seam per neighbouring pair of columns (and
+//!   rows), inside their overlap, moved from layer to layer by the golden ratio so that seams
+//!   of successive layers never stack. A vector wholly on one side of a seam goes to that side;
+//!   a vector crossing it is cut there, and each piece reaches `overlap / 2` past the seam along
+//!   the vector, so the two lasers' tracks overlap by `overlap` and leave no gap. Every piece
+//!   stays inside its laser's field: a seam keeps `overlap / 2` from the ends of the overlap.
+//!
+//! Each laser's vectors keep the job's order and are timed with its own galvo on a
+//! [`ScanHead`]; a layer takes as long as its slowest laser (plus recoating), and the job's
+//! exposure time is the sum over layers of the slowest laser's marks, jumps and delays.
+//!
+//! Lasers exposing at once are kept out of each other's plume by the order of the build
+//! processor (not modelled here): the plan only says which laser exposes what.
+
+use meltline_firmware::lasers::Laser;
+use meltline_firmware::machine::{LayerTiming, MachineConfig, ScanHead};
+use meltline_firmware::sim::report::seconds;
+use meltline_firmware::wire::{MAX_FRAME, ParamSet, Point, Segment};
+use serde::Serialize;
+
+use meltline_firmware::job::RawFrame;
+
+use crate::jobfile::JobFile;
+
+/// How vectors are shared between lasers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Assignment {
+    /// Whole parts to lasers, balanced over the build.
+    ByPart,
+    /// Seams inside the fields' overlaps, moving per layer; parts straddling them are split.
+    ByRegion,
+}
+
+/// The least and greatest stitching overlap at a seam, mm.
+pub const OVERLAP_RANGE_MM: [f64; 2] = [0.1, 0.5];
+
+/// Why a job cannot be planned on a machine's lasers.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum PlanError {
+    /// The stitching overlap is outside its range.
+    #[error("laser overlap {0} mm is outside 0.1–0.5 mm")]
+    Overlap(f64),
+    /// No laser's field holds a part whole (by-part).
+    #[error(
+        "part {part}: no laser's field holds its footprint ({x0:.1}, {y0:.1}) – ({x1:.1}, {y1:.1}) mm; by-region splits it"
+    )]
+    PartOutOfReach {
+        /// The part's serial (or "the job" without a part table).
+        part: String,
+        /// Its box, mm.
+        x0: f64,
+        /// Its box, mm.
+        y0: f64,
+        /// Its box, mm.
+        x1: f64,
+        /// Its box, mm.
+        y1: f64,
+    },
+    /// The fields do not form a grid with overlapping neighbours (by-region).
+    #[error("by-region needs the lasers' fields on a grid with overlapping neighbours: {0}")]
+    NotAGrid(String),
+    /// A vector given to a laser lies outside its field (the controller would refuse it).
+    #[error(
+        "layer {layer}: a vector for laser {laser} reaches ({x_mm:.3}, {y_mm:.3}) mm, outside its field"
+    )]
+    OutsideField {
+        /// The laser.
+        laser: usize,
+        /// The layer.
+        layer: u32,
+        /// The point outside, mm.
+        x_mm: f64,
+        /// The point outside, mm.
+        y_mm: f64,
+    },
+    /// A frame of the job could not be decoded again.
+    #[error("frame {0} of the job could not be decoded")]
+    Frame(usize),
+}
+
+/// One laser's share of the job.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LaserShare {
+    /// The laser's index on the machine.
+    pub index: usize,
+    /// Vectors (segments) it marks, pieces of cut vectors counted each.
+    pub vectors: u64,
+    /// Its marks, jumps and delays over the job, s.
+    pub exposure_s: f64,
+    /// Marked length, mm.
+    pub mark_length_mm: f64,
+}
+
+/// One layer's balance.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LayerShare {
+    /// Layer index.
+    pub layer: u32,
+    /// Each laser's exposure in the layer, s.
+    pub exposure_s: Vec<f64>,
+    /// Where the seams lie (x of the column seams, then y of the row seams), mm; by-region.
+    pub seams_mm: Vec<f64>,
+}
+
+impl LayerShare {
+    /// The slowest laser's exposure, s.
+    pub fn slowest_s(&self) -> f64 {
+        self.exposure_s.iter().copied().fold(0.0, f64::max)
+    }
+
+    /// The slowest laser over the mean of all lasers (1 when perfectly balanced); `None` for
+    /// a layer with nothing to expose.
+    pub fn balance(&self) -> Option<f64> {
+        let n = self.exposure_s.len().max(1) as f64;
+        let mean = self.exposure_s.iter().sum::<f64>() / n;
+        (mean > 0.0).then(|| self.slowest_s() / mean)
+    }
+}
+
+/// A job planned on a machine's lasers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LaserPlan {
+    /// The machine planned on.
+    pub machine: String,
+    /// The strategy.
+    pub assignment: Assignment,
+    /// The stitching overlap at seams, mm.
+    pub overlap_mm: f64,
+    /// Sum over layers of the slowest laser's exposure, s.
+    pub exposure_s: f64,
+    /// The same job on the machine's first laser alone, s.
+    pub single_laser_exposure_s: f64,
+    /// Build time: exposure plus recoating of every layer, s.
+    pub build_time_s: f64,
+    /// Each laser's share.
+    pub lasers: Vec<LaserShare>,
+    /// The laser of each part (index in the part table), by-part.
+    pub part_lasers: Vec<usize>,
+    /// Per-layer exposure of each laser.
+    pub layers: Vec<LayerShare>,
+}
+
+impl LaserPlan {
+    /// Nothing planned yet on `machine`'s lasers.
+    fn empty(machine: &MachineConfig, assignment: Assignment, overlap_mm: f64) -> LaserPlan {
+        LaserPlan {
+            machine: machine.machine.to_string(),
+            assignment,
+            overlap_mm,
+            exposure_s: 0.0,
+            single_laser_exposure_s: 0.0,
+            build_time_s: 0.0,
+            lasers: (0..machine.laser_count())
+                .map(|index| LaserShare {
+                    index,
+                    vectors: 0,
+                    exposure_s: 0.0,
+                    mark_length_mm: 0.0,
+                })
+                .collect(),
+            part_lasers: Vec::new(),
+            layers: Vec::new(),
+        }
+    }
+
+    /// The worst layer balance (slowest laser over the mean), over layers with work.
+    pub fn worst_balance(&self) -> f64 {
+        self.layers
+            .iter()
+            .filter_map(LayerShare::balance)
+            .fold(1.0, f64::max)
+    }
+
+    /// The mean layer balance, weighted by each layer's slowest exposure (what the build
+    /// waits for).
+    pub fn weighted_balance(&self) -> f64 {
+        let (mut num, mut den) = (0.0, 0.0);
+        for l in &self.layers {
+            if let Some(b) = l.balance() {
+                num += b * l.slowest_s();
+                den += l.slowest_s();
+            }
+        }
+        if den > 0.0 { num / den } else { 1.0 }
+    }
+}
+
+/// One block of a layer as the planner sees it.
+struct Block {
+    part: Option<u16>,
+    param: ParamSet,
+    segments: Vec<Segment>,
+}
+
+/// The job's layers, decoded again one at a time.
+fn for_each_layer(
+    job: &JobFile,
+    mut f: impl FnMut(u32, &[Block]) -> Result<(), PlanError>,
+) -> Result<(), PlanError> {
+    let mut scratch = Vec::with_capacity(MAX_FRAME);
+    let mut blocks = Vec::new();
+    for info in &job.layers {
+        blocks.clear();
+        let first = info.first_frame as usize;
+        for (k, wire) in job
+            .frames
+            .iter()
+            .enumerate()
+            .skip(first)
+            .take(info.frames as usize)
+        {
+            let raw = RawFrame {
+                index: k as u64,
+                offset: 0,
+                wire: wire.clone(),
+            };
+            let frame = raw.decode(&mut scratch).map_err(|_| PlanError::Frame(k))?;
+            if let Some((part, b)) = frame.msg.block() {
+                let Some(param) = job.param_sets.iter().find(|p| p.id == b.param_set) else {
+                    return Err(PlanError::Frame(k));
+                };
+                let segments = b
+                    .segments()
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|_| PlanError::Frame(k))?;
+                blocks.push(Block {
+                    part,
+                    param: *param,
+                    segments,
+                });
+            }
+        }
+        f(info.layer, &blocks)?;
+    }
+    Ok(())
+}
+
+/// The plan of `job` on `machine`'s lasers.
+pub fn plan(
+    job: &JobFile,
+    machine: &MachineConfig,
+    assignment: Assignment,
+    overlap_mm: f64,
+) -> Result<LaserPlan, PlanError> {
+    if !(OVERLAP_RANGE_MM[0]..=OVERLAP_RANGE_MM[1]).contains(&overlap_mm) {
+        return Err(PlanError::Overlap(overlap_mm));
+    }
+    let lasers: Vec<Laser> = machine.all_lasers().collect();
+    let q_per_um = 1000.0 / f64::from(job.quantum_nm.max(1));
+    let fields_q: Vec<[i64; 4]> = lasers
+        .iter()
+        .map(|l| l.field_um.map(|v| (f64::from(v) * q_per_um).round() as i64))
+        .collect();
+    let overlap_q = overlap_mm * 1000.0 * q_per_um;
+    let mut out = LaserPlan::empty(machine, assignment, overlap_mm);
+    let grid = match assignment {
+        Assignment::ByRegion => Some(Grid::of(&fields_q, overlap_q)?),
+        Assignment::ByPart if lasers.len() == 1 => {
+            out.part_lasers = vec![0; job.parts.len().max(1)];
+            None
+        }
+        Assignment::ByPart => {
+            out.part_lasers = assign_parts(job, &lasers, &fields_q)?;
+            None
+        }
+    };
+    let mut heads: Vec<ScanHead> = lasers
+        .iter()
+        .map(|l| ScanHead::new(l.galvo, job.quantum_nm))
+        .collect();
+    let mut alone = ScanHead::new(
+        lasers.first().map_or(machine.galvo, |l| l.galvo),
+        job.quantum_nm,
+    );
+    let recoat_s = seconds(meltline_firmware::machine::recoat_ticks(machine));
+    let mut pieces: Vec<Vec<Segment>> = vec![Vec::new(); lasers.len()];
+    let mut loads = Vec::new();
+    let lead = lasers.first().map_or(machine.galvo, |l| l.galvo);
+    let quantum_mm = f64::from(job.quantum_nm) * 1e-6;
+    for_each_layer(job, |layer, blocks| {
+        let seams = match &grid {
+            Some(g) => {
+                loads.clear();
+                for b in blocks {
+                    for s in &b.segments {
+                        loads.push(vector_load(s, &b.param, &lead, quantum_mm));
+                    }
+                }
+                g.seams(layer, &loads, overlap_q, JITTER_MM * 1000.0 * q_per_um)
+            }
+            None => Vec::new(),
+        };
+        for b in blocks {
+            for s in &b.segments {
+                alone.mark(s, &b.param);
+            }
+            for p in pieces.iter_mut() {
+                p.clear();
+            }
+            match &grid {
+                Some(g) => {
+                    for s in &b.segments {
+                        g.split(s, &seams, overlap_q, &mut pieces);
+                    }
+                }
+                None => {
+                    let laser = part_laser(&out.part_lasers, b.part);
+                    if let Some(p) = pieces.get_mut(laser) {
+                        p.extend_from_slice(&b.segments);
+                    }
+                }
+            }
+            check_fields(&pieces, &fields_q, layer, q_per_um)?;
+            for ((head, share), segs) in heads.iter_mut().zip(&mut out.lasers).zip(&pieces) {
+                share.vectors += segs.len() as u64;
+                for s in segs {
+                    head.mark(s, &b.param);
+                }
+            }
+        }
+        let exposure = close_layer(&mut heads, &mut out.lasers);
+        let a = alone.finish_layer();
+        out.single_laser_exposure_s += seconds(a.mark_ticks + a.jump_ticks + a.delay_ticks);
+        let share = LayerShare {
+            layer,
+            exposure_s: exposure,
+            seams_mm: seams.iter().map(|&(_, v)| v / q_per_um / 1000.0).collect(),
+        };
+        out.exposure_s += share.slowest_s();
+        out.build_time_s += share.slowest_s() + recoat_s;
+        out.layers.push(share);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// The laser of a block's part (by-part); a job without parts is its one part.
+fn part_laser(part_lasers: &[usize], part: Option<u16>) -> usize {
+    part.and_then(|p| part_lasers.get(usize::from(p)).copied())
+        .or_else(|| part_lasers.first().copied())
+        .unwrap_or(0)
+}
+
+/// Refuses a piece given to a laser outside that laser's field (the controller would).
+fn check_fields(
+    pieces: &[Vec<Segment>],
+    fields_q: &[[i64; 4]],
+    layer: u32,
+    q_per_um: f64,
+) -> Result<(), PlanError> {
+    for (laser, segs) in pieces.iter().enumerate() {
+        let field = fields_q.get(laser).copied().unwrap_or_default();
+        let reaches = |p: Point| {
+            (field[0]..=field[2]).contains(&i64::from(p.x))
+                && (field[1]..=field[3]).contains(&i64::from(p.y))
+        };
+        if let Some(s) = segs.iter().find(|s| !reaches(s.from) || !reaches(s.to)) {
+            let p = if reaches(s.from) { s.to } else { s.from };
+            let mm = |v: i32| f64::from(v) / q_per_um / 1000.0;
+            return Err(PlanError::OutsideField {
+                laser,
+                layer,
+                x_mm: mm(p.x),
+                y_mm: mm(p.y),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Closes the layer on every laser's head, adds it to their shares and returns each one's
+/// exposure in the layer, s.
+fn close_layer(heads: &mut [ScanHead], shares: &mut [LaserShare]) -> Vec<f64> {
+    heads
+        .iter_mut()
+        .zip(shares)
+        .map(|(head, share)| {
+            let t: LayerTiming = head.finish_layer();
+            let e = seconds(t.mark_ticks + t.jump_ticks + t.delay_ticks);
+            share.exposure_s += e;
+            share.mark_length_mm += t.mark_length_nm as f64 * 1e-6;
+            e
+        })
+        .collect()
+}
+
+/// Where a vector is and roughly how long it takes (µs): its mark at its speed, and the
+/// delays of a new mark chain or a corner.
+fn vector_load(
+    s: &Segment,
+    p: &ParamSet,
+    g: &meltline_firmware::machine::Galvo,
+    quantum_mm: f64,
+) -> ([f64; 2], f64) {
+    let (a, b) = (s.from, s.to);
+    let len = f64::from(b.x - a.x).hypot(f64::from(b.y - a.y));
+    let delays = if s.chained {
+        f64::from(g.polygon_delay_us)
+    } else {
+        f64::from(g.jump_delay_us + g.laser_on_delay_us + g.mark_delay_us + g.laser_off_delay_us)
+    };
+    let mid = [0.5 * f64::from(a.x + b.x), 0.5 * f64::from(a.y + b.y)];
+    (
+        mid,
+        1e6 * len * quantum_mm / f64::from(p.mark_speed_mm_s.max(1)) + delays,
+    )
+}
+
+/// By-part: each part to the least loaded laser whose field holds its footprint, longest
+/// first.
+fn assign_parts(
+    job: &JobFile,
+    lasers: &[Laser],
+    fields_q: &[[i64; 4]],
+) -> Result<Vec<usize>, PlanError> {
+    let q_mm = f64::from(job.quantum_nm) * 1e-6;
+    // Each part's box (quanta) and its exposure on one head, from the vectors themselves.
+    let n = job.parts.len().max(1);
+    let mut boxes = vec![[i64::MAX, i64::MAX, i64::MIN, i64::MIN]; n];
+    let mut heads: Vec<ScanHead> = (0..n)
+        .map(|_| {
+            ScanHead::new(
+                lasers.first().map(|l| l.galvo).unwrap_or_default(),
+                job.quantum_nm,
+            )
+        })
+        .collect();
+    let mut load = vec![0u64; n];
+    for_each_layer(job, |_, blocks| {
+        for b in blocks {
+            let p = b.part.map_or(0, usize::from).min(n - 1);
+            for s in &b.segments {
+                for pt in [s.from, s.to] {
+                    let bx = &mut boxes[p];
+                    bx[0] = bx[0].min(i64::from(pt.x));
+                    bx[1] = bx[1].min(i64::from(pt.y));
+                    bx[2] = bx[2].max(i64::from(pt.x));
+                    bx[3] = bx[3].max(i64::from(pt.y));
+                }
+                heads[p].mark(s, &b.param);
+            }
+        }
+        for (l, h) in load.iter_mut().zip(heads.iter_mut()) {
+            *l += h.finish_layer().total_ticks();
+        }
+        Ok(())
+    })?;
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| load[b].cmp(&load[a]).then(a.cmp(&b)));
+    let mut laser_load = vec![0u64; lasers.len()];
+    let mut chosen = vec![0usize; n];
+    for p in order {
+        let bx = boxes[p];
+        if bx[0] > bx[2] {
+            continue; // a part with no vectors needs no laser
+        }
+        let holds = |f: &[i64; 4]| f[0] <= bx[0] && f[1] <= bx[1] && bx[2] <= f[2] && bx[3] <= f[3];
+        let Some(best) = (0..lasers.len())
+            .filter(|&i| holds(&fields_q[i]))
+            .min_by_key(|&i| (laser_load[i], i))
+        else {
+            let mm = |v: i64| v as f64 * q_mm;
+            return Err(PlanError::PartOutOfReach {
+                part: job
+                    .parts
+                    .get(p)
+                    .map_or_else(|| "the job".to_string(), |x| x.serial.clone()),
+                x0: mm(bx[0]),
+                y0: mm(bx[1]),
+                x1: mm(bx[2]),
+                y1: mm(bx[3]),
+            });
+        };
+        laser_load[best] += load[p];
+        chosen[p] = best;
+    }
+    Ok(chosen)
+}
+
+/// A piece of a vector: from, to, its column and row, whether it continues a chain.
+type Piece = ([f64; 2], [f64; 2], usize, usize, bool);
+
+/// Fields on a grid: column edges along x, row edges along y, the laser of each cell.
+struct Grid {
+    /// Per column: its field's x range (quanta).
+    cols: Vec<[i64; 2]>,
+    /// Per row: its field's y range (quanta).
+    rows: Vec<[i64; 2]>,
+    /// The laser of cell (column, row), `cells[row * cols + col]`.
+    cells: Vec<usize>,
+}
+
+/// How far a seam moves from layer to layer at most, mm, or a third of a narrower overlap.
+const JITTER_MM: f64 = 3.0;
+const JITTER_FRACTION: f64 = 1.0 / 3.0;
+
+/// The golden ratio's fractional part: successive multiples spread evenly and never repeat.
+const GOLDEN: f64 = 0.618_033_988_749_894_9;
+
+impl Grid {
+    fn of(fields: &[[i64; 4]], overlap_q: f64) -> Result<Grid, PlanError> {
+        let mut cols: Vec<[i64; 2]> = fields.iter().map(|f| [f[0], f[2]]).collect();
+        let mut rows: Vec<[i64; 2]> = fields.iter().map(|f| [f[1], f[3]]).collect();
+        cols.sort_unstable();
+        cols.dedup();
+        rows.sort_unstable();
+        rows.dedup();
+        if cols.len() * rows.len() != fields.len() {
+            return Err(PlanError::NotAGrid(format!(
+                "{} lasers on {} columns × {} rows",
+                fields.len(),
+                cols.len(),
+                rows.len()
+            )));
+        }
+        let mut cells = vec![usize::MAX; fields.len()];
+        for (i, f) in fields.iter().enumerate() {
+            let c = cols.iter().position(|x| *x == [f[0], f[2]]).unwrap_or(0);
+            let r = rows.iter().position(|y| *y == [f[1], f[3]]).unwrap_or(0);
+            let cell = &mut cells[r * cols.len() + c];
+            if *cell != usize::MAX {
+                return Err(PlanError::NotAGrid(format!(
+                    "lasers {} and {i} share a cell",
+                    *cell
+                )));
+            }
+            *cell = i;
+        }
+        for (what, spans) in [("columns", &cols), ("rows", &rows)] {
+            for w in spans.windows(2) {
+                let room = (w[0][1] - w[1][0]) as f64;
+                if room < 2.0 * overlap_q {
+                    return Err(PlanError::NotAGrid(format!(
+                        "neighbouring {what} overlap by {:.3} of the {:.3} needed (quanta)",
+                        room.max(0.0),
+                        2.0 * overlap_q
+                    )));
+                }
+            }
+        }
+        Ok(Grid { cols, rows, cells })
+    }
+
+    /// The seams of `layer`: `(axis, position)`, axis 0 for x between columns, 1 for y between
+    /// rows. Seam `k` of an axis lies where the layer's work (`loads`: a point and a weight
+    /// per vector) left of it is `(k + 1) / n` of the whole, so the lasers share the layer
+    /// evenly; it is kept `jitter / 2` inside its overlap (which keeps `overlap / 2` clear of
+    /// the ends) and then moved by up to `± jitter / 2`, by the golden ratio from layer to
+    /// layer, so that the seams of successive layers do not stack.
+    fn seams(
+        &self,
+        layer: u32,
+        loads: &[([f64; 2], f64)],
+        overlap_q: f64,
+        jitter_q: f64,
+    ) -> Vec<(usize, f64)> {
+        let mut out = Vec::new();
+        for (axis, spans) in [(0usize, &self.cols), (1, &self.rows)] {
+            let n = spans.len();
+            let mut sorted: Vec<(f64, f64)> = loads.iter().map(|(p, w)| (p[axis], *w)).collect();
+            sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let total: f64 = sorted.iter().map(|x| x.1).sum();
+            for (k, w) in spans.windows(2).enumerate() {
+                let (lo, hi) = (w[1][0] as f64, w[0][1] as f64);
+                let jitter = (JITTER_FRACTION * (hi - lo)).min(jitter_q);
+                let (a, b) = (
+                    lo + 0.5 * overlap_q + 0.5 * jitter,
+                    hi - 0.5 * overlap_q - 0.5 * jitter,
+                );
+                let want = total * (k + 1) as f64 / n as f64;
+                let mut acc = 0.0;
+                let balanced = sorted
+                    .iter()
+                    .find(|x| {
+                        acc += x.1;
+                        acc >= want
+                    })
+                    .map_or(0.5 * (lo + hi), |x| x.0);
+                // Each seam its own phase, so the column and row seams do not move together.
+                let f = ((f64::from(layer) + 1.0) * GOLDEN + 0.5 * (axis + k) as f64).fract();
+                out.push((axis, balanced.clamp(a, b.max(a)) + (f - 0.5) * jitter));
+            }
+        }
+        out
+    }
+
+    /// Cuts `s` at the seams and appends each piece to its laser's list.
+    fn split(&self, s: &Segment, seams: &[(usize, f64)], overlap_q: f64, out: &mut [Vec<Segment>]) {
+        let cols = self.cols.len();
+        // Pieces as (from, to, column, row, chained) in segment order.
+        let mut pieces: Vec<Piece> = vec![(
+            [f64::from(s.from.x), f64::from(s.from.y)],
+            [f64::from(s.to.x), f64::from(s.to.y)],
+            0,
+            0,
+            s.chained,
+        )];
+        for &(axis, at) in seams {
+            let mut next = Vec::with_capacity(pieces.len() + 1);
+            for (a, b, c, r, chained) in pieces {
+                let side = |p: [f64; 2]| p[axis] > at;
+                let bump = |cr: (usize, usize)| {
+                    if axis == 0 {
+                        (cr.0 + 1, cr.1)
+                    } else {
+                        (cr.0, cr.1 + 1)
+                    }
+                };
+                let (sa, sb) = (side(a), side(b));
+                if sa == sb {
+                    let cr = if sa { bump((c, r)) } else { (c, r) };
+                    next.push((a, b, cr.0, cr.1, chained));
+                    continue;
+                }
+                let len = (b[0] - a[0]).hypot(b[1] - a[1]);
+                let t = (at - a[axis]) / (b[axis] - a[axis]);
+                let reach = if len > 0.0 {
+                    0.5 * overlap_q / len
+                } else {
+                    0.0
+                };
+                let at_t = |t: f64| [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t];
+                let (t1, t0) = ((t + reach).min(1.0), (t - reach).max(0.0));
+                let low = (c, r);
+                let high = bump((c, r));
+                let (first, second) = if sa { (high, low) } else { (low, high) };
+                next.push((a, at_t(t1), first.0, first.1, chained));
+                next.push((at_t(t0), b, second.0, second.1, false));
+            }
+            pieces = next;
+        }
+        for (a, b, c, r, chained) in pieces {
+            let q = |p: [f64; 2]| Point {
+                x: p[0].round() as i32,
+                y: p[1].round() as i32,
+            };
+            let (from, to) = (q(a), q(b));
+            if let Some(list) = self
+                .cells
+                .get(r * cols + c)
+                .and_then(|&laser| out.get_mut(laser))
+            {
+                // A piece continues a chain only where its laser's last mark ended.
+                let chained = chained && list.last().is_some_and(|l| l.to == from);
+                list.push(Segment { from, to, chained });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "lasers_tests.rs"]
+mod tests;

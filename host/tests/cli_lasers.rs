@@ -1,0 +1,195 @@
+//! `meltline lasers` and the lasers of `meltline inspect --json`: a plate job planned on the
+//! built-in two- and four-laser machines.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn meltline(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_meltline"))
+        .args(args)
+        .output()
+        .expect("running meltline")
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+/// Four coupons, one in each quarter of the plate, and one on its centre (inside every
+/// overlap); `extra` more plate-file text.
+fn five_coupon_plate(dir: &Path, extra: &str) -> String {
+    let mut text = String::from("[plate]\nplacement = \"manual\"\nsupports = false\n");
+    for (id, x, y) in [
+        ("Q-A", -60.0, -60.0),
+        ("Q-B", 60.0, -60.0),
+        ("Q-C", -60.0, 60.0),
+        ("Q-D", 60.0, 60.0),
+        ("Q-X", 0.0, 0.0),
+    ] {
+        text += &format!(
+            "[[part]]\nid = \"{id}\"\ncoupon_mm = [10.0, 10.0, 1.0]\nat_mm = [{x}, {y}]\n"
+        );
+    }
+    text += extra;
+    let plate = dir.join("plate.toml");
+    std::fs::write(&plate, text).unwrap();
+    let job = dir.join("plate.mlj").display().to_string();
+    let o = meltline(&["plate", &plate.display().to_string(), "-o", &job]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    job
+}
+
+#[test]
+fn inspect_lists_the_one_laser_of_a_job_with_its_exposure_time() {
+    let d = tempfile::tempdir().unwrap();
+    let job = five_coupon_plate(d.path(), "");
+    let v = json(&meltline(&["inspect", &job, "--json", "--summary"]));
+    let lasers = v["lasers"].as_array().unwrap();
+    assert_eq!(lasers.len(), 1);
+    assert_eq!(lasers[0]["vectors"], v["vectors"]);
+    let exposure = v["exposure_s"].as_f64().unwrap();
+    assert_eq!(lasers[0]["exposure_s"].as_f64().unwrap(), exposure);
+    // The estimate adds recoating (8.5 s a layer on the built-in machine) to the exposure.
+    let layers = v["layers"].as_f64().unwrap();
+    let est = v["est_time_s"].as_f64().unwrap();
+    assert!(
+        (est - exposure - 8.5 * layers).abs() < 1e-6,
+        "estimate {est}, exposure {exposure}, {layers} layers"
+    );
+}
+
+#[test]
+fn four_lasers_by_region_share_every_layer_evenly_with_seams_that_move() {
+    let d = tempfile::tempdir().unwrap();
+    let job = five_coupon_plate(d.path(), "");
+    let v = json(&meltline(&[
+        "lasers",
+        &job,
+        "--machine",
+        "meltline-sim-250-4x",
+        "--json",
+    ]));
+    assert_eq!(v["assignment"], "by-region");
+    let lasers = v["lasers"].as_array().unwrap();
+    assert_eq!(lasers.len(), 4);
+    assert!(lasers.iter().all(|l| l["vectors"].as_u64().unwrap() > 0));
+    let (four, one) = (
+        v["exposure_s"].as_f64().unwrap(),
+        v["single_laser_exposure_s"].as_f64().unwrap(),
+    );
+    assert!(four <= 0.40 * one, "four lasers {four} s, one {one} s");
+    let worst = v["worst_balance"].as_f64().unwrap();
+    assert!(worst <= 1.10, "worst layer balance {worst}");
+    let seams: Vec<Vec<f64>> = v["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            l["seams_mm"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s.as_f64().unwrap())
+                .collect()
+        })
+        .collect();
+    for w in seams.windows(2) {
+        assert_eq!(w[0].len(), 2);
+        for (a, b) in w[0].iter().zip(&w[1]) {
+            assert!(
+                a.abs() < 25.0 && (a - b).abs() > 0.5,
+                "seams {:?} then {:?}",
+                w[0],
+                w[1]
+            );
+        }
+    }
+    // The same plan twice is the same plan.
+    let again = json(&meltline(&[
+        "lasers",
+        &job,
+        "--machine",
+        "meltline-sim-250-4x",
+        "--json",
+    ]));
+    assert_eq!(v, again);
+}
+
+#[test]
+fn by_part_gives_each_quarter_its_own_laser_and_refuses_a_part_no_field_holds() {
+    let d = tempfile::tempdir().unwrap();
+    let job = five_coupon_plate(d.path(), "");
+    let v = json(&meltline(&[
+        "lasers",
+        &job,
+        "--machine",
+        "meltline-sim-250-4x",
+        "--laser-assignment",
+        "by-part",
+        "--json",
+    ]));
+    let chosen: Vec<u64> = v["part_lasers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_u64().unwrap())
+        .collect();
+    // Q-A front left, Q-B front right, Q-C back left, Q-D back right: only their own laser
+    // reaches them; the centre coupon goes to one of the four.
+    assert_eq!(&chosen[..4], &[0, 1, 2, 3]);
+    assert!(chosen[4] < 4);
+    let two = json(&meltline(&[
+        "lasers",
+        &job,
+        "--machine",
+        "meltline-sim-250-2x",
+        "--laser-assignment",
+        "by-part",
+        "--json",
+    ]));
+    assert_eq!(two["lasers"].as_array().unwrap().len(), 2);
+
+    let d = tempfile::tempdir().unwrap();
+    let wide = five_coupon_plate(
+        d.path(),
+        "[[part]]\nid = \"WIDE\"\ncoupon_mm = [60.0, 20.0, 1.0]\nat_mm = [0.0, 90.0]\n",
+    );
+    let o = meltline(&[
+        "lasers",
+        &wide,
+        "--machine",
+        "meltline-sim-250-4x",
+        "--laser-assignment",
+        "by-part",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("part WIDE: no laser's field holds its footprint"),
+        "{e}"
+    );
+    // By region, the seams split it between the two lasers that reach it.
+    let v = json(&meltline(&[
+        "lasers",
+        &wide,
+        "--machine",
+        "meltline-sim-250-4x",
+        "--json",
+    ]));
+    assert_eq!(v["lasers"].as_array().unwrap().len(), 4);
+}
+
+#[test]
+fn an_overlap_out_of_range_or_an_unknown_machine_is_refused_by_name() {
+    let d = tempfile::tempdir().unwrap();
+    let job = five_coupon_plate(d.path(), "");
+    let o = meltline(&["lasers", &job, "--overlap-mm", "0.05"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("laser overlap 0.05 mm is outside 0.1–0.5 mm")
+    );
+    let o = meltline(&["lasers", &job, "--machine", "meltline-sim-999"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("meltline-sim-999"));
+}
