@@ -16,6 +16,19 @@ fn json(o: &Output) -> serde_json::Value {
     serde_json::from_slice(&o.stdout).unwrap()
 }
 
+/// `meltline lasers JOB --machine M --laser-assignment A --json`, parsed.
+fn plan_json(job: &str, machine: &str, assignment: &str) -> serde_json::Value {
+    json(&meltline(&[
+        "lasers",
+        job,
+        "--machine",
+        machine,
+        "--laser-assignment",
+        assignment,
+        "--json",
+    ]))
+}
+
 /// Four coupons, one in each quarter of the plate, and one on its centre (inside every
 /// overlap); `extra` more plate-file text.
 fn five_coupon_plate(dir: &Path, extra: &str) -> String {
@@ -63,13 +76,7 @@ fn inspect_lists_the_one_laser_of_a_job_with_its_exposure_time() {
 fn four_lasers_by_region_share_every_layer_evenly_with_seams_that_move() {
     let d = tempfile::tempdir().unwrap();
     let job = five_coupon_plate(d.path(), "");
-    let v = json(&meltline(&[
-        "lasers",
-        &job,
-        "--machine",
-        "meltline-sim-250-4x",
-        "--json",
-    ]));
+    let v = plan_json(&job, "meltline-sim-250-4x", "by-region");
     assert_eq!(v["assignment"], "by-region");
     let lasers = v["lasers"].as_array().unwrap();
     assert_eq!(lasers.len(), 4);
@@ -106,13 +113,7 @@ fn four_lasers_by_region_share_every_layer_evenly_with_seams_that_move() {
         }
     }
     // The same plan twice is the same plan.
-    let again = json(&meltline(&[
-        "lasers",
-        &job,
-        "--machine",
-        "meltline-sim-250-4x",
-        "--json",
-    ]));
+    let again = plan_json(&job, "meltline-sim-250-4x", "by-region");
     assert_eq!(v, again);
 }
 
@@ -120,15 +121,7 @@ fn four_lasers_by_region_share_every_layer_evenly_with_seams_that_move() {
 fn by_part_gives_each_quarter_its_own_laser_and_refuses_a_part_no_field_holds() {
     let d = tempfile::tempdir().unwrap();
     let job = five_coupon_plate(d.path(), "");
-    let v = json(&meltline(&[
-        "lasers",
-        &job,
-        "--machine",
-        "meltline-sim-250-4x",
-        "--laser-assignment",
-        "by-part",
-        "--json",
-    ]));
+    let v = plan_json(&job, "meltline-sim-250-4x", "by-part");
     let chosen: Vec<u64> = v["part_lasers"]
         .as_array()
         .unwrap()
@@ -139,15 +132,7 @@ fn by_part_gives_each_quarter_its_own_laser_and_refuses_a_part_no_field_holds() 
     // reaches them; the centre coupon goes to one of the four.
     assert_eq!(&chosen[..4], &[0, 1, 2, 3]);
     assert!(chosen[4] < 4);
-    let two = json(&meltline(&[
-        "lasers",
-        &job,
-        "--machine",
-        "meltline-sim-250-2x",
-        "--laser-assignment",
-        "by-part",
-        "--json",
-    ]));
+    let two = plan_json(&job, "meltline-sim-250-2x", "by-part");
     assert_eq!(two["lasers"].as_array().unwrap().len(), 2);
 
     let d = tempfile::tempdir().unwrap();
@@ -170,13 +155,7 @@ fn by_part_gives_each_quarter_its_own_laser_and_refuses_a_part_no_field_holds() 
         "{e}"
     );
     // By region, the seams split it between the two lasers that reach it.
-    let v = json(&meltline(&[
-        "lasers",
-        &wide,
-        "--machine",
-        "meltline-sim-250-4x",
-        "--json",
-    ]));
+    let v = plan_json(&wide, "meltline-sim-250-4x", "by-region");
     assert_eq!(v["lasers"].as_array().unwrap().len(), 4);
 }
 
