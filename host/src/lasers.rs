@@ -283,18 +283,23 @@ pub fn plan(
     let recoat_s = seconds(meltline_firmware::machine::recoat_ticks(machine));
     let mut pieces: Vec<Vec<Segment>> = vec![Vec::new(); lasers.len()];
     let mut loads = Vec::new();
+    let mut last_seams: Vec<Seam> = Vec::new();
     let lead = lasers.first().map_or(machine.galvo, |l| l.galvo);
     let quantum_mm = f64::from(job.quantum_nm) * 1e-6;
     for_each_layer(job, |layer, blocks| {
         let seams = match &grid {
             Some(g) => {
-                loads.clear();
-                for b in blocks {
-                    for s in &b.segments {
-                        loads.push(vector_load(s, &b.param, &lead, quantum_mm));
-                    }
-                }
-                g.seams(layer, &loads, overlap_q, JITTER_MM * 1000.0 * q_per_um)
+                layer_loads(&mut loads, blocks, &lead, quantum_mm, 1000.0 * q_per_um);
+                let seams = g.seams(
+                    layer,
+                    &loads,
+                    overlap_q,
+                    JITTER_MM * 1000.0 * q_per_um,
+                    &last_seams,
+                    MIN_MOVE_MM * 1000.0 * q_per_um,
+                );
+                last_seams.clone_from(&seams);
+                seams
             }
             None => Vec::new(),
         };
@@ -332,7 +337,10 @@ pub fn plan(
         let share = LayerShare {
             layer,
             exposure_s: exposure,
-            seams_mm: seams.iter().map(|&(_, v)| v / q_per_um / 1000.0).collect(),
+            seams_mm: seams
+                .iter()
+                .map(|&(_, _, v)| v / q_per_um / 1000.0)
+                .collect(),
         };
         out.exposure_s += share.slowest_s();
         out.build_time_s += share.slowest_s() + recoat_s;
@@ -392,26 +400,50 @@ fn close_layer(heads: &mut [ScanHead], shares: &mut [LaserShare]) -> Vec<f64> {
         .collect()
 }
 
-/// Where a vector is and roughly how long it takes (µs): its mark at its speed, and the
-/// delays of a new mark chain or a corner.
-fn vector_load(
+/// The work of a layer's blocks as points and weights (see [`push_loads`]), in `loads`.
+fn layer_loads(
+    loads: &mut Vec<([f64; 2], f64)>,
+    blocks: &[Block],
+    lead: &meltline_firmware::machine::Galvo,
+    quantum_mm: f64,
+    step_q: f64,
+) {
+    loads.clear();
+    for b in blocks {
+        for s in &b.segments {
+            push_loads(loads, s, &b.param, lead, quantum_mm, step_q);
+        }
+    }
+}
+
+/// Adds where a vector is and roughly how long it takes (µs: its mark at its speed, and the
+/// delays of a new mark chain or a corner) to `loads`, as points every `step_q` along it each
+/// with its share, so that a long vector weighs on each side of a seam as much as lies there.
+fn push_loads(
+    loads: &mut Vec<([f64; 2], f64)>,
     s: &Segment,
     p: &ParamSet,
     g: &meltline_firmware::machine::Galvo,
     quantum_mm: f64,
-) -> ([f64; 2], f64) {
+    step_q: f64,
+) {
     let (a, b) = (s.from, s.to);
-    let len = f64::from(b.x - a.x).hypot(f64::from(b.y - a.y));
+    let (dx, dy) = (f64::from(b.x - a.x), f64::from(b.y - a.y));
+    let len = dx.hypot(dy);
     let delays = if s.chained {
         f64::from(g.polygon_delay_us)
     } else {
         f64::from(g.jump_delay_us + g.laser_on_delay_us + g.mark_delay_us + g.laser_off_delay_us)
     };
-    let mid = [0.5 * f64::from(a.x + b.x), 0.5 * f64::from(a.y + b.y)];
-    (
-        mid,
-        1e6 * len * quantum_mm / f64::from(p.mark_speed_mm_s.max(1)) + delays,
-    )
+    let w = 1e6 * len * quantum_mm / f64::from(p.mark_speed_mm_s.max(1)) + delays;
+    let n = ((len / step_q.max(1.0)).ceil() as usize).clamp(1, 1024);
+    for k in 0..n {
+        let t = (k as f64 + 0.5) / n as f64;
+        loads.push((
+            [f64::from(a.x) + dx * t, f64::from(a.y) + dy * t],
+            w / n as f64,
+        ));
+    }
 }
 
 /// By-part: each part to the least loaded laser whose field holds its footprint, longest
@@ -485,6 +517,13 @@ fn assign_parts(
     Ok(chosen)
 }
 
+/// A seam: its axis (0: at an x, between columns; 1: at a y, between rows), the row a column
+/// seam cuts (`None` for a row seam) and where it lies (quanta).
+type Seam = (usize, Option<usize>, f64);
+
+/// The least a seam moves from one layer to the next, mm.
+const MIN_MOVE_MM: f64 = 0.5;
+
 /// A piece of a vector: from, to, its column and row, whether it continues a chain.
 type Piece = ([f64; 2], [f64; 2], usize, usize, bool);
 
@@ -499,7 +538,7 @@ struct Grid {
 }
 
 /// How far a seam moves from layer to layer at most, mm, or a third of a narrower overlap.
-const JITTER_MM: f64 = 3.0;
+const JITTER_MM: f64 = 2.0;
 const JITTER_FRACTION: f64 = 1.0 / 3.0;
 
 /// The golden ratio's fractional part: successive multiples spread evenly and never repeat.
@@ -549,25 +588,33 @@ impl Grid {
         Ok(Grid { cols, rows, cells })
     }
 
-    /// The seams of `layer`: `(axis, position)`, axis 0 for x between columns, 1 for y between
-    /// rows. Seam `k` of an axis lies where the layer's work (`loads`: a point and a weight
-    /// per vector) left of it is `(k + 1) / n` of the whole, so the lasers share the layer
-    /// evenly; it is kept `jitter / 2` inside its overlap (which keeps `overlap / 2` clear of
-    /// the ends) and then moved by up to `± jitter / 2`, by the golden ratio from layer to
-    /// layer, so that the seams of successive layers do not stack.
+    /// The seams of `layer`, row seams (along x, between rows) first, then each row's column
+    /// seams. Row seam `k` lies where the layer's work (`loads`: a point and a weight per
+    /// vector) below it is `(k + 1) / rows` of the whole; each row's column seam `k` splits
+    /// that row's work the same way, so every laser gets its share of the layer. A seam is
+    /// kept `jitter / 2` inside its overlap (which keeps `overlap / 2` clear of the ends) and
+    /// then moved by up to `± jitter / 2`, by the golden ratio from layer to layer, so that the
+    /// seams of successive layers do not stack.
+    #[allow(clippy::too_many_arguments)]
     fn seams(
         &self,
         layer: u32,
         loads: &[([f64; 2], f64)],
         overlap_q: f64,
         jitter_q: f64,
-    ) -> Vec<(usize, f64)> {
-        let mut out = Vec::new();
-        for (axis, spans) in [(0usize, &self.cols), (1, &self.rows)] {
+        previous: &[Seam],
+        min_move: f64,
+    ) -> Vec<Seam> {
+        let mut out: Vec<Seam> = Vec::new();
+        let place = |spans: &[[i64; 2]],
+                     axis: usize,
+                     row: usize,
+                     pts: &mut Vec<(f64, f64)>,
+                     out: &Vec<Seam>| {
             let n = spans.len();
-            let mut sorted: Vec<(f64, f64)> = loads.iter().map(|(p, w)| (p[axis], *w)).collect();
-            sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
-            let total: f64 = sorted.iter().map(|x| x.1).sum();
+            pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let total: f64 = pts.iter().map(|x| x.1).sum();
+            let mut ats = Vec::new();
             for (k, w) in spans.windows(2).enumerate() {
                 let (lo, hi) = (w[1][0] as f64, w[0][1] as f64);
                 let jitter = (JITTER_FRACTION * (hi - lo)).min(jitter_q);
@@ -577,23 +624,53 @@ impl Grid {
                 );
                 let want = total * (k + 1) as f64 / n as f64;
                 let mut acc = 0.0;
-                let balanced = sorted
+                let balanced = pts
                     .iter()
                     .find(|x| {
                         acc += x.1;
                         acc >= want
                     })
                     .map_or(0.5 * (lo + hi), |x| x.0);
-                // Each seam its own phase, so the column and row seams do not move together.
-                let f = ((f64::from(layer) + 1.0) * GOLDEN + 0.5 * (axis + k) as f64).fract();
-                out.push((axis, balanced.clamp(a, b.max(a)) + (f - 0.5) * jitter));
+                // Each seam its own phase, so that seams do not move together.
+                let phase = 0.5 * axis as f64 + 0.25 * (row + k) as f64;
+                let f = ((f64::from(layer) + 1.0) * GOLDEN + phase).fract();
+                let mut at = balanced.clamp(a, b.max(a)) + (f - 0.5) * jitter;
+                // Never within `min_move` of where this seam was a layer before: pushed on
+                // the way it was going, or back the other way at the end of the overlap.
+                if let Some(&(_, _, was)) = previous.get(out.len() + ats.len())
+                    && (at - was).abs() < min_move
+                {
+                    let dir = if at >= was { 1.0 } else { -1.0 };
+                    let (lo_ok, hi_ok) = (lo + 0.5 * overlap_q, hi - 0.5 * overlap_q);
+                    let ahead = was + dir * min_move;
+                    at = if (lo_ok..=hi_ok).contains(&ahead) {
+                        ahead
+                    } else {
+                        was - dir * min_move
+                    };
+                }
+                ats.push(at);
             }
+            ats
+        };
+        let mut ys: Vec<(f64, f64)> = loads.iter().map(|(p, w)| (p[1], *w)).collect();
+        let row_seams = place(&self.rows, 1, 0, &mut ys, &out);
+        out.extend(row_seams.iter().map(|&at| (1, None, at)));
+        for row in 0..self.rows.len() {
+            let below = |y: f64| row_seams.iter().filter(|&&at| y > at).count();
+            let mut xs: Vec<(f64, f64)> = loads
+                .iter()
+                .filter(|(p, _)| below(p[1]) == row)
+                .map(|(p, w)| (p[0], *w))
+                .collect();
+            let cols = place(&self.cols, 0, row, &mut xs, &out);
+            out.extend(cols.into_iter().map(|at| (0, Some(row), at)));
         }
         out
     }
 
     /// Cuts `s` at the seams and appends each piece to its laser's list.
-    fn split(&self, s: &Segment, seams: &[(usize, f64)], overlap_q: f64, out: &mut [Vec<Segment>]) {
+    fn split(&self, s: &Segment, seams: &[Seam], overlap_q: f64, out: &mut [Vec<Segment>]) {
         let cols = self.cols.len();
         // Pieces as (from, to, column, row, chained) in segment order.
         let mut pieces: Vec<Piece> = vec![(
@@ -603,9 +680,13 @@ impl Grid {
             0,
             s.chained,
         )];
-        for &(axis, at) in seams {
+        for &(axis, only_row, at) in seams {
             let mut next = Vec::with_capacity(pieces.len() + 1);
             for (a, b, c, r, chained) in pieces {
+                if only_row.is_some_and(|row| row != r) {
+                    next.push((a, b, c, r, chained));
+                    continue;
+                }
                 let side = |p: [f64; 2]| p[axis] > at;
                 let bump = |cr: (usize, usize)| {
                     if axis == 0 {

@@ -33,15 +33,15 @@ const OVERLAP_Q: f64 = 200.0; // 0.2 mm in 1 µm quanta
 #[test]
 fn seams_lie_inside_the_overlap_clear_of_its_ends_and_move_every_layer() {
     let g = Grid::of(&fields("meltline-sim-250-4x"), OVERLAP_Q).unwrap();
-    let mut previous: Option<Vec<(usize, f64)>> = None;
+    let mut previous: Option<Vec<Seam>> = None;
     for layer in 0..500 {
-        let seams = g.seams(layer, &[], OVERLAP_Q, 3_000.0);
+        let seams = g.seams(layer, &[], OVERLAP_Q, 3_000.0, &[], 0.0);
         assert_eq!(
             seams.len(),
-            2,
-            "one seam between the columns, one between the rows"
+            3,
+            "one seam between the rows, one between the columns in each row"
         );
-        for &(_, at) in &seams {
+        for &(_, _, at) in &seams {
             assert!(
                 (-25_000.0 + OVERLAP_Q / 2.0..=25_000.0 - OVERLAP_Q / 2.0).contains(&at),
                 "layer {layer}: seam at {at} outside the overlap"
@@ -50,7 +50,7 @@ fn seams_lie_inside_the_overlap_clear_of_its_ends_and_move_every_layer() {
         if let Some(p) = &previous {
             for (a, b) in p.iter().zip(&seams) {
                 assert!(
-                    (a.1 - b.1).abs() > 1_000.0,
+                    (a.2 - b.2).abs() > 1_000.0,
                     "layer {layer}: seam stacked within 1 mm"
                 );
             }
@@ -63,7 +63,11 @@ fn seams_lie_inside_the_overlap_clear_of_its_ends_and_move_every_layer() {
 fn a_vector_across_a_seam_is_cut_with_the_overlap_and_each_piece_stays_in_its_field() {
     let f = fields("meltline-sim-250-4x");
     let g = Grid::of(&f, OVERLAP_Q).unwrap();
-    let seams = vec![(0usize, 1_000.0), (1usize, -2_000.0)];
+    let seams = vec![
+        (1usize, None, -2_000.0),
+        (0, Some(0), 1_000.0),
+        (0, Some(1), 1_000.0),
+    ];
     let mut out = vec![Vec::new(); 4];
     // Along x at y = -10 mm: crosses the column seam at x = 1 mm, in the front row.
     g.split(
@@ -138,18 +142,18 @@ fn a_seam_goes_where_it_splits_the_layers_work_evenly_and_still_moves() {
         ([12_000.0, 0.0], 1.0),
     ];
     for layer in 0..20 {
-        let seams = g.seams(layer, &loads, OVERLAP_Q, 3_000.0);
+        let seams = g.seams(layer, &loads, OVERLAP_Q, 3_000.0, &[], 0.0);
         assert_eq!(seams.len(), 1);
         assert!(
-            (seams[0].1 - 8_000.0).abs() <= 1_500.0,
+            (seams[0].2 - 8_000.0).abs() <= 1_500.0,
             "layer {layer}: seam at {}",
-            seams[0].1
+            seams[0].2
         );
     }
     // All the work far to one side: the seam stays inside the overlap, clear of its ends.
     let far = [([100_000.0, 0.0], 1.0)];
     for layer in 0..20 {
-        let at = g.seams(layer, &far, OVERLAP_Q, 3_000.0)[0].1;
+        let at = g.seams(layer, &far, OVERLAP_Q, 3_000.0, &[], 0.0)[0].2;
         assert!(
             at > -25_000.0 + OVERLAP_Q / 2.0 && at < 25_000.0 - OVERLAP_Q / 2.0,
             "{at}"
