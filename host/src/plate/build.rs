@@ -275,9 +275,17 @@ pub fn build_plate(
     };
     let mut headers = Vec::with_capacity(placed.len());
     let mut sliced = Vec::with_capacity(placed.len());
+    let mut needs: Vec<u64> = Vec::new();
     for (k, p) in placed.iter_mut().enumerate() {
         let spool = dir.path().join(format!("part-{k:03}.mlj"));
         let (h, layers) = slice_part(p, pipeline, &spool, &mopts)?;
+        add_layer_needs(
+            &mut needs,
+            &layers.spool,
+            &p.entry.id,
+            k + 1,
+            crate::mlj::CONTROLLER_LAYER_MEMORY as u64,
+        )?;
         for w in &layers.warnings {
             progress(&format!("warning: {}: {w}", p.entry.id));
         }
@@ -302,6 +310,35 @@ pub fn build_plate(
         header,
         summary,
     })
+}
+
+/// Adds a part's layers to what the plate's layers need of the controller's layer memory and
+/// refuses the plate as soon as one overflows it, before the remaining parts are sliced.
+fn add_layer_needs(
+    needs: &mut Vec<u64>,
+    spool: &Spool,
+    id: &str,
+    parts_so_far: usize,
+    limit: u64,
+) -> Result<(), PlateError> {
+    let part = spool
+        .layer_needs()
+        .map_err(|e| PlateError::part(id, format!("reading its spool: {e}")))?;
+    if needs.len() < part.len() {
+        needs.resize(part.len(), 0);
+    }
+    for (n, p) in needs.iter_mut().zip(&part) {
+        *n += p;
+    }
+    if let Some((layer, need)) = needs.iter().enumerate().find(|(_, n)| **n > limit) {
+        return Err(PlateError::part(
+            id,
+            format!(
+                "with it the first {parts_so_far} parts need {need} bytes of the controller's layer memory at layer {layer}, which holds {limit}: the printer would refuse the plate (fewer parts on it, or coarser meshes); nothing is written"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// A temporary folder beside the job for the parts' spools (removed when dropped).
@@ -346,4 +383,58 @@ fn name_part(e: crate::mlj::MljError, placed: &[PlacedPart]) -> PlateError {
         );
     }
     PlateError::part("the plate job", e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::{Admission, Part};
+    use meltline_core::mesh::Mesh;
+    use meltline_firmware::machine::MachineConfig;
+    use meltline_slicer::job::SlicerOptions;
+    use meltline_slicer::profile::ProcessProfile;
+
+    /// A 6 × 6 × 0.3 mm coupon sliced into a spool in `dir`.
+    fn coupon_spool(dir: &Path, name: &str) -> Spool {
+        let pipeline = Pipeline {
+            profile: ProcessProfile::ti6al4v(),
+            options: SlicerOptions {
+                center_xy: true,
+                machine: MachineConfig::default(),
+                ..SlicerOptions::default()
+            },
+            admission: Admission::Printable,
+        };
+        let part = Part::from_mesh(name, Mesh::axis_aligned_box([0.0; 3], [6.0, 6.0, 0.3]));
+        let slicer = pipeline.slicer(&part).unwrap();
+        let path = dir.join(format!("{name}.mlj"));
+        let layers = slicer.layers().map(Cow::Owned);
+        let summary =
+            write_mlj_layers(slicer.header(), layers, &path, &MljOptions::default()).unwrap();
+        Spool {
+            path,
+            layers: summary.layers as usize,
+        }
+    }
+
+    #[test]
+    fn a_plate_is_refused_at_the_part_that_overflows_a_layer_and_the_figures_add_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = coupon_spool(dir.path(), "a");
+        let per_part = a.layer_needs().unwrap();
+        assert_eq!(per_part.len(), a.layers);
+        let largest = *per_part.iter().max().unwrap();
+        assert!(largest > 0);
+        // Room for two coupons' layers, not three: the third part is refused, naming it.
+        let limit = 2 * largest + largest / 2;
+        let mut needs = Vec::new();
+        add_layer_needs(&mut needs, &a, "Q-1", 1, limit).unwrap();
+        add_layer_needs(&mut needs, &a, "Q-2", 2, limit).unwrap();
+        assert_eq!(needs, per_part.iter().map(|n| 2 * n).collect::<Vec<_>>());
+        let e = add_layer_needs(&mut needs, &a, "Q-3", 3, limit)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("Q-3") && e.contains("first 3 parts"), "{e}");
+        assert!(e.contains(&format!("which holds {limit}")), "{e}");
+    }
 }

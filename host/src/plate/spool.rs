@@ -61,6 +61,30 @@ impl SpoolReader {
     }
 }
 
+impl Spool {
+    /// What each of its layers takes of the controller's layer memory: the payload and block
+    /// records its `LayerStart`s announce, which the joined plate's layers add up part by part
+    /// (the join copies the coded blocks as they are).
+    pub fn layer_needs(&self) -> io::Result<Vec<u64>> {
+        let mut frames = FrameReader::new(File::open(&self.path)?);
+        let mut scratch = Vec::new();
+        let mut needs = Vec::with_capacity(self.layers);
+        for raw in frames.by_ref() {
+            let raw = raw?;
+            let frame = raw.decode(&mut scratch).map_err(|e| {
+                io::Error::other(format!("{}: frame {}: {e}", self.path.display(), raw.index))
+            })?;
+            if let Msg::LayerStart(l) = frame.msg {
+                needs.push(
+                    u64::from(l.payload_bytes)
+                        + u64::from(l.blocks) * meltline_firmware::controller::BLOCK_HEADER as u64,
+                );
+            }
+        }
+        Ok(needs)
+    }
+}
+
 /// Joins the parts' spools into the plate job at `path`: the part table, then layer by layer
 /// every part's blocks in part order, each naming its part. Nothing is written on an error.
 pub fn join(
