@@ -732,10 +732,16 @@ pub struct RawFrame {
 impl RawFrame {
     /// Decodes the frame into `scratch` (reused by the caller); the frame borrows `scratch`.
     pub fn decode<'s>(&self, scratch: &'s mut Vec<u8>) -> Result<Frame<'s>, FrameError> {
-        scratch.clear();
-        scratch.extend_from_slice(self.wire.strip_suffix(&[0]).unwrap_or(&self.wire));
-        parse_body(unstuff_frame(scratch)?)
+        decode_wire(&self.wire, scratch)
     }
+}
+
+/// Decodes a frame's wire bytes (delimiter included or not) into `scratch`, reused by the
+/// caller; the frame borrows `scratch`.
+pub fn decode_wire<'s>(wire: &[u8], scratch: &'s mut Vec<u8>) -> Result<Frame<'s>, FrameError> {
+    scratch.clear();
+    scratch.extend_from_slice(wire.strip_suffix(&[0]).unwrap_or(wire));
+    parse_body(unstuff_frame(scratch)?)
 }
 
 /// Iterates the frames of a byte stream (a `.mlj` file, a socket), splitting at delimiters.

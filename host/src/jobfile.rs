@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use meltline_firmware::job::{FrameReader, RawFrame};
+use meltline_firmware::job::{FrameReader, RawFrame, decode_wire};
 use meltline_firmware::machine::{LayerTiming, MachineConfig, ScanHead, recoat_ticks};
 use meltline_firmware::wire::verify::{Expect, JobVerifier, Step, VerifyError};
 use meltline_firmware::wire::{
@@ -113,6 +113,8 @@ pub struct LayerInfo {
     pub mark_length_mm: f64,
     /// Estimated time on the machine model (marks, jumps, delays, recoat), s.
     pub est_time_s: f64,
+    /// Of that, the laser's exposure: marks, jumps and delays without the recoat, s.
+    pub exposure_s: f64,
     /// Estimated laser energy, J.
     pub est_energy_j: f64,
     /// Layer digest, hex.
@@ -311,8 +313,10 @@ impl Reading<'_> {
             .as_mut()
             .map(ScanHead::finish_layer)
             .unwrap_or_default();
+        let exposure_ticks = t.mark_ticks + t.jump_ticks + t.delay_ticks;
         t.recoat_ticks += recoat_ticks(self.machine);
         if let Some(mut info) = self.open.take() {
+            info.exposure_s = meltline_firmware::sim::report::seconds(exposure_ticks);
             info.mark_length_mm = t.mark_length_nm as f64 * 1e-6;
             info.est_time_s = meltline_firmware::sim::report::seconds(t.total_ticks());
             info.est_energy_j = t.energy_nj as f64 * 1e-9;
@@ -426,12 +430,7 @@ impl JobFile {
         let mut scratch = Vec::with_capacity(MAX_FRAME);
         let first = info.first_frame as usize;
         for wire in &self.frames[first..first + info.frames as usize] {
-            let raw = RawFrame {
-                index: 0,
-                offset: 0,
-                wire: wire.clone(),
-            };
-            if let Ok(f) = raw.decode(&mut scratch)
+            if let Ok(f) = decode_wire(wire, &mut scratch)
                 && let Some((_, b)) = f.msg.block()
             {
                 out.extend(b.segments().filter_map(Result::ok).map(|s| (b.kind, s)));

@@ -25,7 +25,7 @@ use meltline_firmware::sim::report::seconds;
 use meltline_firmware::wire::{MAX_FRAME, ParamSet, Point, Segment};
 use serde::Serialize;
 
-use meltline_firmware::job::RawFrame;
+use meltline_firmware::job::decode_wire;
 
 use crate::jobfile::JobFile;
 
@@ -217,12 +217,7 @@ fn for_each_layer(
             .skip(first)
             .take(info.frames as usize)
         {
-            let raw = RawFrame {
-                index: k as u64,
-                offset: 0,
-                wire: wire.clone(),
-            };
-            let frame = raw.decode(&mut scratch).map_err(|_| PlanError::Frame(k))?;
+            let frame = decode_wire(wire, &mut scratch).map_err(|_| PlanError::Frame(k))?;
             if let Some((part, b)) = frame.msg.block() {
                 let Some(param) = job.param_sets.iter().find(|p| p.id == b.param_set) else {
                     return Err(PlanError::Frame(k));
@@ -276,15 +271,14 @@ pub fn plan(
         .iter()
         .map(|l| ScanHead::new(l.galvo, job.quantum_nm))
         .collect();
-    let mut alone = ScanHead::new(
-        lasers.first().map_or(machine.galvo, |l| l.galvo),
-        job.quantum_nm,
-    );
+    // The first laser: what one laser alone would take, and the timing seams balance by.
+    let lead = lasers.first().map_or(machine.galvo, |l| l.galvo);
+    let mut alone = ScanHead::new(lead, job.quantum_nm);
     let recoat_s = seconds(meltline_firmware::machine::recoat_ticks(machine));
     let mut pieces: Vec<Vec<Segment>> = vec![Vec::new(); lasers.len()];
     let mut loads = Vec::new();
     let mut last_seams: Vec<Seam> = Vec::new();
-    let lead = lasers.first().map_or(machine.galvo, |l| l.galvo);
+    let mut scratch = SplitScratch::default();
     let quantum_mm = f64::from(job.quantum_nm) * 1e-6;
     for_each_layer(job, |layer, blocks| {
         let seams = match &grid {
@@ -313,7 +307,7 @@ pub fn plan(
             match &grid {
                 Some(g) => {
                     for s in &b.segments {
-                        g.split(s, &seams, overlap_q, &mut pieces);
+                        g.split(s, &seams, overlap_q, &mut scratch, &mut pieces);
                     }
                 }
                 None => {
@@ -527,6 +521,13 @@ const MIN_MOVE_MM: f64 = 0.5;
 /// A piece of a vector: from, to, its column and row, whether it continues a chain.
 type Piece = ([f64; 2], [f64; 2], usize, usize, bool);
 
+/// The pieces of the vector being cut, kept from one vector to the next.
+#[derive(Default)]
+struct SplitScratch {
+    pieces: Vec<Piece>,
+    next: Vec<Piece>,
+}
+
 /// Fields on a grid: column edges along x, row edges along y, the laser of each cell.
 struct Grid {
     /// Per column: its field's x range (quanta).
@@ -670,19 +671,28 @@ impl Grid {
     }
 
     /// Cuts `s` at the seams and appends each piece to its laser's list.
-    fn split(&self, s: &Segment, seams: &[Seam], overlap_q: f64, out: &mut [Vec<Segment>]) {
+    fn split(
+        &self,
+        s: &Segment,
+        seams: &[Seam],
+        overlap_q: f64,
+        scratch: &mut SplitScratch,
+        out: &mut [Vec<Segment>],
+    ) {
         let cols = self.cols.len();
         // Pieces as (from, to, column, row, chained) in segment order.
-        let mut pieces: Vec<Piece> = vec![(
+        let SplitScratch { pieces, next } = scratch;
+        pieces.clear();
+        pieces.push((
             [f64::from(s.from.x), f64::from(s.from.y)],
             [f64::from(s.to.x), f64::from(s.to.y)],
             0,
             0,
             s.chained,
-        )];
+        ));
         for &(axis, only_row, at) in seams {
-            let mut next = Vec::with_capacity(pieces.len() + 1);
-            for (a, b, c, r, chained) in pieces {
+            next.clear();
+            for &(a, b, c, r, chained) in pieces.iter() {
                 if only_row.is_some_and(|row| row != r) {
                     next.push((a, b, c, r, chained));
                     continue;
@@ -716,9 +726,9 @@ impl Grid {
                 next.push((a, at_t(t1), first.0, first.1, chained));
                 next.push((at_t(t0), b, second.0, second.1, false));
             }
-            pieces = next;
+            std::mem::swap(pieces, next);
         }
-        for (a, b, c, r, chained) in pieces {
+        for &(a, b, c, r, chained) in pieces.iter() {
             let q = |p: [f64; 2]| Point {
                 x: p[0].round() as i32,
                 y: p[1].round() as i32,

@@ -74,6 +74,7 @@ fn a_vector_across_a_seam_is_cut_with_the_overlap_and_each_piece_stays_in_its_fi
         &seg([-10_000, -10_000], [10_000, -10_000]),
         &seams,
         OVERLAP_Q,
+        &mut SplitScratch::default(),
         &mut out,
     );
     assert_eq!(out[0], vec![seg([-10_000, -10_000], [1_100, -10_000])]);
@@ -85,6 +86,7 @@ fn a_vector_across_a_seam_is_cut_with_the_overlap_and_each_piece_stays_in_its_fi
         &seg([-20_000, -20_000], [20_000, 20_000]),
         &seams,
         OVERLAP_Q,
+        &mut SplitScratch::default(),
         &mut out,
     );
     let mut length = 0.0;
@@ -109,6 +111,7 @@ fn a_vector_across_a_seam_is_cut_with_the_overlap_and_each_piece_stays_in_its_fi
         &seg([30_000, 30_000], [40_000, 31_000]),
         &seams,
         OVERLAP_Q,
+        &mut SplitScratch::default(),
         &mut out,
     );
     assert_eq!(out[3], vec![seg([30_000, 30_000], [40_000, 31_000])]);

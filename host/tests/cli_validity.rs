@@ -369,7 +369,7 @@ fn a_coarse_design_mesh_says_it_is_not_the_cage_and_records_its_edge_length() {
 /// writes anything; returns the exit code.
 fn with_closed_output(args: &[&str], close_stderr: bool) -> (Option<i32>, String) {
     // With stderr kept, it goes to a file so that a failure shows what the command said.
-    let log = tempfile::tempfile().expect("a log file");
+    let mut log = tempfile::tempfile().expect("a log file");
     let mut child = Command::new(env!("CARGO_BIN_EXE_meltline"))
         .args(args)
         .stdout(Stdio::piped())
@@ -384,7 +384,6 @@ fn with_closed_output(args: &[&str], close_stderr: bool) -> (Option<i32>, String
     drop(child.stderr.take());
     let code = child.wait().expect("meltline ends").code();
     let mut said = String::new();
-    let mut log = log;
     let _ = log.seek(std::io::SeekFrom::Start(0));
     let _ = log.read_to_string(&mut said);
     (code, said)

@@ -233,6 +233,17 @@ pub enum MarkingFace {
 }
 
 impl MarkingFace {
+    /// The face's name as a spec writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            MarkingFace::Inserter => "inserter",
+            MarkingFace::Leading => "leading",
+            MarkingFace::PlusY => "+y",
+            MarkingFace::MinusY => "-y",
+            MarkingFace::Any => "any",
+        }
+    }
+
     /// The face's outward direction (x, y) in the local cage frame; `None` for [`MarkingFace::Any`].
     pub fn outward_normal(self, spec: &CageSpec) -> Option<[f64; 2]> {
         let d = crate::cage::footprint::Footprint::from_spec(spec)
@@ -685,6 +696,20 @@ mod tests {
         assert_eq!(side.marking.face, MarkingFace::MinusY);
         assert_eq!(side.marking.face.outward_normal(&side), Some([0.0, -1.0]));
         assert_eq!(side.marking.char_height_mm, 1.2);
+        for face in [
+            MarkingFace::Inserter,
+            MarkingFace::Leading,
+            MarkingFace::PlusY,
+            MarkingFace::MinusY,
+            MarkingFace::Any,
+        ] {
+            let text = format!(
+                "{DEFAULT_TLIF_TOML}\n[marking]\nface = \"{}\"\n",
+                face.name()
+            );
+            let spec = CageSpec::from_toml_str(&text, "n.toml").unwrap();
+            assert_eq!(spec.marking.face, face, "{}", face.name());
+        }
     }
 
     #[test]

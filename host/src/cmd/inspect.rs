@@ -10,8 +10,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use meltline_firmware::signing::{ReleaseCheck, check_release};
 use meltline_host::formats::Format;
-use meltline_host::jobfile::KIND_NAMES;
-use meltline_host::lasers::{Assignment, LaserPlan, OVERLAP_RANGE_MM, plan};
+use meltline_host::jobfile::{JobFile, KIND_NAMES};
 use meltline_host::release::{hex, read_hex_key};
 use meltline_host::session::{JobSummaryReport, ParamSetReport, hms};
 
@@ -72,12 +71,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ExitCode::from(1)
     };
     if args.json {
-        // The job carries no laser of its own: one laser, the machine's first, exposes it all.
-        let mut one = machine.clone();
-        one.lasers = machine.laser(0).into_iter().collect();
-        let lasers = plan(&job, &one, Assignment::ByPart, OVERLAP_RANGE_MM[0])
-            .map_err(|e| anyhow::anyhow!("{}: {e}", job.name))?;
-        print_json(&r, args.summary, release.as_ref(), &lasers)?;
+        print_json(&r, &job, args.summary, release.as_ref())?;
         return Ok(code);
     }
     print_header(&r, job.frames.len(), &job.est_machine);
@@ -223,21 +217,20 @@ fn print_extremes(r: &JobSummaryReport) {
 /// the release record with its verdict when the job carries one.
 fn print_json(
     r: &JobSummaryReport,
+    job: &JobFile,
     summary: bool,
     release: Option<&ReleaseCheck>,
-    lasers: &LaserPlan,
 ) -> anyhow::Result<()> {
     let mut value = serde_json::to_value(r)?;
     if let Some(obj) = value.as_object_mut() {
-        obj.insert("exposure_s".into(), lasers.exposure_s.into());
-        let per_laser: Vec<serde_json::Value> = lasers
-            .lasers
-            .iter()
-            .map(|l| {
-                serde_json::json!({"index": l.index, "vectors": l.vectors, "exposure_s": l.exposure_s})
-            })
-            .collect();
-        obj.insert("lasers".into(), per_laser.into());
+        // The job carries no laser of its own: one laser exposes it all, as it was timed
+        // when it was verified (`meltline lasers` plans it on several).
+        let exposure_s: f64 = job.layers.iter().map(|l| l.exposure_s).sum();
+        obj.insert("exposure_s".into(), exposure_s.into());
+        obj.insert(
+            "lasers".into(),
+            serde_json::json!([{"index": 0, "vectors": job.vectors(), "exposure_s": exposure_s}]),
+        );
         if let Some(c) = release {
             let mut rec = serde_json::to_value(&c.record)?;
             if let Some(o) = rec.as_object_mut() {

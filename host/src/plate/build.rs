@@ -16,7 +16,6 @@ use super::spool::Spool;
 use super::{PlacedPart, PlateError};
 use crate::mlj::{MljOptions, write_mlj_layers};
 use crate::pipeline::{Pipeline, PipelineError};
-use meltline_core::cage::MarkingFace;
 
 /// How far (µm, one quantum each) a part's declared footprint box reaches beyond its placed
 /// footprint: room for the rounding of contour offsets, never enough to reach a neighbour
@@ -55,7 +54,7 @@ fn serial_engraving(placed: &PlacedPart) -> Result<(Engraving, Option<String>), 
     };
     let (s, c) = placed.placement.rotation_deg.to_radians().sin_cos();
     let normal = [c * x - s * y, s * x + c * y];
-    let named = face_name(request.face);
+    let named = request.face.name();
     match shrinking(id, request.char_height_mm, mesh, &FaceOptions::new().only_facing(normal)) {
         Ok(e) => Ok((e, None)),
         Err(on_named) => shrinking(id, request.char_height_mm, mesh, &FaceOptions::new().preferring(normal))
@@ -95,16 +94,6 @@ fn shrinking(
 const MIN_MARKING_HEIGHT_MM: f64 = 1.0;
 /// How much smaller each further try at a serial's letters is, mm.
 const MARKING_STEP_MM: f64 = 0.1;
-
-fn face_name(face: MarkingFace) -> &'static str {
-    match face {
-        MarkingFace::Inserter => "inserter",
-        MarkingFace::Leading => "leading",
-        MarkingFace::PlusY => "+y",
-        MarkingFace::MinusY => "-y",
-        MarkingFace::Any => "any",
-    }
-}
 
 /// Slices one placed part (standing in the plate frame) into its spool `spool_path`; its
 /// mesh is dropped.
