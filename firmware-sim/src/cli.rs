@@ -251,7 +251,9 @@ fn load_machine(path: Option<&Path>) -> Result<MachineConfig, String> {
         return Ok(MachineConfig::default());
     };
     let text = std::fs::read_to_string(p).map_err(|e| format!("reading {}: {e}", p.display()))?;
-    toml::from_str::<MachineConfig>(&text).map_err(|e| format!("{}: {e}", p.display()))
+    let m = toml::from_str::<MachineConfig>(&text).map_err(|e| format!("{}: {e}", p.display()))?;
+    m.check().map_err(|e| format!("{}: {e}", p.display()))?;
+    Ok(m)
 }
 
 /// Says so when the non-volatile record holds a job to continue.

@@ -3,9 +3,11 @@
 //!
 //! # Memory
 //!
-//! Everything is fixed at compile time: a receive buffer of one [`MAX_FRAME`], a parameter-set
-//! table of `PARAMS` entries, and a layer **arena** of `ARENA` bytes holding the coded blocks of
-//! the layer being received plus up to `READY` verified layers waiting to execute. Blocks are
+//! Everything is fixed when the controller is built: a receive buffer of one [`MAX_FRAME`], a
+//! parameter-set table of `PARAMS` entries, and a layer **arena** (an [`ArenaStorage`]: a
+//! `[u8; N]` held inline, or a boxed slice the simulator sizes from the machine's
+//! [`MachineConfig::layer_memory_bytes`]; at most that figure is used) holding the coded blocks
+//! of the layer being received plus up to `READY` verified layers waiting to execute. Blocks are
 //! verified as they arrive (parameter set known, vectors decode, every endpoint inside the
 //! field, energy density in the material window) and copied into the arena; the layer digest
 //! is compared at `LayerEnd`; only then may the layer execute. A layer whose blocks need more
@@ -120,22 +122,29 @@ enum PauseCause {
     Interlock,
 }
 
-/// The verifying printer controller with its capacities as const generics and its
-/// non-volatile memory `N` (`()`: none).
+/// Where the layer arena lives: a fixed array (`[u8; N]`) on a controller without a heap, or a
+/// boxed slice sized from the machine's [`MachineConfig::layer_memory_bytes`] (the simulator,
+/// see [`Controller::with_arena`]). The usable arena is the smaller of the storage and the
+/// machine's layer memory.
+pub trait ArenaStorage: AsRef<[u8]> + AsMut<[u8]> {}
+impl<T: AsRef<[u8]> + AsMut<[u8]>> ArenaStorage for T {}
+
+/// The verifying printer controller with its arena storage `A`, its capacities as const
+/// generics and its non-volatile memory `N` (`()`: none).
 #[derive(Clone, Debug)]
 pub struct Controller<
-    const ARENA: usize = DEFAULT_ARENA,
+    A: ArenaStorage = [u8; DEFAULT_ARENA],
     const PARAMS: usize = DEFAULT_PARAMS,
     const READY: usize = DEFAULT_READY,
     N: NonVolatile = (),
 > {
     rx: FrameReceiver<MAX_FRAME>,
-    core: Core<ARENA, PARAMS, READY>,
+    core: Core<A, PARAMS, READY>,
     nv: N,
 }
 
 #[derive(Clone, Debug)]
-struct Core<const ARENA: usize, const PARAMS: usize, const READY: usize> {
+struct Core<A: ArenaStorage, const PARAMS: usize, const READY: usize> {
     config: MachineConfig,
     auto_start: bool,
     state: ControllerState,
@@ -143,7 +152,7 @@ struct Core<const ARENA: usize, const PARAMS: usize, const READY: usize> {
     reply_seq: u32,
     job: Option<JobInfo>,
     params: heapless::Vec<ParamEntry, PARAMS>,
-    arena: [u8; ARENA],
+    arena: A,
     used: usize,
     ready: heapless::Deque<ReadyLayer, READY>,
     open: Option<OpenLayer>,
@@ -187,7 +196,9 @@ fn job_fault(rule: Rule, value: i64, limit: i64) -> Fault {
     fault(NONE, NONE, NONE, rule, value, limit)
 }
 
-impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Controller<ARENA, PARAMS, READY> {
+impl<const ARENA: usize, const PARAMS: usize, const READY: usize>
+    Controller<[u8; ARENA], PARAMS, READY>
+{
     /// A controller in `Idle` for the machine `config`, without non-volatile memory.
     pub fn new(config: MachineConfig) -> Self {
         Self::with_nonvolatile(config, ())
@@ -195,11 +206,21 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Controller<ARE
 }
 
 impl<const ARENA: usize, const PARAMS: usize, const READY: usize, N: NonVolatile>
-    Controller<ARENA, PARAMS, READY, N>
+    Controller<[u8; ARENA], PARAMS, READY, N>
 {
     /// A controller in `Idle` for the machine `config` that keeps its last completed layer in
     /// `nv`; a valid record found there is advertised in `Hello::resume` (see the module docs).
-    pub fn with_nonvolatile(config: MachineConfig, mut nv: N) -> Self {
+    pub fn with_nonvolatile(config: MachineConfig, nv: N) -> Self {
+        Self::with_arena(config, nv, [0; ARENA])
+    }
+}
+
+impl<A: ArenaStorage, const PARAMS: usize, const READY: usize, N: NonVolatile>
+    Controller<A, PARAMS, READY, N>
+{
+    /// A controller in `Idle` for the machine `config` with its layer arena in `arena` (of
+    /// which it uses at most the machine's layer memory) and its record in `nv`.
+    pub fn with_arena(config: MachineConfig, mut nv: N, arena: A) -> Self {
         let oxygen_ppm = config.oxygen_nominal_ppm;
         let head = ScanHead::new(config.galvo, 1000);
         let record = NvRecord::load(&mut nv);
@@ -213,7 +234,7 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize, N: NonVolatile
                 reply_seq: 0,
                 job: None,
                 params: heapless::Vec::new(),
-                arena: [0; ARENA],
+                arena,
                 used: 0,
                 ready: heapless::Deque::new(),
                 open: None,
@@ -362,13 +383,27 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize, N: NonVolatile
     }
 }
 
-impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PARAMS, READY> {
+impl<A: ArenaStorage, const PARAMS: usize, const READY: usize> Core<A, PARAMS, READY> {
+    /// Usable arena bytes: the storage, at most the machine's layer memory.
+    fn capacity(&self) -> usize {
+        let machine = usize::try_from(self.config.layer_memory_bytes).unwrap_or(usize::MAX);
+        self.arena.as_ref().len().min(machine)
+    }
+
+    /// The usable arena.
+    fn arena_mut(&mut self) -> &mut [u8] {
+        let cap = self.capacity();
+        let a = self.arena.as_mut();
+        let len = a.len();
+        a.get_mut(..cap.min(len)).unwrap_or_default()
+    }
+
     fn window(&self) -> u32 {
         match self.state {
             ControllerState::Faulted | ControllerState::Aborted => 0,
             // Every ready slot taken (a paused build): no layer can start until one executes.
             _ if self.ready.is_full() => 0,
-            _ => u32::try_from(ARENA.saturating_sub(self.used)).unwrap_or(u32::MAX),
+            _ => u32::try_from(self.capacity().saturating_sub(self.used)).unwrap_or(u32::MAX),
         }
     }
 
@@ -466,7 +501,7 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
                 protocol: PROTOCOL_VERSION,
                 machine: machine.as_str(),
                 max_frame: MAX_FRAME as u16,
-                arena_bytes: u32::try_from(ARENA).unwrap_or(u32::MAX),
+                arena_bytes: u32::try_from(self.capacity()).unwrap_or(u32::MAX),
                 param_sets: u16::try_from(PARAMS).unwrap_or(u16::MAX),
                 resume: self.resume_point(),
             };

@@ -367,7 +367,7 @@ fn recoater_collision_faults_the_layer_before_exposure() {
 #[test]
 fn a_layer_larger_than_the_arena_is_refused_at_layer_start() {
     let bytes = job(&[square_layer(20_000)]).0;
-    let mut ctl: Controller<128, 4, 2> = Controller::new(MachineConfig::default());
+    let mut ctl: Controller<[u8; 128], 4, 2> = Controller::new(MachineConfig::default());
     ctl.set_auto_start(true);
     let mut rec = Rec::default();
     ctl.receive(&bytes, &mut (), &mut rec);
@@ -393,7 +393,7 @@ fn the_writer_limited_to_the_arena_refuses_the_layer_the_controller_would_and_no
     let mut refused = None;
     for &size in &sizes {
         let (bytes, _) = job(&[incompressible_layer(size)]);
-        let mut ctl: Controller<ARENA, 4, 2> = Controller::new(MachineConfig::default());
+        let mut ctl: Controller<[u8; ARENA], 4, 2> = Controller::new(MachineConfig::default());
         ctl.set_auto_start(true);
         let mut rec = Rec::default();
         ctl.receive(&bytes, &mut (), &mut rec);
@@ -421,7 +421,7 @@ fn the_writer_limited_to_the_arena_refuses_the_layer_the_controller_would_and_no
 #[test]
 fn window_shrinks_while_layers_wait_and_no_space_is_naked() {
     let bytes = job(&[square_layer(8000), square_layer(8000), square_layer(8000)]).0;
-    let mut ctl: Controller<512, 4, 4> = Controller::new(MachineConfig::default());
+    let mut ctl: Controller<[u8; 512], 4, 4> = Controller::new(MachineConfig::default());
     let full = ctl.window();
     let mut rec = Rec::default();
     ctl.receive(&bytes, &mut rec, &mut ());
@@ -437,7 +437,7 @@ fn window_shrinks_while_layers_wait_and_no_space_is_naked() {
 fn a_loaded_controller_with_every_ready_slot_taken_advertises_a_zero_window() {
     // Not started: verified layers wait; with two ready slots the third layer cannot start.
     let bytes = job(&[square_layer(2000), square_layer(2000), square_layer(2000)]).0;
-    let mut ctl: Controller<{ 16 * 1024 }, 8, 2> = Controller::new(MachineConfig::default());
+    let mut ctl: Controller<[u8; 16 * 1024], 8, 2> = Controller::new(MachineConfig::default());
     let mut rec = Rec::default();
     ctl.receive(&bytes, &mut rec, &mut ());
     assert_eq!(ctl.state(), ControllerState::Loaded);
@@ -487,7 +487,7 @@ proptest! {
 
     #[test]
     fn random_bytes_never_panic_the_controller(bytes in proptest::collection::vec(any::<u8>(), 0..2000)) {
-        let mut ctl: Controller<4096, 4, 2> = Controller::new(MachineConfig::default());
+        let mut ctl: Controller<[u8; 4096], 4, 2> = Controller::new(MachineConfig::default());
         ctl.receive(&bytes, &mut (), &mut ());
     }
 }
@@ -523,7 +523,7 @@ fn a_layer_larger_than_the_former_48_kib_arena_executes_whole() {
     assert_eq!(ctl.state(), ControllerState::Done, "{:?}", rec.faults);
     assert_eq!(rec.marks[&0], 11_000);
     // The former capacity refuses it at LayerStart, before any vector of it is exposed.
-    let mut old: Box<Controller<{ 48 * 1024 }>> =
+    let mut old: Box<Controller<[u8; 48 * 1024]>> =
         Box::new(Controller::new(MachineConfig::default()));
     old.set_auto_start(true);
     let mut rec = Rec::default();
@@ -531,6 +531,87 @@ fn a_layer_larger_than_the_former_48_kib_arena_executes_whole() {
     assert_eq!(old.state(), ControllerState::Faulted);
     assert_eq!(rec.faults[0].rule, Rule::LayerTooLarge);
     assert!(rec.marks.is_empty());
+}
+
+#[test]
+fn the_machines_layer_memory_bounds_the_arena_and_hello_says_so() {
+    let layer = incompressible_layer(11_000);
+    let (bytes, summary) = job(&[layer, square_layer(3000)]);
+    // The same default storage, a machine that declares 32 KiB: refused at LayerStart.
+    let small = MachineConfig {
+        layer_memory_bytes: 32 * 1024,
+        ..MachineConfig::default()
+    };
+    let (ctl, rec) = run(&bytes, small.clone());
+    assert_eq!(ctl.state(), ControllerState::Faulted);
+    assert_eq!(rec.faults[0].rule, Rule::LayerTooLarge);
+    assert_eq!(rec.faults[0].limit, 32 * 1024);
+    assert!(rec.marks.is_empty());
+    // Storage on the heap sized from a machine with 1 MiB takes the layer and advertises the
+    // machine's figure.
+    let big = MachineConfig {
+        layer_memory_bytes: 1024 * 1024,
+        ..MachineConfig::default()
+    };
+    let arena = vec![0u8; 1024 * 1024].into_boxed_slice();
+    let mut ctl: Controller<Box<[u8]>> = Controller::with_arena(big, (), arena);
+    ctl.set_auto_start(true);
+    let mut replies = Rec::default();
+    let mut rec = Rec::default();
+    ctl.receive(&bytes, &mut replies, &mut rec);
+    assert_eq!(ctl.state(), ControllerState::Done, "{:?}", rec.faults);
+    assert_eq!(ctl.report().executed_sha256, summary.job_sha256);
+    let mut hello = [0u8; MAX_FRAME];
+    let msg = Msg::Hello(Hello {
+        protocol: PROTOCOL_VERSION,
+        machine: "meltline-sim-250",
+        max_frame: MAX_FRAME as u16,
+        arena_bytes: 0,
+        param_sets: 0,
+        resume: None,
+    });
+    let n = crate::wire::encode_frame(0, &msg, &mut hello).unwrap();
+    let mut answer = HelloProbe::default();
+    ctl.receive(&hello[..n], &mut answer, &mut ());
+    assert_eq!(answer.arena_bytes, Some(1024 * 1024));
+    // A machine declaring more than its storage: the storage is the limit.
+    let mut ctl: Controller<[u8; 4096], 4, 2> = Controller::new(MachineConfig::default());
+    let mut answer = HelloProbe::default();
+    ctl.receive(&hello[..n], &mut answer, &mut ());
+    assert_eq!(answer.arena_bytes, Some(4096));
+}
+
+/// Keeps the arena size of the controller's `Hello`.
+#[derive(Default)]
+struct HelloProbe {
+    arena_bytes: Option<u32>,
+}
+
+impl ReplySink for HelloProbe {
+    fn reply(&mut self, frame: &Frame<'_>) {
+        if let Msg::Hello(h) = frame.msg {
+            self.arena_bytes = Some(h.arena_bytes);
+        }
+    }
+}
+
+#[test]
+fn a_machine_with_layer_memory_out_of_range_is_refused_by_name() {
+    use crate::machine::{MAX_LAYER_MEMORY, MIN_LAYER_MEMORY, MachineError};
+    for bytes in [0, MIN_LAYER_MEMORY - 1, MAX_LAYER_MEMORY + 1] {
+        let m = MachineConfig {
+            layer_memory_bytes: bytes,
+            ..MachineConfig::default()
+        };
+        assert_eq!(m.check(), Err(MachineError::LayerMemory(bytes)));
+        assert!(
+            m.check()
+                .unwrap_err()
+                .to_string()
+                .contains("layer_memory_bytes")
+        );
+    }
+    assert_eq!(MachineConfig::default().check(), Ok(()));
 }
 
 /// Frame `i` of `fr` replaced by `f` of its message (messages without borrowed data).

@@ -147,12 +147,55 @@ pub struct MachineConfig {
     /// Its lasers, each with its own field, power limits and galvo (see [`crate::lasers`]);
     /// none listed: one laser over the whole field with the limits and galvo above.
     pub lasers: heapless::Vec<Laser, MAX_LASERS>,
+    /// The controller's layer memory, bytes: a layer whose coded blocks (plus
+    /// [`crate::controller::BLOCK_HEADER`] bytes each) need more is refused at its `LayerStart`.
+    /// A controller built with less storage uses what it has (and says so in `Hello`).
+    pub layer_memory_bytes: u32,
 }
+
+/// Layer memory of the built-in machines: 4 MiB, room for the largest layer of a 40-cage plate
+/// (a 24-cage plate's layers need up to 0.83 MB, BENCHMARKS.md) and the next layers behind it.
+pub const DEFAULT_LAYER_MEMORY: u32 = 4 * 1024 * 1024;
+
+/// Least layer memory a machine may declare: 16 KiB.
+pub const MIN_LAYER_MEMORY: u32 = 16 * 1024;
+
+/// Most layer memory a machine may declare: 256 MiB.
+pub const MAX_LAYER_MEMORY: u32 = 256 * 1024 * 1024;
 
 /// How many release keys a machine can trust.
 pub const MAX_TRUSTED_KEYS: usize = 4;
 
+/// A machine description that cannot be built with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MachineError {
+    /// `layer_memory_bytes` outside [`MIN_LAYER_MEMORY`]..=[`MAX_LAYER_MEMORY`].
+    LayerMemory(u32),
+    /// Its lasers (see [`crate::lasers`]).
+    Lasers(crate::lasers::LaserConfigError),
+}
+
+impl core::fmt::Display for MachineError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            MachineError::LayerMemory(b) => write!(
+                f,
+                "layer_memory_bytes = {b}: outside {MIN_LAYER_MEMORY}..={MAX_LAYER_MEMORY}"
+            ),
+            MachineError::Lasers(e) => write!(f, "{e}"),
+        }
+    }
+}
+
 impl MachineConfig {
+    /// Refuses a layer memory out of range and lasers that do not fit or cover the plate.
+    pub fn check(&self) -> Result<(), MachineError> {
+        if !(MIN_LAYER_MEMORY..=MAX_LAYER_MEMORY).contains(&self.layer_memory_bytes) {
+            return Err(MachineError::LayerMemory(self.layer_memory_bytes));
+        }
+        self.check_lasers().map_err(MachineError::Lasers)
+    }
+
     /// Delivered laser power at `layer` in ‰ of the commanded power.
     pub fn delivered_power_permille(&self, layer: u32) -> u32 {
         self.laser_drift
@@ -196,6 +239,7 @@ impl Default for MachineConfig {
             laser_drift: heapless::Vec::new(),
             trusted_keys: heapless::Vec::new(),
             lasers: heapless::Vec::new(),
+            layer_memory_bytes: DEFAULT_LAYER_MEMORY,
         }
     }
 }

@@ -28,6 +28,7 @@ use meltline_core::io::AtomicFile;
 use meltline_firmware::job::{
     BlockSpec, Geometry, JobError, JobSpec, JobSummary, JobWriter, PartSpec,
 };
+use meltline_firmware::machine::MachineConfig;
 use meltline_firmware::wire::{Region, VectorKind};
 use meltline_slicer::admission::wire_param_set;
 use meltline_slicer::job::{self as sj, BuildJob, JobHeader, Layer};
@@ -66,6 +67,21 @@ pub struct MljOptions {
     pub skywriting: bool,
     /// Replace the machine name of the job header (the controller compares it with its own).
     pub machine: Option<String>,
+    /// The controller's layer memory, bytes (the machine's
+    /// [`MachineConfig::layer_memory_bytes`]): a layer needing more is refused here, as the
+    /// printer would refuse it at its `LayerStart`.
+    pub layer_memory: usize,
+}
+
+impl MljOptions {
+    /// The defaults for a job made for machine `m`: its name and its layer memory.
+    pub fn for_machine(m: &MachineConfig) -> Self {
+        MljOptions {
+            machine: Some(m.machine.to_string()),
+            layer_memory: usize::try_from(m.layer_memory_bytes).unwrap_or(usize::MAX),
+            ..MljOptions::default()
+        }
+    }
 }
 
 impl Default for MljOptions {
@@ -74,6 +90,7 @@ impl Default for MljOptions {
             spot_um: meltline_slicer::admission::DEFAULT_SPOT_UM,
             skywriting: false,
             machine: None,
+            layer_memory: CONTROLLER_LAYER_MEMORY,
         }
     }
 }
@@ -220,11 +237,20 @@ pub fn blocks_of(blocks: &[sj::VectorBlock]) -> Vec<BlockSpec> {
 
 /// Writes a whole in-memory job to `path` (see [`write_mlj_layers`]).
 pub fn write_mlj(job: &BuildJob, path: &Path) -> Result<JobSummary, MljError> {
+    write_mlj_with(job, path, &MljOptions::default())
+}
+
+/// Writes a whole in-memory job to `path` with `opts` (see [`write_mlj_layers`]).
+pub fn write_mlj_with(
+    job: &BuildJob,
+    path: &Path,
+    opts: &MljOptions,
+) -> Result<JobSummary, MljError> {
     write_mlj_layers(
         &job.header,
         job.layers.iter().map(std::borrow::Cow::Borrowed),
         path,
-        &MljOptions::default(),
+        opts,
     )
 }
 
@@ -271,7 +297,7 @@ pub fn write_atomically(
     let mut out = AtomicFile::create(path).map_err(io)?;
     let buf = BufWriter::with_capacity(1 << 16, out.file_mut());
     let mut w = JobWriter::with_parts(buf, &spec, parts, None).map_err(enc)?;
-    w.limit_layers(CONTROLLER_LAYER_MEMORY);
+    w.limit_layers(opts.layer_memory);
     body(&mut w).map_err(enc)?;
     let (buf, summary) = w.finish().map_err(enc)?;
     buf.into_inner().map_err(|e| io(e.into_error()))?;
@@ -279,9 +305,10 @@ pub fn write_atomically(
     Ok(summary)
 }
 
-/// The simulated controller's layer memory, bytes: a layer needing more is refused by the
-/// printer at its `LayerStart`, so the writers here refuse it first.
-pub const CONTROLLER_LAYER_MEMORY: usize = meltline_firmware::controller::DEFAULT_ARENA;
+/// The built-in machines' layer memory, bytes ([`MljOptions::layer_memory`] unless a machine is
+/// named; foreign jobs read in are held to it).
+pub const CONTROLLER_LAYER_MEMORY: usize =
+    meltline_firmware::machine::DEFAULT_LAYER_MEMORY as usize;
 
 /// Encodes a job into memory (tests, in-process streaming of a freshly sliced job).
 pub fn encode_mlj(job: &BuildJob, opts: &MljOptions) -> Result<(Vec<u8>, JobSummary), MljError> {
@@ -291,7 +318,7 @@ pub fn encode_mlj(job: &BuildJob, opts: &MljOptions) -> Result<(Vec<u8>, JobSumm
         source,
     };
     let mut w = JobWriter::new(Vec::new(), &spec).map_err(enc)?;
-    w.limit_layers(CONTROLLER_LAYER_MEMORY);
+    w.limit_layers(opts.layer_memory);
     for layer in &job.layers {
         w.write_layer(&layer_blocks(layer)).map_err(enc)?;
     }

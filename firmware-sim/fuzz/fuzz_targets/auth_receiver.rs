@@ -14,7 +14,7 @@ use meltline_firmware::wire::{MAX_FRAME, encode_frame, seal_body};
 
 const KEY: [u8; 32] = [0x42; 32];
 
-fn feed(rx: &mut AuthReceiver, ctl: &mut Controller<4096, 8, 2>, bytes: &[u8]) -> Option<Sealer> {
+fn feed(rx: &mut AuthReceiver, ctl: &mut Controller<[u8; 4096], 8, 2>, bytes: &[u8]) -> Option<Sealer> {
     let mut rest = bytes;
     let mut established = None;
     while !rest.is_empty() {
@@ -36,7 +36,7 @@ fuzz_target!(|data: &[u8]| {
         heapless::String::try_from("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
             .unwrap_or_default(),
     );
-    let mut ctl: Controller<4096, 8, 2> = Controller::new(config);
+    let mut ctl: Controller<[u8; 4096], 8, 2> = Controller::new(config);
     ctl.set_auto_start(true);
     let mut rx = AuthReceiver::<MAX_FRAME>::new(KEY, [0x24; 32]);
     let mut sealer = None;

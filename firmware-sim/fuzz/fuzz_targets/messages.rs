@@ -10,7 +10,7 @@ use meltline_firmware::machine::MachineConfig;
 use meltline_firmware::wire::{MAX_FRAME, parse_body, seal_body};
 
 fuzz_target!(|data: &[u8]| {
-    let mut ctl: Controller<4096, 8, 2> = Controller::new(MachineConfig::default());
+    let mut ctl: Controller<[u8; 4096], 8, 2> = Controller::new(MachineConfig::default());
     ctl.set_auto_start(true);
     let mut frame = [0u8; MAX_FRAME];
     for body in data.split(|&b| b == 0xA5) {

@@ -6,7 +6,7 @@ use meltline_firmware::controller::Controller;
 use meltline_firmware::machine::MachineConfig;
 
 fuzz_target!(|data: &[u8]| {
-    let mut ctl: Controller<4096, 8, 2> = Controller::new(MachineConfig::default());
+    let mut ctl: Controller<[u8; 4096], 8, 2> = Controller::new(MachineConfig::default());
     ctl.set_auto_start(true);
     ctl.receive(data, &mut (), &mut ());
 });

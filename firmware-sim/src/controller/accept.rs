@@ -3,8 +3,8 @@
 
 use super::arena::{BLOCK_HEADER, write_record};
 use super::{
-    Core, Event, EventSink, JobInfo, OpenLayer, ParamEntry, PauseCause, ReadyLayer, Refusal,
-    ReplySink, fault, job_fault,
+    ArenaStorage, Core, Event, EventSink, JobInfo, OpenLayer, ParamEntry, PauseCause, ReadyLayer,
+    Refusal, ReplySink, fault, job_fault,
 };
 use crate::limits::{EnergyVerdict, Violation, check_coordinate, check_energy, field_limit_quanta};
 use crate::machine::{LayerTiming, ScanHead};
@@ -17,7 +17,7 @@ use crate::wire::{
     Rule, VectorBlock, VectorKind,
 };
 
-impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PARAMS, READY> {
+impl<A: ArenaStorage, const PARAMS: usize, const READY: usize> Core<A, PARAMS, READY> {
     pub(super) fn apply(
         &mut self,
         msg: &Msg<'_>,
@@ -206,18 +206,19 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
             .into());
         }
         let need = u64::from(l.payload_bytes) + u64::from(l.blocks) * BLOCK_HEADER as u64;
-        if need > ARENA as u64 {
+        let capacity = self.capacity();
+        if need > capacity as u64 {
             return Err(fault(
                 l.layer,
                 NONE,
                 NONE,
                 Rule::LayerTooLarge,
                 need as i64,
-                ARENA as i64,
+                capacity as i64,
             )
             .into());
         }
-        if self.ready.is_full() || need > ARENA.saturating_sub(self.used) as u64 {
+        if self.ready.is_full() || need > capacity.saturating_sub(self.used) as u64 {
             return Err(Refusal::Nak(NakReason::NoSpace));
         }
         self.open = Some(OpenLayer {
@@ -275,13 +276,14 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
         self.verify_block(&job, layer, block, (part, b), events)?;
         let start = self.used;
         let end = start + BLOCK_HEADER + b.data.len();
-        let slot = self.arena.get_mut(start..end).ok_or(fault(
+        let capacity = self.capacity();
+        let slot = self.arena_mut().get_mut(start..end).ok_or(fault(
             layer,
             block,
             NONE,
             Rule::LayerTooLarge,
             end as i64,
-            ARENA as i64,
+            capacity as i64,
         ))?;
         write_record(slot, part, b);
         self.used = end;

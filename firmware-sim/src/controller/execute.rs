@@ -1,14 +1,14 @@
 //! Execution: verified layers leave the arena in order and are marked by the scan head.
 
 use super::arena::parse_record;
-use super::{Core, Event, EventSink, PauseCause, ReadyLayer, ReplySink, fault};
+use super::{ArenaStorage, Core, Event, EventSink, PauseCause, ReadyLayer, ReplySink, fault};
 use crate::machine::{LayerTiming, ms_ticks, recoat_ticks};
 use crate::nvm::NonVolatile;
 use crate::wire::control::NONE;
 use crate::wire::digest::LayerDigest;
 use crate::wire::{ControllerState, Fault, Rule};
 
-impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PARAMS, READY> {
+impl<A: ArenaStorage, const PARAMS: usize, const READY: usize> Core<A, PARAMS, READY> {
     pub(super) fn set_oxygen(&mut self, ppm: u32, events: &mut impl EventSink) {
         self.oxygen_ppm = ppm;
         events.event(&Event::Oxygen { ppm });
@@ -139,7 +139,7 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
         let mut at = 0;
         let mut block = 0u32;
         while at < l.end {
-            let bytes = arena.get(at..l.end).unwrap_or(&[]);
+            let bytes = arena.as_ref().get(at..l.end).unwrap_or(&[]);
             let malformed = fault(l.layer, block, NONE, Rule::MalformedBlock, 0, 0);
             let (part, b, n) = parse_record(bytes).ok_or(malformed)?;
             at += n;
@@ -196,8 +196,10 @@ impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PA
     /// front of the arena.
     fn release_arena(&mut self, l: &ReadyLayer) {
         self.ready.pop_front();
-        if l.end <= self.used && self.used <= ARENA {
-            self.arena.copy_within(l.end..self.used, 0);
+        let used = self.used;
+        let arena = self.arena_mut();
+        if l.end <= used && used <= arena.len() {
+            arena.copy_within(l.end..used, 0);
             self.used -= l.end;
         } else {
             self.used = 0;

@@ -10,7 +10,7 @@
 //! A plate job keeps no non-volatile record: the per-part tallies are not persisted, so a
 //! plate is not continued after a power loss (the host restarts or abandons it).
 
-use super::{Core, Event, EventSink, Refusal, ReplySink, fault, job_fault};
+use super::{ArenaStorage, Core, Event, EventSink, Refusal, ReplySink, fault, job_fault};
 use crate::wire::control::NONE;
 use crate::wire::digest::PartDigest;
 use crate::wire::{
@@ -77,7 +77,7 @@ impl Plate {
     }
 }
 
-impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PARAMS, READY> {
+impl<A: ArenaStorage, const PARAMS: usize, const READY: usize> Core<A, PARAMS, READY> {
     /// A `Part` of the table: after the last parameter set, before the first layer.
     pub(super) fn part(&mut self, p: &Part<'_>) -> Result<(), Refusal> {
         let job = self

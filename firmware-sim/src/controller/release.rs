@@ -6,7 +6,7 @@
 
 use ed25519_dalek::{Signature, VerifyingKey};
 
-use super::{Core, Event, EventSink, Refusal, fault, job_fault};
+use super::{ArenaStorage, Core, Event, EventSink, Refusal, fault, job_fault};
 use crate::wire::control::NONE;
 use crate::wire::release::{MAX_SIGNED, chain_end, chain_link, key_id};
 use crate::wire::{LayerLink, NakReason, Release, Rule};
@@ -67,7 +67,7 @@ pub fn verify_release<'k>(
         .map_err(|_| Rule::ReleaseSignatureInvalid)
 }
 
-impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PARAMS, READY> {
+impl<A: ArenaStorage, const PARAMS: usize, const READY: usize> Core<A, PARAMS, READY> {
     fn release_required(&self) -> bool {
         !self.config.trusted_keys.is_empty()
     }

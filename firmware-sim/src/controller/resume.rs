@@ -1,13 +1,13 @@
 //! The controller's side of the non-volatile record: committing each executed layer, and
 //! continuing a job after a power loss (see the parent module's "Power loss" section).
 
-use super::{Core, OpenLayer, Refusal, job_fault};
+use super::{ArenaStorage, Core, OpenLayer, Refusal, job_fault};
 use crate::nvm::{NonVolatile, NvRecord, NvWriteError};
 use crate::wire::digest::JobDigest;
 use crate::wire::verify::LayerTally;
 use crate::wire::{JobHeader, LayerStart, ResumePoint, Rule};
 
-impl<const ARENA: usize, const PARAMS: usize, const READY: usize> Core<ARENA, PARAMS, READY> {
+impl<A: ArenaStorage, const PARAMS: usize, const READY: usize> Core<A, PARAMS, READY> {
     pub(super) fn resume_point(&self) -> Option<ResumePoint> {
         self.record.as_ref().map(|r| ResumePoint {
             job_sha256: r.job_sha256,

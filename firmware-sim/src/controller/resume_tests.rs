@@ -20,7 +20,7 @@ use crate::wire::{
     Report, ResumePoint, Rule, VectorKind, decode_frame, encode_frame,
 };
 
-type Ctl<'a> = Controller<DEFAULT_ARENA, DEFAULT_PARAMS, DEFAULT_READY, &'a mut RamRecord>;
+type Ctl<'a> = Controller<[u8; DEFAULT_ARENA], DEFAULT_PARAMS, DEFAULT_READY, &'a mut RamRecord>;
 
 /// What the machine did, kept across power losses (it is the build plate's history).
 #[derive(Default, Debug)]

@@ -9,9 +9,7 @@ pub mod session;
 
 use std::path::PathBuf;
 
-use crate::controller::{
-    Controller, DEFAULT_ARENA, DEFAULT_PARAMS, DEFAULT_READY, Event, EventSink, ReplySink,
-};
+use crate::controller::{Controller, DEFAULT_PARAMS, DEFAULT_READY, Event, EventSink, ReplySink};
 use crate::machine::{LayerTiming, MachineConfig};
 use crate::nvm::NonVolatile;
 use crate::wire::{ControllerState, Fault, ParamSet, Segment, VectorKind};
@@ -74,7 +72,9 @@ impl SimOptions {
 pub type SimMemory = Box<dyn NonVolatile + Send>;
 
 /// The controller inside a [`Simulator`].
-pub type SimController = Controller<DEFAULT_ARENA, DEFAULT_PARAMS, DEFAULT_READY, SimMemory>;
+/// Its layer arena lives on the heap, sized from the machine's
+/// [`MachineConfig::layer_memory_bytes`].
+pub type SimController = Controller<Box<[u8]>, DEFAULT_PARAMS, DEFAULT_READY, SimMemory>;
 
 /// Collects events into the report.
 #[derive(Debug, Default)]
@@ -379,7 +379,8 @@ impl Simulator {
                 .ok()
         });
         let pixel_um = opts.exposure_pixel_um();
-        let mut ctl = Box::new(Controller::with_nonvolatile(opts.machine, nv));
+        let arena = vec![0u8; opts.machine.layer_memory_bytes as usize].into_boxed_slice();
+        let mut ctl = Box::new(Controller::with_arena(opts.machine, nv, arena));
         ctl.set_auto_start(opts.auto_start);
         if let Some(r) = ctl.record() {
             notes.push(format!(

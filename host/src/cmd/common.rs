@@ -21,7 +21,7 @@ pub fn load_machine(path: Option<&Path>) -> anyhow::Result<MachineConfig> {
             }
         },
     };
-    machine.check_lasers().map_err(|e| {
+    machine.check().map_err(|e| {
         anyhow::anyhow!(
             "machine {}: {e}",
             path.map_or_else(|| machine.machine.to_string(), |p| p.display().to_string())

@@ -257,10 +257,7 @@ fn slice_and_export(
             svgs.push((l.index, meltline_slicer::export::svg::layer_svg(l)));
         }
     });
-    let mopts = MljOptions {
-        machine: Some(pipeline.options.machine.machine.to_string()),
-        ..MljOptions::default()
-    };
+    let mopts = MljOptions::for_machine(&pipeline.options.machine);
     let summary = write_mlj_layers(
         &header,
         layers.map(std::borrow::Cow::Owned),

@@ -11,7 +11,7 @@ use std::time::Instant;
 use anyhow::{Context, anyhow, bail};
 use meltline_core::io::{AtomicFile, Units, check_output_dir, output_target};
 use meltline_host::formats::export::{ExportOptions, Exporter};
-use meltline_host::mlj::write_mlj;
+use meltline_host::mlj::{MljOptions, write_mlj_with};
 use meltline_host::pipeline::{Admission, Part, Pipeline, PipelineError, drive};
 
 use super::common::{load_machine, write_atomic};
@@ -366,6 +366,7 @@ fn run_in_pool(args: &Args) -> anyhow::Result<ExitCode> {
     );
     let (slicer, load_s) = prepare(args, profile, t_start)?;
     let header = slicer.header().clone();
+    let mopts = MljOptions::for_machine(slicer.machine());
     let mut sinks = Sinks::open(args, &header, slicer.layer_count())?;
     let mut stats = JobStats::new(header.layer_thickness_mm);
     let stage = drive(&slicer, |layer| {
@@ -407,7 +408,7 @@ fn run_in_pool(args: &Args) -> anyhow::Result<ExitCode> {
             header,
             layers: kept,
         };
-        job_result = write_mlj(&job, out).map(|s| {
+        job_result = write_mlj_with(&job, out, &mopts).map(|s| {
             errln!(
                 "meltline: wrote {} ({} bytes, {} frames)",
                 out.display(),

@@ -258,10 +258,7 @@ pub fn build_plate(
         placed.len(),
         t0.elapsed().as_secs_f64()
     ));
-    let mopts = MljOptions {
-        machine: Some(pipeline.options.machine.machine.to_string()),
-        ..MljOptions::default()
-    };
+    let mopts = MljOptions::for_machine(&pipeline.options.machine);
     let mut headers = Vec::with_capacity(placed.len());
     let mut sliced = Vec::with_capacity(placed.len());
     let mut needs: Vec<u64> = Vec::new();
@@ -273,7 +270,7 @@ pub fn build_plate(
             &layers.spool,
             &p.entry.id,
             k + 1,
-            crate::mlj::CONTROLLER_LAYER_MEMORY as u64,
+            mopts.layer_memory as u64,
         )?;
         for w in &layers.warnings {
             progress(&format!("warning: {}: {w}", p.entry.id));

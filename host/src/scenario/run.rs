@@ -244,7 +244,7 @@ pub fn build_job(s: &Scenario) -> Result<JobFile, ScenarioError> {
                     .clone()
                     .unwrap_or_else(|| s.machine.machine.to_string()),
             ),
-            ..MljOptions::default()
+            ..MljOptions::for_machine(&s.machine)
         };
         // The job hash is announced in the header: controllers keep their non-volatile
         // record only for jobs that name themselves.

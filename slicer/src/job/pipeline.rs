@@ -109,6 +109,11 @@ impl Slicer {
         &self.inner.header
     }
 
+    /// The machine the job is made for.
+    pub fn machine(&self) -> &meltline_firmware::machine::MachineConfig {
+        &self.inner.options.machine
+    }
+
     /// The profile's warnings (energy density outside the material window).
     pub fn warnings(&self) -> &[String] {
         &self.inner.warnings
