@@ -160,6 +160,9 @@ struct Core<A: ArenaStorage, const PARAMS: usize, const READY: usize> {
     layers_done: u32,
     received: Option<JobDigest>,
     executed: Option<JobDigest>,
+    /// The job hash over the executed layers as received (their verified digests): equal to
+    /// `executed` unless a part was left out; what a resumed job's `received` starts from.
+    verified: Option<JobDigest>,
     job_end_ok: bool,
     head: ScanHead,
     totals: LayerTiming,
@@ -242,6 +245,7 @@ impl<A: ArenaStorage, const PARAMS: usize, const READY: usize, N: NonVolatile>
                 layers_done: 0,
                 received: None,
                 executed: None,
+                verified: None,
                 job_end_ok: false,
                 head,
                 totals: LayerTiming::default(),

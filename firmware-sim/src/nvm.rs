@@ -1,8 +1,8 @@
 //! The controller's non-volatile record: what a printer keeps across a power loss so it can
 //! continue a build from its last completed layer without exposing any layer twice.
 //!
-//! A real controller keeps a few hundred bytes in FRAM or EEPROM; here it is
-//! [`NV_RECORD_LEN`] bytes behind the [`NonVolatile`] trait ([`RamRecord`] for tests; the
+//! A real controller keeps it in FRAM or EEPROM (about 9 KB, most of it one entry per part of
+//! a plate); here it is [`NV_RECORD_LEN`] bytes behind the [`NonVolatile`] trait ([`RamRecord`] for tests; the
 //! simulator stores it in a file, written atomically). The controller writes the record after
 //! every executed layer — before the layer is reported done — and erases it when the job ends
 //! (`Done` or `Abort`). On start it loads the record; a torn, blank or foreign record is
@@ -25,7 +25,10 @@
 //! | 257 | 8 | scan-head position after the last layer (x, y: i32, quanta) |
 //! | 265 | 1 | 1 when a verified release's layer chain follows, else 0 |
 //! | 266 | 32 | release chain value the next layer's `LayerLink` must meet ([`NvRecord::release_chain`]) |
-//! | 298 | 4 | CRC-32/ISO-HDLC of bytes 0..298 |
+//! | 298 | 105 | job-hash state over the completed layers as received ([`NvRecord::received`]) |
+//! | 403 | 2 | parts of a plate job whose entries follow (0 for a job without parts) |
+//! | 405 | 64 × 136 | per part ([`NvPart`]): vectors, energy nJ, mark ticks (u64 each), part-hash state (105), skipped (1: 0 or 1), skip layer (u32), skip rule (2, postcard) |
+//! | 9109 | 4 | CRC-32/ISO-HDLC of bytes 0..9109 |
 //!
 //! ```
 //! use meltline_firmware::nvm::{NonVolatile, NvRecord, RamRecord};
@@ -40,13 +43,19 @@
 //! ```
 
 use crate::machine::LayerTiming;
-use crate::wire::Point;
-use crate::wire::digest::{JobDigest, Sha256State};
+use crate::wire::digest::{JobDigest, PartDigest, Sha256State};
+use crate::wire::{MAX_PARTS, Point, Rule};
 
-/// Size of the stored record in bytes.
-pub const NV_RECORD_LEN: usize = 302;
-/// Version of the record layout (2: the release chain position was added).
-pub const NV_VERSION: u16 = 2;
+/// Bytes of one part's entry in a plate job's record.
+pub const NV_PART_LEN: usize = 3 * 8 + Sha256State::BYTES + 1 + 4 + 2;
+/// Bytes before the part entries.
+const BASE: usize = 405;
+/// Size of the stored record in bytes: the job's progress and one entry per part of a plate of
+/// up to [`MAX_PARTS`] parts (about 9 KB: a small FRAM).
+pub const NV_RECORD_LEN: usize = BASE + MAX_PARTS * NV_PART_LEN + 4;
+/// Version of the record layout (2: the release chain position was added; 3: plate jobs, one
+/// entry per part).
+pub const NV_VERSION: u16 = 3;
 const MAGIC: [u8; 4] = *b"MLNV";
 const BODY: usize = NV_RECORD_LEN - 4;
 const CRC32: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
@@ -162,6 +171,10 @@ pub struct NvRecord {
     pub layers_done: u32,
     /// Job hash over what was executed so far.
     pub executed: Sha256State,
+    /// Job hash over the completed layers as they were received (their verified digests): the
+    /// same as `executed` unless a part of a plate was left out; the job's `JobEnd` is checked
+    /// against it.
+    pub received: Sha256State,
     /// Time, energy and counts summed over the executed layers.
     pub totals: LayerTiming,
     /// Where the scan head stood after the last executed layer.
@@ -170,6 +183,73 @@ pub struct NvRecord {
     /// `LayerLink` must meet (see [`crate::wire::release`]). It lets a resumed released job
     /// continue at the next layer without the host sending the completed layers again.
     pub release_chain: Option<[u8; 32]>,
+    /// Parts of a plate job (their entries are read with [`NvRecord::load_parts`]); 0 for a
+    /// job without parts.
+    pub parts: u16,
+}
+
+/// One part of a plate job as the record keeps it after a completed layer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NvPart {
+    /// Vectors marked.
+    pub vectors: u64,
+    /// Energy delivered, nJ.
+    pub energy_nj: u64,
+    /// Mark time, ticks.
+    pub mark_ticks: u64,
+    /// The part hash over what was marked.
+    pub digest: PartDigest,
+    /// The layer from which it is left out and why.
+    pub skipped: Option<(u32, Rule)>,
+}
+
+impl NvPart {
+    /// A part of which nothing is marked yet.
+    pub fn new(index: u16) -> Self {
+        Self {
+            vectors: 0,
+            energy_nj: 0,
+            mark_ticks: 0,
+            digest: PartDigest::new(index),
+            skipped: None,
+        }
+    }
+
+    fn put(&self, p: &mut Put<'_>) {
+        p.bytes(&self.vectors.to_le_bytes());
+        p.bytes(&self.energy_nj.to_le_bytes());
+        p.bytes(&self.mark_ticks.to_le_bytes());
+        p.bytes(&self.digest.state().to_bytes());
+        let (layer, rule) = self.skipped.unwrap_or((0, Rule::OperatorSkip));
+        p.bytes(&[u8::from(self.skipped.is_some())]);
+        p.bytes(&layer.to_le_bytes());
+        let mut code = [0u8; 2];
+        // A rule is one or two postcard bytes (its variant index).
+        let _ = postcard::to_slice(&rule, &mut code);
+        p.bytes(&code);
+    }
+
+    fn take(t: &mut Take<'_>) -> Option<Self> {
+        let vectors = t.u64()?;
+        let energy_nj = t.u64()?;
+        let mark_ticks = t.u64()?;
+        let digest = PartDigest::from_state(Sha256State::from_bytes(&t.array()?)?);
+        let skipped = t.array::<1>()?;
+        let layer = t.u32()?;
+        let code: [u8; 2] = t.array()?;
+        let skipped = match skipped {
+            [0] => None,
+            [1] => Some((layer, postcard::take_from_bytes::<Rule>(&code).ok()?.0)),
+            _ => return None,
+        };
+        Some(Self {
+            vectors,
+            energy_nj,
+            mark_ticks,
+            digest,
+            skipped,
+        })
+    }
 }
 
 /// Sequential little-endian writer over a fixed buffer; never panics.
@@ -219,9 +299,11 @@ impl NvRecord {
             layer_count,
             layers_done: 0,
             executed: Sha256State::new(),
+            received: Sha256State::new(),
             totals: LayerTiming::default(),
             head: Point::default(),
             release_chain: None,
+            parts: 0,
         }
     }
 
@@ -230,8 +312,17 @@ impl NvRecord {
         JobDigest::from_state(self.executed.clone())
     }
 
-    /// The stored form, CRC included.
+    /// The stored form of a record without part entries, CRC included.
     pub fn to_bytes(&self) -> [u8; NV_RECORD_LEN] {
+        self.to_bytes_with_parts(core::iter::empty())
+    }
+
+    /// The stored form with the first [`NvRecord::parts`] entries of `parts` (missing ones
+    /// stored as parts with nothing marked), CRC included.
+    pub fn to_bytes_with_parts<'a>(
+        &self,
+        parts: impl IntoIterator<Item = &'a NvPart>,
+    ) -> [u8; NV_RECORD_LEN] {
         let mut out = [0u8; NV_RECORD_LEN];
         let mut p = Put {
             buf: &mut out,
@@ -263,6 +354,15 @@ impl NvRecord {
         p.bytes(&self.head.y.to_le_bytes());
         p.bytes(&[u8::from(self.release_chain.is_some())]);
         p.bytes(&self.release_chain.unwrap_or([0; 32]));
+        p.bytes(&self.received.to_bytes());
+        p.bytes(&self.parts.to_le_bytes());
+        let mut parts = parts.into_iter();
+        for i in 0..self.parts.min(MAX_PARTS as u16) {
+            match parts.next() {
+                Some(e) => e.put(&mut p),
+                None => NvPart::new(i).put(&mut p),
+            }
+        }
         let crc = CRC32.checksum(out.get(..BODY).unwrap_or(&[]));
         if let Some(dst) = out.get_mut(BODY..) {
             dst.copy_from_slice(&crc.to_le_bytes());
@@ -309,8 +409,13 @@ impl NvRecord {
             [1] => Some(chain),
             _ => return None,
         };
-        if layers_done > layer_count {
+        let received = Sha256State::from_bytes(&t.array()?)?;
+        let parts = u16::from_le_bytes(t.array()?);
+        if layers_done > layer_count || usize::from(parts) > MAX_PARTS {
             return None;
+        }
+        for _ in 0..parts {
+            NvPart::take(&mut t)?;
         }
         Some(Self {
             job_sha256,
@@ -321,7 +426,27 @@ impl NvRecord {
             totals,
             head,
             release_chain,
+            received,
+            parts,
         })
+    }
+
+    /// The part entries of the valid record in `nv`; `None` when there is none.
+    pub fn load_parts(nv: &mut impl NonVolatile) -> Option<heapless::Vec<NvPart, MAX_PARTS>> {
+        let mut bytes = [0u8; NV_RECORD_LEN];
+        if !nv.load(&mut bytes) {
+            return None;
+        }
+        let r = Self::from_bytes(&bytes)?;
+        let mut t = Take {
+            buf: bytes.get(BASE..)?,
+            at: 0,
+        };
+        let mut out = heapless::Vec::new();
+        for _ in 0..r.parts {
+            out.push(NvPart::take(&mut t)?).ok()?;
+        }
+        Some(out)
     }
 
     /// Loads the record from `nv`; `None` when there is no valid one.
@@ -337,6 +462,15 @@ impl NvRecord {
     pub fn store(&self, nv: &mut impl NonVolatile) -> Result<(), NvWriteError> {
         nv.store(&self.to_bytes())
     }
+
+    /// Stores the record with its part entries in `nv`.
+    pub fn store_with_parts<'a>(
+        &self,
+        nv: &mut impl NonVolatile,
+        parts: impl IntoIterator<Item = &'a NvPart>,
+    ) -> Result<(), NvWriteError> {
+        nv.store(&self.to_bytes_with_parts(parts))
+    }
 }
 
 #[cfg(test)]
@@ -347,6 +481,8 @@ mod tests {
     fn sample() -> NvRecord {
         let mut executed = Sha256State::new();
         executed.update(b"meltline-job\0 and a little more than one block of sixty-four bytes");
+        let mut executed_copy = executed.clone();
+        executed_copy.update(b"and a layer left out");
         NvRecord {
             job_sha256: [3; 32],
             prefix_sha256: [4; 32],
@@ -366,7 +502,46 @@ mod tests {
             },
             head: Point { x: -12, y: 34 },
             release_chain: Some([0xa5; 32]),
+            received: executed_copy,
+            parts: 0,
         }
+    }
+
+    fn sample_parts() -> [NvPart; 3] {
+        let mut a = NvPart::new(0);
+        a.vectors = 11;
+        a.energy_nj = 22;
+        a.mark_ticks = 33;
+        let mut b = NvPart::new(1);
+        b.skipped = Some((4, Rule::RecoaterCollision));
+        let mut c = NvPart::new(2);
+        c.skipped = Some((2, Rule::OperatorSkip));
+        c.vectors = 7;
+        [a, b, c]
+    }
+
+    #[test]
+    fn a_plate_record_keeps_every_parts_tally_hash_state_and_skip() {
+        let r = NvRecord {
+            parts: 3,
+            ..sample()
+        };
+        let parts = sample_parts();
+        let mut ram = RamRecord::default();
+        r.store_with_parts(&mut ram, &parts).unwrap();
+        assert_eq!(NvRecord::load(&mut ram), Some(r));
+        let back = NvRecord::load_parts(&mut ram).unwrap();
+        assert_eq!(back.as_slice(), &parts);
+        // A skip flag that is neither 0 nor 1 makes the record unreadable, CRC or not.
+        let mut bytes = NvRecord {
+            parts: 3,
+            ..sample()
+        }
+        .to_bytes_with_parts(&parts);
+        bytes[BASE + NV_PART_LEN - 7] = 2;
+        let crc = CRC32.checksum(&bytes[..BODY]);
+        bytes[BODY..].copy_from_slice(&crc.to_le_bytes());
+        assert_eq!(NvRecord::from_bytes(&bytes), None);
     }
 
     #[test]
@@ -395,8 +570,14 @@ mod tests {
 
     #[test]
     fn every_single_bit_flip_of_a_record_is_detected() {
-        let good = sample().to_bytes();
-        for i in 0..NV_RECORD_LEN {
+        let good = NvRecord {
+            parts: 3,
+            ..sample()
+        }
+        .to_bytes_with_parts(&sample_parts());
+        // Every byte of the job's progress and the first part entries; every 13th beyond.
+        let bytes = (0..NV_RECORD_LEN).filter(|i| *i < BASE + 2 * NV_PART_LEN || i % 13 == 0);
+        for i in bytes {
             for bit in 0..8 {
                 let mut bad = good;
                 bad[i] ^= 1 << bit;

@@ -78,6 +78,27 @@ fn the_same_scenario_gives_the_same_outcome_on_every_run() {
 }
 
 #[test]
+fn a_plate_resumed_after_a_power_loss_ends_with_every_parts_tally_of_the_uninterrupted_plate() {
+    let run = |name: &str| {
+        let s = Scenario::read(&library().join(name)).unwrap();
+        let job = meltline_host::scenario::build_job(&s).unwrap();
+        meltline_host::scenario::run_job(&s, &job).outcome
+    };
+    // The same plate and the same collision at Q-2 before layer 8, with and without a power
+    // loss in layer 12.
+    let lost = run("plate_power_loss.toml");
+    let whole = run("plate_recoater_collision.toml");
+    assert_eq!(lost.resumed_from, Some(12));
+    assert_eq!(lost.parts.len(), 4);
+    assert_eq!(
+        lost.parts, whole.parts,
+        "state, skip, vectors and part hash of every part"
+    );
+    assert_eq!(lost.executed_sha256, whole.executed_sha256);
+    assert!(lost.parts.iter().all(|p| p.vectors_executed > 0));
+}
+
+#[test]
 fn a_final_state_other_than_expected_fails() {
     fails_only_on(
         &block(

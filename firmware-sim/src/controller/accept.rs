@@ -111,6 +111,7 @@ impl<A: ArenaStorage, const PARAMS: usize, const READY: usize> Core<A, PARAMS, R
         });
         self.received = Some(JobDigest::new(h));
         self.executed = Some(JobDigest::new(h));
+        self.verified = Some(JobDigest::new(h));
         self.head = ScanHead::new(self.config.galvo, h.quantum_nm);
         self.prefix = Some(JobDigest::new(h));
         let resumed = self.resume_or_forget(h, nv)?;
@@ -161,8 +162,10 @@ impl<A: ArenaStorage, const PARAMS: usize, const READY: usize> Core<A, PARAMS, R
             if let Some(d) = self.received.as_mut() {
                 d.param_set(p);
             }
-            if let Some(d) = self.executed.as_mut() {
-                d.param_set(p);
+            for d in [&mut self.executed, &mut self.verified] {
+                if let Some(d) = d.as_mut() {
+                    d.param_set(p);
+                }
             }
         }
         if self.params.len() == usize::from(job.param_sets) {
@@ -179,6 +182,7 @@ impl<A: ArenaStorage, const PARAMS: usize, const READY: usize> Core<A, PARAMS, R
         if self.open.is_some() || self.params.len() != usize::from(job.param_sets) {
             return Err(fault(l.layer, NONE, NONE, Rule::ProtocolOrder, 0, 0).into());
         }
+        self.check_resumed_table()?;
         self.release_before_layer(l.layer)?;
         if self.skip_layer_start(l) {
             return Ok(());

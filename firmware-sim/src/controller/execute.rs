@@ -68,6 +68,9 @@ impl<A: ArenaStorage, const PARAMS: usize, const READY: usize> Core<A, PARAMS, R
         timing.add(&extra);
         self.totals.add(&timing);
         self.layers_done += 1;
+        if let Some(d) = self.verified.as_mut() {
+            d.layer(&l.digest);
+        }
         if let Some(d) = self.executed.as_mut() {
             d.layer(&executed);
         }

@@ -7,32 +7,25 @@
 //! actually marked, so the executed job hash differs from the job hash exactly when something
 //! of the job was left out.
 //!
-//! A plate job keeps no non-volatile record: the per-part tallies are not persisted, so a
-//! plate is not continued after a power loss (the host restarts or abandons it).
+//! After a power loss a plate job continues like any other: the non-volatile record keeps each
+//! part's tally, hash state and skip (see [`crate::nvm`]); the part table sent again must hash
+//! as before, and each part's report equals that of an uninterrupted build.
 
 use super::{ArenaStorage, Core, Event, EventSink, Refusal, ReplySink, fault, job_fault};
 use crate::wire::control::NONE;
-use crate::wire::digest::PartDigest;
 use crate::wire::{
     ControllerState, MAX_PARTS, Msg, NakReason, Part, PartReport, PartState, Point, Rule,
     VectorBlock,
 };
 
-/// One part's account while the job executes.
-#[derive(Clone, Debug)]
-pub(super) struct PartTally {
-    vectors: u64,
-    energy_nj: u64,
-    mark_ticks: u64,
-    digest: PartDigest,
-    skipped: Option<(u32, Rule)>,
-}
+/// One part's account while the job executes: what the non-volatile record keeps of it.
+pub(super) use crate::nvm::NvPart as PartTally;
 
 /// The plate side of the controller: the table and one tally per part.
 #[derive(Clone, Debug, Default)]
 pub(super) struct Plate {
     pub(super) table: crate::wire::PartTable,
-    tallies: heapless::Vec<PartTally, MAX_PARTS>,
+    pub(super) tallies: heapless::Vec<PartTally, MAX_PARTS>,
 }
 
 impl Plate {
@@ -87,33 +80,38 @@ impl<A: ArenaStorage, const PARAMS: usize, const READY: usize> Core<A, PARAMS, R
         if self.layers_begun() || self.params.len() != usize::from(job.param_sets) {
             return Err(job_fault(Rule::ProtocolOrder, p.index.into(), 0).into());
         }
-        if self.resumed_from.is_some() {
-            // A plate job keeps no record, so a resumed job has no part table.
+        let recorded = self
+            .resumed_from
+            .map(|_| self.record.as_ref().map_or(0, |r| r.parts));
+        if recorded.is_some_and(|n| p.index >= n) {
+            // The recorded job had fewer parts (or none).
             return Err(job_fault(Rule::ResumeMismatch, p.index.into(), 0).into());
         }
         self.plate
             .table
             .add(p)
             .map_err(|e| job_fault(e.rule(), p.index.into(), i64::from(self.plate.table.len())))?;
-        let tally = PartTally {
-            vectors: 0,
-            energy_nj: 0,
-            mark_ticks: 0,
-            digest: PartDigest::new(p.index),
-            skipped: None,
-        };
-        // Cannot fail: the table above holds as many parts as the tallies.
-        let _ = self.plate.tallies.push(tally);
-        for d in [&mut self.received, &mut self.executed, &mut self.prefix] {
-            if let Some(d) = d.as_mut() {
-                d.part(p);
+        if recorded.is_none() {
+            // Cannot fail: the table above holds as many parts as the tallies.
+            let _ = self.plate.tallies.push(PartTally::new(p.index));
+            for d in [&mut self.received, &mut self.executed, &mut self.verified] {
+                if let Some(d) = d.as_mut() {
+                    d.part(p);
+                }
             }
+        }
+        // A resumed plate's tallies and restored hash states already hold its parts.
+        if let Some(d) = self.prefix.as_mut() {
+            d.part(p);
         }
         // The setup hash a release signs covers the part table.
         self.prefix_sha256 = self
             .prefix
             .clone()
             .map(crate::wire::digest::JobDigest::finish);
+        if recorded == Some(self.plate.table.len()) {
+            self.check_resumed_prefix()?;
+        }
         Ok(())
     }
 

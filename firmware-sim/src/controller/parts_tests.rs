@@ -1,6 +1,11 @@
 //! Plate jobs on the controller: each part's vectors kept to its footprint, reports per part,
 //! and part skip (a recoater collision at the part, the operator's `SkipPart`).
-#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use crate::controller::{Controller, Event, EventSink, ReplySink};
 use crate::job::{BlockSpec, FrameReader, Geometry, JobSpec, JobWriter, PartSpec};
@@ -317,4 +322,133 @@ fn the_job_writer_refuses_a_vector_outside_its_part_footprint() {
         ),
         "{e:?}"
     );
+}
+
+/// A plate job of `layers` layers that announces its job hash (only such jobs are recorded
+/// across a power loss), with the part table `table`.
+fn hashed_plate_job(layers: u32, table: &[PartSpec]) -> (Vec<u8>, [u8; 32]) {
+    let write = |hash| {
+        let mut w = JobWriter::with_parts(Vec::new(), &spec(layers), table, hash).unwrap();
+        for _ in 0..layers {
+            w.write_part_layer(&[(0, hatch(100, 3900, 10)), (1, hatch(5100, 8900, 20))])
+                .unwrap();
+        }
+        w.finish().unwrap()
+    };
+    let (_, first) = write(None);
+    (write(Some(first.job_sha256)).0, first.job_sha256)
+}
+
+/// Bytes of the frames before the `LayerStart` of `layer`.
+fn before_layer(bytes: &[u8], layer: u32) -> usize {
+    let mut scratch = Vec::new();
+    for raw in FrameReader::new(bytes) {
+        let raw = raw.unwrap();
+        if let Msg::LayerStart(l) = raw.decode(&mut scratch).unwrap().msg
+            && l.layer == layer
+        {
+            return raw.offset as usize;
+        }
+    }
+    panic!("no layer {layer}");
+}
+
+/// Runs `bytes` on a controller with non-volatile memory `ram`, collecting replies and events.
+fn run_on(
+    bytes: &[u8],
+    config: &MachineConfig,
+    ram: &mut crate::nvm::RamRecord,
+) -> (ControllerState, Rec) {
+    let mut ctl: Controller<[u8; 16 * 1024], 8, 2, &mut crate::nvm::RamRecord> =
+        Controller::with_nonvolatile(config.clone(), &mut *ram);
+    ctl.set_auto_start(true);
+    let mut replies = Rec::default();
+    let mut events = Rec::default();
+    ctl.receive(bytes, &mut replies, &mut events);
+    events.reports = replies.reports;
+    events.parts = replies.parts;
+    (ctl.state(), events)
+}
+
+#[test]
+fn a_plate_continued_after_a_power_loss_reports_every_part_as_an_uninterrupted_build() {
+    // Part 1 is hit by the recoater before layer 1: its skip must survive the power loss too.
+    let config = MachineConfig {
+        recoater_collision_layer: Some(1),
+        recoater_collision_at_um: Some([7000, 2000]),
+        ..MachineConfig::default()
+    };
+    let (bytes, job_sha256) = hashed_plate_job(5, &parts());
+    let (state, whole) = run_on(&bytes, &config, &mut Default::default());
+    assert_eq!(state, ControllerState::Done, "{:?}", whole.faults);
+    // Power is lost once layers 0–2 are executed (and recorded).
+    let mut ram = crate::nvm::RamRecord::default();
+    let (state, before) = run_on(&bytes[..before_layer(&bytes, 3)], &config, &mut ram);
+    assert_eq!(state, ControllerState::Printing);
+    let record = crate::nvm::NvRecord::load(&mut ram).expect("a plate job is recorded");
+    assert_eq!(
+        (record.job_sha256, record.layers_done, record.parts),
+        (job_sha256, 3, 2)
+    );
+    // The host, unaware, sends the whole job again; layers 0–2 are verified and skipped.
+    let (state, after) = run_on(&bytes, &config, &mut ram);
+    assert_eq!(state, ControllerState::Done, "{:?}", after.faults);
+    assert_eq!(
+        after.reports[0].executed_sha256,
+        whole.reports[0].executed_sha256
+    );
+    assert_eq!(after.reports[0].vectors, whole.reports[0].vectors);
+    assert_eq!(
+        after.parts, whole.parts,
+        "each part's tally, hash and skip as uninterrupted"
+    );
+    assert_eq!(
+        after.parts[1].state,
+        PartState::Skipped {
+            layer: 1,
+            rule: Rule::RecoaterCollision
+        }
+    );
+    // Every vector marked exactly once over the two runs.
+    let marked: Vec<u64> = (0..3)
+        .map(|i| before.marks_by_part[i] + after.marks_by_part[i])
+        .collect();
+    assert_eq!(marked, whole.marks_by_part);
+    assert_eq!(
+        after.marks_by_part,
+        [20, 0, 0],
+        "layers 3 and 4 of part 0 only"
+    );
+}
+
+#[test]
+fn a_plate_resumed_with_another_part_table_is_refused_before_any_layer() {
+    let (bytes, _) = hashed_plate_job(4, &parts());
+    let mut ram = crate::nvm::RamRecord::default();
+    let config = MachineConfig::default();
+    run_on(&bytes[..before_layer(&bytes, 2)], &config, &mut ram);
+    // The same header hash and parameter sets, one serial changed: the table hashes otherwise.
+    let mut other = parts();
+    other[1].serial = "C-9".into();
+    let (_, recorded_hash) = hashed_plate_job(4, &parts());
+    let write = |table: &[PartSpec]| {
+        let mut w =
+            JobWriter::with_parts(Vec::new(), &spec(4), table, Some(recorded_hash)).unwrap();
+        let blocks = [(0, hatch(100, 3900, 10)), (1, hatch(5100, 8900, 20))];
+        for _ in 0..4 {
+            w.write_part_layer(&blocks[..table.len()]).unwrap();
+        }
+        w.finish().unwrap().0
+    };
+    let (state, rec) = run_on(&write(&other), &config, &mut ram);
+    assert_eq!(state, ControllerState::Faulted);
+    assert_eq!(rec.faults[0].rule, Rule::ResumeMismatch);
+    assert_eq!(rec.marks_by_part, [0, 0, 0], "nothing exposed");
+    // Only one part sent again: refused at the first layer.
+    let mut ram2 = crate::nvm::RamRecord::default();
+    run_on(&bytes[..before_layer(&bytes, 2)], &config, &mut ram2);
+    let (state, rec) = run_on(&write(&parts()[..1]), &config, &mut ram2);
+    assert_eq!(state, ControllerState::Faulted);
+    assert_eq!(rec.faults[0].rule, Rule::ResumeMismatch);
+    assert_eq!(rec.marks_by_part, [0, 0, 0]);
 }

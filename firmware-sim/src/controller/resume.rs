@@ -37,10 +37,17 @@ impl<A: ArenaStorage, const PARAMS: usize, const READY: usize> Core<A, PARAMS, R
             self.next_layer = k;
             self.layers_done = k;
             self.totals = r.totals;
-            self.received = Some(r.executed_digest());
+            self.received = Some(JobDigest::from_state(r.received.clone()));
+            self.verified = Some(JobDigest::from_state(r.received.clone()));
             self.executed = Some(r.executed_digest());
             self.head.park(r.head);
             self.resumed_from = Some(k);
+            if r.parts > 0 {
+                // The part table follows the parameter sets; its tallies are restored now.
+                self.plate.tallies = NvRecord::load_parts(nv).ok_or_else(|| {
+                    Refusal::from(job_fault(Rule::ResumeMismatch, r.parts.into(), 0))
+                })?;
+            }
             return Ok(Some(k));
         }
         nv.erase()
@@ -49,15 +56,39 @@ impl<A: ArenaStorage, const PARAMS: usize, const READY: usize> Core<A, PARAMS, R
         Ok(None)
     }
 
-    /// The last parameter set is in: fix the prefix hash; a resumed job must match the record.
+    /// The last parameter set is in: fix the prefix hash; a resumed job must match the record
+    /// (a resumed plate once its part table is in as well, see [`Self::check_resumed_prefix`]).
     pub(super) fn params_complete(&mut self) -> Result<(), Refusal> {
-        let prefix = self.prefix.clone().map(JobDigest::finish);
-        self.prefix_sha256 = prefix;
+        self.prefix_sha256 = self.prefix.clone().map(JobDigest::finish);
+        if self.record.as_ref().is_some_and(|r| r.parts == 0) {
+            self.check_resumed_prefix()?;
+        }
+        Ok(())
+    }
+
+    /// A resumed job's setup (header, parameter sets, part table) hashes as recorded.
+    pub(super) fn check_resumed_prefix(&self) -> Result<(), Refusal> {
         if self.resumed_from.is_some()
             && let Some(r) = self.record.as_ref()
-            && prefix != Some(r.prefix_sha256)
+            && self.prefix_sha256 != Some(r.prefix_sha256)
         {
             return Err(job_fault(Rule::ResumeMismatch, 0, 0).into());
+        }
+        Ok(())
+    }
+
+    /// Before the first layer of a resumed plate: its whole part table came again.
+    pub(super) fn check_resumed_table(&self) -> Result<(), Refusal> {
+        if self.resumed_from.is_some()
+            && let Some(r) = self.record.as_ref()
+            && r.parts != self.plate.table.len()
+        {
+            return Err(job_fault(
+                Rule::ResumeMismatch,
+                self.plate.table.len().into(),
+                r.parts.into(),
+            )
+            .into());
         }
         Ok(())
     }
@@ -78,20 +109,23 @@ impl<A: ArenaStorage, const PARAMS: usize, const READY: usize> Core<A, PARAMS, R
         true
     }
 
-    /// Stores the record of the layers executed so far (a job without an announced hash cannot
-    /// be identified after a power loss and is not recorded, nor is a plate job: its per-part
-    /// tallies do not fit the record).
+    /// Stores the record of the layers executed so far, with each part's tally on a plate (a
+    /// job without an announced hash cannot be identified after a power loss and is not
+    /// recorded).
     pub(super) fn commit_layer(&mut self, nv: &mut impl NonVolatile) -> Result<(), NvWriteError> {
-        if !nv.persistent() || !self.plate.table.is_empty() {
+        if !nv.persistent() {
             return Ok(());
         }
         let release_chain = match self.layers_done.checked_sub(1) {
             Some(last) => self.chain_after(last),
             None => None,
         };
-        let (Some(job), Some(prefix), Some(executed)) =
-            (self.job, self.prefix_sha256, self.executed.as_ref())
-        else {
+        let (Some(job), Some(prefix), Some(executed), Some(verified)) = (
+            self.job,
+            self.prefix_sha256,
+            self.executed.as_ref(),
+            self.verified.as_ref(),
+        ) else {
             return Ok(());
         };
         let Some(job_sha256) = job.header_hash else {
@@ -104,10 +138,12 @@ impl<A: ArenaStorage, const PARAMS: usize, const READY: usize> Core<A, PARAMS, R
             layer_count: job.layer_count,
             layers_done: self.layers_done,
             executed: executed.state().clone(),
+            received: verified.state().clone(),
             totals: self.totals,
             head: self.head.position(),
+            parts: self.plate.table.len(),
         };
-        record.store(nv)?;
+        record.store_with_parts(nv, &self.plate.tallies)?;
         self.record = Some(record);
         Ok(())
     }

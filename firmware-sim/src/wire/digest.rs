@@ -254,14 +254,16 @@ impl JobDigest {
     }
 }
 
-/// Incremental part hash: what of one part was (or is to be) executed.
-#[derive(Clone, Debug)]
-pub struct PartDigest(Sha256);
+/// Incremental part hash: what of one part was (or is to be) executed. Its running state can be
+/// saved ([`PartDigest::state`]) like the job hash's, so a plate continued after a power loss
+/// ends with each part's hash of an uninterrupted build.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartDigest(Sha256State);
 
 impl PartDigest {
     /// Starts the hash of part `index`.
     pub fn new(index: u16) -> Self {
-        let mut h = Sha256::new();
+        let mut h = Sha256State::new();
         h.update(b"meltline-part\0");
         h.update(index.to_le_bytes());
         Self(h)
@@ -273,9 +275,19 @@ impl PartDigest {
         block_fields(b, |d| self.0.update(d));
     }
 
+    /// The running state, to be saved.
+    pub fn state(&self) -> &Sha256State {
+        &self.0
+    }
+
+    /// Continues from a saved state.
+    pub fn from_state(state: Sha256State) -> Self {
+        Self(state)
+    }
+
     /// The 32-byte part hash.
     pub fn finish(self) -> [u8; 32] {
-        self.0.finalize().into()
+        self.0.finish()
     }
 }
 

@@ -122,6 +122,10 @@ pub struct PartState {
     pub skipped_at_layer: Option<u32>,
     /// Why it was skipped.
     pub skip_rule: Option<String>,
+    /// Vectors of it marked (over all controllers).
+    pub vectors_executed: u64,
+    /// Part hash over what of it was executed, hex.
+    pub executed_sha256: String,
 }
 
 /// A run: the outcome and how long it took.
@@ -523,6 +527,8 @@ pub fn run_job(s: &Scenario, job: &JobFile) -> ScenarioRun {
                 state: p.state.clone(),
                 skipped_at_layer: p.skipped_at_layer,
                 skip_rule: p.skip_rule.clone(),
+                vectors_executed: p.vectors_executed,
+                executed_sha256: p.executed_sha256.clone(),
             })
             .collect();
     }
