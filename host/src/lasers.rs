@@ -23,24 +23,55 @@ use meltline_firmware::lasers::Laser;
 use meltline_firmware::machine::{LayerTiming, MachineConfig, ScanHead};
 use meltline_firmware::sim::report::seconds;
 use meltline_firmware::wire::{MAX_FRAME, ParamSet, Point, Segment};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use meltline_firmware::job::decode_wire;
 
 use crate::jobfile::JobFile;
 
 /// How vectors are shared between lasers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum Assignment {
     /// Whole parts to lasers, balanced over the build.
     ByPart,
     /// Seams inside the fields' overlaps, moving per layer; parts straddling them are split.
+    #[default]
     ByRegion,
 }
 
 /// The least and greatest stitching overlap at a seam, mm.
 pub const OVERLAP_RANGE_MM: [f64; 2] = [0.1, 0.5];
+
+/// The stitching overlap unless one is named, mm.
+pub const DEFAULT_OVERLAP_MM: f64 = 0.2;
+
+/// What a plate report (and a script) reads of a plan: its totals and each laser's share.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlanSummary {
+    /// The machine planned on.
+    pub machine: String,
+    /// The strategy.
+    pub assignment: Assignment,
+    /// The stitching overlap at seams, mm.
+    pub overlap_mm: f64,
+    /// Sum over layers of the slowest laser's exposure, s.
+    pub exposure_s: f64,
+    /// The same job on the machine's first laser alone, s.
+    pub single_laser_exposure_s: f64,
+    /// `exposure_s` over `single_laser_exposure_s`.
+    pub exposure_ratio: f64,
+    /// Exposure plus recoating of every layer, s.
+    pub build_time_s: f64,
+    /// The worst layer's slowest laser over the mean.
+    pub worst_balance: f64,
+    /// The layer balance weighted by each layer's slowest exposure.
+    pub weighted_balance: f64,
+    /// Each laser's share.
+    pub lasers: Vec<LaserShare>,
+    /// The laser of each part, by-part.
+    pub part_lasers: Vec<usize>,
+}
 
 /// Why a job cannot be planned on a machine's lasers.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -168,6 +199,23 @@ impl LaserPlan {
                 .collect(),
             part_lasers: Vec::new(),
             layers: Vec::new(),
+        }
+    }
+
+    /// The totals and shares without the per-layer figures.
+    pub fn summary(&self) -> PlanSummary {
+        PlanSummary {
+            machine: self.machine.clone(),
+            assignment: self.assignment,
+            overlap_mm: self.overlap_mm,
+            exposure_s: self.exposure_s,
+            single_laser_exposure_s: self.single_laser_exposure_s,
+            exposure_ratio: self.exposure_s / self.single_laser_exposure_s.max(1e-9),
+            build_time_s: self.build_time_s,
+            worst_balance: self.worst_balance(),
+            weighted_balance: self.weighted_balance(),
+            lasers: self.lasers.clone(),
+            part_lasers: self.part_lasers.clone(),
         }
     }
 

@@ -434,3 +434,55 @@ fn a_plate_streamed_over_tcp_reports_every_part_from_the_controllers_part_report
         "{summary}"
     );
 }
+
+#[test]
+fn a_plate_on_a_four_laser_machine_is_spread_over_the_lasers_and_its_plan_reported() {
+    let d = tempfile::tempdir().unwrap();
+    write_box(d.path(), "coupon.stl", [6.0, 6.0, 0.6]);
+    let text = |assignment: &str| {
+        format!(
+            "[plate]\nmachine = \"meltline-sim-250-4x\"\nlaser_assignment = \"{assignment}\"\n\
+             [[part]]\nid = \"Q\"\nmesh = \"coupon.stl\"\ncount = 4\n"
+        )
+    };
+    let (p, job, report, records) = plate(d.path(), &text("by-part"));
+    run_plate_ok(&p, &job, &report, &records);
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let plan = &r["lasers"];
+    assert_eq!(plan["assignment"], "by-part");
+    let lasers = plan["lasers"].as_array().unwrap();
+    assert_eq!(lasers.len(), 4);
+    // One coupon to each laser: every laser works, a quarter of the single-laser exposure.
+    assert!(
+        lasers.iter().all(|l| l["vectors"].as_u64().unwrap() > 0),
+        "{plan}"
+    );
+    let mut part_lasers: Vec<u64> = plan["part_lasers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    part_lasers.sort_unstable();
+    assert_eq!(part_lasers, [0, 1, 2, 3]);
+    let ratio = plan["exposure_ratio"].as_f64().unwrap();
+    assert!((0.2..0.3).contains(&ratio), "{ratio}");
+    // A single-laser plate has no plan, and an assignment that is not one is refused by name.
+    let (p, job, report, records) = plate(
+        d.path(),
+        "[plate]\n[[part]]\nid = \"Q\"\nmesh = \"coupon.stl\"\n",
+    );
+    run_plate_ok(&p, &job, &report, &records);
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert!(r.get("lasers").is_none());
+    let (p, job, ..) = plate(d.path(), &text("by-laser"));
+    let out = meltline(&["plate", &p, "-o", &job]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("by-laser") || err.contains("laser_assignment"),
+        "{err}"
+    );
+}

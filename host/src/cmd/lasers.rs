@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use meltline_host::lasers::{Assignment, plan};
+use meltline_host::lasers::{Assignment, DEFAULT_OVERLAP_MM, plan};
 use meltline_host::outln;
 use meltline_host::session::hms;
 
@@ -24,7 +24,7 @@ pub struct Args {
     #[arg(long, value_enum, default_value = "by-region")]
     pub laser_assignment: Assignment,
     /// Stitching overlap where a seam cuts a vector, mm (0.1–0.5).
-    #[arg(long, default_value_t = 0.2)]
+    #[arg(long, default_value_t = DEFAULT_OVERLAP_MM)]
     pub overlap_mm: f64,
     /// Print the plan as JSON (with every layer's exposure per laser and its seams).
     #[arg(long)]

@@ -11,7 +11,8 @@ use std::time::Instant;
 
 use anyhow::Context;
 use meltline_core::io::output_target;
-use meltline_host::jobfile::hex;
+use meltline_host::jobfile::{JobFile, hex};
+use meltline_host::lasers::{DEFAULT_OVERLAP_MM, PlanSummary, plan};
 use meltline_host::plate::build::{BuiltPlate, PartLayers, build_plate, plate_pipeline};
 use meltline_host::plate::{PartRow, PlacedPart, PlateFile};
 use meltline_host::report::{DesignFigures, now_utc, software_version};
@@ -51,6 +52,10 @@ struct PlateReport<'a> {
     /// What a build engineer should see before releasing the plate (serials not engraved,
     /// supports that could not be built), each naming its part.
     warnings: Vec<String>,
+    /// On a machine with several lasers: the plate planned on them (the plate file's
+    /// `laser_assignment`), exposure and build time against one laser.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lasers: Option<PlanSummary>,
 }
 
 /// One part's record: its row of the plate report, where it came from (spec and mesh hashes,
@@ -110,6 +115,41 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         summary.bytes,
         t0.elapsed().as_secs_f64()
     );
+    let machine = &pipeline.options.machine;
+    let mut plan_warning = None;
+    let lasers = if machine.laser_count() > 1 {
+        let t = Instant::now();
+        let bytes = std::fs::read(&args.output)
+            .with_context(|| format!("reading back {}", args.output.display()))?;
+        let job = JobFile::parse(&bytes, &args.output.display().to_string(), machine)
+            .with_context(|| format!("reading back {}", args.output.display()))?;
+        drop(bytes);
+        match plan(&job, machine, plate.laser_assignment, DEFAULT_OVERLAP_MM) {
+            Ok(p) => {
+                let s = p.summary();
+                errln!(
+                    "meltline: planned on {} lasers ({:?}) in {:.1} s: exposure {:.0} s against {:.0} s on one laser ({:.3}), layer balance {:.3} weighted, build time {:.0} s",
+                    s.lasers.len(),
+                    s.assignment,
+                    t.elapsed().as_secs_f64(),
+                    s.exposure_s,
+                    s.single_laser_exposure_s,
+                    s.exposure_ratio,
+                    s.weighted_balance,
+                    s.build_time_s
+                );
+                Some(s)
+            }
+            Err(e) => {
+                let w = format!("the plate cannot be planned on the machine's lasers: {e}");
+                errln!("meltline: warning: {w}");
+                plan_warning = Some(w);
+                None
+            }
+        }
+    } else {
+        None
+    };
     let rows: Vec<PartRow> = placed
         .iter()
         .zip(&sliced)
@@ -117,7 +157,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .collect();
     let report = PlateReport {
         plate: plate.path.display().to_string(),
-        machine: pipeline.options.machine.machine.as_str(),
+        machine: machine.machine.as_str(),
         spacing_mm: plate.spacing_mm,
         parts: rows,
         layers: summary.layers,
@@ -133,7 +173,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     .iter()
                     .map(move |w| format!("{}: {w}", p.entry.id))
             })
+            .chain(plan_warning)
             .collect(),
+        lasers,
     };
     if let Some(path) = &args.report {
         write_json_atomic(path, &report)?;

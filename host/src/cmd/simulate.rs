@@ -20,7 +20,8 @@ pub struct Args {
     /// The job file and how to read it.
     #[command(flatten)]
     pub input: JobInput,
-    /// Machine configuration (TOML, `meltline-fw` format); default: the built-in machine.
+    /// The machine: a built-in name (`meltline-sim-250`, `-2x`, `-4x`) or a machine TOML
+    /// (`meltline-fw` format); default: `meltline-sim-250`.
     #[arg(long)]
     pub machine: Option<PathBuf>,
     /// Faults on the link, e.g. `drop=0.01,corrupt=0.01,dup=0.005,disconnect-every=500,seed=1`.

@@ -50,6 +50,8 @@ struct PlateSection {
     lift_mm: f64,
     #[serde(default)]
     placement: PlacementMode,
+    #[serde(default)]
+    laser_assignment: crate::lasers::Assignment,
 }
 
 fn default_spacing() -> f64 {
@@ -128,6 +130,8 @@ pub struct PlateFile {
     pub lift_mm: f64,
     /// Automatic or manual placement.
     pub placement: PlacementMode,
+    /// How the plate is shared between the machine's lasers (`by-region` unless named).
+    pub laser_assignment: crate::lasers::Assignment,
     /// The parts, in file order.
     pub parts: Vec<PlatePart>,
 }
@@ -193,6 +197,7 @@ impl PlateFile {
             supports: p.supports,
             lift_mm: p.lift_mm,
             placement: p.placement,
+            laser_assignment: p.laser_assignment,
             parts,
         })
     }

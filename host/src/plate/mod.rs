@@ -336,7 +336,13 @@ pub fn make_plate(
                 .iter()
                 .map(|(e, _, f, _, _)| (e.id.clone(), f.clone()))
                 .collect();
-            place::place_auto(&parts, field_half_mm, plate.spacing_mm)?
+            let zones: Vec<[f64; 4]> = pipeline
+                .options
+                .machine
+                .all_lasers()
+                .map(|l| l.field_um.map(|v| f64::from(v) / 1000.0))
+                .collect();
+            place::place_auto(&parts, field_half_mm, plate.spacing_mm, &zones)?
         }
         PlacementMode::Manual => {
             let parts: Vec<_> = made

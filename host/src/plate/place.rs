@@ -7,7 +7,11 @@
 //! - parts are packed bottom-left — rows of increasing y, each row filled in increasing x — on
 //!   a [`GRID_MM`] grid, trying the turn and the turn + 180° and taking the first place where
 //!   the footprint lies inside the scan field and at least `spacing_mm` from every part placed;
-//! - larger footprints go first (ties by serial), so the result depends only on the plate.
+//! - larger footprints go first (ties by serial), so the result depends only on the plate;
+//! - on a machine with several lasers, each part goes to the laser field (zone) with the least
+//!   footprint area placed so far where it fits (ties by laser index), packed bottom-left inside
+//!   that field, so that every laser gets a balanced share of the plate; a part no single
+//!   field holds is packed on the whole plate (the laser plan splits it along a seam).
 
 use meltline_core::mesh::Mesh;
 use meltline_slicer::polygon::{
@@ -271,16 +275,18 @@ fn clear_at(t: &Turned, d: Point, placed: &[(Placement, Point, Point)], gap: i32
     })
 }
 
-/// Finds the first free place for `f` (bottom-left on the grid) among the turns `turns`.
+/// Finds the first free place for `f` (bottom-left on the grid) among the turns `turns`,
+/// inside the rectangle `zone` (`[x0, y0, x1, y1]`, mm).
 fn first_free(
     f: &Footprint,
     turns: [f64; 2],
     placed: &[(Placement, Point, Point)],
-    half_mm: f64,
+    zone: [f64; 4],
     spacing_mm: f64,
 ) -> Option<Placement> {
     let gap = to_units(spacing_mm);
-    let h = to_units(half_mm);
+    let [x0, y0, x1, y1] = zone;
+    let [ux0, uy0, ux1, uy1] = zone.map(to_units);
     let turned: Vec<Turned> = turns
         .iter()
         .filter_map(|&deg| {
@@ -295,17 +301,18 @@ fn first_free(
             })
         })
         .collect();
-    let steps = (2.0 * half_mm / GRID_MM).floor() as i64;
-    for j in 0..=steps {
-        let y = -half_mm + j as f64 * GRID_MM;
-        for i in 0..=steps {
-            let x = -half_mm + i as f64 * GRID_MM;
+    let x_steps = ((x1 - x0) / GRID_MM).floor() as i64;
+    let y_steps = ((y1 - y0) / GRID_MM).floor() as i64;
+    for j in 0..=y_steps {
+        let y = y0 + j as f64 * GRID_MM;
+        for i in 0..=x_steps {
+            let x = x0 + i as f64 * GRID_MM;
             let d = Point::new(to_units(x), to_units(y));
             for t in &turned {
-                let inside = t.lo.x + d.x >= -h
-                    && t.hi.x + d.x <= h
-                    && t.lo.y + d.y >= -h
-                    && t.hi.y + d.y <= h;
+                let inside = t.lo.x + d.x >= ux0
+                    && t.hi.x + d.x <= ux1
+                    && t.lo.y + d.y >= uy0
+                    && t.hi.y + d.y <= uy1;
                 if inside && clear_at(t, d, placed, gap) {
                     return Some(Placement {
                         at_mm: [x, y],
@@ -319,13 +326,32 @@ fn first_free(
     None
 }
 
-/// Packs the parts (`(serial, footprint)`) on a square field of half side `half_mm`; returns
-/// the placements in the order of `parts`.
+/// Packs the parts (`(serial, footprint)`) on a square field of half side `half_mm`, shared
+/// between the laser fields `zones` (`[x0, y0, x1, y1]`, mm; none or one: the whole field);
+/// returns the placements in the order of `parts`.
 pub fn place_auto(
     parts: &[(String, Footprint)],
     half_mm: f64,
     spacing_mm: f64,
+    zones: &[[f64; 4]],
 ) -> Result<Vec<Placement>, PlacementError> {
+    let whole = [-half_mm, -half_mm, half_mm, half_mm];
+    let zones: Vec<[f64; 4]> = if zones.len() > 1 {
+        zones
+            .iter()
+            .map(|z| {
+                [
+                    z[0].max(-half_mm),
+                    z[1].max(-half_mm),
+                    z[2].min(half_mm),
+                    z[3].min(half_mm),
+                ]
+            })
+            .collect()
+    } else {
+        vec![whole]
+    };
+    let mut load = vec![0.0f64; zones.len()];
     let mut order: Vec<usize> = (0..parts.len()).collect();
     order.sort_by(|&a, &b| {
         parts[b]
@@ -339,16 +365,31 @@ pub fn place_auto(
     for &k in &order {
         let (id, f) = &parts[k];
         let turn = RECOATER_ANGLE_DEG - long_axis_deg(f);
-        let p =
-            first_free(f, [turn, turn + 180.0], &placed, half_mm, spacing_mm).ok_or_else(|| {
-                PlacementError::DoesNotFit {
-                    id: id.clone(),
-                    placed: placed.len(),
-                    total: parts.len(),
-                    field_mm: 2.0 * half_mm,
-                    spacing_mm,
-                }
-            })?;
+        let turns = [turn, turn + 180.0];
+        // The least loaded zone first (ties by index), then the whole field.
+        let mut tries: Vec<usize> = (0..zones.len()).collect();
+        tries.sort_by(|&a, &b| load[a].total_cmp(&load[b]).then(a.cmp(&b)));
+        let found = tries
+            .iter()
+            .find_map(|&z| {
+                first_free(f, turns, &placed, zones[z], spacing_mm).map(|p| (Some(z), p))
+            })
+            .or_else(|| {
+                (zones.len() > 1)
+                    .then(|| first_free(f, turns, &placed, whole, spacing_mm))
+                    .flatten()
+                    .map(|p| (None, p))
+            });
+        let (zone, p) = found.ok_or_else(|| PlacementError::DoesNotFit {
+            id: id.clone(),
+            placed: placed.len(),
+            total: parts.len(),
+            field_mm: 2.0 * half_mm,
+            spacing_mm,
+        })?;
+        if let Some(z) = zone {
+            load[z] += f.area_mm2;
+        }
         slot[k] = Some(placed.len());
         let (lo, hi) = bounds(&p.shapes).unwrap_or_default();
         placed.push((p, lo, hi));

@@ -37,7 +37,7 @@ fn the_footprint_is_the_union_of_the_sections_not_the_bounding_box() {
 #[test]
 fn automatic_placement_keeps_every_part_in_the_field_and_apart_by_the_spacing() {
     let parts = boxes(12, 18.0);
-    let placed = place_auto(&parts, 60.0, 3.0).unwrap();
+    let placed = place_auto(&parts, 60.0, 3.0, &[]).unwrap();
     assert_eq!(placed.len(), 12);
     for (i, a) in placed.iter().enumerate() {
         assert!(
@@ -57,8 +57,8 @@ fn automatic_placement_is_deterministic_and_turns_long_axes_off_the_recoater() {
     let parts: Vec<_> = (0..3)
         .map(|i| (format!("B{i}"), footprint(&bar, [0.0, 0.0])))
         .collect();
-    let a = place_auto(&parts, 60.0, 3.0).unwrap();
-    let b = place_auto(&parts, 60.0, 3.0).unwrap();
+    let a = place_auto(&parts, 60.0, 3.0, &[]).unwrap();
+    let b = place_auto(&parts, 60.0, 3.0, &[]).unwrap();
     assert_eq!(a, b);
     for p in &a {
         let axis = (p.rotation_deg).rem_euclid(180.0);
@@ -72,7 +72,7 @@ fn automatic_placement_is_deterministic_and_turns_long_axes_off_the_recoater() {
 #[test]
 fn parts_that_do_not_fit_are_refused_with_how_many_fit() {
     let parts = boxes(5, 50.0);
-    let e = place_auto(&parts, 60.0, 3.0).unwrap_err();
+    let e = place_auto(&parts, 60.0, 3.0, &[]).unwrap_err();
     match e {
         PlacementError::DoesNotFit { placed, total, .. } => {
             assert_eq!(total, 5);
@@ -134,4 +134,88 @@ fn an_l_shaped_part_nests_closer_than_its_bounding_box_would_allow() {
     ];
     let placed = place_manual(&parts, 60.0, 1.0).unwrap();
     assert!(distance_mm(&placed[0].shapes, &placed[1].shapes) >= 1.0 - 0.01);
+}
+
+/// Four fields of 70 mm on a 120 mm plate, overlapping by 20 mm about the centre.
+const QUADRANTS: [[f64; 4]; 4] = [
+    [-60.0, -60.0, 10.0, 10.0],
+    [-10.0, -60.0, 60.0, 10.0],
+    [-60.0, -10.0, 10.0, 60.0],
+    [-10.0, -10.0, 60.0, 60.0],
+];
+
+/// The fields that wholly hold a placed part.
+fn holding(p: &Placement) -> Vec<usize> {
+    QUADRANTS
+        .iter()
+        .enumerate()
+        .filter(|(_, z)| outside_field(&shifted_to(&p.shapes, z), (z[2] - z[0]) / 2.0).is_none())
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// The shapes moved so that field `z` is centred on the origin (to reuse the field test).
+fn shifted_to(
+    shapes: &[meltline_slicer::polygon::Shape],
+    z: &[f64; 4],
+) -> Vec<meltline_slicer::polygon::Shape> {
+    let c = meltline_slicer::polygon::to_units((z[0] + z[2]) / 2.0);
+    let d = meltline_slicer::polygon::to_units((z[1] + z[3]) / 2.0);
+    shapes
+        .iter()
+        .map(|sh| {
+            sh.iter()
+                .map(|ct| {
+                    ct.iter()
+                        .map(|p| meltline_slicer::polygon::Point::new(p.x - c, p.y - d))
+                        .collect()
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn on_a_four_laser_machine_parts_are_shared_between_the_laser_fields_by_area() {
+    let parts = boxes(8, 18.0);
+    let placed = place_auto(&parts, 60.0, 3.0, &QUADRANTS).unwrap();
+    let mut per_field = [0usize; 4];
+    for p in &placed {
+        let fields = holding(p);
+        assert!(
+            !fields.is_empty(),
+            "a part no single field holds: {:?}",
+            p.at_mm
+        );
+        per_field[fields[0]] += 1;
+        assert!(outside_field(&p.shapes, 60.0).is_none());
+    }
+    // Two equal parts in each field: the least loaded field takes the next part.
+    assert_eq!(
+        per_field,
+        [2, 2, 2, 2],
+        "{:?}",
+        placed.iter().map(|p| p.at_mm).collect::<Vec<_>>()
+    );
+    for (i, a) in placed.iter().enumerate() {
+        for b in &placed[i + 1..] {
+            assert!(distance_mm(&a.shapes, &b.shapes) >= 3.0 - 0.01);
+        }
+    }
+    // Without fields, the same parts pack into the front rows only.
+    let packed = place_auto(&parts, 60.0, 3.0, &[]).unwrap();
+    assert!(packed.iter().all(|p| p.at_mm[1] < 10.0));
+    assert_eq!(
+        place_auto(&parts, 60.0, 3.0, &QUADRANTS).unwrap(),
+        placed,
+        "deterministic"
+    );
+}
+
+#[test]
+fn a_part_no_single_laser_field_holds_is_packed_on_the_whole_plate() {
+    let parts = boxes(1, 90.0);
+    let placed = place_auto(&parts, 60.0, 3.0, &QUADRANTS).unwrap();
+    assert!(holding(&placed[0]).is_empty());
+    assert!(outside_field(&placed[0].shapes, 60.0).is_none());
 }
