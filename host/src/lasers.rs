@@ -286,6 +286,61 @@ fn for_each_layer(
     Ok(())
 }
 
+/// Why a written job could not be planned.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanFileError {
+    /// It could not be read back or verified.
+    #[error("reading back {path}: {source}")]
+    Read {
+        /// The job file.
+        path: String,
+        /// What went wrong.
+        source: crate::jobfile::JobFileError,
+    },
+    /// The plan refused it.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+}
+
+/// Reads back the job written at `path` and plans it on `machine`'s lasers with the default
+/// stitching overlap (what `slice` and `plate` report on a multi-laser machine).
+pub fn plan_file(
+    path: &std::path::Path,
+    machine: &MachineConfig,
+    assignment: Assignment,
+) -> Result<PlanSummary, PlanFileError> {
+    let read = |source| PlanFileError::Read {
+        path: path.display().to_string(),
+        source,
+    };
+    let bytes = std::fs::read(path).map_err(|e| {
+        read(crate::jobfile::JobFileError::Io {
+            path: path.display().to_string(),
+            source: e,
+        })
+    })?;
+    let job = JobFile::parse(&bytes, &path.display().to_string(), machine).map_err(read)?;
+    drop(bytes);
+    Ok(plan(&job, machine, assignment, DEFAULT_OVERLAP_MM)?.summary())
+}
+
+impl PlanSummary {
+    /// One line for the log.
+    pub fn line(&self) -> String {
+        format!(
+            "planned on {} lasers ({:?}): exposure {:.0} s against {:.0} s on one laser ({:.3}), layer balance {:.3} weighted ({:.3} worst), build time {:.0} s",
+            self.lasers.len(),
+            self.assignment,
+            self.exposure_s,
+            self.single_laser_exposure_s,
+            self.exposure_ratio,
+            self.weighted_balance,
+            self.worst_balance,
+            self.build_time_s
+        )
+    }
+}
+
 /// The plan of `job` on `machine`'s lasers.
 pub fn plan(
     job: &JobFile,

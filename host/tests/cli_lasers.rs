@@ -173,3 +173,48 @@ fn an_overlap_out_of_range_or_an_unknown_machine_is_refused_by_name() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("meltline-sim-999"));
 }
+
+#[test]
+fn slice_on_a_four_laser_machine_prints_the_plan_of_the_job_it_wrote() {
+    use meltline_core::io::{StlFormat, write_stl};
+    use meltline_core::mesh::Mesh;
+    let d = tempfile::tempdir().unwrap();
+    let mesh = d.path().join("block.stl");
+    // 40 × 40 mm about the plate's centre: every laser's field reaches part of it.
+    let block = Mesh::axis_aligned_box([0.0; 3], [40.0, 40.0, 0.3]);
+    write_stl(&mesh, &block, StlFormat::Binary).unwrap();
+    let job = d.path().join("block.mlj");
+    let slice = |machine: &str, assignment: &[&str]| {
+        let mut args = vec![
+            "slice",
+            mesh.to_str().unwrap(),
+            "-o",
+            job.to_str().unwrap(),
+            "--machine",
+            machine,
+        ];
+        args.extend_from_slice(assignment);
+        let out = meltline(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let log = slice("meltline-sim-250-4x", &["--laser-assignment", "by-region"]);
+    assert!(log.contains("planned on 4 lasers (ByRegion)"), "{log}");
+    let ratio: f64 = log
+        .split("on one laser (")
+        .nth(1)
+        .and_then(|r| r.split(')').next())
+        .and_then(|r| r.parse().ok())
+        .unwrap_or_else(|| panic!("{log}"));
+    assert!(ratio < 0.4, "{ratio}: {log}");
+    // By part, the one part goes to one laser: no gain.
+    let log = slice("meltline-sim-250-4x", &["--laser-assignment", "by-part"]);
+    assert!(log.contains("(1.000)"), "{log}");
+    let log = slice("meltline-sim-250", &["--laser-assignment", "by-part"]);
+    assert!(log.contains("has one laser"), "{log}");
+    assert!(!log.contains("planned on"), "{log}");
+}

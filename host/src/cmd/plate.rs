@@ -11,8 +11,8 @@ use std::time::Instant;
 
 use anyhow::Context;
 use meltline_core::io::output_target;
-use meltline_host::jobfile::{JobFile, hex};
-use meltline_host::lasers::{DEFAULT_OVERLAP_MM, PlanSummary, plan};
+use meltline_host::jobfile::hex;
+use meltline_host::lasers::{PlanSummary, plan_file};
 use meltline_host::plate::build::{BuiltPlate, PartLayers, build_plate, plate_pipeline};
 use meltline_host::plate::{PartRow, PlacedPart, PlateFile};
 use meltline_host::report::{DesignFigures, now_utc, software_version};
@@ -119,24 +119,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut plan_warning = None;
     let lasers = if machine.laser_count() > 1 {
         let t = Instant::now();
-        let bytes = std::fs::read(&args.output)
-            .with_context(|| format!("reading back {}", args.output.display()))?;
-        let job = JobFile::parse(&bytes, &args.output.display().to_string(), machine)
-            .with_context(|| format!("reading back {}", args.output.display()))?;
-        drop(bytes);
-        match plan(&job, machine, plate.laser_assignment, DEFAULT_OVERLAP_MM) {
-            Ok(p) => {
-                let s = p.summary();
+        match plan_file(&args.output, machine, plate.laser_assignment) {
+            Ok(s) => {
                 errln!(
-                    "meltline: planned on {} lasers ({:?}) in {:.1} s: exposure {:.0} s against {:.0} s on one laser ({:.3}), layer balance {:.3} weighted, build time {:.0} s",
-                    s.lasers.len(),
-                    s.assignment,
-                    t.elapsed().as_secs_f64(),
-                    s.exposure_s,
-                    s.single_laser_exposure_s,
-                    s.exposure_ratio,
-                    s.weighted_balance,
-                    s.build_time_s
+                    "meltline: {} (in {:.1} s)",
+                    s.line(),
+                    t.elapsed().as_secs_f64()
                 );
                 Some(s)
             }

@@ -98,6 +98,10 @@ pub struct Args {
     /// Write the job even when some overhang regions cannot be supported (they are listed).
     #[arg(long = "allow-unsupported")]
     pub allow_unsupported: bool,
+    /// On a machine with several lasers, how they share the job (the plan is printed once the
+    /// job is written; default `by-region`).
+    #[arg(long, value_enum)]
+    pub laser_assignment: Option<meltline_host::lasers::Assignment>,
 }
 
 /// Runs `meltline slice`.
@@ -367,6 +371,7 @@ fn run_in_pool(args: &Args) -> anyhow::Result<ExitCode> {
     let (slicer, load_s) = prepare(args, profile, t_start)?;
     let header = slicer.header().clone();
     let mopts = MljOptions::for_machine(slicer.machine());
+    let machine = slicer.machine().clone();
     let mut sinks = Sinks::open(args, &header, slicer.layer_count())?;
     let mut stats = JobStats::new(header.layer_thickness_mm);
     let stage = drive(&slicer, |layer| {
@@ -419,5 +424,32 @@ fn run_in_pool(args: &Args) -> anyhow::Result<ExitCode> {
     }
     write_stats(&mut stats)?;
     job_result?;
+    if let Some(out) = &args.output {
+        plan_on_lasers(out, &machine, args.laser_assignment);
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// On a multi-laser machine, plans the written job on its lasers and prints the plan.
+fn plan_on_lasers(
+    job: &std::path::Path,
+    machine: &meltline_firmware::machine::MachineConfig,
+    assignment: Option<meltline_host::lasers::Assignment>,
+) {
+    if machine.laser_count() < 2 {
+        if assignment.is_some() {
+            errln!(
+                "meltline: note: {} has one laser: --laser-assignment has nothing to share",
+                machine.machine
+            );
+        }
+        return;
+    }
+    // The job carries no laser of its own yet: a plan that fails is a warning on a good job.
+    match meltline_host::lasers::plan_file(job, machine, assignment.unwrap_or_default()) {
+        Ok(s) => errln!("meltline: {}", s.line()),
+        Err(e) => {
+            errln!("meltline: warning: the job cannot be planned on the machine's lasers: {e}")
+        }
+    }
 }
