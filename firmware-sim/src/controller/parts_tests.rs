@@ -171,13 +171,18 @@ fn a_vector_outside_its_part_footprint_faults_before_the_layer_is_exposed() {
     assert!(rec.parts.iter().all(|p| p.state == PartState::Unfinished));
 }
 
-#[test]
-fn a_recoater_collision_at_a_part_skips_that_part_and_the_plate_goes_on() {
-    let config = MachineConfig {
+/// A machine whose recoater hits part 1 (`C-2`) while recoating for layer 1.
+fn collision_at_part_1() -> MachineConfig {
+    MachineConfig {
         recoater_collision_layer: Some(1),
         recoater_collision_at_um: Some([7000, 2000]),
         ..MachineConfig::default()
-    };
+    }
+}
+
+#[test]
+fn a_recoater_collision_at_a_part_skips_that_part_and_the_plate_goes_on() {
+    let config = collision_at_part_1();
     let (ctl, rec) = run(&plate_job(3, 8900), config);
     assert_eq!(ctl.state(), ControllerState::Done, "{:?}", rec.faults);
     assert_eq!(rec.skipped, [(1, 1, Rule::RecoaterCollision)]);
@@ -373,11 +378,7 @@ fn run_on(
 #[test]
 fn a_plate_continued_after_a_power_loss_reports_every_part_as_an_uninterrupted_build() {
     // Part 1 is hit by the recoater before layer 1: its skip must survive the power loss too.
-    let config = MachineConfig {
-        recoater_collision_layer: Some(1),
-        recoater_collision_at_um: Some([7000, 2000]),
-        ..MachineConfig::default()
-    };
+    let config = collision_at_part_1();
     let (bytes, job_sha256) = hashed_plate_job(5, &parts());
     let (state, whole) = run_on(&bytes, &config, &mut Default::default());
     assert_eq!(state, ControllerState::Done, "{:?}", whole.faults);
