@@ -706,3 +706,37 @@ fn layer_and_job_closing_faults_keep_their_codes_and_values() {
         assert_eq!(f.vector, NONE, "frame {i}");
     }
 }
+
+#[test]
+fn the_writer_limited_to_the_field_refuses_the_vector_the_controller_would_and_no_other() {
+    // Spot 80 µm: a vector may reach 125 mm − 40 µm = 124,960 quanta of 1 µm.
+    let spec = spec(1);
+    let layer = |x: i64| {
+        vec![BlockSpec {
+            param_set: 1,
+            kind: VectorKind::Hatch,
+            region: Region::Core,
+            geometry: Geometry::Hatches(vec![[0, 0, x, 0]]),
+        }]
+    };
+    let write = |x: i64| {
+        let mut w = JobWriter::new(Vec::new(), &spec).unwrap();
+        w.limit_field(125_000);
+        w.write_layer(&layer(x)).map(|()| w.finish().unwrap().0)
+    };
+    let inside = write(124_960).unwrap();
+    let (ctl, rec) = run(&inside, MachineConfig::default());
+    assert_eq!(ctl.state(), ControllerState::Done, "{:?}", rec.faults);
+    match write(124_961) {
+        Err(JobError::OutsideField { value, limit, .. }) => {
+            assert_eq!((value, limit), (124_961, 124_960));
+        }
+        other => panic!("{other:?}"),
+    }
+    // The controller refuses what the writer would have.
+    let mut w = JobWriter::new(Vec::new(), &spec).unwrap();
+    w.write_layer(&layer(124_961)).unwrap();
+    let (ctl, rec) = run(&w.finish().unwrap().0, MachineConfig::default());
+    assert_eq!(ctl.state(), ControllerState::Faulted);
+    assert_eq!(rec.faults[0].rule, Rule::OutsideField);
+}

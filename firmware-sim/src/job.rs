@@ -88,6 +88,20 @@ pub enum JobError {
         /// Why.
         source: PartError,
     },
+    /// A vector's melt track leaves the scan field.
+    #[error(
+        "layer {layer}, block {block}: a vector reaches {value} quanta from the plate centre, beyond the {limit} the scan field allows with its spot: the printer would refuse the job at this layer"
+    )]
+    OutsideField {
+        /// Layer index.
+        layer: u32,
+        /// Block of the layer.
+        block: usize,
+        /// The coordinate, quanta.
+        value: i64,
+        /// The largest allowed, quanta.
+        limit: i64,
+    },
     /// A layer needs more of the controller's layer memory than it has.
     #[error(
         "layer {layer} needs {need} bytes of the controller's layer memory, which holds {limit}: the printer would refuse the job at this layer (fewer parts on the plate, or coarser meshes and fewer vectors)"
@@ -224,6 +238,11 @@ pub struct JobWriter<W: Write> {
     unchecked_footprints: bool,
     /// The most controller layer memory a layer may take (see [`JobWriter::limit_layers`]).
     layer_limit: u64,
+    /// Coordinate quantum and each parameter set's spot, for [`JobWriter::limit_field`].
+    quantum_nm: u32,
+    spots: Vec<(u16, u32)>,
+    /// Per parameter set, the largest |coordinate| in quanta (see [`JobWriter::limit_field`]).
+    field_limits: Option<Vec<(u16, i64)>>,
     frame: Box<[u8; MAX_FRAME]>,
 }
 
@@ -407,6 +426,9 @@ impl<W: Write> JobWriter<W> {
             parts: Box::default(),
             unchecked_footprints: false,
             layer_limit: u64::MAX,
+            quantum_nm: spec.quantum_nm,
+            spots: spec.param_sets.iter().map(|p| (p.id, p.spot_um)).collect(),
+            field_limits: None,
             frame: Box::new([0; MAX_FRAME]),
         };
         w.emit(&Msg::JobHeader(header))?;
@@ -512,7 +534,14 @@ impl<W: Write> JobWriter<W> {
         always: bool,
     ) -> Result<(), JobError> {
         let footprint = c.part.is_some() && !self.unchecked_footprints;
-        if !footprint && !always {
+        // A block of an unknown parameter set is the controller's `UnknownParamSet`, not this.
+        let field = self.field_limits.as_ref().and_then(|limits| {
+            limits
+                .iter()
+                .find(|(id, _)| *id == c.param_set)
+                .map(|(_, l)| *l)
+        });
+        if !footprint && !always && field.is_none() {
             return Ok(());
         }
         for seg in c.view().segments() {
@@ -526,6 +555,20 @@ impl<W: Write> JobWriter<W> {
                     self.parts
                         .check_point(c.part, pt)
                         .map_err(|source| JobError::Part { layer, source })?;
+                }
+            }
+            if let Some(limit) = field {
+                for pt in [seg.from, seg.to] {
+                    for v in [pt.x, pt.y] {
+                        if i64::from(v).abs() > limit {
+                            return Err(JobError::OutsideField {
+                                layer,
+                                block: bi,
+                                value: v.into(),
+                                limit,
+                            });
+                        }
+                    }
                 }
             }
         }
@@ -543,6 +586,27 @@ impl<W: Write> JobWriter<W> {
     /// controller counts it at `LayerStart`): the printer would refuse the whole job there.
     pub fn limit_layers(&mut self, bytes: usize) {
         self.layer_limit = bytes as u64;
+    }
+
+    /// From here on, refuses a vector whose melt track (half its parameter set's spot either
+    /// side) would leave a square scan field of half side `field_half_um`: the controller's
+    /// `OutsideField` rule ([`crate::limits::field_limit_quanta`]), applied before writing.
+    pub fn limit_field(&mut self, field_half_um: u32) {
+        let config = crate::machine::MachineConfig {
+            field_half_um,
+            ..crate::machine::MachineConfig::default()
+        };
+        self.field_limits = Some(
+            self.spots
+                .iter()
+                .map(|&(id, spot)| {
+                    (
+                        id,
+                        crate::limits::field_limit_quanta(&config, self.quantum_nm, spot),
+                    )
+                })
+                .collect(),
+        );
     }
 
     /// Emits one layer of checked, coded blocks (`LayerStart`, the blocks, `LayerEnd` with its

@@ -71,6 +71,9 @@ pub struct MljOptions {
     /// [`MachineConfig::layer_memory_bytes`]): a layer needing more is refused here, as the
     /// printer would refuse it at its `LayerStart`.
     pub layer_memory: usize,
+    /// The machine's scan field (half side, µm): a vector whose melt track leaves it is refused
+    /// here, as the printer would refuse it (`None`: not checked).
+    pub field_half_um: Option<u32>,
 }
 
 impl MljOptions {
@@ -79,6 +82,7 @@ impl MljOptions {
         MljOptions {
             machine: Some(m.machine.to_string()),
             layer_memory: usize::try_from(m.layer_memory_bytes).unwrap_or(usize::MAX),
+            field_half_um: Some(m.field_half_um),
             ..MljOptions::default()
         }
     }
@@ -91,6 +95,7 @@ impl Default for MljOptions {
             skywriting: false,
             machine: None,
             layer_memory: CONTROLLER_LAYER_MEMORY,
+            field_half_um: None,
         }
     }
 }
@@ -298,6 +303,9 @@ pub fn write_atomically(
     let buf = BufWriter::with_capacity(1 << 16, out.file_mut());
     let mut w = JobWriter::with_parts(buf, &spec, parts, None).map_err(enc)?;
     w.limit_layers(opts.layer_memory);
+    if let Some(h) = opts.field_half_um {
+        w.limit_field(h);
+    }
     body(&mut w).map_err(enc)?;
     let (buf, summary) = w.finish().map_err(enc)?;
     buf.into_inner().map_err(|e| io(e.into_error()))?;
@@ -319,6 +327,9 @@ pub fn encode_mlj(job: &BuildJob, opts: &MljOptions) -> Result<(Vec<u8>, JobSumm
     };
     let mut w = JobWriter::new(Vec::new(), &spec).map_err(enc)?;
     w.limit_layers(opts.layer_memory);
+    if let Some(h) = opts.field_half_um {
+        w.limit_field(h);
+    }
     for layer in &job.layers {
         w.write_layer(&layer_blocks(layer)).map_err(enc)?;
     }

@@ -342,7 +342,12 @@ pub fn make_plate(
                 .all_lasers()
                 .map(|l| l.field_um.map(|v| f64::from(v) / 1000.0))
                 .collect();
-            place::place_auto(&parts, field_half_mm, plate.spacing_mm, &zones)?
+            place::place_auto(
+                &parts,
+                field_half_mm - place::FIELD_MARGIN_MM,
+                plate.spacing_mm,
+                &zones,
+            )?
         }
         PlacementMode::Manual => {
             let parts: Vec<_> = made
@@ -356,7 +361,11 @@ pub fn make_plate(
                     )
                 })
                 .collect();
-            place::place_manual(&parts, field_half_mm, plate.spacing_mm)?
+            place::place_manual(
+                &parts,
+                field_half_mm - place::FIELD_MARGIN_MM,
+                plate.spacing_mm,
+            )?
         }
     };
     Ok(made

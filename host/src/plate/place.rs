@@ -20,6 +20,12 @@ use meltline_slicer::polygon::{
 };
 use meltline_slicer::slice::{MeshSlicer, SliceOptions};
 
+/// Parts stand at least this far inside the scan field, mm: room for the melt track's half
+/// spot and for the few micrometres a sliced contour may stand outside its part's sampled
+/// footprint (a part placed against the field's edge was refused by the controller at a layer
+/// whose contour reached 14 µm past the spot's limit).
+pub const FIELD_MARGIN_MM: f64 = 0.5;
+
 /// The angle between a part's long axis and the recoater's travel, degrees.
 pub const RECOATER_ANGLE_DEG: f64 = 15.0;
 /// The step of candidate positions in automatic placement, mm.
