@@ -50,6 +50,7 @@
 //! assert_eq!(ctl.state(), ControllerState::Idle);
 //! ```
 
+use crate::lasers::MAX_LASERS;
 use crate::machine::{LayerTiming, MachineConfig, ScanHead};
 use crate::nvm::{NonVolatile, NvRecord};
 use crate::receiver::FrameReceiver;
@@ -57,8 +58,8 @@ use crate::wire::control::NONE;
 use crate::wire::digest::JobDigest;
 use crate::wire::verify::LayerTally;
 use crate::wire::{
-    Ack, ControllerState, Fault, Frame, Hello, MAX_FRAME, Msg, Nak, NakReason, PROTOCOL_VERSION,
-    ParamSet, PartReport, Report, ResumePoint, Rule, Status,
+    Ack, BlockForm, ControllerState, Fault, Frame, Hello, MAX_FRAME, Msg, Nak, NakReason,
+    PROTOCOL_VERSION, ParamSet, PartReport, Report, ResumePoint, Rule, Status,
 };
 
 mod accept;
@@ -164,7 +165,10 @@ struct Core<A: ArenaStorage, const PARAMS: usize, const READY: usize> {
     /// `executed` unless a part was left out; what a resumed job's `received` starts from.
     verified: Option<JobDigest>,
     job_end_ok: bool,
-    head: ScanHead,
+    /// One scan head per laser; a job whose blocks name no laser uses the first.
+    heads: [ScanHead; MAX_LASERS],
+    /// Whether the job's blocks name their lasers.
+    form: BlockForm,
     totals: LayerTiming,
     oxygen_ppm: u32,
     pause: Option<PauseCause>,
@@ -193,6 +197,15 @@ fn fault(layer: u32, block: u32, vector: u32, rule: Rule, value: i64, limit: i64
         value,
         limit,
     }
+}
+
+/// A scan head for each laser of the machine (its galvo), parked at the origin; the heads past
+/// the machine's lasers are never used.
+fn scan_heads(config: &MachineConfig, quantum_nm: u32) -> [ScanHead; MAX_LASERS] {
+    core::array::from_fn(|i| {
+        let galvo = config.laser(i).map_or(config.galvo, |l| l.galvo);
+        ScanHead::new(galvo, quantum_nm)
+    })
 }
 
 fn job_fault(rule: Rule, value: i64, limit: i64) -> Fault {
@@ -225,7 +238,7 @@ impl<A: ArenaStorage, const PARAMS: usize, const READY: usize, N: NonVolatile>
     /// which it uses at most the machine's layer memory) and its record in `nv`.
     pub fn with_arena(config: MachineConfig, mut nv: N, arena: A) -> Self {
         let oxygen_ppm = config.oxygen_nominal_ppm;
-        let head = ScanHead::new(config.galvo, 1000);
+        let heads = scan_heads(&config, 1000);
         let record = NvRecord::load(&mut nv);
         Self {
             rx: FrameReceiver::new(),
@@ -247,7 +260,8 @@ impl<A: ArenaStorage, const PARAMS: usize, const READY: usize, N: NonVolatile>
                 executed: None,
                 verified: None,
                 job_end_ok: false,
-                head,
+                heads,
+                form: BlockForm::new(),
                 totals: LayerTiming::default(),
                 oxygen_ppm,
                 pause: None,
@@ -609,3 +623,7 @@ impl From<Fault> for Refusal {
 #[cfg(test)]
 #[path = "controller_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "controller/lasers_tests.rs"]
+mod lasers_tests;

@@ -33,6 +33,7 @@ use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 
 use crate::wire::digest::{JobDigest, LayerDigest};
+use crate::wire::laser::LaserBlock;
 use crate::wire::part::{Part, PartBlock, PartError, PartTable};
 use crate::wire::vector::{Polyline, encode_hatches, encode_points, encode_polylines};
 use crate::wire::{
@@ -100,6 +101,37 @@ pub enum JobError {
         /// The coordinate, quanta.
         value: i64,
         /// The largest allowed, quanta.
+        limit: i64,
+    },
+    /// A block naming a laser the machine does not have, or a job mixing blocks that name
+    /// their laser with blocks that do not.
+    #[error(
+        "layer {layer}, block {block}: laser {laser} is not one of the machine's {lasers}, or the job mixes blocks with and without a laser"
+    )]
+    LaserForm {
+        /// Layer index.
+        layer: u32,
+        /// Block of the layer.
+        block: usize,
+        /// The laser named (`-1` for none).
+        laser: i32,
+        /// The machine's lasers (0 when not known to the writer).
+        lasers: usize,
+    },
+    /// A vector's melt track leaves the field of the laser it is given to.
+    #[error(
+        "layer {layer}, block {block}: a vector for laser {laser} reaches {value} quanta, beyond its field's edge at {limit}: the printer would refuse the job at this layer"
+    )]
+    OutsideLaserField {
+        /// Layer index.
+        layer: u32,
+        /// Block of the layer.
+        block: usize,
+        /// The laser.
+        laser: u8,
+        /// The coordinate, quanta.
+        value: i64,
+        /// The edge it passed, quanta.
         limit: i64,
     },
     /// A layer needs more of the controller's layer memory than it has.
@@ -224,6 +256,9 @@ pub struct JobSummary {
     pub polyline_bytes: u64,
 }
 
+/// The machine's laser count and, per laser and parameter set, the box its vectors keep to.
+type LaserLimits = (usize, Vec<(u8, u16, [i64; 4])>);
+
 /// Writes a job as a frame stream: header and parameter sets on creation, then one call per
 /// layer, then [`JobWriter::finish`].
 pub struct JobWriter<W: Write> {
@@ -243,6 +278,11 @@ pub struct JobWriter<W: Write> {
     spots: Vec<(u16, u32)>,
     /// Per parameter set, the largest |coordinate| in quanta (see [`JobWriter::limit_field`]).
     field_limits: Option<Vec<(u16, i64)>>,
+    /// Per laser and parameter set, the box its vectors keep to (see
+    /// [`JobWriter::limit_lasers`]), and the machine's laser count.
+    laser_limits: Option<LaserLimits>,
+    /// Whether the job's blocks name their lasers (fixed by the first block).
+    form: crate::wire::BlockForm,
     frame: Box<[u8; MAX_FRAME]>,
 }
 
@@ -250,6 +290,8 @@ pub struct JobWriter<W: Write> {
 /// job): what [`JobWriter::write_coded_layer`] takes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CodedBlock {
+    /// The laser that exposes it (`None` in a job whose blocks name no laser).
+    pub laser: Option<u8>,
     /// The part it belongs to (`None` in a job without parts).
     pub part: Option<u16>,
     /// Parameter set id.
@@ -270,6 +312,7 @@ impl CodedBlock {
     /// A copy of `b`, belonging to `part`.
     pub fn of(part: Option<u16>, b: &VectorBlock<'_>) -> Self {
         Self {
+            laser: None,
             part,
             param_set: b.param_set,
             kind: b.kind,
@@ -306,6 +349,7 @@ fn to_i32(v: i64, layer: u32, block: usize, item: usize) -> Result<i32, JobError
 struct BlockAt<'a> {
     layer: u32,
     block: usize,
+    laser: Option<u8>,
     part: Option<u16>,
     spec: &'a BlockSpec,
 }
@@ -328,6 +372,7 @@ impl BlockAt<'_> {
     /// Appends one frame's worth of this block.
     fn push(&self, coded: &mut Vec<CodedBlock>, coding: Coding, vectors: u32, data: &[u8]) {
         coded.push(CodedBlock {
+            laser: self.laser,
             part: self.part,
             param_set: self.spec.param_set,
             kind: self.spec.kind,
@@ -429,6 +474,8 @@ impl<W: Write> JobWriter<W> {
             quantum_nm: spec.quantum_nm,
             spots: spec.param_sets.iter().map(|p| (p.id, p.spot_um)).collect(),
             field_limits: None,
+            laser_limits: None,
+            form: crate::wire::BlockForm::new(),
             frame: Box::new([0; MAX_FRAME]),
         };
         w.emit(&Msg::JobHeader(header))?;
@@ -464,17 +511,26 @@ impl<W: Write> JobWriter<W> {
     /// Codes, splits and writes the next layer (`LayerStart`, blocks, `LayerEnd`) of a job
     /// without parts.
     pub fn write_layer(&mut self, blocks: &[BlockSpec]) -> Result<(), JobError> {
-        self.write_blocks(blocks.iter().map(|b| (None, b)))
+        self.write_blocks(blocks.iter().map(|b| (None, None, b)))
     }
 
     /// The next layer of a plate job: each block with the index of its part.
     pub fn write_part_layer(&mut self, blocks: &[(u16, BlockSpec)]) -> Result<(), JobError> {
-        self.write_blocks(blocks.iter().map(|(p, b)| (Some(*p), b)))
+        self.write_blocks(blocks.iter().map(|(p, b)| (None, Some(*p), b)))
+    }
+
+    /// The next layer of a job planned for a machine's lasers: each block with the laser that
+    /// exposes it and its part (`Some` exactly in a plate job), written as `LaserBlock`s.
+    pub fn write_laser_layer(
+        &mut self,
+        blocks: &[(u8, Option<u16>, BlockSpec)],
+    ) -> Result<(), JobError> {
+        self.write_blocks(blocks.iter().map(|(l, p, b)| (Some(*l), *p, b)))
     }
 
     fn write_blocks<'b>(
         &mut self,
-        blocks: impl Iterator<Item = (Option<u16>, &'b BlockSpec)>,
+        blocks: impl Iterator<Item = (Option<u8>, Option<u16>, &'b BlockSpec)>,
     ) -> Result<(), JobError> {
         let layer = self.summary.layers;
         if layer >= self.announced {
@@ -484,13 +540,15 @@ impl<W: Write> JobWriter<W> {
             });
         }
         let mut coded = Vec::new();
-        for (bi, (part, b)) in blocks.enumerate() {
+        for (bi, (laser, part, b)) in blocks.enumerate() {
             self.parts
                 .check_block(part)
                 .map_err(|source| JobError::Part { layer, source })?;
+            self.check_laser(layer, bi, laser)?;
             let at = BlockAt {
                 layer,
                 block: bi,
+                laser,
                 part,
                 spec: b,
             };
@@ -518,9 +576,35 @@ impl<W: Write> JobWriter<W> {
             self.parts
                 .check_block(c.part)
                 .map_err(|source| JobError::Part { layer, source })?;
+            self.check_laser(layer, bi, c.laser)?;
             self.check_points(layer, bi, c, true)?;
         }
         self.emit_layer(coded)
+    }
+
+    /// The block form rule ([`crate::wire::BlockForm`]) and, once the machine is known
+    /// ([`JobWriter::limit_lasers`]), the laser's existence: the controller's `LaserForm`.
+    fn check_laser(&mut self, layer: u32, block: usize, laser: Option<u8>) -> Result<(), JobError> {
+        let lasers = self.laser_limits.as_ref().map_or(0, |(n, _)| *n);
+        let refused = JobError::LaserForm {
+            layer,
+            block,
+            laser: laser.map_or(-1, i32::from),
+            lasers,
+        };
+        self.form.check(laser).map_err(|_| refused)?;
+        if lasers > 0
+            && let Some(l) = laser
+            && usize::from(l) >= lasers
+        {
+            return Err(JobError::LaserForm {
+                layer,
+                block,
+                laser: l.into(),
+                lasers,
+            });
+        }
+        Ok(())
     }
 
     /// Decodes block `c` (number `bi` of `layer`) when it names a part whose footprint is
@@ -541,7 +625,21 @@ impl<W: Write> JobWriter<W> {
                 .find(|(id, _)| *id == c.param_set)
                 .map(|(_, l)| *l)
         });
-        if !footprint && !always && field.is_none() {
+        // A block naming no laser is the first laser's on a machine of several.
+        let laser = match (c.laser, &self.laser_limits) {
+            (Some(l), _) => Some(l),
+            (None, Some((n, _))) if *n > 1 => Some(0),
+            _ => None,
+        };
+        let laser_field = laser.and_then(|l| {
+            self.laser_limits.as_ref().and_then(|(_, limits)| {
+                limits
+                    .iter()
+                    .find(|(ll, id, _)| *ll == l && *id == c.param_set)
+                    .map(|(_, _, f)| *f)
+            })
+        });
+        if !footprint && !always && field.is_none() && laser_field.is_none() {
             return Ok(());
         }
         for seg in c.view().segments() {
@@ -555,6 +653,19 @@ impl<W: Write> JobWriter<W> {
                     self.parts
                         .check_point(c.part, pt)
                         .map_err(|source| JobError::Part { layer, source })?;
+                }
+            }
+            if let (Some(f), Some(laser)) = (laser_field, laser) {
+                for pt in [seg.from, seg.to] {
+                    crate::limits::check_laser_point(f, pt.x, pt.y).map_err(|v| {
+                        JobError::OutsideLaserField {
+                            layer,
+                            block: bi,
+                            laser,
+                            value: v.value,
+                            limit: v.limit,
+                        }
+                    })?;
                 }
             }
             if let Some(limit) = field {
@@ -609,6 +720,25 @@ impl<W: Write> JobWriter<W> {
         );
     }
 
+    /// From here on, refuses a block naming a laser `machine` does not have and a vector whose
+    /// melt track leaves its laser's field (a block naming none is the first laser's on a
+    /// machine of several): the controller's `LaserForm` and `OutsideLaserField` rules ([`crate::limits::laser_field_quanta`]), applied before
+    /// writing.
+    pub fn limit_lasers(&mut self, machine: &crate::machine::MachineConfig) {
+        let mut limits = Vec::new();
+        for l in 0..machine.laser_count() {
+            let Ok(l) = u8::try_from(l) else { break };
+            for &(id, spot) in &self.spots {
+                if let Some(f) =
+                    crate::limits::laser_field_quanta(machine, l, self.quantum_nm, spot)
+                {
+                    limits.push((l, id, f));
+                }
+            }
+        }
+        self.laser_limits = Some((machine.laser_count(), limits));
+    }
+
     /// Emits one layer of checked, coded blocks (`LayerStart`, the blocks, `LayerEnd` with its
     /// digest).
     fn emit_layer(&mut self, coded: &[CodedBlock]) -> Result<(), JobError> {
@@ -630,10 +760,15 @@ impl<W: Write> JobWriter<W> {
         let mut digest = LayerDigest::new(layer);
         for c in coded {
             let vb = c.view();
-            digest.block(c.part, &vb);
-            match c.part {
-                None => self.emit(&Msg::VectorBlock(vb))?,
-                Some(part) => self.emit(&Msg::PartBlock(PartBlock { part, block: vb }))?,
+            digest.block(c.laser, c.part, &vb);
+            match (c.laser, c.part) {
+                (Some(laser), part) => self.emit(&Msg::LaserBlock(LaserBlock {
+                    laser,
+                    part,
+                    block: vb,
+                }))?,
+                (None, None) => self.emit(&Msg::VectorBlock(vb))?,
+                (None, Some(part)) => self.emit(&Msg::PartBlock(PartBlock { part, block: vb }))?,
             }
             self.summary.vectors += u64::from(c.vectors);
         }

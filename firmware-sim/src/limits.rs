@@ -192,6 +192,53 @@ pub fn check_coordinate(limit_quanta: i64, coordinate: i32) -> Result<(), Violat
     Ok(())
 }
 
+/// The box `[x_min, y_min, x_max, y_max]` in quanta of `quantum_nm` that a vector of laser
+/// `laser`, marked with a spot of `spot_um`, may reach: its melt track stays inside that
+/// laser's field. `None` when the machine has no such laser ([`Rule::LaserForm`]).
+pub fn laser_field_quanta(
+    c: &MachineConfig,
+    laser: u8,
+    quantum_nm: u32,
+    spot_um: u32,
+) -> Option<[i64; 4]> {
+    let l = c.laser(usize::from(laser))?;
+    let half_spot = i64::from(spot_um) * 500;
+    let q = i64::from(quantum_nm.max(1));
+    let [x0, y0, x1, y1] = l.field_um.map(|v| i64::from(v) * 1000);
+    // Inward rounding: a coordinate within the box keeps its track inside the field.
+    Some([
+        (x0 + half_spot).div_euclid(q) + i64::from((x0 + half_spot).rem_euclid(q) != 0),
+        (y0 + half_spot).div_euclid(q) + i64::from((y0 + half_spot).rem_euclid(q) != 0),
+        (x1 - half_spot).div_euclid(q),
+        (y1 - half_spot).div_euclid(q),
+    ])
+}
+
+/// Checks one vector end (in quanta) against its laser's box from [`laser_field_quanta`]
+/// ([`Rule::OutsideLaserField`]: value = the coordinate, limit = the edge it passed).
+pub fn check_laser_point(field: [i64; 4], x: i32, y: i32) -> Result<(), Violation> {
+    let [x0, y0, x1, y1] = field;
+    let (x, y) = (i64::from(x), i64::from(y));
+    let out = |value: i64, limit: i64| Violation {
+        rule: Rule::OutsideLaserField,
+        value,
+        limit,
+    };
+    if x < x0 {
+        return Err(out(x, x0));
+    }
+    if x > x1 {
+        return Err(out(x, x1));
+    }
+    if y < y0 {
+        return Err(out(y, y0));
+    }
+    if y > y1 {
+        return Err(out(y, y1));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -229,6 +276,31 @@ mod tests {
             check_coordinate(limit, -124_941).unwrap_err().rule,
             Rule::OutsideField
         );
+    }
+
+    #[test]
+    fn a_laser_field_limit_keeps_the_melt_track_inside_that_lasers_field_only() {
+        let m = crate::lasers::builtin_machine("meltline-sim-250-4x").unwrap();
+        // Laser 0 reaches x, y in [-125, 25] mm; a 120 µm spot leaves [-124.94, 24.94].
+        let f = laser_field_quanta(&m, 0, 1000, 120).unwrap();
+        assert_eq!(f, [-124_940, -124_940, 24_940, 24_940]);
+        assert_eq!(check_laser_point(f, 24_940, -124_940), Ok(()));
+        let v = check_laser_point(f, 24_941, 0).unwrap_err();
+        assert_eq!(
+            (v.rule, v.value, v.limit),
+            (Rule::OutsideLaserField, 24_941, 24_940)
+        );
+        assert_eq!(
+            check_laser_point(f, 0, -124_941).unwrap_err().limit,
+            -124_940
+        );
+        // Laser 3 (back right) reaches there.
+        let f3 = laser_field_quanta(&m, 3, 1000, 120).unwrap();
+        assert_eq!(check_laser_point(f3, 24_941, 24_941), Ok(()));
+        assert_eq!(laser_field_quanta(&m, 4, 1000, 120), None);
+        // Quanta of 3 µm round inwards at both edges.
+        let q = laser_field_quanta(&m, 0, 3000, 120).unwrap();
+        assert_eq!(q, [-41_646, -41_646, 8_313, 8_313]);
     }
 
     #[test]

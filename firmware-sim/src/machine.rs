@@ -297,6 +297,36 @@ impl LayerTiming {
             + self.interlock_ticks
     }
 
+    /// The lasers' time: marks, jumps and delays (no recoating, no interlock).
+    pub fn exposure_ticks(&self) -> u64 {
+        self.mark_ticks + self.jump_ticks + self.delay_ticks
+    }
+
+    /// One layer exposed by several lasers at once, each with its own figures: the time
+    /// (marks, jumps, delays) is the slowest laser's (the first of equals), the energy,
+    /// marks, jumps and marked length the sum of all.
+    pub fn concurrent<'a>(lasers: impl IntoIterator<Item = &'a LayerTiming>) -> LayerTiming {
+        let mut out = LayerTiming::default();
+        let mut slowest: Option<&LayerTiming> = None;
+        for t in lasers {
+            out.energy_nj = out.energy_nj.saturating_add(t.energy_nj);
+            out.marks += t.marks;
+            out.jumps += t.jumps;
+            out.mark_length_nm = out.mark_length_nm.saturating_add(t.mark_length_nm);
+            out.recoat_ticks += t.recoat_ticks;
+            out.interlock_ticks += t.interlock_ticks;
+            if slowest.is_none_or(|s| t.exposure_ticks() > s.exposure_ticks()) {
+                slowest = Some(t);
+            }
+        }
+        if let Some(s) = slowest {
+            out.mark_ticks = s.mark_ticks;
+            out.jump_ticks = s.jump_ticks;
+            out.delay_ticks = s.delay_ticks;
+        }
+        out
+    }
+
     /// Adds another layer's figures.
     pub fn add(&mut self, o: &LayerTiming) {
         self.mark_ticks += o.mark_ticks;

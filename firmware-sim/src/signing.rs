@@ -123,9 +123,9 @@ fn parse(job: &[u8]) -> Result<Parsed, SigningError> {
                 p.setup = d.clone().finish();
             }
             (Msg::LayerStart(l), Some(_)) => layer = Some(LayerDigest::new(l.layer)),
-            (Msg::VectorBlock(_) | Msg::PartBlock(_), Some(_)) => {
+            (Msg::VectorBlock(_) | Msg::PartBlock(_) | Msg::LaserBlock(_), Some(_)) => {
                 match (layer.as_mut(), frame.msg.block()) {
-                    (Some(ld), Some((part, b))) => ld.block(part, b),
+                    (Some(ld), Some((part, b))) => ld.block(frame.msg.laser(), part, b),
                     _ => return Err(structure(index, "a vector block outside a layer")),
                 }
             }

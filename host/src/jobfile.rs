@@ -156,6 +156,23 @@ pub struct JobFile {
     pub est_machine: String,
     /// The part table of a plate job (empty for one part).
     pub parts: Vec<PartInfo>,
+    /// Whether the job's blocks name the laser that exposes them (planned for a machine's
+    /// lasers).
+    pub names_lasers: bool,
+    /// Per laser the job names (one, laser 0, for a job whose blocks name none): its vectors
+    /// and its estimated marks, jumps and delays.
+    pub lasers: Vec<LaserTotals>,
+}
+
+/// One laser's share of a job, as estimated on the machine.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct LaserTotals {
+    /// The laser's index.
+    pub index: usize,
+    /// Vectors given to it.
+    pub vectors: u64,
+    /// Its marks, jumps and delays over the job, s.
+    pub exposure_s: f64,
 }
 
 /// Vector counts by kind as a JSON object keyed by kind name.
@@ -179,7 +196,8 @@ pub use meltline_firmware::hex::encode as hex;
 struct Reading<'m> {
     job: JobFile,
     machine: &'m MachineConfig,
-    head: Option<ScanHead>,
+    /// One scan head per laser named so far (the lasers work at once).
+    heads: Vec<ScanHead>,
     open: Option<LayerInfo>,
 }
 
@@ -215,7 +233,15 @@ impl Reading<'_> {
                 frame.seq
             )));
         }
-        let head = &mut self.head;
+        let laser = frame.msg.laser().map_or(0, usize::from);
+        while self.heads.len() <= laser && self.job.quantum_nm > 0 {
+            let galvo = self
+                .machine
+                .laser(self.heads.len())
+                .map_or(self.machine.galvo, |l| l.galvo);
+            self.heads.push(ScanHead::new(galvo, self.job.quantum_nm));
+        }
+        let head = &mut self.heads.get_mut(laser);
         let step = verifier
             .feed(&frame.msg, &mut |s, p| {
                 if let Some(h) = head.as_mut() {
@@ -235,7 +261,11 @@ impl Reading<'_> {
                 self.job.quantum_nm = h.quantum_nm;
                 self.job.layer_thickness_nm = h.layer_thickness_nm;
                 self.job.header_sha256 = h.job_sha256;
-                self.head = Some(ScanHead::new(self.machine.galvo, h.quantum_nm));
+                let galvo = self
+                    .machine
+                    .laser(0)
+                    .map_or(self.machine.galvo, |l| l.galvo);
+                self.heads = vec![ScanHead::new(galvo, h.quantum_nm)];
                 None
             }
             (Step::LayerStart { layer }, _) => {
@@ -268,9 +298,22 @@ impl Reading<'_> {
                     layer,
                     vectors,
                     part,
+                    laser,
                 },
                 m,
             ) => {
+                self.job.names_lasers = laser.is_some();
+                let l = laser.map_or(0, usize::from);
+                while self.job.lasers.len() <= l {
+                    let index = self.job.lasers.len();
+                    self.job.lasers.push(LaserTotals {
+                        index,
+                        ..LaserTotals::default()
+                    });
+                }
+                if let Some(t) = self.job.lasers.get_mut(l) {
+                    t.vectors += vectors;
+                }
                 if let Some(info) = part.and_then(|i| self.job.parts.get_mut(usize::from(i))) {
                     info.vectors += vectors;
                     let first = info.layers.map_or(layer, |[f, _]| f);
@@ -308,12 +351,14 @@ impl Reading<'_> {
 
     /// Closes the open layer with its estimate and digest.
     fn close_layer(&mut self, digest: &[u8; 32], index: u64) {
-        let mut t: LayerTiming = self
-            .head
-            .as_mut()
-            .map(ScanHead::finish_layer)
-            .unwrap_or_default();
-        let exposure_ticks = t.mark_ticks + t.jump_ticks + t.delay_ticks;
+        let per: Vec<LayerTiming> = self.heads.iter_mut().map(ScanHead::finish_layer).collect();
+        for (i, p) in per.iter().enumerate() {
+            if let Some(t) = self.job.lasers.get_mut(i) {
+                t.exposure_s += meltline_firmware::sim::report::seconds(p.exposure_ticks());
+            }
+        }
+        let mut t = LayerTiming::concurrent(&per);
+        let exposure_ticks = t.exposure_ticks();
         t.recoat_ticks += recoat_ticks(self.machine);
         if let Some(mut info) = self.open.take() {
             info.exposure_s = meltline_firmware::sim::report::seconds(exposure_ticks);
@@ -366,9 +411,11 @@ impl JobFile {
                 released: false,
                 est_machine: machine.machine.to_string(),
                 parts: Vec::new(),
+                names_lasers: false,
+                lasers: Vec::new(),
             },
             machine,
-            head: None,
+            heads: Vec::new(),
             open: None,
         };
         let mut scratch = Vec::with_capacity(MAX_FRAME);

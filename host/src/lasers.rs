@@ -20,9 +20,10 @@
 //! processor (not modelled here): the plan only says which laser exposes what.
 
 use meltline_firmware::lasers::Laser;
+use meltline_firmware::limits::{check_laser_point, laser_field_quanta};
 use meltline_firmware::machine::{LayerTiming, MachineConfig, ScanHead};
 use meltline_firmware::sim::report::seconds;
-use meltline_firmware::wire::{MAX_FRAME, ParamSet, Point, Segment};
+use meltline_firmware::wire::{Coding, MAX_FRAME, ParamSet, Point, Region, Segment, VectorKind};
 use serde::{Deserialize, Serialize};
 
 use meltline_firmware::job::decode_wire;
@@ -242,10 +243,37 @@ impl LaserPlan {
 }
 
 /// One block of a layer as the planner sees it.
-struct Block {
-    part: Option<u16>,
-    param: ParamSet,
-    segments: Vec<Segment>,
+pub struct Block {
+    /// The part it belongs to.
+    pub part: Option<u16>,
+    /// Its parameter set.
+    pub param: ParamSet,
+    /// What its vectors are.
+    pub kind: VectorKind,
+    /// Their region.
+    pub region: Region,
+    /// How they were coded.
+    pub coding: Coding,
+    /// The vectors, in order.
+    pub segments: Vec<Segment>,
+}
+
+/// What the planner hands a caller as it goes (see [`plan_with`]).
+pub enum PlanStep<'a> {
+    /// One block of the layer and each laser's pieces of it (index = laser), in order.
+    Block {
+        /// The layer.
+        layer: u32,
+        /// The block as the job holds it.
+        block: &'a Block,
+        /// Each laser's pieces of its vectors.
+        pieces: &'a [Vec<Segment>],
+    },
+    /// The layer is planned.
+    LayerEnd {
+        /// The layer.
+        layer: u32,
+    },
 }
 
 /// The job's layers, decoded again one at a time.
@@ -277,6 +305,9 @@ fn for_each_layer(
                 blocks.push(Block {
                     part,
                     param: *param,
+                    kind: b.kind,
+                    region: b.region,
+                    coding: b.coding,
                     segments,
                 });
             }
@@ -284,44 +315,6 @@ fn for_each_layer(
         f(info.layer, &blocks)?;
     }
     Ok(())
-}
-
-/// Why a written job could not be planned.
-#[derive(Debug, thiserror::Error)]
-pub enum PlanFileError {
-    /// It could not be read back or verified.
-    #[error("reading back {path}: {source}")]
-    Read {
-        /// The job file.
-        path: String,
-        /// What went wrong.
-        source: crate::jobfile::JobFileError,
-    },
-    /// The plan refused it.
-    #[error(transparent)]
-    Plan(#[from] PlanError),
-}
-
-/// Reads back the job written at `path` and plans it on `machine`'s lasers with the default
-/// stitching overlap (what `slice` and `plate` report on a multi-laser machine).
-pub fn plan_file(
-    path: &std::path::Path,
-    machine: &MachineConfig,
-    assignment: Assignment,
-) -> Result<PlanSummary, PlanFileError> {
-    let read = |source| PlanFileError::Read {
-        path: path.display().to_string(),
-        source,
-    };
-    let bytes = std::fs::read(path).map_err(|e| {
-        read(crate::jobfile::JobFileError::Io {
-            path: path.display().to_string(),
-            source: e,
-        })
-    })?;
-    let job = JobFile::parse(&bytes, &path.display().to_string(), machine).map_err(read)?;
-    drop(bytes);
-    Ok(plan(&job, machine, assignment, DEFAULT_OVERLAP_MM)?.summary())
 }
 
 impl PlanSummary {
@@ -348,28 +341,26 @@ pub fn plan(
     assignment: Assignment,
     overlap_mm: f64,
 ) -> Result<LaserPlan, PlanError> {
+    plan_with(job, machine, assignment, overlap_mm, &mut |_| Ok(()))
+}
+
+/// [`plan`], handing `sink` every block with each laser's pieces and every layer's end as
+/// they are planned (what writing the assigned job needs).
+pub fn plan_with(
+    job: &JobFile,
+    machine: &MachineConfig,
+    assignment: Assignment,
+    overlap_mm: f64,
+    sink: &mut dyn FnMut(PlanStep<'_>) -> Result<(), PlanError>,
+) -> Result<LaserPlan, PlanError> {
     if !(OVERLAP_RANGE_MM[0]..=OVERLAP_RANGE_MM[1]).contains(&overlap_mm) {
         return Err(PlanError::Overlap(overlap_mm));
     }
     let lasers: Vec<Laser> = machine.all_lasers().collect();
     let q_per_um = 1000.0 / f64::from(job.quantum_nm.max(1));
-    let fields_q: Vec<[i64; 4]> = lasers
-        .iter()
-        .map(|l| l.field_um.map(|v| (f64::from(v) * q_per_um).round() as i64))
-        .collect();
     let overlap_q = overlap_mm * 1000.0 * q_per_um;
     let mut out = LaserPlan::empty(machine, assignment, overlap_mm);
-    let grid = match assignment {
-        Assignment::ByRegion => Some(Grid::of(&fields_q, overlap_q)?),
-        Assignment::ByPart if lasers.len() == 1 => {
-            out.part_lasers = vec![0; job.parts.len().max(1)];
-            None
-        }
-        Assignment::ByPart => {
-            out.part_lasers = assign_parts(job, &lasers, &fields_q)?;
-            None
-        }
-    };
+    let grid = strategy(job, &lasers, assignment, q_per_um, overlap_q, &mut out)?;
     let mut heads: Vec<ScanHead> = lasers
         .iter()
         .map(|l| ScanHead::new(l.galvo, job.quantum_nm))
@@ -420,7 +411,12 @@ pub fn plan(
                     }
                 }
             }
-            check_fields(&pieces, &fields_q, layer, q_per_um)?;
+            check_fields(&pieces, machine, job.quantum_nm, &b.param, layer)?;
+            sink(PlanStep::Block {
+                layer,
+                block: b,
+                pieces: &pieces,
+            })?;
             for ((head, share), segs) in heads.iter_mut().zip(&mut out.lasers).zip(&pieces) {
                 share.vectors += segs.len() as u64;
                 for s in segs {
@@ -442,9 +438,35 @@ pub fn plan(
         out.exposure_s += share.slowest_s();
         out.build_time_s += share.slowest_s() + recoat_s;
         out.layers.push(share);
-        Ok(())
+        sink(PlanStep::LayerEnd { layer })
     })?;
     Ok(out)
+}
+
+/// The seam grid (by-region) or each part's laser (by-part, into `out`).
+fn strategy(
+    job: &JobFile,
+    lasers: &[Laser],
+    assignment: Assignment,
+    q_per_um: f64,
+    overlap_q: f64,
+    out: &mut LaserPlan,
+) -> Result<Option<Grid>, PlanError> {
+    let fields_q: Vec<[i64; 4]> = lasers
+        .iter()
+        .map(|l| l.field_um.map(|v| (f64::from(v) * q_per_um).round() as i64))
+        .collect();
+    Ok(match assignment {
+        Assignment::ByRegion => Some(Grid::of(&fields_q, overlap_q)?),
+        Assignment::ByPart if lasers.len() == 1 => {
+            out.part_lasers = vec![0; job.parts.len().max(1)];
+            None
+        }
+        Assignment::ByPart => {
+            out.part_lasers = assign_parts(job, lasers, &fields_q)?;
+            None
+        }
+    })
 }
 
 /// The laser of a block's part (by-part); a job without parts is its one part.
@@ -454,22 +476,27 @@ fn part_laser(part_lasers: &[usize], part: Option<u16>) -> usize {
         .unwrap_or(0)
 }
 
-/// Refuses a piece given to a laser outside that laser's field (the controller would).
+/// Refuses a piece given to a laser whose melt track would leave that laser's field (the
+/// controller's `OutsideLaserField`, [`meltline_firmware::limits::laser_field_quanta`]).
 fn check_fields(
     pieces: &[Vec<Segment>],
-    fields_q: &[[i64; 4]],
+    machine: &MachineConfig,
+    quantum_nm: u32,
+    param: &ParamSet,
     layer: u32,
-    q_per_um: f64,
 ) -> Result<(), PlanError> {
     for (laser, segs) in pieces.iter().enumerate() {
-        let field = fields_q.get(laser).copied().unwrap_or_default();
-        let reaches = |p: Point| {
-            (field[0]..=field[2]).contains(&i64::from(p.x))
-                && (field[1]..=field[3]).contains(&i64::from(p.y))
-        };
+        if segs.is_empty() {
+            continue;
+        }
+        let field = u8::try_from(laser)
+            .ok()
+            .and_then(|l| laser_field_quanta(machine, l, quantum_nm, param.spot_um))
+            .unwrap_or([1, 1, 0, 0]);
+        let reaches = |p: Point| check_laser_point(field, p.x, p.y).is_ok();
         if let Some(s) = segs.iter().find(|s| !reaches(s.from) || !reaches(s.to)) {
             let p = if reaches(s.from) { s.to } else { s.from };
-            let mm = |v: i32| f64::from(v) / q_per_um / 1000.0;
+            let mm = |v: i32| f64::from(v) * f64::from(quantum_nm) * 1e-6;
             return Err(PlanError::OutsideField {
                 laser,
                 layer,
@@ -849,6 +876,9 @@ impl Grid {
         }
     }
 }
+
+#[path = "lasers_write.rs"]
+pub mod write;
 
 #[cfg(test)]
 #[path = "lasers_tests.rs"]

@@ -74,6 +74,10 @@ pub struct MljOptions {
     /// The machine's scan field (half side, µm): a vector whose melt track leaves it is refused
     /// here, as the printer would refuse it (`None`: not checked).
     pub field_half_um: Option<u32>,
+    /// The machine whose lasers a block naming its laser is held to: the laser exists and
+    /// every vector's melt track stays in its field, as the printer checks (`None`: not
+    /// checked).
+    pub lasers: Option<MachineConfig>,
 }
 
 impl MljOptions {
@@ -83,6 +87,7 @@ impl MljOptions {
             machine: Some(m.machine.to_string()),
             layer_memory: usize::try_from(m.layer_memory_bytes).unwrap_or(usize::MAX),
             field_half_um: Some(m.field_half_um),
+            lasers: Some(m.clone()),
             ..MljOptions::default()
         }
     }
@@ -96,6 +101,7 @@ impl Default for MljOptions {
             machine: None,
             layer_memory: CONTROLLER_LAYER_MEMORY,
             field_half_um: None,
+            lasers: None,
         }
     }
 }
@@ -291,6 +297,18 @@ pub fn write_atomically(
     body: impl FnOnce(&mut FileWriter<'_>) -> Result<(), JobError>,
 ) -> Result<JobSummary, MljError> {
     let spec = job_spec(header, opts)?;
+    write_spec_atomically(&spec, parts, path, opts, body)
+}
+
+/// [`write_atomically`] for a job whose header and parameter sets are already wire values
+/// (e.g. a verified job written again with its blocks given to lasers).
+pub fn write_spec_atomically(
+    spec: &JobSpec,
+    parts: &[PartSpec],
+    path: &Path,
+    opts: &MljOptions,
+    body: impl FnOnce(&mut FileWriter<'_>) -> Result<(), JobError>,
+) -> Result<JobSummary, MljError> {
     let io = |source| MljError::Io {
         path: path.to_path_buf(),
         source,
@@ -301,16 +319,24 @@ pub fn write_atomically(
     };
     let mut out = AtomicFile::create(path).map_err(io)?;
     let buf = BufWriter::with_capacity(1 << 16, out.file_mut());
-    let mut w = JobWriter::with_parts(buf, &spec, parts, None).map_err(enc)?;
-    w.limit_layers(opts.layer_memory);
-    if let Some(h) = opts.field_half_um {
-        w.limit_field(h);
-    }
+    let mut w = JobWriter::with_parts(buf, spec, parts, None).map_err(enc)?;
+    limit(&mut w, opts);
     body(&mut w).map_err(enc)?;
     let (buf, summary) = w.finish().map_err(enc)?;
     buf.into_inner().map_err(|e| io(e.into_error()))?;
     out.commit().map_err(io)?;
     Ok(summary)
+}
+
+/// Holds the writer to the printer's rules `opts` names: layer memory, scan field, lasers.
+fn limit<W: std::io::Write>(w: &mut JobWriter<W>, opts: &MljOptions) {
+    w.limit_layers(opts.layer_memory);
+    if let Some(h) = opts.field_half_um {
+        w.limit_field(h);
+    }
+    if let Some(m) = &opts.lasers {
+        w.limit_lasers(m);
+    }
 }
 
 /// The built-in machines' layer memory, bytes ([`MljOptions::layer_memory`] unless a machine is
@@ -326,10 +352,7 @@ pub fn encode_mlj(job: &BuildJob, opts: &MljOptions) -> Result<(Vec<u8>, JobSumm
         source,
     };
     let mut w = JobWriter::new(Vec::new(), &spec).map_err(enc)?;
-    w.limit_layers(opts.layer_memory);
-    if let Some(h) = opts.field_half_um {
-        w.limit_field(h);
-    }
+    limit(&mut w, opts);
     for layer in &job.layers {
         w.write_layer(&layer_blocks(layer)).map_err(enc)?;
     }

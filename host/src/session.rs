@@ -244,6 +244,12 @@ pub struct ControllerSummary {
     /// Per part of a plate job, as the controller reported it.
     #[serde(default)]
     pub parts: Vec<meltline_firmware::sim::report::PartRun>,
+    /// Sum over executed layers of the slowest laser's marks, jumps and delays, s.
+    #[serde(default)]
+    pub exposure_s: f64,
+    /// Per laser of the machine: what it marked.
+    #[serde(default)]
+    pub lasers: Vec<meltline_firmware::sim::report::LaserRun>,
 }
 
 /// A warning raised by the controller.
@@ -295,6 +301,8 @@ impl ControllerSummary {
                 })
                 .collect(),
             parts: r.parts.clone(),
+            exposure_s: r.exposure_s,
+            lasers: r.lasers.clone(),
         }
     }
 }

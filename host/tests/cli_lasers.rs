@@ -53,6 +53,105 @@ fn five_coupon_plate(dir: &Path, extra: &str) -> String {
     job
 }
 
+/// The vectors of each laser in an `inspect --json` or a simulation report.
+fn laser_vectors(v: &serde_json::Value) -> Vec<u64> {
+    v["lasers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["vectors"].as_u64().unwrap())
+        .collect()
+}
+
+/// Simulates `job` on the four-laser machine, which must verify it; returns each laser's
+/// marked vectors.
+fn simulate_4x(job: &str, dir: &Path) -> Vec<u64> {
+    let report = dir.join("run.json");
+    let o = meltline(&[
+        "simulate",
+        job,
+        "--machine",
+        "meltline-sim-250-4x",
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    let log = String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success() && log.contains("VERIFIED"), "{log}");
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
+    laser_vectors(&run["controller"])
+}
+
+#[test]
+fn lasers_writes_the_job_with_every_block_on_its_laser_and_the_printer_runs_it() {
+    let d = tempfile::tempdir().unwrap();
+    let mut text = String::from(
+        "[plate]\nplacement = \"manual\"\nsupports = false\nmachine = \"meltline-sim-250-4x\"\nlaser_assignment = \"by-part\"\n",
+    );
+    for (id, x, y) in [
+        ("Q-A", -60.0, -60.0),
+        ("Q-D", 60.0, 60.0),
+        ("Q-X", 0.0, 0.0),
+    ] {
+        text += &format!(
+            "[[part]]\nid = \"{id}\"\ncoupon_mm = [10.0, 10.0, 1.0]\nat_mm = [{x}, {y}]\n"
+        );
+    }
+    let plate = d.path().join("plate.toml");
+    std::fs::write(&plate, text).unwrap();
+    let job = d.path().join("plate.mlj").display().to_string();
+    let o = meltline(&["plate", plate.to_str().unwrap(), "-o", &job]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // By part: three coupons, three lasers at work.
+    let by_part = simulate_4x(&job, d.path());
+    assert_eq!(by_part.iter().filter(|&&n| n > 0).count(), 3, "{by_part:?}");
+    // Planned again by region: the centre coupon is cut between all four lasers.
+    let out = d.path().join("by-region.mlj").display().to_string();
+    let o = meltline(&[
+        "lasers",
+        &job,
+        "--machine",
+        "meltline-sim-250-4x",
+        "--laser-assignment",
+        "by-region",
+        "-o",
+        &out,
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let inspected = json(&meltline(&[
+        "inspect",
+        &out,
+        "--machine",
+        "meltline-sim-250-4x",
+        "--json",
+        "--summary",
+    ]));
+    assert_eq!(inspected["names_lasers"], true);
+    let shares = laser_vectors(&inspected);
+    assert!(shares.iter().all(|&n| n > 0), "{shares:?}");
+    assert_eq!(simulate_4x(&out, d.path()), shares);
+    // The cut vectors are more than the whole ones, never fewer.
+    assert!(shares.iter().sum::<u64>() > by_part.iter().sum::<u64>());
+    // A job made for another machine is refused by name and nothing is written.
+    let one = five_coupon_plate(d.path(), "");
+    let refused = d.path().join("refused.mlj");
+    let o = meltline(&[
+        "lasers",
+        &one,
+        "--machine",
+        "meltline-sim-250-4x",
+        "-o",
+        refused.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("is for meltline-sim-250, not meltline-sim-250-4x"),
+        "{e}"
+    );
+    assert!(!refused.exists());
+}
+
 #[test]
 fn inspect_lists_the_one_laser_of_a_job_with_its_exposure_time() {
     let d = tempfile::tempdir().unwrap();
@@ -204,6 +303,21 @@ fn slice_on_a_four_laser_machine_prints_the_plan_of_the_job_it_wrote() {
     };
     let log = slice("meltline-sim-250-4x", &["--laser-assignment", "by-region"]);
     assert!(log.contains("planned on 4 lasers (ByRegion)"), "{log}");
+    // The job written carries the plan and the four-laser printer runs it.
+    let job_s = job.to_str().unwrap();
+    let shares = laser_vectors(&json(&meltline(&[
+        "inspect",
+        job_s,
+        "--machine",
+        "meltline-sim-250-4x",
+        "--json",
+        "--summary",
+    ])));
+    assert!(
+        shares.len() == 4 && shares.iter().all(|&n| n > 0),
+        "{shares:?}"
+    );
+    assert_eq!(simulate_4x(job_s, d.path()), shares);
     let ratio: f64 = log
         .split("on one laser (")
         .nth(1)

@@ -468,6 +468,71 @@ fn a_plate_on_a_four_laser_machine_is_spread_over_the_lasers_and_its_plan_report
     assert_eq!(part_lasers, [0, 1, 2, 3]);
     let ratio = plan["exposure_ratio"].as_f64().unwrap();
     assert!((0.2..0.3).contains(&ratio), "{ratio}");
+    // The job carries the plan: every block names its laser, each laser marks what the plan
+    // gave it, and the four-laser printer verifies and runs it with its lasers at once.
+    let out = meltline(&[
+        "inspect",
+        &job,
+        "--machine",
+        "meltline-sim-250-4x",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["names_lasers"], true);
+    let shares: Vec<u64> = v["lasers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["vectors"].as_u64().unwrap())
+        .collect();
+    let planned: Vec<u64> = lasers
+        .iter()
+        .map(|l| l["vectors"].as_u64().unwrap())
+        .collect();
+    assert_eq!(shares, planned);
+    let run_json = d.path().join("run.json");
+    let out = meltline(&[
+        "simulate",
+        &job,
+        "--machine",
+        "meltline-sim-250-4x",
+        "--report",
+        run_json.to_str().unwrap(),
+    ]);
+    let log =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && log.contains("VERIFIED"), "{log}");
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&run_json).unwrap()).unwrap();
+    let run = &run["controller"];
+    let marked: Vec<u64> = run["lasers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["vectors"].as_u64().unwrap())
+        .collect();
+    assert_eq!(marked, planned);
+    // The lasers work at once: the job's exposure is the slowest laser's of each layer, well
+    // under the sum of the four.
+    let exposure = run["exposure_s"].as_f64().unwrap();
+    let sum: f64 = run["lasers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["exposure_s"].as_f64().unwrap())
+        .sum();
+    assert!(
+        exposure > 0.0 && exposure < 0.5 * sum,
+        "{exposure} of {sum}"
+    );
+    // The same job on the one-laser machine is refused by name.
+    let out = meltline(&["simulate", &job, "--machine", "meltline-sim-250"]);
+    assert!(!out.status.success());
     // A single-laser plate has no plan, and an assignment that is not one is refused by name.
     let (p, job, report, records) = plate(
         d.path(),

@@ -6,15 +6,18 @@ use super::{
     ArenaStorage, Core, Event, EventSink, JobInfo, OpenLayer, ParamEntry, PauseCause, ReadyLayer,
     Refusal, ReplySink, fault, job_fault,
 };
-use crate::limits::{EnergyVerdict, Violation, check_coordinate, check_energy, field_limit_quanta};
-use crate::machine::{LayerTiming, ScanHead};
+use crate::limits::{
+    EnergyVerdict, Violation, check_coordinate, check_energy, check_laser_point,
+    field_limit_quanta, laser_field_quanta,
+};
+use crate::machine::LayerTiming;
 use crate::nvm::NonVolatile;
 use crate::wire::control::NONE;
 use crate::wire::digest::JobDigest;
 use crate::wire::verify::{LayerTally, VerifyError, check_job_end};
 use crate::wire::{
-    ControllerState, Fault, JobEnd, JobHeader, LayerEnd, LayerStart, Msg, NakReason, ParamSet,
-    Rule, VectorBlock, VectorKind,
+    BlockForm, ControllerState, Fault, JobEnd, JobHeader, LayerEnd, LayerStart, Msg, NakReason,
+    ParamSet, Rule, VectorBlock, VectorKind,
 };
 
 impl<A: ArenaStorage, const PARAMS: usize, const READY: usize> Core<A, PARAMS, READY> {
@@ -30,8 +33,9 @@ impl<A: ArenaStorage, const PARAMS: usize, const READY: usize> Core<A, PARAMS, R
             Msg::JobHeader(h) => self.job_header(&h, events, nv),
             Msg::ParamSet(p) => self.param_set(&p),
             Msg::LayerStart(l) => self.layer_start(&l),
-            Msg::VectorBlock(b) => self.vector_block(None, &b, events),
-            Msg::PartBlock(p) => self.vector_block(Some(p.part), &p.block, events),
+            Msg::VectorBlock(b) => self.vector_block(None, None, &b, events),
+            Msg::PartBlock(p) => self.vector_block(None, Some(p.part), &p.block, events),
+            Msg::LaserBlock(l) => self.vector_block(Some(l.laser), l.part, &l.block, events),
             Msg::Part(p) => self.part(&p),
             Msg::SkipPart(s) => self.operator_skip(s.part, events),
             Msg::LayerEnd(e) => self.layer_end(&e, events),
@@ -112,7 +116,8 @@ impl<A: ArenaStorage, const PARAMS: usize, const READY: usize> Core<A, PARAMS, R
         self.received = Some(JobDigest::new(h));
         self.executed = Some(JobDigest::new(h));
         self.verified = Some(JobDigest::new(h));
-        self.head = ScanHead::new(self.config.galvo, h.quantum_nm);
+        self.heads = super::scan_heads(&self.config, h.quantum_nm);
+        self.form = BlockForm::new();
         self.prefix = Some(JobDigest::new(h));
         let resumed = self.resume_or_forget(h, nv)?;
         events.event(&Event::JobLoaded {
@@ -234,6 +239,7 @@ impl<A: ArenaStorage, const PARAMS: usize, const READY: usize> Core<A, PARAMS, R
 
     fn vector_block(
         &mut self,
+        laser: Option<u8>,
         part: Option<u16>,
         b: &VectorBlock<'_>,
         events: &mut impl EventSink,
@@ -271,13 +277,26 @@ impl<A: ArenaStorage, const PARAMS: usize, const READY: usize> Core<A, PARAMS, R
                 limit,
             )
         })?;
+        let lasers = self.config.laser_count();
+        let form = fault(
+            layer,
+            block,
+            NONE,
+            Rule::LaserForm,
+            laser.map_or(-1, i64::from),
+            lasers as i64,
+        );
+        self.form.check(laser).map_err(|_| form)?;
+        if laser.is_some_and(|l| usize::from(l) >= lasers) {
+            return Err(form.into());
+        }
         if open.skip {
             if let Some(open) = self.open.as_mut() {
-                open.tally.add(part, b);
+                open.tally.add(laser, part, b);
             }
             return Ok(());
         }
-        self.verify_block(&job, layer, block, (part, b), events)?;
+        self.verify_block(&job, layer, block, (laser, part, b), events)?;
         let start = self.used;
         let end = start + BLOCK_HEADER + b.data.len();
         let capacity = self.capacity();
@@ -289,10 +308,10 @@ impl<A: ArenaStorage, const PARAMS: usize, const READY: usize> Core<A, PARAMS, R
             end as i64,
             capacity as i64,
         ))?;
-        write_record(slot, part, b);
+        write_record(slot, laser, part, b);
         self.used = end;
         if let Some(open) = self.open.as_mut() {
-            open.tally.add(part, b);
+            open.tally.add(laser, part, b);
         }
         Ok(())
     }
@@ -302,7 +321,7 @@ impl<A: ArenaStorage, const PARAMS: usize, const READY: usize> Core<A, PARAMS, R
         job: &JobInfo,
         layer: u32,
         block: u32,
-        (part, b): (Option<u16>, &VectorBlock<'_>),
+        (laser, part, b): (Option<u8>, Option<u16>, &VectorBlock<'_>),
         events: &mut impl EventSink,
     ) -> Result<(), Refusal> {
         let Some(entry) = self.params.iter_mut().find(|e| e.set.id == b.param_set) else {
@@ -326,12 +345,27 @@ impl<A: ArenaStorage, const PARAMS: usize, const READY: usize> Core<A, PARAMS, R
             }
         }
         let limit = field_limit_quanta(&self.config, job.quantum_nm, entry.set.spot_um);
+        // The laser exists (checked as the block came). A block naming none is the first
+        // laser's: on a machine of several, it keeps to that laser's field.
+        let laser_field = match laser {
+            Some(l) => laser_field_quanta(&self.config, l, job.quantum_nm, entry.set.spot_um),
+            None if self.config.laser_count() > 1 => {
+                laser_field_quanta(&self.config, 0, job.quantum_nm, entry.set.spot_um)
+            }
+            None => None,
+        };
         for (i, s) in b.segments().enumerate() {
             let v = u32::try_from(i).unwrap_or(NONE);
             let s = s.map_err(|_| fault(layer, block, v, Rule::MalformedBlock, 0, 0))?;
             for c in [s.from.x, s.from.y, s.to.x, s.to.y] {
                 check_coordinate(limit, c)
                     .map_err(|e| fault(layer, block, v, e.rule, e.value, e.limit))?;
+            }
+            if let Some(f) = laser_field {
+                for pt in [s.from, s.to] {
+                    check_laser_point(f, pt.x, pt.y)
+                        .map_err(|e| fault(layer, block, v, e.rule, e.value, e.limit))?;
+                }
             }
             for pt in [s.from, s.to] {
                 self.plate

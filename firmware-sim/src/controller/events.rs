@@ -70,6 +70,8 @@ pub enum Event<'a> {
         segment: Segment,
         /// The part of the plate it belongs to (`None` in a job without a part table).
         part: Option<u16>,
+        /// The laser that marked it (0 in a job whose blocks name no laser).
+        laser: u8,
     },
     /// A part of the plate is excluded from layer `layer` on; the rest goes on.
     PartSkipped {
@@ -84,8 +86,12 @@ pub enum Event<'a> {
     LayerDone {
         /// Layer index.
         layer: u32,
-        /// Its time and energy.
+        /// Its time and energy: the lasers' time is the slowest laser's
+        /// ([`LayerTiming::concurrent`]).
         timing: LayerTiming,
+        /// Each laser's marks, jumps and delays in the layer, ticks (index = laser; 0 past the
+        /// machine's lasers).
+        laser_ticks: [u64; crate::lasers::MAX_LASERS],
         /// Its verified digest.
         digest: [u8; 32],
     },

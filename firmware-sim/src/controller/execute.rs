@@ -2,7 +2,7 @@
 
 use super::arena::parse_record;
 use super::{ArenaStorage, Core, Event, EventSink, PauseCause, ReadyLayer, ReplySink, fault};
-use crate::machine::{LayerTiming, ms_ticks, recoat_ticks};
+use crate::machine::{LayerTiming, ScanHead, ms_ticks, recoat_ticks};
 use crate::nvm::NonVolatile;
 use crate::wire::control::NONE;
 use crate::wire::digest::LayerDigest;
@@ -64,7 +64,9 @@ impl<A: ArenaStorage, const PARAMS: usize, const READY: usize> Core<A, PARAMS, R
             return Ok(());
         };
         let executed = self.mark_layer(&l, events)?;
-        let mut timing = self.head.finish_layer();
+        let lasers = self.heads.each_mut().map(ScanHead::finish_layer);
+        let used = lasers.get(..self.config.laser_count()).unwrap_or(&lasers);
+        let mut timing = LayerTiming::concurrent(used);
         timing.add(&extra);
         self.totals.add(&timing);
         self.layers_done += 1;
@@ -81,6 +83,7 @@ impl<A: ArenaStorage, const PARAMS: usize, const READY: usize> Core<A, PARAMS, R
         events.event(&Event::LayerDone {
             layer: l.layer,
             timing,
+            laser_ticks: lasers.map(|t| t.exposure_ticks()),
             digest: l.digest,
         });
         stored.map_err(|_| fault(l.layer, NONE, NONE, Rule::RecordNotStored, 0, 0))
@@ -97,7 +100,10 @@ impl<A: ArenaStorage, const PARAMS: usize, const READY: usize> Core<A, PARAMS, R
         if self.config.recoater_collision_layer == Some(layer) {
             self.recoater_collision(layer, events)?;
         }
-        self.head.power_permille = self.config.delivered_power_permille(layer);
+        let power = self.config.delivered_power_permille(layer);
+        for h in self.heads.iter_mut() {
+            h.power_permille = power;
+        }
         let mut extra = LayerTiming {
             recoat_ticks: recoat_ticks(&self.config),
             ..LayerTiming::default()
@@ -134,7 +140,7 @@ impl<A: ArenaStorage, const PARAMS: usize, const READY: usize> Core<A, PARAMS, R
         let Self {
             arena,
             params,
-            head,
+            heads,
             plate,
             ..
         } = self;
@@ -144,8 +150,9 @@ impl<A: ArenaStorage, const PARAMS: usize, const READY: usize> Core<A, PARAMS, R
         while at < l.end {
             let bytes = arena.as_ref().get(at..l.end).unwrap_or(&[]);
             let malformed = fault(l.layer, block, NONE, Rule::MalformedBlock, 0, 0);
-            let (part, b, n) = parse_record(bytes).ok_or(malformed)?;
-            at += n;
+            let r = parse_record(bytes).ok_or(malformed)?;
+            let (laser, part, b) = (r.laser.unwrap_or(0), r.part, r.block);
+            at += r.len;
             block += 1;
             if plate.skipped(part) {
                 continue;
@@ -162,6 +169,8 @@ impl<A: ArenaStorage, const PARAMS: usize, const READY: usize> Core<A, PARAMS, R
                     b.param_set.into(),
                     0,
                 ))?;
+            // A record's laser was checked against the machine as it came.
+            let head = heads.get_mut(usize::from(laser)).ok_or(malformed)?;
             let before = (
                 head.timing.marks,
                 head.timing.energy_nj,
@@ -179,6 +188,7 @@ impl<A: ArenaStorage, const PARAMS: usize, const READY: usize> Core<A, PARAMS, R
                     param: p,
                     segment: s,
                     part,
+                    laser,
                 });
             }
             let t = &head.timing;
@@ -189,7 +199,7 @@ impl<A: ArenaStorage, const PARAMS: usize, const READY: usize> Core<A, PARAMS, R
             ];
             plate.add_block(part, l.layer, &b, grown);
             if let Some(d) = marked.as_mut() {
-                d.block(part, &b);
+                d.block(r.laser, part, &b);
             }
         }
         Ok(marked.map_or(l.digest, LayerDigest::finish))

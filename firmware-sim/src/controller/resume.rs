@@ -40,7 +40,10 @@ impl<A: ArenaStorage, const PARAMS: usize, const READY: usize> Core<A, PARAMS, R
             self.received = Some(JobDigest::from_state(r.received.clone()));
             self.verified = Some(JobDigest::from_state(r.received.clone()));
             self.executed = Some(r.executed_digest());
-            self.head.park(r.head);
+            // The record keeps the first laser's position; the others start from the origin.
+            if let Some(h) = self.heads.first_mut() {
+                h.park(r.head);
+            }
             self.resumed_from = Some(k);
             if r.parts > 0 {
                 // The part table follows the parameter sets; its tallies are restored now.
@@ -140,7 +143,11 @@ impl<A: ArenaStorage, const PARAMS: usize, const READY: usize> Core<A, PARAMS, R
             executed: executed.state().clone(),
             received: verified.state().clone(),
             totals: self.totals,
-            head: self.head.position(),
+            head: self
+                .heads
+                .first()
+                .map(crate::machine::ScanHead::position)
+                .unwrap_or_default(),
             parts: self.plate.table.len(),
         };
         record.store_with_parts(nv, &self.plate.tallies)?;

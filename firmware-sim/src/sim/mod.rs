@@ -104,6 +104,10 @@ struct Recorder {
     skipped: Vec<u32>,
     layer_log: Option<std::fs::File>,
     release: Option<report::ReleaseReport>,
+    /// Per laser: vectors marked and marks, jumps and delays in ticks.
+    lasers: [(u64, u64); crate::lasers::MAX_LASERS],
+    /// Sum over layers of the slowest laser's ticks.
+    exposure_ticks: u64,
 }
 
 /// One line of the layer log.
@@ -298,10 +302,14 @@ impl EventSink for Recorder {
                 param,
                 segment,
                 part,
+                laser,
                 ..
             } => {
                 if let Some(n) = self.by_kind.get_mut(*kind as usize) {
                     *n += 1;
+                }
+                if let Some(l) = self.lasers.get_mut(usize::from(*laser)) {
+                    l.0 += 1;
                 }
                 if self.exposure {
                     self.switch_part(*part);
@@ -314,8 +322,15 @@ impl EventSink for Recorder {
             Event::LayerDone {
                 layer,
                 timing,
+                laser_ticks,
                 digest,
-            } => self.layer_done(*layer, timing, digest),
+            } => {
+                for (l, t) in self.lasers.iter_mut().zip(laser_ticks) {
+                    l.1 += t;
+                }
+                self.exposure_ticks += timing.exposure_ticks();
+                self.layer_done(*layer, timing, digest);
+            }
             Event::StateChanged { to, .. } => self.states.push(format!("{to:?}")),
             Event::Fault(f) => self.faults.push(*f),
             Event::Warning(f) => self.warnings.push(*f),
@@ -472,6 +487,17 @@ impl Simulator {
                 .map(|p| {
                     let exposure = self.rec.part_exposure.get(&p.part).copied();
                     report::PartRun::new(&p, exposure.or(self.rec.exposure.then_some([0.0; 3])))
+                })
+                .collect(),
+            exposure_s: report::seconds(self.rec.exposure_ticks),
+            lasers: (0..self.ctl.config().laser_count())
+                .map(|index| {
+                    let (vectors, ticks) = self.rec.lasers.get(index).copied().unwrap_or_default();
+                    report::LaserRun {
+                        index,
+                        vectors,
+                        exposure_s: report::seconds(ticks),
+                    }
                 })
                 .collect(),
             notes,

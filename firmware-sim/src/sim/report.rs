@@ -178,8 +178,24 @@ pub struct SimReport {
     pub release: Option<ReleaseReport>,
     /// Per part of a plate job, in part-table order (empty for a job without parts).
     pub parts: Vec<PartRun>,
+    /// Sum over executed layers of the slowest laser's marks, jumps and delays, s (no
+    /// recoating): the lasers work at once.
+    pub exposure_s: f64,
+    /// Per laser of the machine, in index order: what it marked.
+    pub lasers: Vec<LaserRun>,
     /// Human-readable notes (e.g. input ended with the job incomplete).
     pub notes: Vec<String>,
+}
+
+/// One laser of the machine as it executed the job.
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct LaserRun {
+    /// Its index on the machine.
+    pub index: usize,
+    /// Vectors it marked.
+    pub vectors: u64,
+    /// Its marks, jumps and delays over the executed layers, s.
+    pub exposure_s: f64,
 }
 
 /// One part of a plate as the controller executed it.

@@ -144,6 +144,13 @@ pub enum Rule {
     OutsidePart,
     /// The operator excluded the part (`SkipPart`).
     OperatorSkip,
+    /// A job mixing `LaserBlock`s with blocks that name no laser, or a `LaserBlock` naming a
+    /// laser the machine does not have (value: the laser, limit: the machine's lasers;
+    /// protocol 5).
+    LaserForm,
+    /// A vector endpoint outside its laser's field, less half its spot (value: the
+    /// coordinate, limit: the field's edge it passed, quanta; protocol 5).
+    OutsideLaserField,
 }
 
 /// A refusal naming where (layer, block, vector) and why (rule, offending value, limit).

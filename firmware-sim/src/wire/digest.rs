@@ -4,7 +4,8 @@
 //! * **Layer digest** = SHA-256 of `"meltline-layer\0" ‖ layer u32 LE`, then for each
 //!   `VectorBlock` in order: `param_set u16 LE ‖ kind u8 ‖ region u8 ‖ coding u8 ‖
 //!   vectors u32 LE ‖ data.len() u32 LE ‖ data`. A `PartBlock` adds `part u16 LE` before
-//!   those fields (a job sends one form only, so the encoding stays unambiguous).
+//!   those fields, and a `LaserBlock` adds `laser u8` before the part (if any) and those
+//!   fields (a job sends one form only, so the encoding stays unambiguous).
 //! * **Job hash** = SHA-256 of `"meltline-job\0" ‖ quantum_nm u32 LE ‖ layer_thickness_nm u32 LE
 //!   ‖ layer_count u32 LE ‖ machine.len() u32 LE ‖ machine ‖ material.len() u32 LE ‖ material`,
 //!   then for each `ParamSet` in order: `id u16 LE ‖ power_mw u32 LE ‖ mark_speed_mm_s u32 LE ‖
@@ -50,8 +51,12 @@ impl LayerDigest {
         Self(h)
     }
 
-    /// Adds the next block of the layer; `part` is the part a `PartBlock` names.
-    pub fn block(&mut self, part: Option<u16>, b: &VectorBlock<'_>) {
+    /// Adds the next block of the layer; `laser` is the laser a `LaserBlock` names, `part` the
+    /// part a `PartBlock` or `LaserBlock` names.
+    pub fn block(&mut self, laser: Option<u8>, part: Option<u16>, b: &VectorBlock<'_>) {
+        if let Some(l) = laser {
+            self.0.update([l]);
+        }
         if let Some(p) = part {
             self.0.update(p.to_le_bytes());
         }

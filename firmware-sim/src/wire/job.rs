@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 /// 2: [`Hello::resume`] (the controller's non-volatile resume point), and hatch blocks may use
 /// the line mode (hatch flags 8–11, see [`super::vector`]); a version-1 controller would not
 /// decode them. 3: release and link authentication. 4: plates — the part table and blocks that
-/// name their part (see the protocol's "Versions").
-pub const PROTOCOL_VERSION: u16 = 4;
+/// name their part. 5: blocks that name their laser (see the protocol's "Versions").
+pub const PROTOCOL_VERSION: u16 = 5;
 
 /// Either side introduces itself: protocol version, machine identity and capacities.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -47,6 +47,7 @@
 //! | 23 | `PartBlock` | host → ctl | [`part`] |
 //! | 24 | `PartReport` | ctl → host | [`part`] |
 //! | 25 | `SkipPart` | host → ctl | [`part`] |
+//! | 26 | `LaserBlock` | host → ctl | [`laser`] |
 //!
 //! A job is `JobHeader`, its `ParamSet`s, then per layer `LayerStart`, its `VectorBlock`s,
 //! `LayerEnd`, and finally `JobEnd`. Hashes are defined in [`digest`]. A released job has a
@@ -72,6 +73,10 @@
 //! * 4 — plates: messages 22–24 ([`part`]); `Rule` gains `PartTable` and `OutsidePart`
 //!   and `OperatorSkip` (appended); `SkipPart` (25) is an out-of-band operator command like
 //!   `Pause`. A job without a part table encodes and hashes exactly as in version 3.
+//! * 5 — lasers: message 26 `LaserBlock` ([`laser`]) names the laser exposing a block (and its
+//!   part); `Rule` gains `LaserForm` and `OutsideLaserField` (appended). A job planned for
+//!   several lasers sends `LaserBlock`s only; one without encodes and hashes exactly as in
+//!   version 4.
 //!
 //! # Resuming after a power loss
 //!
@@ -110,6 +115,7 @@
 pub mod control;
 pub mod digest;
 pub mod job;
+pub mod laser;
 pub mod part;
 pub mod release;
 pub mod session;
@@ -123,11 +129,14 @@ mod golden;
 mod golden_v3;
 #[cfg(test)]
 mod golden_v4;
+#[cfg(test)]
+mod golden_v5;
 
 pub use control::{Ack, ControllerState, Fault, Nak, NakReason, Report, Rule, Status};
 pub use job::{
     Hello, JobEnd, JobHeader, LayerEnd, LayerStart, PROTOCOL_VERSION, ParamSet, ResumePoint,
 };
+pub use laser::{BlockForm, LaserBlock, MixedLaserForm};
 pub use part::{MAX_PARTS, Part, PartBlock, PartReport, PartState, PartTable, SkipPart};
 pub use release::{LayerLink, Release};
 pub use session::{AuthChallenge, AuthHello, AuthProof};
@@ -222,6 +231,9 @@ pub enum Msg<'a> {
     PartReport(PartReport),
     /// The operator excludes one part from the layers not yet executed.
     SkipPart(SkipPart),
+    /// A block of vectors naming the laser that exposes it (and its part).
+    #[serde(borrow)]
+    LaserBlock(LaserBlock<'a>),
 }
 
 impl<'a> Msg<'a> {
@@ -231,6 +243,15 @@ impl<'a> Msg<'a> {
         match self {
             Msg::VectorBlock(b) => Some((None, b)),
             Msg::PartBlock(p) => Some((Some(p.part), &p.block)),
+            Msg::LaserBlock(l) => Some((l.part, &l.block)),
+            _ => None,
+        }
+    }
+
+    /// The laser a `LaserBlock` names; `None` for every other message.
+    pub fn laser(&self) -> Option<u8> {
+        match self {
+            Msg::LaserBlock(l) => Some(l.laser),
             _ => None,
         }
     }

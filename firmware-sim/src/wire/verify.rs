@@ -1,8 +1,9 @@
 //! The job verifier: the one statement of what a job stream must be, message by message —
 //! `JobHeader`, an optional `Release`, the header's `ParamSet`s (each id once), the plate's
 //! `Part`s if any (the [`PartTable`] rule), then per layer `LayerStart` · `VectorBlock`s, or
-//! `PartBlock`s in a job with parts (each naming a known parameter set and part, its payload
-//! decoding to the vectors it announces, each inside its part's footprint) · an optional `LayerLink` · `LayerEnd` (blocks and bytes as announced,
+//! `PartBlock`s in a job with parts, or `LaserBlock`s in a job planned for its lasers (each
+//! naming a known parameter set and part, its payload decoding to the vectors it announces,
+//! each inside its part's footprint; one form per job) · an optional `LayerLink` · `LayerEnd` (blocks and bytes as announced,
 //! the digest of its content), and `JobEnd` (the layer count announced and the job hash of the
 //! content, equal to the header's announced hash if any). Nothing may follow `JobEnd`.
 //!
@@ -32,6 +33,7 @@
 //! ```
 
 use super::digest::{JobDigest, LayerDigest};
+use super::laser::{BlockForm, MixedLaserForm};
 use super::part::{PartError, PartTable};
 use super::{CodecError, JobHeader, LayerStart, Msg, ParamSet, Segment, VectorBlock};
 use crate::hex::Hex;
@@ -58,7 +60,7 @@ impl Expect {
             Expect::Header => "a job file starts with JobHeader",
             Expect::Params => "expected the header's ParamSets",
             Expect::Layers => "expected LayerStart or JobEnd",
-            Expect::InLayer => "expected VectorBlock, PartBlock or LayerEnd",
+            Expect::InLayer => "expected VectorBlock, PartBlock, LaserBlock or LayerEnd",
             Expect::Ended => "nothing may follow JobEnd",
         }
     }
@@ -124,6 +126,16 @@ pub enum VerifyError {
         block: u32,
         /// Why.
         source: PartError,
+    },
+    /// A block of the other form than the job's first ([`BlockForm`]).
+    #[error("layer {layer} block {block}: {source}")]
+    LaserForm {
+        /// The layer.
+        layer: u32,
+        /// The block's index in the layer.
+        block: u32,
+        /// Why.
+        source: MixedLaserForm,
     },
     /// A `LayerLink` outside its layer.
     #[error("LayerLink for layer {layer} outside that layer")]
@@ -204,10 +216,12 @@ pub enum Step {
         /// The layer.
         layer: u32,
     },
-    /// A block of the open layer, with its part and vector count.
+    /// A block of the open layer, with its laser, part and vector count.
     Block {
         /// The layer.
         layer: u32,
+        /// The laser it names (`None` in a job without laser blocks).
+        laser: Option<u8>,
         /// The part it names (`None` in a job without parts).
         part: Option<u16>,
         /// Vectors in the block.
@@ -283,13 +297,13 @@ impl LayerTally {
         self.bytes_announced
     }
 
-    /// Counts a block of the layer (naming `part` if a `PartBlock`) and adds it to the
-    /// layer's digest.
-    pub fn add(&mut self, part: Option<u16>, b: &VectorBlock<'_>) {
+    /// Counts a block of the layer (naming `laser` if a `LaserBlock`, `part` if a `PartBlock`
+    /// or a `LaserBlock` of a plate) and adds it to the layer's digest.
+    pub fn add(&mut self, laser: Option<u8>, part: Option<u16>, b: &VectorBlock<'_>) {
         self.blocks = self.blocks.saturating_add(1);
         let len = u32::try_from(b.data.len()).unwrap_or(u32::MAX);
         self.bytes = self.bytes.saturating_add(len);
-        self.digest.block(part, b);
+        self.digest.block(laser, part, b);
     }
 
     /// The `LayerEnd` of `layer` announcing `announced`: the same layer, its blocks and bytes
@@ -354,6 +368,7 @@ pub struct JobVerifier<const PARAMS: usize> {
     params: heapless::Vec<ParamSet, PARAMS>,
     params_announced: u16,
     parts: PartTable,
+    form: BlockForm,
     layer_count: u32,
     header_hash: Option<[u8; 32]>,
     job: Option<JobDigest>,
@@ -376,6 +391,7 @@ impl<const PARAMS: usize> JobVerifier<PARAMS> {
             params: heapless::Vec::new(),
             params_announced: 0,
             parts: PartTable::new(),
+            form: BlockForm::new(),
             layer_count: 0,
             header_hash: None,
             job: None,
@@ -444,8 +460,13 @@ impl<const PARAMS: usize> JobVerifier<PARAMS> {
                 self.expect = Expect::InLayer;
                 Ok(Step::LayerStart { layer: l.layer })
             }
-            (Expect::InLayer, Msg::VectorBlock(b)) => self.block(None, b, on_segment),
-            (Expect::InLayer, Msg::PartBlock(p)) => self.block(Some(p.part), &p.block, on_segment),
+            (Expect::InLayer, Msg::VectorBlock(b)) => self.block(None, None, b, on_segment),
+            (Expect::InLayer, Msg::PartBlock(p)) => {
+                self.block(None, Some(p.part), &p.block, on_segment)
+            }
+            (Expect::InLayer, Msg::LaserBlock(l)) => {
+                self.block(Some(l.laser), l.part, &l.block, on_segment)
+            }
             (Expect::InLayer, Msg::LayerLink(l)) => match &self.open {
                 Some(o) if o.layer == l.layer => Ok(Step::LayerLink { layer: l.layer }),
                 _ => Err(VerifyError::LinkOutsideLayer { layer: l.layer }),
@@ -489,8 +510,14 @@ impl<const PARAMS: usize> JobVerifier<PARAMS> {
         Ok(Step::ParamSet)
     }
 
+    /// Whether the job's blocks name their lasers (`None` before its first block).
+    pub fn names_lasers(&self) -> Option<bool> {
+        self.form.lasers()
+    }
+
     fn block(
         &mut self,
+        laser: Option<u8>,
         part: Option<u16>,
         b: &VectorBlock<'_>,
         on_segment: &mut impl FnMut(&Segment, &ParamSet),
@@ -514,6 +541,13 @@ impl<const PARAMS: usize> JobVerifier<PARAMS> {
             source,
         };
         self.parts.check_block(part).map_err(part_error)?;
+        self.form
+            .check(laser)
+            .map_err(|source| VerifyError::LaserForm {
+                layer,
+                block,
+                source,
+            })?;
         let mut vectors = 0u64;
         for s in b.segments() {
             let s = s.map_err(|source| VerifyError::Payload {
@@ -526,9 +560,10 @@ impl<const PARAMS: usize> JobVerifier<PARAMS> {
             on_segment(&s, &p);
             vectors += 1;
         }
-        open.add(part, b);
+        open.add(laser, part, b);
         Ok(Step::Block {
             layer,
+            laser,
             part,
             vectors,
         })
@@ -599,6 +634,7 @@ pub fn msg_name(m: &Msg<'_>) -> &'static str {
         Msg::PartBlock(_) => "PartBlock",
         Msg::PartReport(_) => "PartReport",
         Msg::SkipPart(_) => "SkipPart",
+        Msg::LaserBlock(_) => "LaserBlock",
     }
 }
 

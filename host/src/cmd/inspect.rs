@@ -223,14 +223,16 @@ fn print_json(
 ) -> anyhow::Result<()> {
     let mut value = serde_json::to_value(r)?;
     if let Some(obj) = value.as_object_mut() {
-        // The job carries no laser of its own: one laser exposes it all, as it was timed
-        // when it was verified (`meltline lasers` plans it on several).
+        // Each layer's exposure is its slowest laser's (a job naming no laser has one).
         let exposure_s: f64 = job.layers.iter().map(|l| l.exposure_s).sum();
         obj.insert("exposure_s".into(), exposure_s.into());
-        obj.insert(
-            "lasers".into(),
-            serde_json::json!([{"index": 0, "vectors": job.vectors(), "exposure_s": exposure_s}]),
-        );
+        let lasers = if job.lasers.is_empty() {
+            vec![meltline_host::jobfile::LaserTotals::default()]
+        } else {
+            job.lasers.clone()
+        };
+        obj.insert("lasers".into(), serde_json::to_value(&lasers)?);
+        obj.insert("names_lasers".into(), job.names_lasers.into());
         if let Some(c) = release {
             let mut rec = serde_json::to_value(&c.record)?;
             if let Some(o) = rec.as_object_mut() {

@@ -1,13 +1,15 @@
 //! `meltline lasers JOB [--machine M] [--laser-assignment by-part|by-region] [--overlap-mm O]
-//! [--json]`: plans a verified job on a machine's lasers and prints each laser's share, the
-//! exposure time (the slowest laser of every layer) against one laser, and the layer balance.
+//! [-o OUT] [--json]`: plans a verified job on a machine's lasers and prints each laser's
+//! share, the exposure time (the slowest laser of every layer) against one laser, and the
+//! layer balance; with `-o`, writes the job again with every block naming its laser.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use meltline_host::lasers::write::write_assigned;
 use meltline_host::lasers::{Assignment, DEFAULT_OVERLAP_MM, plan};
-use meltline_host::outln;
 use meltline_host::session::hms;
+use meltline_host::{errln, outln};
 
 use super::common::{JobInput, load_machine};
 
@@ -29,13 +31,36 @@ pub struct Args {
     /// Print the plan as JSON (with every layer's exposure per laser and its seams).
     #[arg(long)]
     pub json: bool,
+    /// Write the assigned job here (every block naming the laser that exposes it); it appears
+    /// only once complete.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let machine = load_machine(Some(&args.machine))?;
     let job = args.input.load(&machine)?;
-    let p = plan(&job, &machine, args.laser_assignment, args.overlap_mm)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", job.name))?;
+    if let Some(out) = &args.output {
+        meltline_core::io::output_target(out)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
+    }
+    let p = match &args.output {
+        None => plan(&job, &machine, args.laser_assignment, args.overlap_mm)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", job.name))?,
+        Some(out) => {
+            let (p, s) =
+                write_assigned(&job, &machine, args.laser_assignment, args.overlap_mm, out)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}; nothing was written", job.name))?;
+            errln!(
+                "meltline: wrote {} ({} layers, {} vectors, {} bytes), every block naming its laser",
+                out.display(),
+                s.layers,
+                s.vectors,
+                s.bytes
+            );
+            p
+        }
+    };
     if args.json {
         let mut v = serde_json::to_value(&p)?;
         v["worst_balance"] = p.worst_balance().into();

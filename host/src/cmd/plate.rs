@@ -12,7 +12,7 @@ use std::time::Instant;
 use anyhow::Context;
 use meltline_core::io::output_target;
 use meltline_host::jobfile::hex;
-use meltline_host::lasers::{PlanSummary, plan_file};
+use meltline_host::lasers::PlanSummary;
 use meltline_host::plate::build::{BuiltPlate, PartLayers, build_plate, plate_pipeline};
 use meltline_host::plate::{PartRow, PlacedPart, PlateFile};
 use meltline_host::report::{DesignFigures, now_utc, software_version};
@@ -106,6 +106,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         sliced,
         header,
         summary,
+        lasers,
     } = built;
     errln!(
         "meltline: wrote {} ({} layers, {} vectors, {} bytes) in {:.1} s",
@@ -116,28 +117,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         t0.elapsed().as_secs_f64()
     );
     let machine = &pipeline.options.machine;
-    let mut plan_warning = None;
-    let lasers = if machine.laser_count() > 1 {
-        let t = Instant::now();
-        match plan_file(&args.output, machine, plate.laser_assignment) {
-            Ok(s) => {
-                errln!(
-                    "meltline: {} (in {:.1} s)",
-                    s.line(),
-                    t.elapsed().as_secs_f64()
-                );
-                Some(s)
-            }
-            Err(e) => {
-                let w = format!("the plate cannot be planned on the machine's lasers: {e}");
-                errln!("meltline: warning: {w}");
-                plan_warning = Some(w);
-                None
-            }
-        }
-    } else {
-        None
-    };
     let rows: Vec<PartRow> = placed
         .iter()
         .zip(&sliced)
@@ -161,7 +140,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     .iter()
                     .map(move |w| format!("{}: {w}", p.entry.id))
             })
-            .chain(plan_warning)
             .collect(),
         lasers,
     };

@@ -413,7 +413,18 @@ fn run_in_pool(args: &Args) -> anyhow::Result<ExitCode> {
             header,
             layers: kept,
         };
-        job_result = write_mlj_with(&job, out, &mopts).map(|s| {
+        job_result = if machine.laser_count() > 1 {
+            write_on_lasers(&job, out, &mopts, &machine, args.laser_assignment)
+        } else {
+            if args.laser_assignment.is_some() {
+                errln!(
+                    "meltline: note: {} has one laser: --laser-assignment has nothing to share",
+                    machine.machine
+                );
+            }
+            write_mlj_with(&job, out, &mopts).map_err(anyhow::Error::from)
+        }
+        .map(|s| {
             errln!(
                 "meltline: wrote {} ({} bytes, {} frames)",
                 out.display(),
@@ -424,32 +435,40 @@ fn run_in_pool(args: &Args) -> anyhow::Result<ExitCode> {
     }
     write_stats(&mut stats)?;
     job_result?;
-    if let Some(out) = &args.output {
-        plan_on_lasers(out, &machine, args.laser_assignment);
-    }
     Ok(ExitCode::SUCCESS)
 }
 
-/// On a multi-laser machine, plans the written job on its lasers and prints the plan.
-fn plan_on_lasers(
-    job: &std::path::Path,
+/// On a machine of several lasers: the job planned onto them and written with every block
+/// naming its laser (nothing is written when it cannot be planned); prints the plan.
+fn write_on_lasers(
+    job: &BuildJob,
+    out: &std::path::Path,
+    mopts: &MljOptions,
     machine: &meltline_firmware::machine::MachineConfig,
     assignment: Option<meltline_host::lasers::Assignment>,
-) {
-    if machine.laser_count() < 2 {
-        if assignment.is_some() {
-            errln!(
-                "meltline: note: {} has one laser: --laser-assignment has nothing to share",
-                machine.machine
-            );
-        }
-        return;
-    }
-    // The job carries no laser of its own yet: a plan that fails is a warning on a good job.
-    match meltline_host::lasers::plan_file(job, machine, assignment.unwrap_or_default()) {
-        Ok(s) => errln!("meltline: {}", s.line()),
-        Err(e) => {
-            errln!("meltline: warning: the job cannot be planned on the machine's lasers: {e}")
-        }
-    }
+) -> anyhow::Result<meltline_firmware::job::JobSummary> {
+    use meltline_host::lasers::{DEFAULT_OVERLAP_MM, write::write_assigned};
+    // The job naming no laser exists only in memory, held to the lasers' fields once assigned.
+    let unassigned = MljOptions {
+        lasers: None,
+        ..mopts.clone()
+    };
+    let (bytes, _) = meltline_host::mlj::encode_mlj(job, &unassigned)?;
+    let read = meltline_host::jobfile::JobFile::parse(&bytes, &out.display().to_string(), machine)?;
+    drop(bytes);
+    let (plan, summary) = write_assigned(
+        &read,
+        machine,
+        assignment.unwrap_or_default(),
+        DEFAULT_OVERLAP_MM,
+        out,
+    )
+    .map_err(|e| {
+        anyhow::anyhow!(
+            "{}: the job cannot be planned on the machine's lasers, nothing was written: {e}",
+            out.display()
+        )
+    })?;
+    errln!("meltline: {}", plan.summary().line());
+    Ok(summary)
 }

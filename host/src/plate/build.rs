@@ -212,6 +212,8 @@ pub struct BuiltPlate {
     pub header: JobHeader,
     /// What was written.
     pub summary: meltline_firmware::job::JobSummary,
+    /// On a machine of several lasers, the plan the written job carries.
+    pub lasers: Option<crate::lasers::PlanSummary>,
 }
 
 /// The pipeline a plate file asks for on `machine`: its profile (or the built-in Ti-6Al-4V),
@@ -242,7 +244,9 @@ pub fn plate_pipeline(
 
 /// Makes, places and slices every part of `plate` and writes the plate job to `output`
 /// (parts spooled in a temporary folder beside it); `progress` hears each stage. Nothing is
-/// written when a part is refused or the parts do not fit.
+/// written when a part is refused or the parts do not fit. On a machine of several lasers the
+/// job is planned onto them (the plate's `laser_assignment`) and written with every block
+/// naming its laser; nothing is written when it cannot be planned.
 pub fn build_plate(
     plate: &super::PlateFile,
     pipeline: &Pipeline,
@@ -258,7 +262,14 @@ pub fn build_plate(
         placed.len(),
         t0.elapsed().as_secs_f64()
     ));
-    let mopts = MljOptions::for_machine(&pipeline.options.machine);
+    let machine = &pipeline.options.machine;
+    let several = machine.laser_count() > 1;
+    let mut mopts = MljOptions::for_machine(machine);
+    if several {
+        // The parts and the joined job name no laser yet; the assigned job is held to the
+        // lasers' fields when it is written.
+        mopts.lasers = None;
+    }
     let mut headers = Vec::with_capacity(placed.len());
     let mut sliced = Vec::with_capacity(placed.len());
     let mut needs: Vec<u64> = Vec::new();
@@ -288,13 +299,34 @@ pub fn build_plate(
     ));
     let table: Vec<_> = placed.iter().map(part_spec).collect();
     let spools: Vec<_> = sliced.iter().map(|l| l.spool.clone()).collect();
-    let summary = super::spool::join(&header, &table, &spools, output, &mopts)
+    let joined = if several {
+        dir.path().join("plate-unassigned.mlj")
+    } else {
+        output.to_path_buf()
+    };
+    let mut summary = super::spool::join(&header, &table, &spools, &joined, &mopts)
         .map_err(|e| name_part(e, &placed))?;
+    let mut lasers = None;
+    if several {
+        let t = std::time::Instant::now();
+        let (plan, assigned) =
+            crate::lasers::write::assign_file(&joined, output, machine, plate.laser_assignment)
+                .map_err(|e| PlateError::Lasers(e.to_string()))?;
+        let s = plan.summary();
+        progress(&format!(
+            "{} (written in {:.1} s)",
+            s.line(),
+            t.elapsed().as_secs_f64()
+        ));
+        summary = assigned;
+        lasers = Some(s);
+    }
     Ok(BuiltPlate {
         placed,
         sliced,
         header,
         summary,
+        lasers,
     })
 }
 

@@ -63,6 +63,9 @@ pub enum PlateError {
     /// The parts cannot stand on the plate as asked.
     #[error(transparent)]
     Placement(#[from] PlacementError),
+    /// The plate cannot be shared between the machine's lasers (nothing is written).
+    #[error("the plate cannot be planned on the machine's lasers: {0}")]
+    Lasers(String),
 }
 
 impl PlateError {
