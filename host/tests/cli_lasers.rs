@@ -66,6 +66,12 @@ fn laser_vectors(v: &serde_json::Value) -> Vec<u64> {
 /// Simulates `job` on the four-laser machine, which must verify it; returns each laser's
 /// marked vectors.
 fn simulate_4x(job: &str, dir: &Path) -> Vec<u64> {
+    laser_vectors(&run_4x(job, dir))
+}
+
+/// The controller's part of the run report of `job` on the four-laser machine, which must
+/// verify it.
+fn run_4x(job: &str, dir: &Path) -> serde_json::Value {
     let report = dir.join("run.json");
     let o = meltline(&[
         "simulate",
@@ -79,7 +85,7 @@ fn simulate_4x(job: &str, dir: &Path) -> Vec<u64> {
     assert!(o.status.success() && log.contains("VERIFIED"), "{log}");
     let run: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
-    laser_vectors(&run["controller"])
+    run["controller"].clone()
 }
 
 #[test]
@@ -103,7 +109,8 @@ fn lasers_writes_the_job_with_every_block_on_its_laser_and_the_printer_runs_it()
     let o = meltline(&["plate", plate.to_str().unwrap(), "-o", &job]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     // By part: three coupons, three lasers at work.
-    let by_part = simulate_4x(&job, d.path());
+    let whole = run_4x(&job, d.path());
+    let by_part = laser_vectors(&whole);
     assert_eq!(by_part.iter().filter(|&&n| n > 0).count(), 3, "{by_part:?}");
     // Planned again by region: the centre coupon is cut between all four lasers.
     let out = d.path().join("by-region.mlj").display().to_string();
@@ -129,7 +136,23 @@ fn lasers_writes_the_job_with_every_block_on_its_laser_and_the_printer_runs_it()
     assert_eq!(inspected["names_lasers"], true);
     let shares = laser_vectors(&inspected);
     assert!(shares.iter().all(|&n| n > 0), "{shares:?}");
-    assert_eq!(simulate_4x(&out, d.path()), shares);
+    let cut = run_4x(&out, d.path());
+    assert_eq!(laser_vectors(&cut), shares);
+    // Stitched at the seams, the centre coupon is covered as when one laser marks it whole,
+    // and spills no more than the overlap adds.
+    for (a, b) in whole["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(cut["parts"].as_array().unwrap())
+    {
+        let f = |v: &serde_json::Value, k: &str| v[k].as_f64().unwrap();
+        assert!(
+            (f(a, "coverage_pct") - f(b, "coverage_pct")).abs() < 0.2
+                && f(b, "spill_pct") < f(a, "spill_pct") + 0.5,
+            "whole {a} cut {b}"
+        );
+    }
     // The cut vectors are more than the whole ones, never fewer.
     assert!(shares.iter().sum::<u64>() > by_part.iter().sum::<u64>());
     // A job made for another machine is refused by name and nothing is written.

@@ -108,6 +108,48 @@ fn capsule_span(s: &Segment, r: f64, y: f64) -> Option<(f64, f64)> {
     (lo <= hi).then_some((lo, hi))
 }
 
+/// Joins open contour chains into rings: a contour cut at a stitching seam between lasers
+/// arrives as pieces in different blocks, each reaching a little past the seam, so a piece's
+/// end lies within `tol` of the next piece's start. Chains already closed (their ends within
+/// `tol`) are kept as they are; each open one is followed, greedily, by the open chain whose
+/// start is nearest its end (within `tol`) until the ring closes or no chain continues it.
+/// What has fewer than three vertices then encloses nothing and is dropped.
+pub fn stitch_contours(contours: Vec<Vec<[f64; 2]>>, tol: f64) -> Vec<Vec<[f64; 2]>> {
+    let d = |a: &[f64; 2], b: &[f64; 2]| (a[0] - b[0]).hypot(a[1] - b[1]);
+    let closed = |c: &Vec<[f64; 2]>| match (c.first(), c.last()) {
+        (Some(a), Some(b)) => d(a, b) <= tol,
+        _ => true,
+    };
+    let (mut out, mut open): (Vec<_>, Vec<_>) = contours.into_iter().partition(closed);
+    let mut used = vec![false; open.len()];
+    for i in 0..open.len() {
+        if used[i] {
+            continue;
+        }
+        used[i] = true;
+        let mut ring = std::mem::take(&mut open[i]);
+        loop {
+            let (Some(start), Some(end)) = (ring.first().copied(), ring.last().copied()) else {
+                break;
+            };
+            if ring.len() > 2 && d(&start, &end) <= tol {
+                break;
+            }
+            let next = (0..open.len())
+                .filter(|&j| !used[j])
+                .filter_map(|j| open[j].first().map(|p| (j, d(&end, p))))
+                .filter(|&(_, dist)| dist <= tol)
+                .min_by(|a, b| a.1.total_cmp(&b.1));
+            let Some((j, _)) = next else { break };
+            used[j] = true;
+            ring.append(&mut open[j]);
+        }
+        out.push(ring);
+    }
+    out.retain(|r| r.len() >= 3);
+    out
+}
+
 impl LayerGeometry {
     /// Rasterises with pixels of `pixel` quanta (enlarged so the raster stays ≤ `max_cells`).
     pub fn rasterise(&self, pixel: f64, max_cells: usize) -> Option<ExposureMap> {
@@ -278,6 +320,51 @@ mod tests {
 
     fn square(size: f64) -> Vec<[f64; 2]> {
         vec![[0.0, 0.0], [size, 0.0], [size, size], [0.0, size]]
+    }
+
+    #[test]
+    fn a_contour_cut_at_a_laser_seam_is_stitched_back_into_its_ring() {
+        // A 2 mm square ring cut at x = 1000 into two pieces, each reaching 100 past the
+        // seam (a 0.2 mm overlap), as two lasers mark it.
+        let left = vec![[1100.0, 0.0], [0.0, 0.0], [0.0, 2000.0], [1100.0, 2000.0]];
+        let right = vec![
+            [900.0, 2000.0],
+            [2000.0, 2000.0],
+            [2000.0, 0.0],
+            [900.0, 0.0],
+        ];
+        let closed = vec![
+            [5000.0, 0.0],
+            [6000.0, 0.0],
+            [6000.0, 1000.0],
+            [5000.0, 0.0],
+        ];
+        let rings = stitch_contours(vec![closed.clone(), left, right], 1000.0);
+        assert_eq!(rings.len(), 2);
+        assert_eq!(rings[0], closed);
+        assert_eq!(rings[1].len(), 8);
+        let g = LayerGeometry {
+            contours: rings,
+            ..LayerGeometry::default()
+        };
+        let whole = LayerGeometry {
+            contours: vec![square(2000.0), closed],
+            ..LayerGeometry::default()
+        };
+        // The stitched ring fills as the whole one did.
+        let (a, b) = (
+            g.rasterise(20.0, 1 << 22).unwrap(),
+            whole.rasterise(20.0, 1 << 22).unwrap(),
+        );
+        assert_eq!(a.intended_cells, b.intended_cells);
+        // Pieces whose ends are farther apart than the tolerance stay apart.
+        let far = vec![
+            vec![[0.0, 0.0], [10.0, 0.0], [10.0, 10.0]],
+            vec![[5000.0, 0.0], [6000.0, 0.0], [6000.0, 10.0]],
+        ];
+        assert_eq!(stitch_contours(far, 1000.0).len(), 2);
+        // A piece of two vertices left alone encloses nothing.
+        assert!(stitch_contours(vec![vec![[0.0, 0.0], [9.0, 0.0]]], 1000.0).is_empty());
     }
 
     #[test]

@@ -120,8 +120,10 @@ struct LayerLogLine<'a> {
 }
 
 impl Recorder {
+    /// Ends the contour chain being collected: a piece of two vertices may be half of a
+    /// contour cut at a laser seam, kept for [`exposure::stitch_contours`].
     fn close_contour(&mut self) {
-        if self.contour.len() >= 3 {
+        if self.contour.len() >= 2 {
             self.geometry
                 .contours
                 .push(std::mem::take(&mut self.contour));
@@ -194,7 +196,11 @@ impl Recorder {
         let single = geometry.len() == 1;
         let [mut intended, mut covered, mut spilled, mut support] = [0.0; 4];
         let mut only = None;
-        for (part, g) in geometry {
+        // Contour pieces cut at a laser seam reach at most half the widest stitching overlap
+        // (0.5 mm) past it: their ends lie within 1 mm of the piece that continues them.
+        let stitch = 1000.0 / q;
+        for (part, mut g) in geometry {
+            g.contours = exposure::stitch_contours(std::mem::take(&mut g.contours), stitch);
             let Some(map) = g.rasterise(pixel, 4 << 20) else {
                 continue;
             };
