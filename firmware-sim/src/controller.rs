@@ -169,6 +169,8 @@ struct Core<A: ArenaStorage, const PARAMS: usize, const READY: usize> {
     heads: [ScanHead; MAX_LASERS],
     /// Whether the job's blocks name their lasers.
     form: BlockForm,
+    /// The lasers that went down (bit per index).
+    lasers_down: u8,
     totals: LayerTiming,
     oxygen_ppm: u32,
     pause: Option<PauseCause>,
@@ -262,6 +264,7 @@ impl<A: ArenaStorage, const PARAMS: usize, const READY: usize, N: NonVolatile>
                 job_end_ok: false,
                 heads,
                 form: BlockForm::new(),
+                lasers_down: 0,
                 totals: LayerTiming::default(),
                 oxygen_ppm,
                 pause: None,

@@ -112,6 +112,19 @@ impl MachineConfig {
         (0..self.laser_count()).filter_map(|i| self.laser(i))
     }
 
+    /// Whether a laser not in `down` (bit per laser index) has a field holding the whole box
+    /// `[x_min, y_min, x_max, y_max]` in quanta of `quantum_nm`: where a part can still be
+    /// built after a laser failed.
+    pub fn reachable_without(&self, down: u8, box_q: [i32; 4], quantum_nm: u32) -> bool {
+        let q = i64::from(quantum_nm.max(1));
+        let b = box_q.map(|v| i64::from(v) * q);
+        self.all_lasers().enumerate().any(|(i, l)| {
+            let up = i >= 8 || down & (1 << i) == 0;
+            let f = l.field_um.map(|v| i64::from(v) * 1000);
+            up && f[0] <= b[0] && f[1] <= b[1] && b[2] <= f[2] && b[3] <= f[3]
+        })
+    }
+
     /// The indices of the lasers whose field reaches `p` (µm).
     pub fn lasers_reaching(&self, p: [i64; 2]) -> impl Iterator<Item = usize> + '_ {
         self.all_lasers()

@@ -88,6 +88,17 @@ pub struct LaserDrift {
     pub permille: u32,
 }
 
+/// A laser that goes down: found by the controller's check before layer `layer` is exposed,
+/// so nothing of that layer is marked (see [`crate::controller`], "A laser fails").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LaserFailure {
+    /// The layer before which it fails.
+    pub layer: u32,
+    /// The laser's index.
+    pub laser: u8,
+}
+
 /// The machine envelope and timing. Deserialisable from TOML (`--machine M.toml`); every field
 /// has a default (a 250 mm-field Ti-6Al-4V machine).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -141,6 +152,8 @@ pub struct MachineConfig {
     pub recoater_collision_at_um: Option<[i32; 2]>,
     /// Injected laser power drifts (the latest `from_layer` at or below a layer applies).
     pub laser_drift: heapless::Vec<LaserDrift, 4>,
+    /// An injected laser failure: the laser goes down before the layer is exposed.
+    pub laser_failure: Option<LaserFailure>,
     /// Ed25519 public keys (64 hex digits each) whose releases this printer accepts; with any
     /// configured, jobs without a valid release from one of them are refused.
     pub trusted_keys: heapless::Vec<heapless::String<64>, MAX_TRUSTED_KEYS>,
@@ -237,6 +250,7 @@ impl Default for MachineConfig {
             recoater_collision_layer: None,
             recoater_collision_at_um: None,
             laser_drift: heapless::Vec::new(),
+            laser_failure: None,
             trusted_keys: heapless::Vec::new(),
             lasers: heapless::Vec::new(),
             layer_memory_bytes: DEFAULT_LAYER_MEMORY,

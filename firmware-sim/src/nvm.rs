@@ -15,7 +15,8 @@
 //! |---|---|---|
 //! | 0 | 4 | magic `"MLNV"` |
 //! | 4 | 2 | record version ([`NV_VERSION`]) |
-//! | 6 | 2 | reserved, 0 |
+//! | 6 | 1 | lasers down (bit per laser index): a laser failed and the job continues on the others ([`NvRecord::lasers_down`]) |
+//! | 7 | 1 | reserved, 0 |
 //! | 8 | 32 | job hash announced by the job's header |
 //! | 40 | 32 | SHA-256 of the job's header and parameter sets ([`NvRecord::prefix_sha256`]) |
 //! | 72 | 4 | layer count of the job |
@@ -54,8 +55,8 @@ const BASE: usize = 405;
 /// up to [`MAX_PARTS`] parts (about 9 KB: a small FRAM).
 pub const NV_RECORD_LEN: usize = BASE + MAX_PARTS * NV_PART_LEN + 4;
 /// Version of the record layout (2: the release chain position was added; 3: plate jobs, one
-/// entry per part).
-pub const NV_VERSION: u16 = 3;
+/// entry per part; 4: the lasers down).
+pub const NV_VERSION: u16 = 4;
 const MAGIC: [u8; 4] = *b"MLNV";
 const BODY: usize = NV_RECORD_LEN - 4;
 const CRC32: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
@@ -186,6 +187,10 @@ pub struct NvRecord {
     /// Parts of a plate job (their entries are read with [`NvRecord::load_parts`]); 0 for a
     /// job without parts.
     pub parts: u16,
+    /// The lasers that failed (bit per laser index). Not 0: the job stopped at
+    /// `layers_done` when one failed, and a job with the same header, parameter sets and part
+    /// table whose later layers are planned on the other lasers continues it (its own hash).
+    pub lasers_down: u8,
 }
 
 /// One part of a plate job as the record keeps it after a completed layer.
@@ -304,6 +309,7 @@ impl NvRecord {
             head: Point::default(),
             release_chain: None,
             parts: 0,
+            lasers_down: 0,
         }
     }
 
@@ -330,7 +336,7 @@ impl NvRecord {
         };
         p.bytes(&MAGIC);
         p.bytes(&NV_VERSION.to_le_bytes());
-        p.bytes(&[0, 0]);
+        p.bytes(&[self.lasers_down, 0]);
         p.bytes(&self.job_sha256);
         p.bytes(&self.prefix_sha256);
         p.bytes(&self.layer_count.to_le_bytes());
@@ -381,7 +387,7 @@ impl NvRecord {
         if t.array::<4>()? != MAGIC || u16::from_le_bytes(t.array()?) != NV_VERSION {
             return None;
         }
-        t.array::<2>()?;
+        let [lasers_down, _] = t.array::<2>()?;
         let job_sha256 = t.array()?;
         let prefix_sha256 = t.array()?;
         let layer_count = t.u32()?;
@@ -428,6 +434,7 @@ impl NvRecord {
             release_chain,
             received,
             parts,
+            lasers_down,
         })
     }
 
@@ -504,6 +511,7 @@ mod tests {
             release_chain: Some([0xa5; 32]),
             received: executed_copy,
             parts: 0,
+            lasers_down: 0b0100,
         }
     }
 

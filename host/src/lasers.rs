@@ -353,14 +353,55 @@ pub fn plan_with(
     overlap_mm: f64,
     sink: &mut dyn FnMut(PlanStep<'_>) -> Result<(), PlanError>,
 ) -> Result<LaserPlan, PlanError> {
+    plan_scoped(
+        job,
+        machine,
+        assignment,
+        overlap_mm,
+        &Scope::default(),
+        sink,
+    )
+}
+
+/// What a plan may use: after a laser failed, the lasers still up and the parts left out.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    /// Lasers that are down (bit per index): given nothing.
+    pub down: u8,
+    /// Per part, whether it is left out (its blocks are given to no laser).
+    pub skip: Vec<bool>,
+}
+
+/// [`plan_with`] within `scope`. With a laser down the plan is by part over the others (a
+/// seam grid needs every laser of its grid), whatever `assignment` says.
+pub fn plan_scoped(
+    job: &JobFile,
+    machine: &MachineConfig,
+    assignment: Assignment,
+    overlap_mm: f64,
+    scope: &Scope,
+    sink: &mut dyn FnMut(PlanStep<'_>) -> Result<(), PlanError>,
+) -> Result<LaserPlan, PlanError> {
     if !(OVERLAP_RANGE_MM[0]..=OVERLAP_RANGE_MM[1]).contains(&overlap_mm) {
         return Err(PlanError::Overlap(overlap_mm));
     }
+    let assignment = if scope.down != 0 {
+        Assignment::ByPart
+    } else {
+        assignment
+    };
     let lasers: Vec<Laser> = machine.all_lasers().collect();
     let q_per_um = 1000.0 / f64::from(job.quantum_nm.max(1));
     let overlap_q = overlap_mm * 1000.0 * q_per_um;
     let mut out = LaserPlan::empty(machine, assignment, overlap_mm);
-    let grid = strategy(job, &lasers, assignment, q_per_um, overlap_q, &mut out)?;
+    let grid = strategy(
+        job,
+        &lasers,
+        assignment,
+        (q_per_um, overlap_q),
+        scope,
+        &mut out,
+    )?;
     let mut heads: Vec<ScanHead> = lasers
         .iter()
         .map(|l| ScanHead::new(l.galvo, job.quantum_nm))
@@ -448,8 +489,8 @@ fn strategy(
     job: &JobFile,
     lasers: &[Laser],
     assignment: Assignment,
-    q_per_um: f64,
-    overlap_q: f64,
+    (q_per_um, overlap_q): (f64, f64),
+    scope: &Scope,
     out: &mut LaserPlan,
 ) -> Result<Option<Grid>, PlanError> {
     let fields_q: Vec<[i64; 4]> = lasers
@@ -463,7 +504,7 @@ fn strategy(
             None
         }
         Assignment::ByPart => {
-            out.part_lasers = assign_parts(job, lasers, &fields_q)?;
+            out.part_lasers = assign_parts(job, lasers, &fields_q, scope)?;
             None
         }
     })
@@ -576,6 +617,7 @@ fn assign_parts(
     job: &JobFile,
     lasers: &[Laser],
     fields_q: &[[i64; 4]],
+    scope: &Scope,
 ) -> Result<Vec<usize>, PlanError> {
     let q_mm = f64::from(job.quantum_nm) * 1e-6;
     // Each part's box (quanta) and its exposure on one head, from the vectors themselves.
@@ -619,8 +661,13 @@ fn assign_parts(
             continue; // a part with no vectors needs no laser
         }
         let holds = |f: &[i64; 4]| f[0] <= bx[0] && f[1] <= bx[1] && bx[2] <= f[2] && bx[3] <= f[3];
+        if scope.skip.get(p).copied().unwrap_or(false) {
+            chosen[p] = usize::MAX; // left out: given to no laser
+            continue;
+        }
+        let up = |i: usize| i >= 8 || scope.down & (1 << i) == 0;
         let Some(best) = (0..lasers.len())
-            .filter(|&i| holds(&fields_q[i]))
+            .filter(|&i| up(i) && holds(&fields_q[i]))
             .min_by_key(|&i| (laser_load[i], i))
         else {
             let mm = |v: i64| v as f64 * q_mm;

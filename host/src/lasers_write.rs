@@ -10,11 +10,11 @@
 
 use std::path::Path;
 
-use meltline_firmware::job::{BlockSpec, Geometry, JobSpec, PartSpec};
+use meltline_firmware::job::{BlockSpec, CodedBlock, Geometry, JobSpec, PartSpec};
 use meltline_firmware::machine::MachineConfig;
 use meltline_firmware::wire::{Coding, Msg, Segment};
 
-use super::{Assignment, LaserPlan, PlanError, PlanStep, plan_with};
+use super::{Assignment, LaserPlan, PlanError, PlanStep, Scope, plan_scoped};
 use crate::jobfile::JobFile;
 use crate::mlj::{MljError, MljOptions, write_spec_atomically};
 use meltline_firmware::job::{JobError, JobSummary, decode_wire};
@@ -120,6 +120,94 @@ pub fn write_assigned(
     overlap_mm: f64,
     out: &Path,
 ) -> Result<(LaserPlan, JobSummary), AssignError> {
+    write_planned(
+        job,
+        machine,
+        (assignment, overlap_mm),
+        &Scope::default(),
+        0,
+        out,
+    )
+}
+
+/// What [`write_continuation`] wrote: the plan of the layers it planned again, the job, and
+/// the parts left out because no laser still up reaches them.
+#[derive(Debug)]
+pub struct Continuation {
+    /// The plan (by part over the lasers still up).
+    pub plan: LaserPlan,
+    /// What was written.
+    pub summary: JobSummary,
+    /// Indices of the parts left out from `from_layer` on.
+    pub skipped: Vec<u16>,
+}
+
+/// The job that continues `job` after the lasers `down` (bit per index) failed before layer
+/// `from_layer`: the same setup and layers before `from_layer` as they were, the later layers
+/// planned by part on the lasers still up, and the parts none of them reaches left out (the
+/// controller skips them by the same rule, [`MachineConfig::reachable_without`]).
+pub fn write_continuation(
+    job: &JobFile,
+    machine: &MachineConfig,
+    from_layer: u32,
+    down: u8,
+    out: &Path,
+) -> Result<Continuation, AssignError> {
+    let parts = parts_of(job)?;
+    let skip: Vec<bool> = parts
+        .iter()
+        .map(|p| !machine.reachable_without(down, p.footprint, job.quantum_nm))
+        .collect();
+    let skipped = (0..parts.len())
+        .filter(|&i| skip[i])
+        .filter_map(|i| u16::try_from(i).ok())
+        .collect();
+    let scope = Scope { down, skip };
+    let (plan, summary) = write_planned(
+        job,
+        machine,
+        (Assignment::ByPart, super::DEFAULT_OVERLAP_MM),
+        &scope,
+        from_layer,
+        out,
+    )?;
+    Ok(Continuation {
+        plan,
+        summary,
+        skipped,
+    })
+}
+
+/// The blocks of layer `layer` of `job` as they are, with their lasers and parts.
+fn layer_as_is(job: &JobFile, layer: u32) -> Result<Vec<CodedBlock>, AssignError> {
+    let mut scratch = Vec::new();
+    let mut out = Vec::new();
+    let Some(info) = job.layers.get(layer as usize) else {
+        return Ok(out);
+    };
+    let first = usize::try_from(info.first_frame).unwrap_or(usize::MAX);
+    let n = usize::try_from(info.frames).unwrap_or(0);
+    for (k, wire) in job.frames.iter().enumerate().skip(first).take(n) {
+        let frame = decode_wire(wire, &mut scratch).map_err(|_| AssignError::Frame(k))?;
+        if let Some((part, b)) = frame.msg.block() {
+            let mut c = CodedBlock::of(part, b);
+            c.laser = frame.msg.laser();
+            out.push(c);
+        }
+    }
+    Ok(out)
+}
+
+/// Writes `job` again: layers before `from_layer` as they are, the others as planned within
+/// `scope`.
+fn write_planned(
+    job: &JobFile,
+    machine: &MachineConfig,
+    (assignment, overlap_mm): (Assignment, f64),
+    scope: &Scope,
+    from_layer: u32,
+    out: &Path,
+) -> Result<(LaserPlan, JobSummary), AssignError> {
     if job.machine != machine.machine.as_str() {
         return Err(AssignError::Machine {
             job: job.machine.clone(),
@@ -134,8 +222,22 @@ pub fn write_assigned(
     let summary = write_spec_atomically(&spec_of(job), &parts, out, &opts, |w| {
         let mut layer_blocks: Vec<(u8, Option<u16>, BlockSpec)> = Vec::new();
         let mut written: Result<(), JobError> = Ok(());
-        let result = plan_with(job, machine, assignment, overlap_mm, &mut |step| {
+        let mut as_is: Option<AssignError> = None;
+        let result = plan_scoped(job, machine, assignment, overlap_mm, scope, &mut |step| {
             match step {
+                PlanStep::Block { layer, .. } if layer < from_layer => {}
+                PlanStep::LayerEnd { layer } if layer < from_layer => {
+                    written = match layer_as_is(job, layer) {
+                        Ok(blocks) => w.write_coded_layer(&blocks),
+                        Err(e) => {
+                            as_is = Some(e);
+                            return Err(PlanError::Frame(usize::MAX));
+                        }
+                    };
+                    if written.is_err() {
+                        return Err(PlanError::Frame(usize::MAX));
+                    }
+                }
                 PlanStep::Block { block, pieces, .. } => {
                     for (laser, segs) in pieces.iter().enumerate() {
                         let Ok(laser) = u8::try_from(laser) else {
@@ -175,6 +277,9 @@ pub fn write_assigned(
             Ok(())
         });
         written?;
+        if let Some(e) = as_is.take() {
+            return Err(JobError::Io(std::io::Error::other(e.to_string())));
+        }
         match result {
             Ok(p) => plan = Some(p),
             Err(e) => failed = Some(e),

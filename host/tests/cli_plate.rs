@@ -533,7 +533,18 @@ fn a_plate_on_a_four_laser_machine_is_spread_over_the_lasers_and_its_plan_report
     // The same job on the one-laser machine is refused by name.
     let out = meltline(&["simulate", &job, "--machine", "meltline-sim-250"]);
     assert!(!out.status.success());
-    // A single-laser plate has no plan, and an assignment that is not one is refused by name.
+}
+
+#[test]
+fn a_single_laser_plate_has_no_plan_and_an_unknown_assignment_is_refused_by_name() {
+    let d = tempfile::tempdir().unwrap();
+    write_box(d.path(), "coupon.stl", [6.0, 6.0, 0.6]);
+    let text = |assignment: &str| {
+        format!(
+            "[plate]\nmachine = \"meltline-sim-250-4x\"\nlaser_assignment = \"{assignment}\"\n\
+             [[part]]\nid = \"Q\"\nmesh = \"coupon.stl\"\ncount = 4\n"
+        )
+    };
     let (p, job, report, records) = plate(
         d.path(),
         "[plate]\n[[part]]\nid = \"Q\"\nmesh = \"coupon.stl\"\n",

@@ -32,7 +32,7 @@ impl<A: ArenaStorage, const PARAMS: usize, const READY: usize> Core<A, PARAMS, R
         match *msg {
             Msg::JobHeader(h) => self.job_header(&h, events, nv),
             Msg::ParamSet(p) => self.param_set(&p),
-            Msg::LayerStart(l) => self.layer_start(&l),
+            Msg::LayerStart(l) => self.layer_start(&l, events),
             Msg::VectorBlock(b) => self.vector_block(None, None, &b, events),
             Msg::PartBlock(p) => self.vector_block(None, Some(p.part), &p.block, events),
             Msg::LaserBlock(l) => self.vector_block(Some(l.laser), l.part, &l.block, events),
@@ -100,7 +100,9 @@ impl<A: ArenaStorage, const PARAMS: usize, const READY: usize> Core<A, PARAMS, R
         self.prefix = None;
         self.prefix_sha256 = None;
         self.release_reset();
+        let previous = core::mem::take(&mut self.plate.tallies);
         self.plate = super::parts::Plate::default();
+        self.lasers_down = 0;
         crate::limits::check_header(&self.config, &h.into())
             .map_err(|v| job_fault(v.rule, v.value, v.limit))?;
         if usize::from(h.param_sets) > PARAMS {
@@ -119,7 +121,7 @@ impl<A: ArenaStorage, const PARAMS: usize, const READY: usize> Core<A, PARAMS, R
         self.heads = super::scan_heads(&self.config, h.quantum_nm);
         self.form = BlockForm::new();
         self.prefix = Some(JobDigest::new(h));
-        let resumed = self.resume_or_forget(h, nv)?;
+        let resumed = self.resume_or_forget(h, nv, previous)?;
         events.event(&Event::JobLoaded {
             quantum_nm: h.quantum_nm,
             layer_thickness_nm: h.layer_thickness_nm,
@@ -179,7 +181,7 @@ impl<A: ArenaStorage, const PARAMS: usize, const READY: usize> Core<A, PARAMS, R
         Ok(())
     }
 
-    fn layer_start(&mut self, l: &LayerStart) -> Result<(), Refusal> {
+    fn layer_start(&mut self, l: &LayerStart, events: &mut impl EventSink) -> Result<(), Refusal> {
         let job = self
             .job
             .filter(|_| self.job_active())
@@ -188,6 +190,9 @@ impl<A: ArenaStorage, const PARAMS: usize, const READY: usize> Core<A, PARAMS, R
             return Err(fault(l.layer, NONE, NONE, Rule::ProtocolOrder, 0, 0).into());
         }
         self.check_resumed_table()?;
+        if self.next_layer == l.layer && self.resumed_from == Some(l.layer) {
+            self.skip_out_of_reach(events);
+        }
         self.release_before_layer(l.layer)?;
         if self.skip_layer_start(l) {
             return Ok(());
@@ -289,6 +294,10 @@ impl<A: ArenaStorage, const PARAMS: usize, const READY: usize> Core<A, PARAMS, R
         self.form.check(laser).map_err(|_| form)?;
         if laser.is_some_and(|l| usize::from(l) >= lasers) {
             return Err(form.into());
+        }
+        let named = laser.unwrap_or(0);
+        if !open.skip && named < 8 && self.lasers_down & (1 << named) != 0 {
+            return Err(fault(layer, block, NONE, Rule::LaserDown, named.into(), 0).into());
         }
         if open.skip {
             if let Some(open) = self.open.as_mut() {

@@ -60,6 +60,24 @@ impl<A: ArenaStorage, const PARAMS: usize, const READY: usize> Core<A, PARAMS, R
         nv: &mut impl NonVolatile,
     ) -> Result<(), Fault> {
         events.event(&Event::LayerBegin { layer: l.layer });
+        if let Some(f) = self.config.laser_failure
+            && f.layer == l.layer
+            && f.laser < 8
+            && self.lasers_down & (1 << f.laser) == 0
+        {
+            // Found before anything of the layer is marked: the job stops here and continues
+            // with a job planned on the other lasers (see `resume_or_forget`).
+            self.lasers_down |= 1 << f.laser;
+            self.record_laser_down(nv);
+            return Err(fault(
+                l.layer,
+                NONE,
+                NONE,
+                Rule::LaserDown,
+                f.laser.into(),
+                0,
+            ));
+        }
         let Some(extra) = self.prepare_layer(l.layer, events)? else {
             return Ok(());
         };

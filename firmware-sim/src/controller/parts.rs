@@ -59,7 +59,7 @@ impl Plate {
         t.digest.block(layer, b);
     }
 
-    fn skip(&mut self, part: u16, layer: u32, rule: Rule) -> bool {
+    pub(super) fn skip(&mut self, part: u16, layer: u32, rule: Rule) -> bool {
         match self.tallies.get_mut(usize::from(part)) {
             Some(t) if t.skipped.is_none() => {
                 t.skipped = Some((layer, rule));

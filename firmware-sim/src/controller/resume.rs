@@ -24,15 +24,22 @@ impl<A: ArenaStorage, const PARAMS: usize, const READY: usize> Core<A, PARAMS, R
 
     /// On an accepted header: continue the recorded job if this is it (returns the layer it
     /// continues at), otherwise erase the record of the other job.
+    ///
+    /// After a laser failed (`lasers_down` in the record), the job that continues it has the
+    /// same setup (checked with the parameter sets and part table) and its own hash: its later
+    /// layers are planned on the other lasers. `previous` is the tally of the stopped plate's
+    /// parts, for a controller whose record does not outlive it.
     pub(super) fn resume_or_forget(
         &mut self,
         h: &JobHeader<'_>,
         nv: &mut impl NonVolatile,
+        previous: heapless::Vec<super::parts::PartTally, { crate::wire::MAX_PARTS }>,
     ) -> Result<Option<u32>, Refusal> {
         let Some(r) = self.record.as_ref() else {
             return Ok(None);
         };
-        if h.job_sha256 == Some(r.job_sha256) && h.layer_count == r.layer_count {
+        let same = h.job_sha256 == Some(r.job_sha256) || r.lasers_down != 0;
+        if same && h.layer_count == r.layer_count {
             let k = r.layers_done;
             self.next_layer = k;
             self.layers_done = k;
@@ -45,9 +52,12 @@ impl<A: ArenaStorage, const PARAMS: usize, const READY: usize> Core<A, PARAMS, R
                 h.park(r.head);
             }
             self.resumed_from = Some(k);
+            self.lasers_down = r.lasers_down;
             if r.parts > 0 {
                 // The part table follows the parameter sets; its tallies are restored now.
-                self.plate.tallies = NvRecord::load_parts(nv).ok_or_else(|| {
+                let kept = (r.lasers_down != 0 && previous.len() == usize::from(r.parts))
+                    .then_some(previous);
+                self.plate.tallies = NvRecord::load_parts(nv).or(kept).ok_or_else(|| {
                     Refusal::from(job_fault(Rule::ResumeMismatch, r.parts.into(), 0))
                 })?;
             }
@@ -149,10 +159,78 @@ impl<A: ArenaStorage, const PARAMS: usize, const READY: usize> Core<A, PARAMS, R
                 .map(crate::machine::ScanHead::position)
                 .unwrap_or_default(),
             parts: self.plate.table.len(),
+            lasers_down: self.lasers_down,
         };
         record.store_with_parts(nv, &self.plate.tallies)?;
         self.record = Some(record);
         Ok(())
+    }
+
+    /// A laser went down before layer `layers_done`: the record the continuing job is checked
+    /// against, kept in memory whatever the job's hash and stored if the memory persists.
+    pub(super) fn record_laser_down(&mut self, nv: &mut impl NonVolatile) {
+        let release_chain = match self.layers_done.checked_sub(1) {
+            Some(last) => self.chain_after(last),
+            None => None,
+        };
+        let (Some(job), Some(prefix), Some(executed), Some(verified)) = (
+            self.job,
+            self.prefix_sha256,
+            self.executed.as_ref(),
+            self.verified.as_ref(),
+        ) else {
+            return;
+        };
+        let record = NvRecord {
+            release_chain,
+            job_sha256: job.header_hash.unwrap_or([0; 32]),
+            prefix_sha256: prefix,
+            layer_count: job.layer_count,
+            layers_done: self.layers_done,
+            executed: executed.state().clone(),
+            received: verified.state().clone(),
+            totals: self.totals,
+            head: self
+                .heads
+                .first()
+                .map(crate::machine::ScanHead::position)
+                .unwrap_or_default(),
+            parts: self.plate.table.len(),
+            lasers_down: self.lasers_down,
+        };
+        if nv.persistent() {
+            // The record in memory serves the continuation; a medium that refuses it loses
+            // only the continuation after a later power loss.
+            let _ = record.store_with_parts(nv, &self.plate.tallies);
+        }
+        self.record = Some(record);
+    }
+
+    /// Before the first layer of a job continuing after a laser failure: every part that no
+    /// remaining laser's field holds is skipped from here on, and named.
+    pub(super) fn skip_out_of_reach(&mut self, events: &mut impl super::EventSink) {
+        let (Some(k), Some(job)) = (self.resumed_from, self.job) else {
+            return;
+        };
+        if self.lasers_down == 0 {
+            return;
+        }
+        for p in 0..self.plate.table.len() {
+            let Some(b) = self.plate.table.footprint(p) else {
+                continue;
+            };
+            if !self
+                .config
+                .reachable_without(self.lasers_down, b, job.quantum_nm)
+                && self.plate.skip(p, k, Rule::LaserDown)
+            {
+                events.event(&super::Event::PartSkipped {
+                    part: p,
+                    layer: k,
+                    rule: Rule::LaserDown,
+                });
+            }
+        }
     }
 
     /// Erases the record when the job is over.

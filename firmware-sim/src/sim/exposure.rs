@@ -120,29 +120,26 @@ pub fn stitch_contours(contours: Vec<Vec<[f64; 2]>>, tol: f64) -> Vec<Vec<[f64; 
         (Some(a), Some(b)) => d(a, b) <= tol,
         _ => true,
     };
-    let (mut out, mut open): (Vec<_>, Vec<_>) = contours.into_iter().partition(closed);
-    let mut used = vec![false; open.len()];
+    let (mut out, open): (Vec<_>, Vec<_>) = contours.into_iter().partition(closed);
+    let mut open: Vec<Option<Vec<[f64; 2]>>> = open.into_iter().map(Some).collect();
     for i in 0..open.len() {
-        if used[i] {
+        let Some(mut ring) = open.get_mut(i).and_then(Option::take) else {
             continue;
-        }
-        used[i] = true;
-        let mut ring = std::mem::take(&mut open[i]);
-        loop {
-            let (Some(start), Some(end)) = (ring.first().copied(), ring.last().copied()) else {
-                break;
-            };
+        };
+        while let (Some(start), Some(end)) = (ring.first().copied(), ring.last().copied()) {
             if ring.len() > 2 && d(&start, &end) <= tol {
                 break;
             }
-            let next = (0..open.len())
-                .filter(|&j| !used[j])
-                .filter_map(|j| open[j].first().map(|p| (j, d(&end, p))))
+            let next = open
+                .iter()
+                .enumerate()
+                .filter_map(|(j, c)| c.as_ref()?.first().map(|p| (j, d(&end, p))))
                 .filter(|&(_, dist)| dist <= tol)
                 .min_by(|a, b| a.1.total_cmp(&b.1));
-            let Some((j, _)) = next else { break };
-            used[j] = true;
-            ring.append(&mut open[j]);
+            let Some(mut piece) = next.and_then(|(j, _)| open.get_mut(j)?.take()) else {
+                break;
+            };
+            ring.append(&mut piece);
         }
         out.push(ring);
     }

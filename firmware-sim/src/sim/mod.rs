@@ -196,9 +196,9 @@ impl Recorder {
         let single = geometry.len() == 1;
         let [mut intended, mut covered, mut spilled, mut support] = [0.0; 4];
         let mut only = None;
-        // Contour pieces cut at a laser seam reach at most half the widest stitching overlap
-        // (0.5 mm) past it: their ends lie within 1 mm of the piece that continues them.
-        let stitch = 1000.0 / q;
+        // Contour pieces cut at a laser seam each reach half the stitching overlap (at most
+        // 0.5 mm) past it: a piece's end lies within the overlap of the next piece's start.
+        let stitch = 600.0 / q;
         for (part, mut g) in geometry {
             g.contours = exposure::stitch_contours(std::mem::take(&mut g.contours), stitch);
             let Some(map) = g.rasterise(pixel, 4 << 20) else {

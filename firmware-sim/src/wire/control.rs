@@ -151,6 +151,9 @@ pub enum Rule {
     /// A vector endpoint outside its laser's field, less half its spot (value: the
     /// coordinate, limit: the field's edge it passed, quanta; protocol 5).
     OutsideLaserField,
+    /// A laser went down (value: the laser): the job stops before the layer, and a block for
+    /// a laser that is down is refused; a part no other laser reaches is skipped.
+    LaserDown,
 }
 
 /// A refusal naming where (layer, block, vector) and why (rule, offending value, limit).
