@@ -421,6 +421,10 @@ impl<A: ArenaStorage, const PARAMS: usize, const READY: usize> Core<A, PARAMS, R
 
     fn window(&self) -> u32 {
         match self.state {
+            // Stopped by a laser failure, it waits for the job that continues on the others.
+            ControllerState::Faulted if self.lasers_down != 0 && self.record.is_some() => {
+                u32::try_from(self.capacity().saturating_sub(self.used)).unwrap_or(u32::MAX)
+            }
             ControllerState::Faulted | ControllerState::Aborted => 0,
             // Every ready slot taken (a paused build): no layer can start until one executes.
             _ if self.ready.is_full() => 0,

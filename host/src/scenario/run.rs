@@ -369,7 +369,8 @@ fn simulated_link(s: &Scenario, job: &JobFile, unknown: &mut Vec<String>) -> Sim
             }),
             TimelineEvent::OxygenExcursion { .. }
             | TimelineEvent::RecoaterCollision { .. }
-            | TimelineEvent::LaserDrift { .. } => {}
+            | TimelineEvent::LaserDrift { .. }
+            | TimelineEvent::LaserFailure { .. } => {}
         }
     }
     link
@@ -384,6 +385,7 @@ fn events_past_the_job(s: &Scenario, layers: u32) -> Vec<String> {
                 TimelineEvent::OxygenExcursion { layer, .. } => ("oxygen-excursion", layer),
                 TimelineEvent::RecoaterCollision { layer, .. } => ("recoater-collision", layer),
                 TimelineEvent::LaserDrift { from_layer, .. } => ("laser-drift", from_layer),
+                TimelineEvent::LaserFailure { layer, .. } => ("laser-failure", layer),
                 _ => return None,
             };
             (layer >= layers).then(|| format!("{what} at layer {layer} of a {layers}-layer job"))
@@ -490,6 +492,65 @@ fn fold_stream(outcome: &mut ScenarioOutcome, streamed: Result<StreamOutcome, St
     }
 }
 
+/// After the scenario's laser failure stopped the controller (`LaserDown`): the job that
+/// continues it, its remaining layers planned on the other lasers, as the host makes it; what
+/// the host did goes into `notes`.
+fn continue_after_laser_failure(
+    s: &Scenario,
+    job: &JobFile,
+    link: &SimulatedLink,
+    notes: &mut Vec<String>,
+) -> Option<JobFile> {
+    let f = s.machine.laser_failure?;
+    let sim = link.simulator();
+    let stopped = sim.controller().state() == meltline_firmware::wire::ControllerState::Faulted
+        && sim
+            .report(false)
+            .faults
+            .last()
+            .is_some_and(|x| x.rule == "LaserDown");
+    if !stopped {
+        return None;
+    }
+    let dir = tempfile::tempdir().ok()?;
+    let path = dir.path().join("continued.mlj");
+    let c = match crate::lasers::write::write_continuation(
+        job,
+        &s.machine,
+        f.layer,
+        1 << f.laser,
+        &path,
+    ) {
+        Ok(c) => c,
+        Err(e) => {
+            notes.push(format!(
+                "laser {} failed before layer {}; the rest cannot be planned on the others: {e}",
+                f.laser, f.layer
+            ));
+            return None;
+        }
+    };
+    let skipped: Vec<String> = c
+        .skipped
+        .iter()
+        .filter_map(|&p| job.parts.get(usize::from(p)).map(|i| i.serial.clone()))
+        .collect();
+    notes.push(format!(
+        "laser {} failed before layer {}: layers {}.. planned again on the other lasers ({}); left out, no other laser reaches them: {}",
+        f.laser,
+        f.layer,
+        f.layer,
+        c.plan.summary().line(),
+        if skipped.is_empty() {
+            "none".to_string()
+        } else {
+            skipped.join(", ")
+        }
+    ));
+    let bytes = std::fs::read(&path).ok()?;
+    JobFile::parse(&bytes, &format!("{} continued", s.name), &s.machine).ok()
+}
+
 /// Runs the scenario on a job already made.
 pub fn run_job(s: &Scenario, job: &JobFile) -> ScenarioRun {
     let mut unknown = Vec::new();
@@ -501,7 +562,16 @@ pub fn run_job(s: &Scenario, job: &JobFile) -> ScenarioRun {
     };
     let cpu0 = thread_cpu_s();
     let t0 = Instant::now();
-    let streamed = stream_job(job, &mut link, &opts, &mut |_| {});
+    let mut streamed = stream_job(job, &mut link, &opts, &mut |_| {});
+    let mut replanned = Vec::new();
+    if let Some(cont) = continue_after_laser_failure(s, job, &link, &mut replanned) {
+        // A new job on the same controller: numbered on from what it took.
+        let again = StreamOptions {
+            resume: false,
+            ..opts.clone()
+        };
+        streamed = stream_job(&cont, &mut link, &again, &mut |_| {});
+    }
     let sim_wall_s = t0.elapsed().as_secs_f64();
     let sim_cpu_s = cpu0.and_then(|a| thread_cpu_s().map(|b| b - a));
     let mut reports: Vec<SimReport> = std::mem::take(&mut link.lost);
@@ -536,6 +606,7 @@ pub fn run_job(s: &Scenario, job: &JobFile) -> ScenarioRun {
         fold_report(&mut outcome, i, r, job);
     }
     fold_stream(&mut outcome, streamed);
+    outcome.host_notes.extend(replanned);
     ScenarioRun {
         outcome,
         job_wall_s: 0.0,

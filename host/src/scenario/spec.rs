@@ -154,6 +154,15 @@ pub enum TimelineEvent {
         /// Serial of the part.
         part: String,
     },
+    /// Laser `laser` goes down before layer `layer` is exposed: the controller stops there, the
+    /// host plans the remaining layers on the other lasers and continues; a part none of them
+    /// reaches is skipped.
+    LaserFailure {
+        /// The layer before which it fails.
+        layer: u32,
+        /// The laser's index on the machine.
+        laser: u8,
+    },
     /// From layer `from_layer` on the laser delivers `power_pct` % of the commanded power.
     LaserDrift {
         /// First layer affected.
@@ -625,6 +634,23 @@ fn apply_machine_event(m: &mut MachineConfig, e: &TimelineEvent) -> Result<(), I
                 ));
             }
             m.recoater_collision_layer = Some(layer);
+        }
+        TimelineEvent::LaserFailure { layer, laser } => {
+            if m.laser_failure.is_some() {
+                return Err((
+                    "layer".into(),
+                    layer.to_string(),
+                    "only one laser failure per scenario".into(),
+                ));
+            }
+            if usize::from(laser) >= m.laser_count() {
+                return Err((
+                    "laser".into(),
+                    laser.to_string(),
+                    format!("the machine has {} lasers", m.laser_count()),
+                ));
+            }
+            m.laser_failure = Some(meltline_firmware::machine::LaserFailure { layer, laser });
         }
         TimelineEvent::LaserDrift {
             from_layer,
