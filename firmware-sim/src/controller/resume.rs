@@ -129,6 +129,19 @@ impl<A: ArenaStorage, const PARAMS: usize, const READY: usize> Core<A, PARAMS, R
         if !nv.persistent() {
             return Ok(());
         }
+        let Some(job_sha256) = self.job.and_then(|j| j.header_hash) else {
+            return Ok(());
+        };
+        let Some(record) = self.record_now(job_sha256) else {
+            return Ok(());
+        };
+        record.store_with_parts(nv, &self.plate.tallies)?;
+        self.record = Some(record);
+        Ok(())
+    }
+
+    /// The record of the layers executed so far under `job_sha256`.
+    fn record_now(&mut self, job_sha256: [u8; 32]) -> Option<NvRecord> {
         let release_chain = match self.layers_done.checked_sub(1) {
             Some(last) => self.chain_after(last),
             None => None,
@@ -139,12 +152,9 @@ impl<A: ArenaStorage, const PARAMS: usize, const READY: usize> Core<A, PARAMS, R
             self.executed.as_ref(),
             self.verified.as_ref(),
         ) else {
-            return Ok(());
+            return None;
         };
-        let Some(job_sha256) = job.header_hash else {
-            return Ok(());
-        };
-        let record = NvRecord {
+        Some(NvRecord {
             release_chain,
             job_sha256,
             prefix_sha256: prefix,
@@ -160,43 +170,15 @@ impl<A: ArenaStorage, const PARAMS: usize, const READY: usize> Core<A, PARAMS, R
                 .unwrap_or_default(),
             parts: self.plate.table.len(),
             lasers_down: self.lasers_down,
-        };
-        record.store_with_parts(nv, &self.plate.tallies)?;
-        self.record = Some(record);
-        Ok(())
+        })
     }
 
     /// A laser went down before layer `layers_done`: the record the continuing job is checked
     /// against, kept in memory whatever the job's hash and stored if the memory persists.
     pub(super) fn record_laser_down(&mut self, nv: &mut impl NonVolatile) {
-        let release_chain = match self.layers_done.checked_sub(1) {
-            Some(last) => self.chain_after(last),
-            None => None,
-        };
-        let (Some(job), Some(prefix), Some(executed), Some(verified)) = (
-            self.job,
-            self.prefix_sha256,
-            self.executed.as_ref(),
-            self.verified.as_ref(),
-        ) else {
+        let hash = self.job.and_then(|j| j.header_hash).unwrap_or([0; 32]);
+        let Some(record) = self.record_now(hash) else {
             return;
-        };
-        let record = NvRecord {
-            release_chain,
-            job_sha256: job.header_hash.unwrap_or([0; 32]),
-            prefix_sha256: prefix,
-            layer_count: job.layer_count,
-            layers_done: self.layers_done,
-            executed: executed.state().clone(),
-            received: verified.state().clone(),
-            totals: self.totals,
-            head: self
-                .heads
-                .first()
-                .map(crate::machine::ScanHead::position)
-                .unwrap_or_default(),
-            parts: self.plate.table.len(),
-            lasers_down: self.lasers_down,
         };
         if nv.persistent() {
             // The record in memory serves the continuation; a medium that refuses it loses
