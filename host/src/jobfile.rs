@@ -470,21 +470,54 @@ impl JobFile {
 
     /// The segments of layer `layer` with their kind, in scan order.
     pub fn layer_segments(&self, layer: u32) -> Vec<(VectorKind, Segment)> {
+        self.layer_vectors(layer)
+            .into_iter()
+            .map(|v| (v.kind, v.segment))
+            .collect()
+    }
+
+    /// The segments of layer `layer` with their kind and the laser exposing them (laser 0 in a
+    /// job whose blocks name none), in scan order; empty for a layer the job does not have.
+    pub fn layer_vectors(&self, layer: u32) -> Vec<LayerVector> {
         let mut out = Vec::new();
         let Some(info) = self.layers.get(layer as usize) else {
             return out;
         };
         let mut scratch = Vec::with_capacity(MAX_FRAME);
         let first = info.first_frame as usize;
-        for wire in &self.frames[first..first + info.frames as usize] {
+        let frames = self
+            .frames
+            .get(first..first.saturating_add(info.frames as usize))
+            .unwrap_or(&[]);
+        for wire in frames {
             if let Ok(f) = decode_wire(wire, &mut scratch)
                 && let Some((_, b)) = f.msg.block()
             {
-                out.extend(b.segments().filter_map(Result::ok).map(|s| (b.kind, s)));
+                let laser = f.msg.laser().unwrap_or(0);
+                out.extend(
+                    b.segments()
+                        .filter_map(Result::ok)
+                        .map(|segment| LayerVector {
+                            laser,
+                            kind: b.kind,
+                            segment,
+                        }),
+                );
             }
         }
         out
     }
+}
+
+/// One segment of a layer: its kind and the laser that exposes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LayerVector {
+    /// The laser's index on the machine (0 in a job whose blocks name no laser).
+    pub laser: u8,
+    /// The vector kind.
+    pub kind: VectorKind,
+    /// The segment, in quanta.
+    pub segment: Segment,
 }
 
 /// The frame `wire` re-encoded with sequence number `seq` (the message is unchanged, so the

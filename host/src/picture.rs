@@ -1,23 +1,94 @@
 //! Pictures of a layer's scan vectors: SVG text and PNG rasters, captioned with the layer
-//! number and height, a scale bar and a legend of the vector kinds drawn. Colours by kind:
-//! contour red, hatch blue, edge purple, support orange (drawn twice as wide, so a layer of
-//! supports only is plainly visible), point green.
+//! number and height, a scale bar and a legend of what the colours tell apart ([`ColourBy`]).
+//! Colours by kind: contour red, hatch blue, edge purple, support orange, point green. Colours
+//! by laser: one of eight well-separated colours per laser ([`LASER_COLOURS`]), the legend
+//! naming lasers by their index on the machine from 0, as `meltline inspect` and `meltline
+//! lasers` do. In both, supports are drawn twice as wide (so a layer of supports only is
+//! plainly visible) and points one and a half times.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::Path;
 
-use meltline_firmware::wire::{Segment, VectorKind};
-
+use crate::jobfile::LayerVector;
 use crate::raster_text::{draw_text, text_width};
 
-/// Per kind (wire order): name, SVG colour, RGB, stroke width relative to a contour.
-const KINDS: [(&str, &str, [u8; 3], f64); 5] = [
-    ("contour", "#d62728", [214, 39, 40], 1.0),
-    ("hatch", "#1f77b4", [31, 119, 180], 1.0),
-    ("edge", "#9467bd", [148, 103, 189], 1.0),
-    ("support", "#e6550d", [230, 85, 13], 2.0),
-    ("point", "#2ca02c", [44, 160, 44], 1.5),
+/// Per kind (wire order): name, colour (RGB), stroke width relative to a contour.
+const KINDS: [(&str, [u8; 3], f64); 5] = [
+    ("contour", [214, 39, 40], 1.0),
+    ("hatch", [31, 119, 180], 1.0),
+    ("edge", [148, 103, 189], 1.0),
+    ("support", [230, 85, 13], 2.0),
+    ("point", [44, 160, 44], 1.5),
 ];
+
+/// Colour of laser 0, 1, … 7 (laser `i` past 7 takes laser `i mod 8`'s): blue, orange, green,
+/// red, purple, brown, pink, cyan.
+pub const LASER_COLOURS: [[u8; 3]; 8] = [
+    [31, 119, 180],
+    [255, 127, 14],
+    [44, 160, 44],
+    [214, 39, 40],
+    [148, 103, 189],
+    [140, 86, 75],
+    [227, 119, 194],
+    [23, 190, 207],
+];
+
+/// What a picture's colours tell apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ColourBy {
+    /// The vector kind (contour, hatch, edge, support, point).
+    #[default]
+    Kind,
+    /// The laser that exposes the vector.
+    Laser,
+}
+
+/// `#rrggbb` of an RGB colour.
+fn hex_colour([r, g, b]: [u8; 3]) -> String {
+    format!("#{r:02x}{g:02x}{b:02x}")
+}
+
+/// The stroke width of a kind relative to a contour's.
+fn width_factor(v: &LayerVector) -> f64 {
+    KINDS.get(v.kind as usize).map_or(1.0, |k| k.2)
+}
+
+/// What a vector is coloured by: its kind's index or its laser.
+fn key(v: &LayerVector, by: ColourBy) -> usize {
+    match by {
+        ColourBy::Kind => v.kind as usize,
+        ColourBy::Laser => usize::from(v.laser),
+    }
+}
+
+/// The RGB colour of key `key`.
+fn key_rgb(key: usize, by: ColourBy) -> [u8; 3] {
+    match by {
+        ColourBy::Kind => KINDS.get(key).map_or([0, 0, 0], |k| k.1),
+        ColourBy::Laser => LASER_COLOURS[key % LASER_COLOURS.len()],
+    }
+}
+
+/// The legend's name of key `key`.
+fn key_name(key: usize, by: ColourBy) -> String {
+    match by {
+        ColourBy::Kind => KINDS.get(key).map_or("?", |k| k.0).to_string(),
+        ColourBy::Laser => format!("laser {key}"),
+    }
+}
+
+/// The legend: per key drawn, in key order, its name, colour and vector count.
+fn legend(segments: &[LayerVector], by: ColourBy) -> Vec<(String, [u8; 3], usize)> {
+    let mut n: BTreeMap<usize, usize> = BTreeMap::new();
+    for v in segments {
+        *n.entry(key(v, by)).or_default() += 1;
+    }
+    n.into_iter()
+        .map(|(k, n)| (key_name(k, by), key_rgb(k, by), n))
+        .collect()
+}
 
 /// What a picture says about its layer.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,10 +113,10 @@ impl Caption {
 }
 
 /// Bounds `[xmin, ymin, xmax, ymax]` of segments in quanta, or `None` when empty.
-pub fn bounds(segments: &[(VectorKind, Segment)]) -> Option<[i64; 4]> {
+pub fn bounds(segments: &[LayerVector]) -> Option<[i64; 4]> {
     let mut b: Option<[i64; 4]> = None;
-    for (_, s) in segments {
-        for p in [s.from, s.to] {
+    for v in segments {
+        for p in [v.segment.from, v.segment.to] {
             let (x, y) = (i64::from(p.x), i64::from(p.y));
             b = Some(match b {
                 None => [x, y, x, y],
@@ -67,23 +138,12 @@ pub fn scale_bar_mm(max_mm: f64) -> f64 {
     .unwrap_or(0.05)
 }
 
-/// Vector counts by kind.
-fn counts(segments: &[(VectorKind, Segment)]) -> [usize; 5] {
-    let mut n = [0usize; 5];
-    for (k, _) in segments {
-        if let Some(c) = n.get_mut(*k as usize) {
-            *c += 1;
-        }
-    }
-    n
-}
-
 const HEADER_PX: u32 = 24;
 const FOOTER_PX: u32 = 40;
 
-/// An SVG picture `width` pixels wide (y up, as on the plate), one path per kind, with the
-/// caption above and a scale bar and legend below.
-pub fn layer_svg(segments: &[(VectorKind, Segment)], width: u32, caption: &Caption) -> String {
+/// An SVG picture `width` pixels wide (y up, as on the plate), one path per kind and colour,
+/// with the caption above and a scale bar and legend below.
+pub fn layer_svg(segments: &[LayerVector], by: ColourBy, width: u32, caption: &Caption) -> String {
     let mut s = String::new();
     let title = crate::report::esc(&caption.text());
     let Some(b) = bounds(segments) else {
@@ -105,22 +165,25 @@ pub fn layer_svg(segments: &[(VectorKind, Segment)], width: u32, caption: &Capti
         b[0] as f64 - pad,
         -(b[3] as f64) - pad,
     );
-    for (k, (_, colour, _, factor)) in KINDS.iter().enumerate() {
-        let mut d = String::new();
-        for (_, seg) in segments.iter().filter(|(kind, _)| *kind as usize == k) {
-            let _ = write!(
-                d,
-                "M{} {}L{} {}",
-                seg.from.x, seg.from.y, seg.to.x, seg.to.y
-            );
-        }
-        if !d.is_empty() {
-            let _ = write!(
-                s,
-                r#"<path stroke="{colour}" stroke-width="{:.1}" d="{d}"/>"#,
-                stroke * factor
-            );
-        }
+    // One path per kind (in kind order) and colour, so each kind keeps its stroke width.
+    let mut paths: BTreeMap<(usize, usize), String> = BTreeMap::new();
+    for v in segments {
+        let seg = &v.segment;
+        let d = paths.entry((v.kind as usize, key(v, by))).or_default();
+        let _ = write!(
+            d,
+            "M{} {}L{} {}",
+            seg.from.x, seg.from.y, seg.to.x, seg.to.y
+        );
+    }
+    for ((kind, k), d) in &paths {
+        let factor = KINDS.get(*kind).map_or(1.0, |k| k.2);
+        let _ = write!(
+            s,
+            r#"<path stroke="{}" stroke-width="{:.1}" d="{d}"/>"#,
+            hex_colour(key_rgb(*k, by)),
+            stroke * factor
+        );
     }
     s.push_str("</g></svg>");
     let px_per_mm = f64::from(width) / (vw * caption.quantum_mm);
@@ -136,14 +199,12 @@ pub fn layer_svg(segments: &[(VectorKind, Segment)], width: u32, caption: &Capti
         y + 18.0
     );
     let mut x = 24.0 + bar_px.max(60.0);
-    for ((name, colour, _, _), n) in KINDS.iter().zip(counts(segments)) {
-        if n == 0 {
-            continue;
-        }
+    for (name, rgb, n) in legend(segments, by) {
         let _ = write!(
             s,
-            r#"<rect x="{x:.0}" y="{}" width="12" height="12" fill="{colour}"/><text x="{:.0}" y="{}">{name} {n}</text>"#,
+            r#"<rect x="{x:.0}" y="{}" width="12" height="12" fill="{}"/><text x="{:.0}" y="{}">{name} {n}</text>"#,
             y - 6.0,
+            hex_colour(rgb),
             x + 16.0,
             y + 5.0
         );
@@ -173,7 +234,8 @@ fn plot(img: &mut [u8], (pw, ph): (u32, u32), (x, y): (f64, f64), thick: bool, r
 /// An RGB raster `size` pixels on its longer side, with a caption band above and a scale bar
 /// and legend below; returns width, height and pixels.
 pub fn layer_rgb(
-    segments: &[(VectorKind, Segment)],
+    segments: &[LayerVector],
+    by: ColourBy,
     size: u32,
     caption: &Caption,
 ) -> (u32, u32, Vec<u8>) {
@@ -192,8 +254,8 @@ pub fn layer_rgb(
             bottom - (f64::from(y) - b[1] as f64) * scale,
         )
     };
-    for (kind, s) in segments {
-        let (_, _, rgb, factor) = KINDS[(*kind as usize).min(4)];
+    for v in segments {
+        let (s, rgb, factor) = (&v.segment, key_rgb(key(v, by), by), width_factor(v));
         let (x0, y0) = to_px(s.from.x, s.from.y);
         let (x1, y1) = to_px(s.to.x, s.to.y);
         let steps = (x1 - x0).abs().max((y1 - y0).abs()).ceil().max(1.0) as u32;
@@ -216,10 +278,7 @@ pub fn layer_rgb(
     let label = format!("{bar_mm} MM");
     draw_text(&mut img, pw, 4, y + 5, &label, 2, ink);
     let mut x = 12 + bar_px.max(text_width(&label, 2));
-    for ((name, _, rgb, _), n) in KINDS.iter().zip(counts(segments)) {
-        if n == 0 {
-            continue;
-        }
+    for (name, rgb, _) in legend(segments, by) {
         for dy in 0..8 {
             for dx in 0..8 {
                 plot(
@@ -227,24 +286,25 @@ pub fn layer_rgb(
                     (pw, ph),
                     (f64::from(x + dx), f64::from(y + 4 + dy)),
                     false,
-                    *rgb,
+                    rgb,
                 );
             }
         }
-        draw_text(&mut img, pw, x + 11, y + 5, name, 2, ink);
-        x += 16 + text_width(name, 2);
+        draw_text(&mut img, pw, x + 11, y + 5, &name, 2, ink);
+        x += 16 + text_width(&name, 2);
     }
     (pw, ph, img)
 }
 
 /// Writes a captioned PNG of the layer.
 pub fn write_layer_png(
-    segments: &[(VectorKind, Segment)],
+    segments: &[LayerVector],
+    by: ColourBy,
     size: u32,
     caption: &Caption,
     path: &Path,
 ) -> std::io::Result<()> {
-    let (w, h, rgb) = layer_rgb(segments, size, caption);
+    let (w, h, rgb) = layer_rgb(segments, by, size, caption);
     let mut bytes = Vec::new();
     {
         let mut enc = png::Encoder::new(&mut bytes, w, h);
@@ -259,23 +319,37 @@ pub fn write_layer_png(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use meltline_firmware::wire::Point;
+    use meltline_firmware::wire::{Point, Segment, VectorKind};
 
-    fn support_square() -> Vec<(VectorKind, Segment)> {
-        let p = |x, y| Point::new(x, y);
+    fn vector(laser: u8, kind: VectorKind, (a, b, c, d): (i32, i32, i32, i32)) -> LayerVector {
+        LayerVector {
+            laser,
+            kind,
+            segment: Segment {
+                from: Point::new(a, b),
+                to: Point::new(c, d),
+                chained: false,
+            },
+        }
+    }
+
+    fn support_square() -> Vec<LayerVector> {
         [(0, 0, 4000, 0), (4000, 0, 4000, 4000), (0, 4000, 0, 0)]
             .into_iter()
-            .map(|(a, b, c, d)| {
-                (
-                    VectorKind::Support,
-                    Segment {
-                        from: p(a, b),
-                        to: p(c, d),
-                        chained: false,
-                    },
-                )
-            })
+            .map(|s| vector(0, VectorKind::Support, s))
             .collect()
+    }
+
+    /// Laser 0 contours the left half of a square and laser 1 the right half, with one
+    /// support along the bottom on laser 1.
+    fn two_laser_square() -> Vec<LayerVector> {
+        vec![
+            vector(0, VectorKind::Contour, (0, 0, 0, 4000)),
+            vector(0, VectorKind::Contour, (0, 4000, 2000, 4000)),
+            vector(1, VectorKind::Contour, (2000, 4000, 4000, 4000)),
+            vector(1, VectorKind::Contour, (4000, 4000, 4000, 0)),
+            vector(1, VectorKind::Support, (4000, 0, 0, 0)),
+        ]
     }
 
     fn caption() -> Caption {
@@ -287,9 +361,13 @@ mod tests {
         }
     }
 
+    fn pixels_of(img: &[u8], rgb: [u8; 3]) -> usize {
+        img.chunks_exact(3).filter(|p| *p == rgb).count()
+    }
+
     #[test]
     fn svg_names_the_layer_and_height_and_has_a_scale_bar_and_legend() {
-        let svg = layer_svg(&support_square(), 400, &caption());
+        let svg = layer_svg(&support_square(), ColourBy::Kind, 400, &caption());
         assert!(svg.contains("layer 7 · z 0.240 mm"), "{svg}");
         assert!(
             svg.contains(r#"class="scale-bar""#) && svg.contains("1 mm"),
@@ -303,12 +381,108 @@ mod tests {
     }
 
     #[test]
+    fn svg_by_laser_draws_each_laser_in_its_own_colour_and_the_legend_names_both() {
+        let svg = layer_svg(&two_laser_square(), ColourBy::Laser, 400, &caption());
+        let [l0, l1] = [hex_colour(LASER_COLOURS[0]), hex_colour(LASER_COLOURS[1])];
+        assert_ne!(l0, l1);
+        assert!(svg.contains(&format!(r#"<path stroke="{l0}""#)), "{svg}");
+        assert!(svg.contains(&format!(r#"<path stroke="{l1}""#)), "{svg}");
+        assert!(svg.contains(">laser 0 2<"), "{svg}");
+        assert!(svg.contains(">laser 1 3<"), "{svg}");
+        for (name, rgb, _) in [KINDS[0], KINDS[3]] {
+            assert!(
+                !svg.contains(&hex_colour(rgb)),
+                "{name}'s colour in a picture by laser: {svg}"
+            );
+            assert!(!svg.contains(&format!(">{name} ")), "{svg}");
+        }
+    }
+
+    #[test]
+    fn svg_by_kind_of_a_two_laser_layer_keeps_the_kind_colours() {
+        let svg = layer_svg(&two_laser_square(), ColourBy::Kind, 400, &caption());
+        assert!(
+            svg.contains(">contour 4<") && svg.contains(">support 1<"),
+            "{svg}"
+        );
+        assert!(!svg.contains(">laser"), "{svg}");
+        assert!(svg.contains(&format!(r#"stroke="{}""#, hex_colour(KINDS[0].1))));
+    }
+
+    #[test]
+    fn supports_stay_twice_as_wide_when_coloured_by_laser() {
+        let svg = layer_svg(&two_laser_square(), ColourBy::Laser, 400, &caption());
+        let widths: Vec<(String, f64)> = svg
+            .split("<path stroke=\"")
+            .skip(1)
+            .filter(|p| p.contains(" d=\"M"))
+            .map(|p| {
+                let colour = p[..7].to_string();
+                let w = p
+                    .split("stroke-width=\"")
+                    .nth(1)
+                    .and_then(|w| w.split('"').next())
+                    .and_then(|w| w.parse().ok())
+                    .unwrap_or(0.0);
+                (colour, w)
+            })
+            .collect();
+        // Laser 0's contours, laser 1's contours, laser 1's support.
+        assert_eq!(widths.len(), 3, "{widths:?}");
+        let l1 = hex_colour(LASER_COLOURS[1]);
+        let contour = widths.iter().find(|(c, _)| *c == l1).map(|w| w.1);
+        let support = widths.iter().rev().find(|(c, _)| *c == l1).map(|w| w.1);
+        assert!(
+            matches!((contour, support), (Some(c), Some(s)) if c > 0.0 && (s - 2.0 * c).abs() < 0.11),
+            "{widths:?}"
+        );
+    }
+
+    #[test]
     fn supports_are_drawn_two_pixels_wide_in_png() {
-        let (w, h, img) = layer_rgb(&support_square(), 200, &caption());
+        let (w, h, img) = layer_rgb(&support_square(), ColourBy::Kind, 200, &caption());
         let orange = |x: u32, y: u32| img[((y * w + x) * 3) as usize..][..3] == [230, 85, 13];
         // Above the legend band, the column through the middle crosses the bottom edge only.
         let rows: Vec<u32> = (0..h - 22).filter(|y| orange(w / 2, *y)).collect();
         assert_eq!(rows.len(), 2, "one stroke two pixels wide: {rows:?}");
+    }
+
+    #[test]
+    fn png_by_laser_has_pixels_of_each_lasers_colour_and_supports_two_pixels_wide() {
+        let (w, h, img) = layer_rgb(&two_laser_square(), ColourBy::Laser, 200, &caption());
+        assert!(pixels_of(&img, LASER_COLOURS[0]) > 100);
+        assert!(pixels_of(&img, LASER_COLOURS[1]) > 100);
+        assert_eq!(pixels_of(&img, KINDS[0].1), 0, "no contour red by laser");
+        assert_eq!(pixels_of(&img, KINDS[3].1), 0, "no support orange by laser");
+        let l1 = |x: u32, y: u32| img[((y * w + x) * 3) as usize..][..3] == LASER_COLOURS[1];
+        // The middle column crosses the top contour (laser 1 right of the middle) and the
+        // bottom support (laser 1), which is twice as wide.
+        let column = w / 2 + 10;
+        let rows: Vec<u32> = (0..h - 22).filter(|y| l1(column, *y)).collect();
+        assert_eq!(
+            rows.len(),
+            3,
+            "a contour one pixel and a support two: {rows:?}"
+        );
+    }
+
+    #[test]
+    fn lasers_past_the_palette_reuse_its_colours_without_failing() {
+        let v = vec![
+            vector(9, VectorKind::Hatch, (0, 0, 100, 0)),
+            vector(255, VectorKind::Hatch, (0, 10, 100, 10)),
+        ];
+        let svg = layer_svg(&v, ColourBy::Laser, 200, &caption());
+        assert!(
+            svg.contains(">laser 9 1<") && svg.contains(">laser 255 1<"),
+            "{svg}"
+        );
+        assert!(svg.contains(&hex_colour(LASER_COLOURS[1])), "{svg}");
+        let (_, _, img) = layer_rgb(&v, ColourBy::Laser, 64, &caption());
+        assert!(
+            pixels_of(&img, LASER_COLOURS[7]) > 0,
+            "laser 255 is drawn as laser 7"
+        );
     }
 
     #[test]

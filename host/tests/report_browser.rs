@@ -1,7 +1,10 @@
 //! The build report's layer viewer in a real browser: headless Chromium (driven by
 //! `tests/browser/viewer-check.mjs` with playwright-core) opens a report, moves the slider to a
 //! layer with the keyboard, and the page's state is read back — the layer number it shows, its
-//! figures, and canvas pixels at plate coordinates of a contour known from the job file.
+//! figures, and canvas pixels at plate coordinates of a contour known from the job file. A
+//! second test chooses "laser" in the viewer's "colour by" select of a job planned on two
+//! lasers (a short script run by node beside viewer-check.mjs) and reads the legend, the
+//! figures and the pixels on each laser's contour.
 //!
 //! Needs `node`, `tests/browser/node_modules` (`npm ci` there) and `/usr/bin/chromium` (or
 //! `$CHROMIUM`); `.ci/run` installs them. Without them the test is skipped with a message,
@@ -14,6 +17,7 @@ use meltline_core::mesh::Mesh;
 use meltline_firmware::machine::MachineConfig;
 use meltline_firmware::wire::VectorKind;
 use meltline_host::jobfile::JobFile;
+use meltline_host::lasers::{Assignment, DEFAULT_OVERLAP_MM, write::write_assigned};
 use meltline_host::mlj::{MljOptions, encode_mlj};
 use meltline_host::report::{PartRecord, ReportContext, Stage, Warning, write_html_report};
 use meltline_host::session::{SimulateOptions, simulate};
@@ -94,12 +98,20 @@ fn is_white(px: &serde_json::Value) -> bool {
         .is_some_and(|a| a.iter().take(3).all(|v| v.as_u64() == Some(255)))
 }
 
-#[test]
-fn viewer_moved_to_a_layer_shows_that_layer_and_its_contour_without_console_errors() {
+/// Whether the browser tests can run; fails under `CI=true` when they cannot.
+fn browser_available() -> bool {
     if let Some(why) = missing_tools() {
         let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
         assert!(!ci, "CI=true but the browser test cannot run: {why}");
         eprintln!("SKIPPED: the report browser test needs a browser: {why}");
+        return false;
+    }
+    true
+}
+
+#[test]
+fn viewer_moved_to_a_layer_shows_that_layer_and_its_contour_without_console_errors() {
+    if !browser_available() {
         return;
     }
     let job = two_block_job();
@@ -190,5 +202,211 @@ fn viewer_moved_to_a_layer_shows_that_layer_and_its_contour_without_console_erro
                 .is_some_and(|s| s.iter().any(|v| v == id)),
             "section #{id} missing: {state}"
         );
+    }
+}
+
+/// The viewer's (and the previews') laser colours, laser 0 first (viewer.js LASER_COLOURS).
+const LASER_RGB: [[u64; 3]; 8] = [
+    [31, 119, 180],
+    [255, 127, 14],
+    [44, 160, 44],
+    [214, 39, 40],
+    [148, 103, 189],
+    [140, 86, 75],
+    [227, 119, 194],
+    [23, 190, 207],
+];
+
+/// Opens the report, chooses "kind" and then "laser" in the "colour by" select as a user
+/// does, and prints what the page shows as JSON. Run with node from tests/browser (where
+/// playwright-core is installed); the report and the points (mm) come in `$VIEWER_LASERS`.
+const LASER_CHECK: &str = r##"
+import { chromium } from "playwright-core";
+import { pathToFileURL } from "node:url";
+const { report, points } = JSON.parse(process.env.VIEWER_LASERS);
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  const consoleErrors = [];
+  page.on("console", (m) => { if (m.type() === "error") consoleErrors.push(m.text()); });
+  page.on("pageerror", (e) => consoleErrors.push(String(e)));
+  page.on("requestfailed", (r) => consoleErrors.push(`request failed: ${r.url()}`));
+  await page.goto(pathToFileURL(report).href, { waitUntil: "load" });
+  await page.waitForFunction(() => window.meltlineViewer !== undefined, null, { timeout: 20000 });
+  await page.evaluate(() => window.meltlineViewer.ready);
+  const read = () => page.evaluate((pts) => {
+    const figures = {};
+    for (const dd of document.querySelectorAll("#viewer-figures dd")) figures[dd.dataset.figure] = dd.textContent;
+    return {
+      colourBy: document.getElementById("viewer-colour").value,
+      legend: Array.from(document.querySelectorAll("#viewer-legend div")).map((d) => d.textContent),
+      figures,
+      pixels: pts.map(([x, y]) => window.meltlineViewer.pixelAtMm(x, y)),
+      drawnLayer: window.meltlineViewer.layer(),
+    };
+  }, points);
+  const state = { options: await page.$$eval("#viewer-colour option", (o) => o.map((e) => e.value)) };
+  state.initial = await read();
+  await page.selectOption("#viewer-colour", "kind");
+  state.byKind = await read();
+  await page.selectOption("#viewer-colour", "laser");
+  state.byLaser = await read();
+  state.consoleErrors = consoleErrors;
+  console.log(JSON.stringify(state));
+} catch (e) {
+  console.error(String(e && e.stack || e));
+  process.exitCode = 2;
+} finally {
+  await browser.close();
+}
+"##;
+
+/// Two blocks, one in the lower left quarter of the plate (in the field of
+/// `meltline-sim-250-4x`'s laser 0 only) and one in the lower right (laser 1's only),
+/// planned on that machine's lasers by region: each block is on its laser whole.
+fn two_laser_job() -> (JobFile, MachineConfig) {
+    let four = meltline_firmware::lasers::builtin_machine("meltline-sim-250-4x")
+        .expect("a built-in machine");
+    let mut part = Mesh::axis_aligned_box([-65.0, -65.0, 0.0], [-55.0, -55.0, 0.15]);
+    part.append(&Mesh::axis_aligned_box(
+        [55.0, -65.0, 0.0],
+        [65.0, -55.0, 0.15],
+    ));
+    let sliced = Slicer::new(&part, ProcessProfile::ti6al4v(), SlicerOptions::default())
+        .and_then(|s| s.build_job())
+        .expect("the two blocks slice");
+    let opts = MljOptions {
+        machine: Some(four.machine.to_string()),
+        ..MljOptions::default()
+    };
+    let (bytes, _) = encode_mlj(&sliced, &opts).expect("the job encodes");
+    let job = JobFile::parse(&bytes, "two-lasers.mlj", &four).expect("the job reads");
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let out = dir.path().join("two-lasers-4x.mlj");
+    write_assigned(&job, &four, Assignment::ByRegion, DEFAULT_OVERLAP_MM, &out)
+        .expect("the job is planned on the lasers");
+    let bytes = std::fs::read(&out).expect("the planned job is written");
+    let job = JobFile::parse(&bytes, "two-lasers-4x.mlj", &four).expect("the planned job reads");
+    (job, four)
+}
+
+/// Midpoint (mm) of the longest contour segment of layer 0 on laser `laser`.
+fn laser_contour_midpoint(job: &JobFile, laser: u8) -> [f64; 2] {
+    let q = f64::from(job.quantum_nm) * 1e-6;
+    job.layer_vectors(0)
+        .into_iter()
+        .filter(|v| v.kind == VectorKind::Contour && v.laser == laser)
+        .map(|v| {
+            let s = v.segment;
+            let mid = [
+                f64::from(s.from.x + s.to.x) * 0.5 * q,
+                f64::from(s.from.y + s.to.y) * 0.5 * q,
+            ];
+            (
+                mid,
+                f64::from(s.to.x - s.from.x).hypot(f64::from(s.to.y - s.from.y)),
+            )
+        })
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(mid, _)| mid)
+        .expect("a contour segment of the laser on layer 0")
+}
+
+/// The laser whose colour a canvas pixel `[r, g, b, a]` is, if it is one of them.
+fn laser_of_pixel(px: &serde_json::Value) -> Option<usize> {
+    let c: Vec<u64> = px
+        .as_array()?
+        .iter()
+        .take(3)
+        .filter_map(serde_json::Value::as_u64)
+        .collect();
+    LASER_RGB
+        .iter()
+        .position(|rgb| c.len() == 3 && rgb.iter().zip(&c).all(|(a, b)| a.abs_diff(*b) <= 12))
+}
+
+#[test]
+fn viewer_coloured_by_laser_draws_each_lasers_contour_in_its_colour_without_console_errors() {
+    if !browser_available() {
+        return;
+    }
+    let (job, four) = two_laser_job();
+    assert!(job.names_lasers);
+    let run = simulate(
+        &job,
+        &SimulateOptions {
+            machine: four,
+            ..SimulateOptions::default()
+        },
+        &mut |_| {},
+    )
+    .expect("the job simulates on the four-laser machine");
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let html = dir.path().join("report.html");
+    write_html_report(&run, &job, &ReportContext::default(), &html).expect("the report is written");
+    let points = [
+        laser_contour_midpoint(&job, 0),
+        laser_contour_midpoint(&job, 1),
+    ];
+    let out = Command::new("node")
+        .current_dir(browser_dir())
+        .args(["--input-type=module", "--eval", LASER_CHECK])
+        .env(
+            "VIEWER_LASERS",
+            serde_json::json!({ "report": html, "points": points }).to_string(),
+        )
+        .output()
+        .expect("node runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "the laser check failed: {stderr}");
+    let state: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("the laser check prints JSON");
+
+    assert_eq!(state["consoleErrors"], serde_json::json!([]), "{state}");
+    assert_eq!(
+        state["options"],
+        serde_json::json!(["kind", "param", "region", "laser"]),
+        "{state}"
+    );
+    assert_eq!(
+        state["initial"]["colourBy"], "laser",
+        "the default for a laser job: {state}"
+    );
+    let by_laser = &state["byLaser"];
+    assert_eq!(by_laser["colourBy"], "laser", "{state}");
+    assert_eq!(by_laser["drawnLayer"], 0, "{state}");
+    assert_eq!(
+        by_laser["legend"],
+        serde_json::json!(["laser 0", "laser 1"]),
+        "{state}"
+    );
+    for laser in [0u8, 1] {
+        let n = job
+            .layer_vectors(0)
+            .iter()
+            .filter(|v| v.laser == laser)
+            .count();
+        assert!(n > 0);
+        assert_eq!(
+            by_laser["figures"][format!("laser {laser}")],
+            n.to_string(),
+            "{state}"
+        );
+        let at = usize::from(laser);
+        assert_eq!(
+            laser_of_pixel(&by_laser["pixels"][at]),
+            Some(at),
+            "laser {laser}'s contour at {:?} mm is not in its colour: {state}",
+            points[at]
+        );
+    }
+    // By kind, the same contours are contour red: the select changed what is drawn.
+    assert_eq!(state["byKind"]["legend"][0], "contour", "{state}");
+    for at in 0..2 {
+        assert!(is_contour_red(&state["byKind"]["pixels"][at]), "{state}");
     }
 }

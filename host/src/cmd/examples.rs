@@ -50,7 +50,8 @@ pub const LASERS: &str = "Examples:
 /// `meltline preview --help`.
 pub const PREVIEW: &str = "Examples:
   meltline preview cage.mlj --layer 100 -o layer100.svg
-  meltline preview cage.mlj --layer 0 -o first.png --size 2048";
+  meltline preview cage.mlj --layer 0 -o first.png --size 2048
+  meltline preview plate-4x.mlj --layer 20 -o lasers.svg --colour laser";
 
 /// `meltline check --help`.
 pub const CHECK: &str = "Examples:

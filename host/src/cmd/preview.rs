@@ -1,11 +1,12 @@
-//! `meltline preview job.mlj|.3mf|.ovf|.cli --layer N -o out.svg|out.png`: a picture of one layer's vectors.
+//! `meltline preview job.mlj|.3mf|.ovf|.cli --layer N -o out.svg|out.png [--colour kind|laser]`:
+//! a picture of one layer's vectors, coloured by vector kind or by the laser exposing them.
 
-use meltline_host::outln;
+use meltline_host::{errln, outln};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use meltline_host::picture::{Caption, MAX_PICTURE_PX, layer_svg, write_layer_png};
+use meltline_host::picture::{Caption, ColourBy, MAX_PICTURE_PX, layer_svg, write_layer_png};
 
 use super::common::{JobInput, write_atomic};
 
@@ -24,6 +25,13 @@ pub struct Args {
     /// Size in pixels of the longer side (16 to 8192).
     #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(16..=i64::from(MAX_PICTURE_PX)))]
     pub size: u32,
+    /// What the colours tell apart: `kind` (contour, hatch, edge, support, point) or `laser`
+    /// (one colour per laser, named from laser 0 as `meltline inspect` does). Default: `laser`
+    /// for a job whose blocks name their lasers (`meltline lasers -o`), else `kind`. A job
+    /// naming no laser asked for `laser` is drawn all as laser 0 (the machine's first laser
+    /// exposes it), with a note.
+    #[arg(long, value_enum)]
+    pub colour: Option<ColourBy>,
 }
 
 /// Runs `meltline preview`.
@@ -39,7 +47,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             args.layer
         );
     }
-    let segs = job.layer_segments(args.layer);
+    let colour = args.colour.unwrap_or(if job.names_lasers {
+        ColourBy::Laser
+    } else {
+        ColourBy::Kind
+    });
+    if colour == ColourBy::Laser && !job.names_lasers {
+        errln!(
+            "meltline: note: {} names no lasers (plan it with `meltline lasers -o`); every vector is drawn as laser 0, the laser that exposes it",
+            job.name
+        );
+    }
+    let segs = job.layer_vectors(args.layer);
     let caption = Caption {
         title: job.name.clone(),
         layer: args.layer,
@@ -55,9 +74,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match ext.as_str() {
         "svg" => write_atomic(
             &args.output,
-            layer_svg(&segs, args.size, &caption).as_bytes(),
+            layer_svg(&segs, colour, args.size, &caption).as_bytes(),
         )?,
-        "png" => write_layer_png(&segs, args.size, &caption, &args.output)
+        "png" => write_layer_png(&segs, colour, args.size, &caption, &args.output)
             .with_context(|| format!("writing {}", args.output.display()))?,
         _ => bail!("{}: give a .svg or .png file name", args.output.display()),
     }

@@ -4,6 +4,8 @@
 "use strict";
 (function () {
   const KIND_COLOURS = ["#d62728", "#1f77b4", "#9467bd", "#e6550d", "#2ca02c"]; // as in previews (picture.rs)
+  // Laser 0 … 7, as in previews by laser (picture.rs LASER_COLOURS); laser i past 7 takes i mod 8's.
+  const LASER_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"];
   const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"];
   const DRAW_ORDER = [3, 1, 2, 4, 0]; // supports, hatches, edges, points, contours on top
   const meta = JSON.parse(document.getElementById("viewer-meta").textContent);
@@ -45,14 +47,16 @@
     const blocks = [];
     let cx = 0, cy = 0;
     for (let n = u(); n > 0; n--) {
-      const kind = u(), param = u(), region = u(), count = u();
+      const kind = u(), param = u(), region = u();
+      const laser = meta.block_lasers ? u() : 0;
+      const count = u();
       const xy = new Float64Array(4 * count);
       for (let i = 0; i < count; i++) {
         const fx = cx + z(), fy = cy + z();
         cx = fx + z(); cy = fy + z();
         xy.set([fx, fy, cx, cy], 4 * i);
       }
-      blocks.push({ kind, param, region, xy });
+      blocks.push({ kind, param, region, laser, xy });
     }
     return blocks;
   }
@@ -60,6 +64,7 @@
   function colourOf(block) {
     if (colourBy.value === "param") return PALETTE[block.param % PALETTE.length];
     if (colourBy.value === "region") return PALETTE[block.region % PALETTE.length];
+    if (colourBy.value === "laser") return LASER_COLOURS[block.laser % LASER_COLOURS.length];
     return KIND_COLOURS[block.kind] || "#000";
   }
 
@@ -109,7 +114,7 @@
     return v === null || v === undefined ? "—" : v.toFixed(digits) + (unit ? " " + unit : "");
   }
 
-  function showFigures(layer) {
+  function showFigures(layer, blocks) {
     const f = meta.figures, v = f.vectors[layer] || [0, 0, 0, 0, 0];
     const rows = [
       ["layer", layer + " of " + (meta.layers - 1)],
@@ -117,6 +122,11 @@
       ["vectors", String(v.reduce((a, b) => a + b, 0))],
     ];
     meta.kinds.forEach((k, i) => rows.push(["  " + k, String(v[i])]));
+    if (meta.block_lasers) {
+      const perLaser = new Array(meta.lasers).fill(0);
+      for (const b of blocks) perLaser[b.laser] = (perLaser[b.laser] || 0) + b.xy.length / 4;
+      perLaser.forEach((n, i) => rows.push(["  laser " + i, String(n)]));
+    }
     rows.push(
       ["mark length", fmt(f.mark_mm[layer], 1, "mm")],
       ["est. time", fmt(f.est_s[layer], 2, "s")],
@@ -135,11 +145,14 @@
   }
 
   function showLegend() {
+    const lasers = Array.from({ length: meta.lasers }, (_, i) => i);
     const names = colourBy.value === "kind" ? meta.kinds
       : colourBy.value === "region" ? meta.regions
+      : colourBy.value === "laser" ? lasers.map((i) => "laser " + i)
       : meta.param_sets.map((p) => "parameter set " + p.id);
     const colours = colourBy.value === "kind" ? KIND_COLOURS
       : colourBy.value === "region" ? meta.regions.map((_, i) => PALETTE[i % PALETTE.length])
+      : colourBy.value === "laser" ? lasers.map((i) => LASER_COLOURS[i % LASER_COLOURS.length])
       : meta.param_sets.map((p) => PALETTE[p.id % PALETTE.length]);
     legend.replaceChildren(...names.map((n, i) => {
       const d = document.createElement("div"), s = document.createElement("span");
@@ -164,7 +177,7 @@
       }
     }
     drawScale();
-    showFigures(layer);
+    showFigures(layer, blocks);
     label.textContent = String(layer);
     canvas.dataset.layer = String(layer);
     state.drawn = layer;

@@ -8,11 +8,13 @@
 //!
 //! ```text
 //! layer  = blocks:u  block*
-//! block  = kind:u  param_set:u  region:u  segments:u  segment*
+//! block  = kind:u  param_set:u  region:u  [laser:u]  segments:u  segment*
 //! segment = z(from.x − cursor.x) z(from.y − cursor.y) z(to.x − from.x) z(to.y − from.y)
 //! ```
 //!
-//! where the cursor starts each layer at (0, 0) and moves to each segment's `to`. The demo
+//! where the cursor starts each layer at (0, 0) and moves to each segment's `to`, and `laser`
+//! (the laser's index on the machine) is there only when the meta's `block_lasers` says so: in
+//! a job whose blocks name their lasers, so a one-laser job costs nothing for it. The demo
 //! cage (430 layers, 777,269 vectors) takes about 2 MB of page this way.
 
 use std::fmt::Write as _;
@@ -65,9 +67,12 @@ struct ViewerMeta {
     kinds: [&'static str; 5],
     regions: [&'static str; 5],
     param_sets: Vec<ViewerParamSet>,
-    /// Parts and lasers the job distinguishes (the job format carries neither yet: one each).
+    /// Parts the job distinguishes (one here), and lasers: those the job names (one when it
+    /// names none).
     parts: u32,
     lasers: u32,
+    /// Every block of the data carries its laser (the job's blocks name their lasers).
+    block_lasers: bool,
     figures: LayerColumns,
 }
 
@@ -160,14 +165,13 @@ fn encode_layer(
         };
         let segments: Vec<_> = b.segments().filter_map(Result::ok).collect();
         count += 1;
-        for v in [
-            b.kind as u64,
-            u64::from(b.param_set),
-            b.region as u64,
-            segments.len() as u64,
-        ] {
+        for v in [b.kind as u64, u64::from(b.param_set), b.region as u64] {
             varint(&mut blocks, v);
         }
+        if job.names_lasers {
+            varint(&mut blocks, u64::from(frame.msg.laser().unwrap_or(0)));
+        }
+        varint(&mut blocks, segments.len() as u64);
         for s in segments {
             let (fx, fy, tx, ty) = (q(s.from.x), q(s.from.y), q(s.to.x), q(s.to.y));
             for v in [fx - cursor.0, fy - cursor.1, tx - fx, ty - fy] {
@@ -210,6 +214,11 @@ fn figures(run: &RunReport) -> LayerColumns {
 impl ViewerData {
     /// Encodes every layer of `job`, with the figures of `run`.
     pub fn of(job: &JobFile, run: &RunReport, _ctx: &ReportContext) -> std::io::Result<Self> {
+        Self::encode(job, figures(run))
+    }
+
+    /// Encodes every layer of `job`, with the per-layer figures `figures`.
+    fn encode(job: &JobFile, figures: LayerColumns) -> std::io::Result<Self> {
         let quantum = i64::from(job.quantum_nm.max(1));
         let grid = (i64::from(GRID_NM) / quantum).max(1);
         let grid_mm = (grid * quantum) as f64 * 1e-6;
@@ -244,8 +253,9 @@ impl ViewerData {
             regions: ["core", "upskin", "downskin", "support", "lattice"],
             param_sets,
             parts: 1,
-            lasers: 1,
-            figures: figures(run),
+            lasers: job.lasers.len().max(1) as u32,
+            block_lasers: job.names_lasers,
+            figures,
         };
         Ok(ViewerData {
             meta,
@@ -267,9 +277,15 @@ impl ViewerData {
     /// Writes the section: controls, canvas, figures, the data and the script.
     pub fn section(&self, s: &mut String) {
         let last = self.meta.layers.saturating_sub(1);
+        // Offered, and chosen, only for a job whose blocks name their lasers.
+        let laser_option = if self.meta.block_lasers {
+            r#"<option value="laser" selected>laser</option>"#
+        } else {
+            ""
+        };
         let _ = write!(
             s,
-            r#"<section id="layer-viewer"><h2>Layers</h2><p class="screen-only">Every layer, drawn from the job's vectors. Slider or ←/→ (PgUp/PgDn ten layers) to move; wheel or +/− to zoom; drag to pan.</p><div class="viewer-controls screen-only"><label>layer <input id="viewer-slider" type="range" min="0" max="{last}" value="0" step="1" aria-label="layer"></label> <output id="viewer-layer">0</output> / {last} <button id="viewer-zoom-in" type="button">+</button><button id="viewer-zoom-out" type="button">−</button><button id="viewer-fit" type="button">fit</button> <label>colour by <select id="viewer-colour"><option value="kind">vector kind</option><option value="param">parameter set</option><option value="region">region</option></select></label> <label><input id="viewer-exposure" type="checkbox"> exposure map</label></div><div class="viewer"><canvas id="viewer-canvas" width="760" height="600" data-layer="" tabindex="0"></canvas><div><div id="viewer-legend"></div><dl id="viewer-figures"></dl></div></div><noscript>The layer viewer needs JavaScript.</noscript>"#
+            r#"<section id="layer-viewer"><h2>Layers</h2><p class="screen-only">Every layer, drawn from the job's vectors. Slider or ←/→ (PgUp/PgDn ten layers) to move; wheel or +/− to zoom; drag to pan.</p><div class="viewer-controls screen-only"><label>layer <input id="viewer-slider" type="range" min="0" max="{last}" value="0" step="1" aria-label="layer"></label> <output id="viewer-layer">0</output> / {last} <button id="viewer-zoom-in" type="button">+</button><button id="viewer-zoom-out" type="button">−</button><button id="viewer-fit" type="button">fit</button> <label>colour by <select id="viewer-colour"><option value="kind">vector kind</option><option value="param">parameter set</option><option value="region">region</option>{laser_option}</select></label> <label><input id="viewer-exposure" type="checkbox"> exposure map</label></div><div class="viewer"><canvas id="viewer-canvas" width="760" height="600" data-layer="" tabindex="0"></canvas><div><div id="viewer-legend"></div><dl id="viewer-figures"></dl></div></div><noscript>The layer viewer needs JavaScript.</noscript>"#
         );
         let meta = serde_json::to_string(&self.meta)
             .unwrap_or_else(|_| "{}".into())
@@ -308,5 +324,143 @@ mod tests {
             varint(&mut out, zigzag(v));
         }
         assert_eq!(out, vec![0, 1, 2, 127, 126]);
+    }
+
+    /// A job of a 10 mm square (two layers) about the plate's centre, where the four fields of
+    /// `meltline-sim-250-4x` overlap; planned on that machine's lasers by region when `lasers`.
+    fn centre_square(lasers: bool) -> JobFile {
+        use crate::lasers::{Assignment, DEFAULT_OVERLAP_MM, write::write_assigned};
+        use crate::mlj::{MljOptions, encode_mlj};
+        use meltline_core::mesh::Mesh;
+        use meltline_slicer::job::{Slicer, SlicerOptions};
+        use meltline_slicer::profile::ProcessProfile;
+
+        let four = meltline_firmware::lasers::builtin_machine("meltline-sim-250-4x")
+            .expect("a built-in machine");
+        let mesh = Mesh::axis_aligned_box([-5.0, -5.0, 0.0], [5.0, 5.0, 0.06]);
+        let sliced = Slicer::new(&mesh, ProcessProfile::ti6al4v(), SlicerOptions::default())
+            .and_then(|s| s.build_job())
+            .expect("the square slices");
+        let opts = MljOptions {
+            machine: Some(four.machine.to_string()),
+            ..MljOptions::default()
+        };
+        let (bytes, _) = encode_mlj(&sliced, &opts).expect("the job encodes");
+        let job = JobFile::parse(&bytes, "square.mlj", &four).expect("the job reads");
+        if !lasers {
+            return job;
+        }
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let out = dir.path().join("square-4x.mlj");
+        write_assigned(&job, &four, Assignment::ByRegion, DEFAULT_OVERLAP_MM, &out)
+            .expect("the square is planned on the four lasers");
+        let bytes = std::fs::read(&out).expect("the planned job is written");
+        JobFile::parse(&bytes, "square-4x.mlj", &four).expect("the planned job reads")
+    }
+
+    /// Per block of the inflated viewer data: kind, laser (when the blocks carry it) and
+    /// segments; fails unless the data ends exactly after the last layer.
+    fn decode(data: &[u8], layers: u32, block_lasers: bool) -> Vec<(u64, Option<u64>, u64)> {
+        let mut at = 0usize;
+        let mut u = || {
+            let (mut v, mut shift) = (0u64, 0u32);
+            loop {
+                let c = data[at];
+                at += 1;
+                v |= u64::from(c & 0x7f) << shift;
+                if c < 0x80 {
+                    return v;
+                }
+                shift += 7;
+            }
+        };
+        let mut out = Vec::new();
+        for _ in 0..layers {
+            for _ in 0..u() {
+                let (kind, _param, _region) = (u(), u(), u());
+                let laser = block_lasers.then(&mut u);
+                let n = u();
+                for _ in 0..4 * n {
+                    u();
+                }
+                out.push((kind, laser, n));
+            }
+        }
+        assert_eq!(at, data.len(), "the data ends after the last layer");
+        out
+    }
+
+    fn inflated(v: &ViewerData) -> Vec<u8> {
+        use std::io::Read as _;
+        let b64 = v.data_b64.as_bytes();
+        let value = |c: u8| match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            _ => 63,
+        };
+        let mut deflated = Vec::new();
+        for chunk in b64.chunks(4) {
+            let pad = chunk.iter().filter(|c| **c == b'=').count();
+            let n = chunk.iter().fold(0u32, |n, c| {
+                (n << 6) | u32::from(if *c == b'=' { 0 } else { value(*c) })
+            });
+            deflated.extend_from_slice(&n.to_be_bytes()[1..4 - pad]);
+        }
+        let mut raw = Vec::new();
+        flate2::read::DeflateDecoder::new(deflated.as_slice())
+            .read_to_end(&mut raw)
+            .expect("the data inflates");
+        raw
+    }
+
+    #[test]
+    fn a_job_naming_lasers_carries_every_blocks_laser_and_offers_colour_by_laser() {
+        let job = centre_square(true);
+        assert!(job.names_lasers);
+        let v = ViewerData::encode(&job, LayerColumns::default()).expect("the viewer encodes");
+        assert!(v.meta.block_lasers);
+        assert_eq!(v.meta.lasers as usize, job.lasers.len());
+        let blocks = decode(&inflated(&v), job.layer_count(), true);
+        let mut per_laser = vec![0u64; job.lasers.len()];
+        for (_, laser, n) in &blocks {
+            let l = laser.expect("a laser") as usize;
+            assert!(l < per_laser.len(), "laser {l} of {}", per_laser.len());
+            per_laser[l] += n;
+        }
+        let mut expected = vec![0u64; job.lasers.len()];
+        for layer in 0..job.layer_count() {
+            for s in job.layer_vectors(layer) {
+                expected[usize::from(s.laser)] += 1;
+            }
+        }
+        assert_eq!(per_laser, expected);
+        assert!(
+            per_laser.iter().filter(|n| **n > 0).count() >= 2,
+            "the square is shared between lasers: {per_laser:?}"
+        );
+        let mut html = String::new();
+        v.section(&mut html);
+        assert!(
+            html.contains(r#"<option value="laser" selected>laser</option>"#),
+            "colour by laser is offered and chosen"
+        );
+        assert!(html.contains(r#""block_lasers":true"#));
+    }
+
+    #[test]
+    fn a_job_naming_no_laser_spends_no_byte_on_lasers_and_offers_no_colour_by_laser() {
+        let job = centre_square(false);
+        assert!(!job.names_lasers);
+        let v = ViewerData::encode(&job, LayerColumns::default()).expect("the viewer encodes");
+        assert!(!v.meta.block_lasers);
+        assert_eq!(v.meta.lasers, 1);
+        let blocks = decode(&inflated(&v), job.layer_count(), false);
+        let vectors: u64 = blocks.iter().map(|b| b.2).sum();
+        assert_eq!(vectors, job.vectors());
+        let mut html = String::new();
+        v.section(&mut html);
+        assert!(!html.contains(r#"value="laser""#));
     }
 }
