@@ -160,6 +160,11 @@ pub struct MachineConfig {
     /// Its lasers, each with its own field, power limits and galvo (see [`crate::lasers`]);
     /// none listed: one laser over the whole field with the limits and galvo above.
     pub lasers: heapless::Vec<Laser, MAX_LASERS>,
+    /// The least distance between two lasers marking at the same time, µm (0: no rule): the
+    /// plume and spatter of one melt pool, carried by the gas flow, must not cross another
+    /// laser's beam or land on its melt pool. The host orders each layer's work per laser so
+    /// that it holds where it can and reports the time it could not (`meltline lasers`).
+    pub plume_distance_um: u32,
     /// The controller's layer memory, bytes: a layer whose coded blocks (plus
     /// [`crate::controller::BLOCK_HEADER`] bytes each) need more is refused at its `LayerStart`.
     /// A controller built with less storage uses what it has (and says so in `Hello`).
@@ -253,6 +258,7 @@ impl Default for MachineConfig {
             laser_failure: None,
             trusted_keys: heapless::Vec::new(),
             lasers: heapless::Vec::new(),
+            plume_distance_um: 0,
             layer_memory_bytes: DEFAULT_LAYER_MEMORY,
         }
     }

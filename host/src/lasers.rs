@@ -16,8 +16,9 @@
 //! [`ScanHead`]; a layer takes as long as its slowest laser (plus recoating), and the job's
 //! exposure time is the sum over layers of the slowest laser's marks, jumps and delays.
 //!
-//! Lasers exposing at once are kept out of each other's plume by the order of the build
-//! processor (not modelled here): the plan only says which laser exposes what.
+//! Lasers marking at once are kept out of each other's plume by the order in which each laser
+//! takes its parts in a layer, against the machine's `plume_distance_um` (see [`plume`]); the
+//! plan times the ordered job vector by vector and reports how close the lasers came.
 
 use meltline_firmware::lasers::Laser;
 use meltline_firmware::limits::{check_laser_point, laser_field_quanta};
@@ -72,6 +73,11 @@ pub struct PlanSummary {
     pub lasers: Vec<LaserShare>,
     /// The laser of each part, by-part.
     pub part_lasers: Vec<usize>,
+    /// Each part's vectors on each laser (index = part, then laser; a job without a part
+    /// table is one part).
+    pub part_vectors: Vec<Vec<u64>>,
+    /// Lasers marking at once against the machine's plume distance.
+    pub plume: plume::PlumeFigures,
 }
 
 /// Why a job cannot be planned on a machine's lasers.
@@ -178,6 +184,10 @@ pub struct LaserPlan {
     pub part_lasers: Vec<usize>,
     /// Per-layer exposure of each laser.
     pub layers: Vec<LayerShare>,
+    /// Each part's vectors on each laser (index = part, then laser).
+    pub part_vectors: Vec<Vec<u64>>,
+    /// Lasers marking at once against the machine's plume distance.
+    pub plume: plume::PlumeFigures,
 }
 
 impl LaserPlan {
@@ -200,6 +210,8 @@ impl LaserPlan {
                 .collect(),
             part_lasers: Vec::new(),
             layers: Vec::new(),
+            part_vectors: Vec::new(),
+            plume: plume::PlumeFigures::new(f64::from(machine.plume_distance_um) * 1e-3),
         }
     }
 
@@ -217,6 +229,8 @@ impl LaserPlan {
             weighted_balance: self.weighted_balance(),
             lasers: self.lasers.clone(),
             part_lasers: self.part_lasers.clone(),
+            part_vectors: self.part_vectors.clone(),
+            plume: self.plume.clone(),
         }
     }
 
@@ -330,7 +344,7 @@ impl PlanSummary {
             self.weighted_balance,
             self.worst_balance,
             self.build_time_s
-        )
+        ) + &self.plume.line()
     }
 }
 
@@ -385,15 +399,13 @@ pub fn plan_scoped(
     if !(OVERLAP_RANGE_MM[0]..=OVERLAP_RANGE_MM[1]).contains(&overlap_mm) {
         return Err(PlanError::Overlap(overlap_mm));
     }
-    let assignment = if scope.down != 0 {
-        Assignment::ByPart
-    } else {
-        assignment
-    };
+    // With a laser down, by part over the others.
+    let assignment = [assignment, Assignment::ByPart][usize::from(scope.down != 0)];
     let lasers: Vec<Laser> = machine.all_lasers().collect();
     let q_per_um = 1000.0 / f64::from(job.quantum_nm.max(1));
     let overlap_q = overlap_mm * 1000.0 * q_per_um;
     let mut out = LaserPlan::empty(machine, assignment, overlap_mm);
+    out.part_vectors = vec![vec![0; lasers.len()]; job.parts.len().max(1)];
     let grid = strategy(
         job,
         &lasers,
@@ -410,7 +422,12 @@ pub fn plan_scoped(
     let lead = lasers.first().map_or(machine.galvo, |l| l.galvo);
     let mut alone = ScanHead::new(lead, job.quantum_nm);
     let recoat_s = seconds(meltline_firmware::machine::recoat_ticks(machine));
-    let mut pieces: Vec<Vec<Segment>> = vec![Vec::new(); lasers.len()];
+    let mut layer_pieces: Vec<Vec<Vec<Segment>>> = Vec::new();
+    // One laser's pieces of a block at a time, as the sink sees them.
+    let mut one: Vec<Vec<Segment>> = vec![Vec::new(); lasers.len()];
+    let galvos: Vec<meltline_firmware::machine::Galvo> = lasers.iter().map(|l| l.galvo).collect();
+    let plume_q = f64::from(machine.plume_distance_um) * q_per_um;
+    let mut timing = plume::Timing::new(&galvos, job.quantum_nm, plume_q);
     let mut loads = Vec::new();
     let mut last_seams: Vec<Seam> = Vec::new();
     let mut scratch = SplitScratch::default();
@@ -419,16 +436,10 @@ pub fn plan_scoped(
         let seams = match &grid {
             Some(g) => {
                 layer_loads(&mut loads, blocks, &lead, quantum_mm, 1000.0 * q_per_um);
-                let seams = g.seams(
-                    layer,
-                    &loads,
-                    overlap_q,
-                    JITTER_MM * 1000.0 * q_per_um,
-                    &last_seams,
-                    MIN_MOVE_MM * 1000.0 * q_per_um,
-                );
-                last_seams.clone_from(&seams);
-                seams
+                let um = 1000.0 * q_per_um;
+                let (jitter, min_move) = (JITTER_MM * um, MIN_MOVE_MM * um);
+                last_seams = g.seams(layer, &loads, overlap_q, jitter, &last_seams, min_move);
+                last_seams.clone()
             }
             None => Vec::new(),
         };
@@ -436,45 +447,51 @@ pub fn plan_scoped(
             for s in &b.segments {
                 alone.mark(s, &b.param);
             }
-            for p in pieces.iter_mut() {
-                p.clear();
-            }
-            match &grid {
-                Some(g) => {
-                    for s in &b.segments {
-                        g.split(s, &seams, overlap_q, &mut scratch, &mut pieces);
-                    }
-                }
-                None => {
-                    let laser = part_laser(&out.part_lasers, b.part);
-                    if let Some(p) = pieces.get_mut(laser) {
-                        p.extend_from_slice(&b.segments);
-                    }
-                }
-            }
-            check_fields(&pieces, machine, job.quantum_nm, &b.param, layer)?;
-            sink(PlanStep::Block {
+        }
+        split_layer(
+            blocks,
+            &mut layer_pieces,
+            (grid.as_ref(), &seams, overlap_q, &out.part_lasers),
+            &mut scratch,
+            (machine, job.quantum_nm, layer),
+        )?;
+        // Each laser's work in the order that keeps lasers marking at once out of each
+        // other's plume; timed vector by vector as the printer will run it.
+        let order = plume::order(blocks, &layer_pieces, &galvos, job.quantum_nm, plume_q);
+        timing.start_layer();
+        for (bi, l) in order {
+            let (Some(b), Some(pieces)) = (blocks.get(bi), layer_pieces.get_mut(bi)) else {
+                continue;
+            };
+            let (Some(segs), Some(slot)) = (pieces.get_mut(l), one.get_mut(l)) else {
+                continue;
+            };
+            std::mem::swap(segs, slot);
+            let handed = sink(PlanStep::Block {
                 layer,
                 block: b,
-                pieces: &pieces,
-            })?;
-            for ((head, share), segs) in heads.iter_mut().zip(&mut out.lasers).zip(&pieces) {
-                share.vectors += segs.len() as u64;
-                for s in segs {
-                    head.mark(s, &b.param);
+                pieces: &one,
+            });
+            if let (Some(head), Some(share)) = (heads.get_mut(l), out.lasers.get_mut(l)) {
+                share.vectors += one[l].len() as u64;
+                let p = b.part.map_or(0, usize::from);
+                if let Some(n) = out.part_vectors.get_mut(p).and_then(|v| v.get_mut(l)) {
+                    *n += one[l].len() as u64;
                 }
+                timing.mark(l, head, &one[l], &b.param);
             }
+            std::mem::swap(&mut pieces[l], &mut one[l]);
+            handed?;
         }
+        timing.end_layer(blocks, &layer_pieces, quantum_mm, &mut out.plume);
         let exposure = close_layer(&mut heads, &mut out.lasers);
         let a = alone.finish_layer();
         out.single_laser_exposure_s += seconds(a.mark_ticks + a.jump_ticks + a.delay_ticks);
+        let seams_mm = seams.iter().map(|&(_, _, v)| v / q_per_um / 1000.0);
         let share = LayerShare {
             layer,
             exposure_s: exposure,
-            seams_mm: seams
-                .iter()
-                .map(|&(_, _, v)| v / q_per_um / 1000.0)
-                .collect(),
+            seams_mm: seams_mm.collect(),
         };
         out.exposure_s += share.slowest_s();
         out.build_time_s += share.slowest_s() + recoat_s;
@@ -482,6 +499,40 @@ pub fn plan_scoped(
         sink(PlanStep::LayerEnd { layer })
     })?;
     Ok(out)
+}
+
+/// Each block's pieces per laser (`pieces[block][laser]`), by the seam grid and its seams or
+/// by each part's laser, checked against the fields before anything is handed on.
+fn split_layer(
+    blocks: &[Block],
+    pieces: &mut Vec<Vec<Vec<Segment>>>,
+    (grid, seams, overlap_q, part_lasers): (Option<&Grid>, &[Seam], f64, &[usize]),
+    scratch: &mut SplitScratch,
+    (machine, quantum_nm, layer): (&MachineConfig, u32, u32),
+) -> Result<(), PlanError> {
+    let n = machine.laser_count();
+    pieces.truncate(blocks.len());
+    pieces.resize_with(blocks.len(), Vec::new);
+    for (b, per) in blocks.iter().zip(pieces.iter_mut()) {
+        per.resize_with(n, Vec::new);
+        for p in per.iter_mut() {
+            p.clear();
+        }
+        match grid {
+            Some(g) => {
+                for s in &b.segments {
+                    g.split(s, seams, overlap_q, scratch, per);
+                }
+            }
+            None => {
+                if let Some(p) = per.get_mut(part_laser(part_lasers, b.part)) {
+                    p.extend_from_slice(&b.segments);
+                }
+            }
+        }
+        check_fields(per, machine, quantum_nm, &b.param, layer)?;
+    }
+    Ok(())
 }
 
 /// The seam grid (by-region) or each part's laser (by-part, into `out`).
@@ -923,6 +974,9 @@ impl Grid {
         }
     }
 }
+
+#[path = "lasers_plume.rs"]
+pub mod plume;
 
 #[path = "lasers_write.rs"]
 pub mod write;

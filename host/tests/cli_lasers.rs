@@ -355,3 +355,65 @@ fn slice_on_a_four_laser_machine_prints_the_plan_of_the_job_it_wrote() {
     assert!(log.contains("has one laser"), "{log}");
     assert!(!log.contains("planned on"), "{log}");
 }
+
+#[test]
+fn lasers_marking_at_once_keep_the_plume_distance_when_their_parts_beside_the_seam_could_not() {
+    // Two coupons 14 mm apart either side of the two-laser seam (one per laser, by part) and
+    // one far out on each side. In the job's order both lasers would start beside the seam
+    // at once; the plan has one of them start far out instead.
+    let d = tempfile::tempdir().unwrap();
+    let mut text = String::from(
+        "[plate]\nplacement = \"manual\"\nsupports = false\nmachine = \"meltline-sim-250-2x\"\n",
+    );
+    for (id, x) in [
+        ("S-A", -12.0),
+        ("S-B", 12.0),
+        ("S-C", -100.0),
+        ("S-D", 100.0),
+    ] {
+        text += &format!(
+            "[[part]]\nid = \"{id}\"\ncoupon_mm = [10.0, 10.0, 0.6]\nat_mm = [{x}, 0.0]\n"
+        );
+    }
+    let plate = d.path().join("plate.toml");
+    std::fs::write(&plate, text).unwrap();
+    let job = d.path().join("plate.mlj").display().to_string();
+    let o = meltline(&["plate", &plate.display().to_string(), "-o", &job]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v = plan_json(&job, "meltline-sim-250-2x", "by-part");
+    let chosen: Vec<u64> = v["part_lasers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_u64().unwrap())
+        .collect();
+    assert!(
+        chosen[0] != chosen[1] && chosen[2] != chosen[3],
+        "one seam coupon and one far coupon per laser: {v}"
+    );
+    let plume = &v["plume"];
+    assert_eq!(plume["distance_mm"], 20.0);
+    let f = |k: &str| plume[k].as_f64().unwrap();
+    // In the job's order the two seam coupons are exposed together, 14 mm apart.
+    assert!(f("job_order_min_distance_mm") < 15.0, "{plume}");
+    let exposure = v["exposure_s"].as_f64().unwrap();
+    assert!(f("job_order_conflict_s") > 0.02 * exposure, "{plume}");
+    // Ordered, they are exposed while the other laser is far out, but for the odd moment
+    // when one laser's far coupon ends before the other's seam coupon does.
+    assert!(
+        f("conflict_s") < 0.05 * f("job_order_conflict_s"),
+        "{plume}"
+    );
+    // Each part's vectors are all on its one laser.
+    let per_part = v["part_vectors"].as_array().unwrap();
+    for (p, row) in per_part.iter().enumerate() {
+        let row: Vec<u64> = row
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_u64().unwrap())
+            .collect();
+        let l = chosen[p] as usize;
+        assert!(row[l] > 0 && row[1 - l] == 0, "part {p}: {row:?}");
+    }
+}

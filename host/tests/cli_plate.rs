@@ -517,6 +517,29 @@ fn a_plate_on_a_four_laser_machine_is_spread_over_the_lasers_and_its_plan_report
         .map(|l| l["vectors"].as_u64().unwrap())
         .collect();
     assert_eq!(marked, planned);
+    // Each part's record and its run name the one laser that exposes it (by part), with all
+    // of its vectors.
+    let chosen: Vec<u64> = plan["part_lasers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    let parts = run["parts"].as_array().unwrap();
+    assert_eq!(parts.len(), 4);
+    for p in parts {
+        let i = p["index"].as_u64().unwrap() as usize;
+        let want = serde_json::json!([{"laser": chosen[i], "vectors": p["vectors_executed"]}]);
+        assert_eq!(p["lasers"], want, "part {i}: {p}");
+    }
+    for (i, row) in r["parts"].as_array().unwrap().iter().enumerate() {
+        let id = row["id"].as_str().unwrap();
+        let file = Path::new(&records).join("parts").join(format!("{id}.json"));
+        let rec: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        let want = serde_json::json!([{"laser": chosen[i], "vectors": row["vectors"]}]);
+        assert_eq!(rec["lasers"], want, "{id}");
+    }
     // The lasers work at once: the job's exposure is the slowest laser's of each layer, well
     // under the sum of the four.
     let exposure = run["exposure_s"].as_f64().unwrap();

@@ -106,6 +106,8 @@ struct Recorder {
     release: Option<report::ReleaseReport>,
     /// Per laser: vectors marked and marks, jumps and delays in ticks.
     lasers: [(u64, u64); crate::lasers::MAX_LASERS],
+    /// Vectors of each part marked by each laser.
+    part_lasers: std::collections::BTreeMap<u16, [u64; crate::lasers::MAX_LASERS]>,
     /// Sum over layers of the slowest laser's ticks.
     exposure_ticks: u64,
 }
@@ -317,6 +319,15 @@ impl EventSink for Recorder {
                 if let Some(l) = self.lasers.get_mut(usize::from(*laser)) {
                     l.0 += 1;
                 }
+                if let Some(p) = part
+                    && let Some(n) = self
+                        .part_lasers
+                        .entry(*p)
+                        .or_default()
+                        .get_mut(usize::from(*laser))
+                {
+                    *n += 1;
+                }
                 if self.exposure {
                     self.switch_part(*part);
                     self.record_mark(*kind, param, segment);
@@ -492,7 +503,19 @@ impl Simulator {
                 .filter_map(|i| self.ctl.part_report(i))
                 .map(|p| {
                     let exposure = self.rec.part_exposure.get(&p.part).copied();
-                    report::PartRun::new(&p, exposure.or(self.rec.exposure.then_some([0.0; 3])))
+                    let mut run = report::PartRun::new(
+                        &p,
+                        exposure.or(self.rec.exposure.then_some([0.0; 3])),
+                    );
+                    if let Some(by_laser) = self.rec.part_lasers.get(&p.part) {
+                        run.lasers = by_laser
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, n)| **n > 0)
+                            .map(|(laser, &vectors)| report::PartLaser { laser, vectors })
+                            .collect();
+                    }
+                    run
                 })
                 .collect(),
             exposure_s: report::seconds(self.rec.exposure_ticks),

@@ -222,6 +222,19 @@ pub struct PartRun {
     pub coverage_pct: Option<f64>,
     /// Its exposure outside its intended area, % of that area (with exposure maps).
     pub spill_pct: Option<f64>,
+    /// The lasers that marked it and how many of its vectors each (the simulator's account;
+    /// empty from a printer's part report).
+    #[serde(default)]
+    pub lasers: Vec<PartLaser>,
+}
+
+/// One laser's share of a part.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct PartLaser {
+    /// The laser's index on the machine.
+    pub laser: usize,
+    /// Vectors of the part it marked.
+    pub vectors: u64,
 }
 
 impl PartRun {
@@ -252,6 +265,7 @@ impl PartRun {
             executed_sha256: crate::hex::encode(&r.executed_sha256),
             coverage_pct: pct(|[_, covered, _]| *covered),
             spill_pct: pct(|[_, _, spilled]| *spilled),
+            lasers: Vec::new(),
         }
     }
 }

@@ -77,6 +77,16 @@ struct PartRecord<'a> {
     machine: &'a str,
     software: &'a str,
     time_utc: &'a str,
+    /// The lasers that expose the part and how many of its vectors each, as planned (a
+    /// one-laser machine: none listed).
+    lasers: Vec<PartLaser>,
+}
+
+/// One laser's share of a part, as planned.
+#[derive(Debug, Serialize)]
+struct PartLaser {
+    laser: usize,
+    vectors: u64,
 }
 
 /// Refuses outputs that cannot be written before any part is made.
@@ -164,7 +174,19 @@ fn write_records(
     let parts = dir.join("parts");
     std::fs::create_dir_all(&parts).with_context(|| format!("creating {}", parts.display()))?;
     let time_utc = now_utc();
-    for ((row, p), l) in report.parts.iter().zip(placed).zip(sliced) {
+    for (i, ((row, p), l)) in report.parts.iter().zip(placed).zip(sliced).enumerate() {
+        let lasers = report
+            .lasers
+            .as_ref()
+            .and_then(|plan| plan.part_vectors.get(i))
+            .map(|per| {
+                per.iter()
+                    .enumerate()
+                    .filter(|(_, n)| **n > 0)
+                    .map(|(laser, &vectors)| PartLaser { laser, vectors })
+                    .collect()
+            })
+            .unwrap_or_default();
         let record = PartRecord {
             row,
             spec_sha256: p.spec_sha256.as_deref(),
@@ -179,6 +201,7 @@ fn write_records(
             machine: report.machine,
             software: &report.software,
             time_utc: &time_utc,
+            lasers,
         };
         write_json_atomic(&parts.join(format!("{}.json", p.entry.id)), &record)?;
     }

@@ -156,7 +156,7 @@ fn plate_table(s: &mut String, run: &RunReport) {
     }
     let _ = write!(
         s,
-        r#"<h3>Plate: {} parts</h3><table class="plate"><tr><th>serial</th><th>case</th><th>x, y mm · turn °</th><th>box mm</th><th>layers</th><th>vectors executed / in job</th><th>state</th><th>energy J · mark s</th><th>coverage / spill %</th><th>executed part hash</th></tr>"#,
+        r#"<h3>Plate: {} parts</h3><table class="plate"><tr><th>serial</th><th>case</th><th>x, y mm · turn °</th><th>box mm</th><th>layers</th><th>vectors executed / in job</th><th>state</th><th>energy J · mark s</th><th>coverage / spill %</th><th>lasers (vectors)</th><th>executed part hash</th></tr>"#,
         run.job.parts.len()
     );
     for info in &run.job.parts {
@@ -185,7 +185,7 @@ fn plate_table(s: &mut String, run: &RunReport) {
         );
         let Some(o) = outcome else {
             cell(s, &format!("- / {}", info.vectors));
-            for _ in 0..4 {
+            for _ in 0..5 {
                 cell(s, "(no controller report)");
             }
             s.push_str("</tr>");
@@ -203,6 +203,19 @@ fn plate_table(s: &mut String, run: &RunReport) {
         cell(
             s,
             &format!("{} / {}", pct(r.coverage_pct, 1), pct(r.spill_pct, 2)),
+        );
+        let lasers: Vec<String> = r
+            .lasers
+            .iter()
+            .map(|l| format!("laser {}: {}", l.laser, l.vectors))
+            .collect();
+        cell(
+            s,
+            &if lasers.is_empty() {
+                "-".to_string()
+            } else {
+                lasers.join(" · ")
+            },
         );
         let _ = write!(s, "<td><code>{}</code></td>", esc(&r.executed_sha256));
         s.push_str("</tr>");
