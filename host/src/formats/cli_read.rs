@@ -307,6 +307,7 @@ impl<'p> CliJob<'p> {
                 layers: self.layers,
             },
             wire: BTreeMap::new(),
+            lasers: Vec::new(),
             notes,
         })
     }

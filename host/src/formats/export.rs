@@ -1,6 +1,9 @@
 //! One exporter for every job format, fed layer by layer so memory stays flat in the number
 //! of layers, writing through a temporary file renamed over the destination only when the
 //! job is complete (a failed export never leaves a truncated file or loses an older one).
+//!
+//! A job naming lasers is written with [`Exporter::write_laser_layer`] (every layer), which
+//! carries each block's laser into 3MF, OVF and `.mlj`; CLI has no place for it.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -15,7 +18,7 @@ use meltline_slicer::job::{JobHeader, Layer};
 
 use super::ovf::OvfWriter;
 use super::threemf::ThreeMfWriter;
-use super::{Format, FormatError, WireSet, wire_spec};
+use super::{BlockLaser, Format, FormatError, WireSet, laser_layer_blocks, wire_spec};
 use crate::mlj::layer_blocks;
 
 /// The writer of one format.
@@ -31,6 +34,10 @@ pub struct Exporter {
     sink: Sink,
     file: AtomicFile,
     path: PathBuf,
+    /// Layers written so far.
+    layers: usize,
+    /// Whether the layers name their lasers, fixed by the first.
+    names_lasers: Option<bool>,
 }
 
 impl std::fmt::Debug for Exporter {
@@ -92,21 +99,63 @@ impl Exporter {
             sink,
             file,
             path: path.to_path_buf(),
+            layers: 0,
+            names_lasers: None,
         })
     }
 
-    /// Writes the next layer.
+    /// Writes the next layer of a job naming no lasers.
     pub fn write_layer(&mut self, layer: &Layer) -> Result<(), FormatError> {
+        self.write(layer, None)
+    }
+
+    /// Writes the next layer of a job naming lasers, `lasers[i]` the laser of
+    /// `layer.blocks[i]`: a job names the lasers of all its layers or of none.
+    pub fn write_laser_layer(
+        &mut self,
+        layer: &Layer,
+        lasers: &[BlockLaser],
+    ) -> Result<(), FormatError> {
+        self.write(layer, Some(lasers))
+    }
+
+    fn write(&mut self, layer: &Layer, lasers: Option<&[BlockLaser]>) -> Result<(), FormatError> {
         let path = &self.path;
+        let n = self.layers;
+        let refuse = |what: String| {
+            FormatError::malformed(&path.display().to_string(), format!("layer {n}"), what)
+        };
+        let names = lasers.is_some();
+        if *self.names_lasers.get_or_insert(names) != names {
+            return Err(refuse(
+                "a job names the lasers of all its layers or of none".into(),
+            ));
+        }
+        if let Some(l) = lasers
+            && l.len() != layer.blocks.len()
+        {
+            return Err(refuse(format!(
+                "{} blocks but the lasers of {}",
+                layer.blocks.len(),
+                l.len()
+            )));
+        }
         let io = |e| FormatError::io(path, e);
-        match &mut self.sink {
-            Sink::ThreeMf(w) => w.write_layer(layer).map_err(|e| io(e.into())),
-            Sink::Ovf(w) => w.write_layer(layer).map_err(io),
-            Sink::Cli(w) => w.write_layer(layer).map_err(io),
-            Sink::Mlj(w) => w
+        match (&mut self.sink, lasers) {
+            (Sink::ThreeMf(w), None) => w.write_layer(layer).map_err(|e| io(e.into())),
+            (Sink::ThreeMf(w), Some(l)) => w.write_laser_layer(layer, l).map_err(|e| io(e.into())),
+            (Sink::Ovf(w), None) => w.write_layer(layer).map_err(io),
+            (Sink::Ovf(w), Some(l)) => w.write_laser_layer(layer, l).map_err(io),
+            (Sink::Cli(w), _) => w.write_layer(layer).map_err(io),
+            (Sink::Mlj(w), None) => w
                 .write_layer(&layer_blocks(layer))
                 .map_err(|e| encode(path, e)),
-        }
+            (Sink::Mlj(w), Some(l)) => laser_layer_blocks(layer, l)
+                .and_then(|b| w.write_laser_layer(&b))
+                .map_err(|e| encode(path, e)),
+        }?;
+        self.layers += 1;
+        Ok(())
     }
 
     /// Completes the file and renames it into place; returns its size in bytes.
@@ -137,15 +186,19 @@ fn encode(path: &Path, e: meltline_firmware::job::JobError) -> FormatError {
     }
 }
 
-/// Writes a whole document to `path`; returns the file size.
+/// Writes a whole document to `path`, with the laser of every block when it names lasers;
+/// returns the file size.
 pub fn export_document(
     doc: &super::JobDocument,
     path: &Path,
     opts: &ExportOptions,
 ) -> Result<u64, FormatError> {
     let mut e = Exporter::create(path, &doc.job.header, &doc.wire, opts)?;
-    for l in &doc.job.layers {
-        e.write_layer(l)?;
+    for (i, l) in doc.job.layers.iter().enumerate() {
+        match doc.layer_lasers(i) {
+            None => e.write_layer(l)?,
+            Some(lasers) => e.write_laser_layer(l, lasers)?,
+        }
     }
     e.finish()
 }

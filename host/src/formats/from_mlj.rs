@@ -4,7 +4,12 @@
 //!
 //! Wire polylines become one slicer polyline block each (closed ones with their first point
 //! repeated at the end), hatch-coded blocks one vector block; the region `Core` of contours
-//! and edges stays `Core` (the wire does not tell the slicer's `Part` from `Core`).
+//! and edges stays `Core` (the wire does not tell the slicer's `Part` from `Core`). A job
+//! whose blocks name their lasers keeps each block's laser ([`JobDocument::lasers`]) and its
+//! polylines as the wire has them, each wire block's start marked where its first block could
+//! join the one before ([`BlockLaser::opens`]): such a job's blocks are a laser's shares, cut
+//! and stitched at seams, whose frames are not those the document would be coded into by
+//! merging alone; so a halved polyline is not joined there either.
 
 use meltline_firmware::job::RawFrame;
 use meltline_firmware::wire::{self, Coding, MAX_FRAME};
@@ -15,7 +20,7 @@ use meltline_slicer::job::{
 use meltline_slicer::profile::ProcessProfile;
 use meltline_slicer::region::LayerRegions;
 
-use super::{FormatError, JobDocument, WireSet, fold_bounds};
+use super::{BlockLaser, FormatError, JobDocument, WireSet, fold_bounds, joins};
 use crate::jobfile::JobFile;
 
 /// The document of a verified job file.
@@ -23,6 +28,8 @@ pub fn document(job: &JobFile) -> Result<JobDocument, FormatError> {
     let t = f64::from(job.layer_thickness_nm) * 1e-6;
     let q = f64::from(job.quantum_nm) * 1e-6;
     let mut layers: Vec<Layer> = (0..job.layers.len()).map(|i| empty_layer(i, t)).collect();
+    // Each layer's blocks with their lasers (laser 0 in a job naming none).
+    let mut read: Vec<Vec<(VectorBlock, BlockLaser)>> = vec![Vec::new(); layers.len()];
     let mut scratch = Vec::with_capacity(MAX_FRAME);
     for (wire_bytes, at) in job.frames.iter().zip(&job.frame_layer) {
         let Some(li) = at else { continue };
@@ -37,11 +44,20 @@ pub fn document(job: &JobFile) -> Result<JobDocument, FormatError> {
         let Some((_, b)) = frame.msg.block() else {
             continue;
         };
-        let layer = layers
+        let laser = frame.msg.laser().unwrap_or(0);
+        let blocks = read
             .get_mut(*li as usize)
             .ok_or_else(|| FormatError::malformed(&job.name, format!("layer {li}"), "no layer"))?;
-        push_wire_block(&mut layer.blocks, b)
+        push_wire_block(blocks, laser, job.names_lasers, b)
             .map_err(|what| FormatError::malformed(&job.name, format!("layer {li}"), what))?;
+    }
+    let mut lasers = Vec::new();
+    for (layer, blocks) in layers.iter_mut().zip(read) {
+        let (b, l): (Vec<VectorBlock>, Vec<BlockLaser>) = blocks.into_iter().unzip();
+        layer.blocks = b;
+        if job.names_lasers {
+            lasers.push(l);
+        }
     }
     let sets: Vec<JobParameterSet> = job
         .param_sets
@@ -71,6 +87,7 @@ pub fn document(job: &JobFile) -> Result<JobDocument, FormatError> {
     Ok(JobDocument {
         job: BuildJob { header, layers },
         wire,
+        lasers,
         notes: Vec::new(),
     })
 }
@@ -151,38 +168,65 @@ pub fn slicer_region(r: wire::Region) -> Option<Region> {
 /// The open polyline that ends the previous wire block where this one starts, taken back out
 /// of `out`: the job writer halves a polyline too long for one frame into open pieces, the
 /// second starting where the first ends and opening the next block, so joining them gives the
-/// slicer's polyline back (and the same frames when it is coded again).
+/// slicer's polyline back (and the same frames when it is coded again). Only for a job
+/// naming no lasers (see the module doc).
 fn continued(
-    out: &mut Vec<VectorBlock>,
+    out: &mut Vec<(VectorBlock, BlockLaser)>,
     kind: VectorKind,
     region: Region,
     set: u16,
+    laser: u8,
     from: Xy,
 ) -> Option<Vec<Xy>> {
-    let last = out.last()?;
+    let (
+        last,
+        BlockLaser {
+            laser: last_laser, ..
+        },
+    ) = out.last()?;
     let Geometry::Polyline(p) = &last.geometry else {
         return None;
     };
     let closed = p.len() >= 4 && p.first() == p.last();
-    let same = last.kind == kind && last.region == region && last.parameter_set == set;
+    let same = last.kind == kind
+        && last.region == region
+        && last.parameter_set == set
+        && *last_laser == laser;
     if !same || closed || p.last() != Some(&from) {
         return None;
     }
-    match out.pop()?.geometry {
+    match out.pop()?.0.geometry {
         Geometry::Polyline(p) => Some(p),
         Geometry::Vectors(_) => None,
     }
 }
 
-/// Appends the slicer blocks of one wire block.
-fn push_wire_block(out: &mut Vec<VectorBlock>, b: &wire::VectorBlock<'_>) -> Result<(), String> {
+/// Appends the slicer blocks of one wire block, each with the block's laser; in a job naming
+/// lasers (`lasers`) the first marked as opening its wire block where it could join the one
+/// before.
+fn push_wire_block(
+    out: &mut Vec<(VectorBlock, BlockLaser)>,
+    laser: u8,
+    lasers: bool,
+    b: &wire::VectorBlock<'_>,
+) -> Result<(), String> {
     let kind = slicer_kind(b.kind).ok_or("point exposures have no place in a build job")?;
     let region = slicer_region(b.region).ok_or("the lattice region has no place in a build job")?;
-    let block = |geometry| VectorBlock {
-        kind,
-        region,
-        parameter_set: b.param_set,
-        geometry,
+    // Whether the wire block's first slicer block is yet to come.
+    let mut first = true;
+    let mut block = |out: &[(VectorBlock, BlockLaser)], geometry| {
+        let v = VectorBlock {
+            kind,
+            region,
+            parameter_set: b.param_set,
+            geometry,
+        };
+        let opens = lasers
+            && std::mem::take(&mut first)
+            && out
+                .last()
+                .is_some_and(|(a, l)| joins(a, l.laser, &v, laser));
+        (v, BlockLaser { laser, opens })
     };
     let xy = |p: wire::Point| -> Result<Xy, String> { Ok([p.x, p.y]) };
     match b.coding {
@@ -192,7 +236,8 @@ fn push_wire_block(out: &mut Vec<VectorBlock>, b: &wire::VectorBlock<'_>) -> Res
                 let s = s.map_err(|e| e.to_string())?;
                 v.push([xy(s.from)?, xy(s.to)?]);
             }
-            out.push(block(Geometry::Vectors(v)));
+            let b = block(out, Geometry::Vectors(v));
+            out.push(b);
         }
         Coding::Polylines => {
             let mut line: Vec<Xy> = Vec::new();
@@ -200,12 +245,19 @@ fn push_wire_block(out: &mut Vec<VectorBlock>, b: &wire::VectorBlock<'_>) -> Res
             for s in b.segments() {
                 let s = s.map_err(|e| e.to_string())?;
                 if !s.chained && !line.is_empty() {
-                    out.push(block(Geometry::Polyline(std::mem::take(&mut line))));
+                    let b = block(out, Geometry::Polyline(std::mem::take(&mut line)));
+                    out.push(b);
                 }
                 if line.is_empty() {
                     let from = xy(s.from)?;
-                    match continued(out, kind, region, b.param_set, from).filter(|_| first_of_block)
-                    {
+                    // Only a block's first polyline can continue the previous block's last
+                    // (asking pops that polyline from `out`).
+                    let prev = if first_of_block && !lasers {
+                        continued(out, kind, region, b.param_set, laser, from)
+                    } else {
+                        None
+                    };
+                    match prev {
                         Some(prev) => line = prev,
                         None => line.push(from),
                     }
@@ -214,7 +266,8 @@ fn push_wire_block(out: &mut Vec<VectorBlock>, b: &wire::VectorBlock<'_>) -> Res
                 line.push(xy(s.to)?);
             }
             if !line.is_empty() {
-                out.push(block(Geometry::Polyline(line)));
+                let b = block(out, Geometry::Polyline(line));
+                out.push(b);
             }
         }
         Coding::Points => return Err("point exposures have no place in a build job".into()),

@@ -6,6 +6,15 @@
 //! which is coded into the same frame stream as a `.mlj` and verified frame by frame before it
 //! is inspected, previewed, simulated or streamed.
 //!
+//! A job planned on a machine's lasers (its blocks `LaserBlock`s, [`JobFile::names_lasers`])
+//! keeps the laser of every block through every format but CLI: [`JobDocument::lasers`] holds
+//! it, 3MF carries it as `<tp:lasersources>` and `laserindex` ([`threemf`]), OVF as each
+//! vector block's `laser_index` ([`ovf`]), and the document codes back to `LaserBlock`s
+//! ([`laser_layer_blocks`]) with the job hash of the original (each block also says where a
+//! wire block starts, [`BlockLaser::opens`], a meltline extra in both formats). A job naming
+//! no lasers is written exactly as before, without any laser index. A plate's part table is
+//! not carried (as for a job naming no lasers).
+//!
 //! ```no_run
 //! use meltline_host::formats::{ReadOptions, load_verified};
 //! # fn demo() -> Result<(), meltline_host::formats::FormatError> {
@@ -19,12 +28,12 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use meltline_firmware::job::{JobSpec, JobWriter};
+use meltline_firmware::job::{BlockSpec, Geometry as WireGeometry, JobError, JobSpec, JobWriter};
 use meltline_firmware::machine::MachineConfig;
-use meltline_slicer::job::{BuildJob, Layer};
+use meltline_slicer::job::{BuildJob, Layer, VectorBlock};
 
 use crate::jobfile::{JobFile, JobFileError};
-use crate::mlj::{MljError, MljOptions, job_spec, layer_blocks};
+use crate::mlj::{MljError, MljOptions, job_spec, layer_blocks, wire_kind, wire_region};
 
 pub mod cli_read;
 pub mod export;
@@ -33,6 +42,7 @@ pub mod ovf;
 pub mod ovf_read;
 pub mod profile_map;
 pub mod threemf;
+mod threemf_lasers;
 pub mod threemf_read;
 mod xml;
 
@@ -151,6 +161,10 @@ pub struct JobDocument {
     pub job: BuildJob,
     /// Spot and skywriting per parameter set id (absent: [`WireSet::default`]).
     pub wire: BTreeMap<u16, WireSet>,
+    /// The laser of every block when the job names lasers: `lasers[l][b]` is that of
+    /// `job.layers[l].blocks[b]` (one list per layer, as long as its blocks). Empty when the
+    /// job names no lasers (one laser, blocks coded without a laser, as before protocol 5).
+    pub lasers: Vec<Vec<BlockLaser>>,
     /// What the conversion assumed (defaults, mapped parameter sets), for the user.
     pub notes: Vec<String>,
 }
@@ -160,6 +174,57 @@ impl JobDocument {
     pub fn wire_set(&self, id: u16) -> WireSet {
         self.wire.get(&id).copied().unwrap_or_default()
     }
+
+    /// Whether the job names the laser of every block (planned on a machine's lasers).
+    pub fn names_lasers(&self) -> bool {
+        !self.lasers.is_empty()
+    }
+
+    /// The lasers of layer `index`'s blocks, `None` when the job names no lasers (a layer
+    /// missing from [`JobDocument::lasers`] has none).
+    pub fn layer_lasers(&self, index: usize) -> Option<&[BlockLaser]> {
+        self.names_lasers()
+            .then(|| self.lasers.get(index).map_or(&[][..], Vec::as_slice))
+    }
+}
+
+/// The laser of one block of a job naming lasers, and where its wire block starts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BlockLaser {
+    /// The laser that exposes the block.
+    pub laser: u8,
+    /// The block opens a wire block of its own although it could join the one before
+    /// ([`joins`]): where the `.mlj` it was read from has a block boundary there (a frame
+    /// full, or two blocks of one laser meeting). Kept so that the document codes back to the
+    /// same frames and job hash; 3MF and OVF carry it as a meltline extra.
+    pub opens: bool,
+}
+
+impl BlockLaser {
+    /// Block on `laser`, joining the one before where it can.
+    pub fn on(laser: u8) -> Self {
+        BlockLaser {
+            laser,
+            opens: false,
+        }
+    }
+}
+
+/// Whether block `b` on laser `lb` travels in the same wire block as `a` on laser `la`, the
+/// block before it, unless it opens its own ([`BlockLaser::opens`]): the same laser,
+/// parameter set, kind and region on the wire and the same coding (polylines or vector pairs).
+pub fn joins(a: &VectorBlock, la: u8, b: &VectorBlock, lb: u8) -> bool {
+    use meltline_slicer::job::Geometry;
+    let same_coding = matches!(
+        (&a.geometry, &b.geometry),
+        (Geometry::Polyline(_), Geometry::Polyline(_))
+            | (Geometry::Vectors(_), Geometry::Vectors(_))
+    );
+    la == lb
+        && same_coding
+        && a.parameter_set == b.parameter_set
+        && wire_kind(a.kind) == wire_kind(b.kind)
+        && wire_region(a.region) == wire_region(b.region)
 }
 
 /// Options of the readers.
@@ -244,15 +309,24 @@ pub fn load_verified(
     })
 }
 
-/// Codes a document into the wire's frame stream (what a `.mlj` holds).
+/// Codes a document into the wire's frame stream (what a `.mlj` holds): `LaserBlock`s when it
+/// names lasers, else blocks naming none.
 pub fn encode_document(doc: &JobDocument) -> Result<Vec<u8>, MljError> {
-    encode_layers(doc, doc.job.layers.iter())
+    encode_layers(
+        doc,
+        doc.job
+            .layers
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l, doc.layer_lasers(i))),
+    )
 }
 
-/// Codes a header and layers into frames with the document's wire extras.
+/// Codes a header and layers (each with its blocks' lasers when the job names them) into
+/// frames with the document's wire extras.
 fn encode_layers<'a>(
     doc: &JobDocument,
-    layers: impl Iterator<Item = &'a Layer>,
+    layers: impl Iterator<Item = (&'a Layer, Option<&'a [BlockLaser]>)>,
 ) -> Result<Vec<u8>, MljError> {
     let spec = wire_spec(&doc.job.header, &doc.wire)?;
     let enc = |source| MljError::Encode {
@@ -261,10 +335,104 @@ fn encode_layers<'a>(
     };
     let mut w = JobWriter::new(Vec::new(), &spec).map_err(enc)?;
     w.limit_layers(crate::mlj::CONTROLLER_LAYER_MEMORY);
-    for layer in layers {
-        w.write_layer(&layer_blocks(layer)).map_err(enc)?;
+    for (layer, lasers) in layers {
+        match lasers {
+            None => w.write_layer(&layer_blocks(layer)),
+            Some(l) => laser_layer_blocks(layer, l).and_then(|b| w.write_laser_layer(&b)),
+        }
+        .map_err(enc)?;
     }
     Ok(w.finish().map_err(enc)?.0)
+}
+
+/// The wire blocks of one layer of a job naming lasers, `lasers[i]` the laser of
+/// `layer.blocks[i]`, as `meltline lasers` writes them (so a `.mlj` read into a document
+/// codes back to the same frames and job hash):
+///
+/// * a block joins the wire block before it when [`joins`] says it can and it does not open
+///   its own ([`BlockLaser::opens`]);
+/// * every polyline travels open (a closed one keeps its first point repeated at the end):
+///   a laser's share of a contour is seldom a whole ring, and `meltline lasers` codes every
+///   share open;
+/// * empty blocks are left out, as [`layer_blocks`] does.
+///
+/// Blocks never name a part: a document has no part table. A `lasers` list not as long as
+/// the layer's blocks is refused.
+pub fn laser_layer_blocks(
+    layer: &Layer,
+    lasers: &[BlockLaser],
+) -> Result<Vec<(u8, Option<u16>, BlockSpec)>, JobError> {
+    use meltline_slicer::job::Geometry;
+    if lasers.len() != layer.blocks.len() {
+        return Err(JobError::Io(std::io::Error::other(format!(
+            "layer {}: {} blocks but the lasers of {}",
+            layer.index,
+            layer.blocks.len(),
+            lasers.len()
+        ))));
+    }
+    let mut out: Vec<(u8, Option<u16>, BlockSpec)> = Vec::with_capacity(layer.blocks.len());
+    let mut last: Option<(&VectorBlock, u8)> = None;
+    for (b, l) in layer.blocks.iter().zip(lasers) {
+        let empty = match &b.geometry {
+            Geometry::Polyline(p) => p.len() < 2,
+            Geometry::Vectors(v) => v.is_empty(),
+        };
+        if empty {
+            continue;
+        }
+        let join = !l.opens && last.is_some_and(|(a, la)| joins(a, la, b, l.laser));
+        last = Some((b, l.laser));
+        let open = match out.last_mut() {
+            Some((_, _, spec)) if join => Some(&mut spec.geometry),
+            _ => None,
+        };
+        match (&b.geometry, open) {
+            (Geometry::Polyline(pts), open) => {
+                let line: Vec<[i64; 2]> = pts
+                    .iter()
+                    .map(|p| [i64::from(p[0]), i64::from(p[1])])
+                    .collect();
+                if let Some(WireGeometry::Polylines { lines, .. }) = open {
+                    lines.push(line);
+                    continue;
+                }
+                out.push((
+                    l.laser,
+                    None,
+                    BlockSpec {
+                        param_set: b.parameter_set,
+                        kind: wire_kind(b.kind),
+                        region: wire_region(b.region),
+                        geometry: WireGeometry::Polylines {
+                            lines: vec![line],
+                            closed: false,
+                        },
+                    },
+                ));
+            }
+            (Geometry::Vectors(v), open) => {
+                let hatches = v
+                    .iter()
+                    .map(|[a, c]| [a[0], a[1], c[0], c[1]].map(i64::from));
+                if let Some(WireGeometry::Hatches(h)) = open {
+                    h.extend(hatches);
+                    continue;
+                }
+                out.push((
+                    l.laser,
+                    None,
+                    BlockSpec {
+                        param_set: b.parameter_set,
+                        kind: wire_kind(b.kind),
+                        region: wire_region(b.region),
+                        geometry: WireGeometry::Hatches(hatches.collect()),
+                    },
+                ));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The wire's job header and parameter sets, with spot and skywriting from `wire`.
@@ -296,5 +464,72 @@ pub fn fold_bounds(acc: &mut Option<[i32; 4]>, layer: &Layer) {
             Geometry::Polyline(v) => v.iter().copied().for_each(&mut add),
             Geometry::Vectors(v) => v.iter().flatten().copied().for_each(&mut add),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use meltline_slicer::job::{Geometry, Region, VectorKind};
+
+    fn block(kind: VectorKind, geometry: Geometry) -> VectorBlock {
+        VectorBlock {
+            kind,
+            region: Region::Core,
+            parameter_set: 1,
+            geometry,
+        }
+    }
+
+    fn ring() -> Geometry {
+        Geometry::Polyline(vec![[0, 0], [10, 0], [10, 10], [0, 0]])
+    }
+
+    #[test]
+    fn laser_blocks_join_on_one_laser_unless_one_opens_and_every_polyline_travels_open() {
+        let mut layer = from_mlj::empty_layer(0, 0.03);
+        layer.blocks = vec![
+            block(VectorKind::Contour, ring()),
+            block(VectorKind::Contour, ring()),
+            block(VectorKind::Contour, ring()),
+            block(VectorKind::Contour, ring()),
+            block(VectorKind::Hatch, Geometry::Vectors(vec![[[0, 1], [9, 1]]])),
+            block(VectorKind::Hatch, Geometry::Vectors(vec![[[0, 2], [9, 2]]])),
+        ];
+        let lasers = [
+            BlockLaser::on(0),
+            BlockLaser::on(0),
+            BlockLaser {
+                laser: 0,
+                opens: true,
+            },
+            BlockLaser::on(1),
+            BlockLaser::on(1),
+            BlockLaser::on(1),
+        ];
+        let wire = laser_layer_blocks(&layer, &lasers).unwrap();
+        let shape: Vec<(u8, usize)> = wire
+            .iter()
+            .map(|(l, part, b)| {
+                assert_eq!(*part, None);
+                let n = match &b.geometry {
+                    WireGeometry::Polylines { lines, closed } => {
+                        assert!(!closed);
+                        assert!(lines.iter().all(|l| l.len() == 4), "the ring's point kept");
+                        lines.len()
+                    }
+                    WireGeometry::Hatches(h) => h.len(),
+                    WireGeometry::Points(p) => p.len(),
+                };
+                (*l, n)
+            })
+            .collect();
+        assert_eq!(shape, [(0, 2), (0, 1), (1, 1), (1, 2)]);
+        let e = laser_layer_blocks(&layer, &lasers[..5]).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("layer 0: 6 blocks but the lasers of 5"),
+            "{e}"
+        );
     }
 }

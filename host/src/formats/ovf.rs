@@ -15,6 +15,15 @@
 //! LPBF metadata: contour or volume, skin type from the region, support structure, and the
 //! outer hull for the slicer's `Part` region. A contour is a `LineSequence` with its first
 //! point repeated, hatches and edges are `Hatches`.
+//!
+//! Lasers: a job naming lasers ([`OvfWriter::write_laser_layer`]) sets every vector block's
+//! `laser_index` to its laser and marks the part's `additional_parameters` with
+//! [`P_NAMES_LASERS`] = 1, listing per work plane the blocks that open a wire block of their
+//! own ([`p_opens`]); a job naming none leaves `laser_index` at its default 0 and has no
+//! marker, as before. OVF itself has no "names lasers" flag, so on reading a job names
+//! lasers when the marker says so (value not 0), or when any vector block has a nonzero
+//! `laser_index` (a multi-laser file from elsewhere); an OVF with neither is a job for one
+//! laser.
 
 use std::collections::BTreeMap;
 use std::io::{Seek, SeekFrom, Write};
@@ -22,7 +31,7 @@ use std::io::{Seek, SeekFrom, Write};
 use meltline_slicer::job::{Geometry, JobHeader, Layer, Region, VectorKind};
 use prost::Message;
 
-use super::WireSet;
+use super::{BlockLaser, WireSet};
 
 /// The types generated from `open_vector_format.proto` and `ovf_lut.proto`.
 #[allow(missing_docs, clippy::all, clippy::pedantic)]
@@ -44,6 +53,16 @@ pub const PART_KEY: i32 = 1;
 pub const P_QUANTUM: &str = "meltline.quantum_in_mm";
 /// `additional_parameters` name whose description is the machine.
 pub const P_MACHINE: &str = "meltline.machine";
+/// `additional_parameters` name marking a job that names the laser of every block (value 1):
+/// its blocks' `laser_index` is their laser, 0 included.
+pub const P_NAMES_LASERS: &str = "meltline.names_lasers";
+
+/// `additional_parameters` name whose description lists the blocks of work plane `layer`
+/// (their indices, space-separated) that open a wire block of their own
+/// ([`BlockLaser::opens`]), in a job naming lasers.
+pub fn p_opens(layer: usize) -> String {
+    format!("meltline.layer.{layer}.new_blocks")
+}
 
 /// `additional_parameters` name of a set's hatch distance, mm.
 pub fn p_hatch(id: u16) -> String {
@@ -63,6 +82,10 @@ pub struct OvfWriter<W: Write + Seek> {
     header: JobHeader,
     wire: BTreeMap<u16, WireSet>,
     work_planes: Vec<i64>,
+    /// A layer named its blocks' lasers.
+    names_lasers: bool,
+    /// Per layer that has any, the blocks opening a wire block of their own.
+    opens: Vec<(usize, String)>,
     buf: Vec<u8>,
 }
 
@@ -85,6 +108,8 @@ impl<W: Write + Seek> OvfWriter<W> {
             header: header.clone(),
             wire,
             work_planes: Vec::new(),
+            names_lasers: false,
+            opens: Vec::new(),
             buf: Vec::new(),
         })
     }
@@ -106,10 +131,50 @@ impl<W: Write + Seek> OvfWriter<W> {
         at
     }
 
-    /// Writes one layer as a work plane: LUT position, blocks, shell, LUT.
+    /// Writes one layer of a job naming no lasers as a work plane: LUT position, blocks,
+    /// shell, LUT.
     pub fn write_layer(&mut self, layer: &Layer) -> std::io::Result<()> {
+        self.layer(layer, None)
+    }
+
+    /// Writes one layer of a job naming lasers, `lasers[i]` the laser of `layer.blocks[i]`
+    /// (a list of another length is refused).
+    pub fn write_laser_layer(
+        &mut self,
+        layer: &Layer,
+        lasers: &[BlockLaser],
+    ) -> std::io::Result<()> {
+        self.layer(layer, Some(lasers))
+    }
+
+    fn layer(&mut self, layer: &Layer, lasers: Option<&[BlockLaser]>) -> std::io::Result<()> {
         let q = self.header.quantum_mm;
-        let blocks: Vec<VectorBlock> = layer.blocks.iter().map(|b| block(b, q)).collect();
+        if let Some(l) = lasers {
+            if l.len() != layer.blocks.len() {
+                return Err(std::io::Error::other(format!(
+                    "layer {}: {} blocks but the lasers of {}",
+                    self.work_planes.len(),
+                    layer.blocks.len(),
+                    l.len()
+                )));
+            }
+            self.names_lasers = true;
+            let opens: Vec<String> = l
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| b.opens)
+                .map(|(i, _)| i.to_string())
+                .collect();
+            if !opens.is_empty() {
+                self.opens.push((self.work_planes.len(), opens.join(" ")));
+            }
+        }
+        let blocks: Vec<VectorBlock> = layer
+            .blocks
+            .iter()
+            .enumerate()
+            .map(|(i, b)| block(b, q, lasers.and_then(|l| l.get(i)).map(|l| l.laser)))
+            .collect();
         // The LUT comes after the blocks and the shell: work out where before writing.
         let mut size = 8u64;
         let mut rel = Vec::with_capacity(blocks.len());
@@ -148,7 +213,23 @@ impl<W: Write + Seek> OvfWriter<W> {
 
     /// Writes the job shell and the Job LUT, and fills in the Job LUT position.
     pub fn finish(mut self) -> std::io::Result<W> {
-        let shell = job_shell(&self.header, &self.wire, self.work_planes.len());
+        let mut shell = job_shell(&self.header, &self.wire, self.work_planes.len());
+        if self.names_lasers
+            && let Some(s) = shell
+                .parts_map
+                .get_mut(&PART_KEY)
+                .and_then(|p| p.process_strategy.as_mut())
+        {
+            s.additional_parameters.push(param(
+                P_NAMES_LASERS,
+                1.0,
+                "the job names the laser of every block: each vector block's laser_index",
+            ));
+            for (layer, blocks) in std::mem::take(&mut self.opens) {
+                s.additional_parameters
+                    .push(param(&p_opens(layer), 0.0, &blocks));
+            }
+        }
         let shell_at = self.put_delimited(&shell)?;
         let lut = JobLut {
             job_shell_position: pos_i64(shell_at)?,
@@ -250,8 +331,9 @@ pub fn job_shell(h: &JobHeader, wire: &BTreeMap<u16, WireSet>, work_planes: usiz
     }
 }
 
-/// One slicer block as an OVF vector block (coordinates in mm).
-fn block(b: &meltline_slicer::job::VectorBlock, q: f64) -> VectorBlock {
+/// One slicer block as an OVF vector block (coordinates in mm), with its laser if the job
+/// names lasers.
+fn block(b: &meltline_slicer::job::VectorBlock, q: f64, laser: Option<u8>) -> VectorBlock {
     let mm = |v: i32| (f64::from(v) * q) as f32;
     let data = match &b.geometry {
         Geometry::Polyline(v) => VectorData::LineSequence(LineSequence {
@@ -285,6 +367,7 @@ fn block(b: &meltline_slicer::job::VectorBlock, q: f64) -> VectorBlock {
     };
     VectorBlock {
         marking_params_key: i32::from(b.parameter_set),
+        laser_index: laser.map_or(0, i32::from),
         meta_data: Some(proto::vector_block::VectorBlockMetaData {
             part_key: PART_KEY,
             ..Default::default()

@@ -2,6 +2,10 @@
 //! from the position after the magic, the job shell, then per work plane the position of its
 //! LUT, the LUT, its shell and its vector blocks. Every position is checked against the file
 //! and every delimited message against its stated length; errors name the byte offset.
+//!
+//! Each block's `laser_index` is kept when the job names lasers: the meltline marker
+//! [`super::ovf::P_NAMES_LASERS`] says so, or a block has a nonzero index (see [`super::ovf`]);
+//! an index outside 0–255 is refused.
 
 use std::collections::BTreeMap;
 
@@ -17,8 +21,8 @@ use super::ovf::proto::vector_block::{
     lpbf_metadata::{SkinCoreStrategyArea, SkinType},
 };
 use super::ovf::proto::{Job, JobLut, VectorBlock, WorkPlane, WorkPlaneLut};
-use super::ovf::{MAGIC, P_MACHINE, P_QUANTUM, p_hatch, p_spot};
-use super::{FormatError, JobDocument, WireSet};
+use super::ovf::{MAGIC, P_MACHINE, P_NAMES_LASERS, P_QUANTUM, p_hatch, p_opens, p_spot};
+use super::{BlockLaser, FormatError, JobDocument, WireSet};
 
 /// A file being read; errors name the byte offset.
 struct File<'a> {
@@ -94,8 +98,10 @@ pub fn read(bytes: &[u8], name: &str) -> Result<JobDocument, FormatError> {
     let lut: JobLut = f.message(lut_at, "Job LUT")?;
     let shell_at = f.position(lut.job_shell_position, lut_at as u64, "job shell")?;
     let shell: Job = f.message(shell_at, "job shell")?;
-    let params = Params::of(&shell);
+    let mut params = Params::of(&shell);
     let mut layers = Vec::with_capacity(lut.work_plane_positions.len().min(1 << 20));
+    let mut lasers: Vec<Vec<BlockLaser>> = Vec::with_capacity(layers.capacity());
+    let mut any_laser = false;
     let mut z_top = Vec::new();
     for (i, &wp) in lut.work_plane_positions.iter().enumerate() {
         let what = format!("work plane {i}");
@@ -110,19 +116,39 @@ pub fn read(bytes: &[u8], name: &str) -> Result<JobDocument, FormatError> {
         let wshell: WorkPlane = f.message(wshell_at, &format!("{what} shell"))?;
         z_top.push(f64::from(wshell.z_pos_in_mm));
         let mut layer = empty_layer(i, 0.0);
+        let mut layer_lasers = Vec::new();
+        let opens = params.opens(i);
         for (k, &bp) in wlut.vector_blocks_positions.iter().enumerate() {
             let bwhat = format!("{what} block {k}");
             let at = f.position(bp, wlut_at as u64, &bwhat)?;
             let b: VectorBlock = f.message(at, &bwhat)?;
+            let laser = u8::try_from(b.laser_index).map_err(|_| {
+                f.error(
+                    at as u64,
+                    format!(
+                        "{bwhat}: laser_index {} is not a laser (a job names lasers 0 to 255)",
+                        b.laser_index
+                    ),
+                )
+            })?;
             if let Some(block) = convert(&b, params.quantum_mm)
                 .map_err(|e| f.error(at as u64, format!("{bwhat}: {e}")))?
             {
                 layer.blocks.push(block);
+                layer_lasers.push(BlockLaser {
+                    laser,
+                    opens: opens.contains(&k),
+                });
+                any_laser |= laser != 0;
             }
         }
         layers.push(layer);
+        lasers.push(layer_lasers);
     }
-    params.document(layers, &z_top, name)
+    if !(params.names_lasers || any_laser) {
+        lasers.clear();
+    }
+    params.document(layers, lasers, &z_top, name)
 }
 
 /// What the job shell says.
@@ -133,6 +159,10 @@ struct Params {
     material: Option<String>,
     sets: Vec<JobParameterSet>,
     wire: BTreeMap<u16, WireSet>,
+    /// meltline's marker says the job names the laser of every block.
+    names_lasers: bool,
+    /// Per work plane, its blocks' list of those opening a wire block (`p_opens`).
+    opens: BTreeMap<usize, String>,
     notes: Vec<String>,
 }
 
@@ -210,13 +240,47 @@ impl Params {
                 .filter(|n| !n.is_empty()),
             sets,
             wire,
+            names_lasers: extra.get(P_NAMES_LASERS).is_some_and(|(v, _)| *v != 0.0),
+            opens: extra
+                .iter()
+                .filter_map(|(k, (_, d))| {
+                    let i = k
+                        .strip_prefix("meltline.layer.")?
+                        .strip_suffix(".new_blocks")?
+                        .parse()
+                        .ok()?;
+                    Some((i, d.to_string()))
+                })
+                .collect(),
             notes,
         }
+    }
+
+    /// The blocks of work plane `i` that open a wire block of their own (entries that are no
+    /// block index are left out, noted).
+    fn opens(&mut self, i: usize) -> std::collections::BTreeSet<usize> {
+        let Some(list) = self.opens.get(&i) else {
+            return Default::default();
+        };
+        let mut out = std::collections::BTreeSet::new();
+        for v in list.split_ascii_whitespace() {
+            match v.parse() {
+                Ok(k) => {
+                    out.insert(k);
+                }
+                Err(_) => self.notes.push(format!(
+                    "{}: {v:?} is not a block index (left out)",
+                    p_opens(i)
+                )),
+            }
+        }
+        out
     }
 
     fn document(
         mut self,
         mut layers: Vec<Layer>,
+        lasers: Vec<Vec<BlockLaser>>,
         z_top: &[f64],
         name: &str,
     ) -> Result<JobDocument, FormatError> {
@@ -259,6 +323,7 @@ impl Params {
         Ok(JobDocument {
             job: BuildJob { header, layers },
             wire: self.wire,
+            lasers,
             notes: self.notes,
         })
     }
@@ -343,4 +408,123 @@ fn kind_region(m: &LpbfMetadata, pairs: bool) -> (VectorKind, Region) {
         }
     };
     (kind, region)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::ovf::job_shell;
+    use super::super::ovf::proto::vector_block::{Hatches, VectorData};
+    use super::*;
+
+    /// An OVF of one work plane holding `blocks`, with the job shell of a one-set job;
+    /// `marked` adds meltline's lasers marker.
+    fn file(blocks: &[VectorBlock], marked: bool) -> Vec<u8> {
+        let set = JobParameterSet {
+            id: 1,
+            label: "core".into(),
+            power_w: 150.0,
+            speed_mm_s: 600.0,
+            hatch_mm: 0.1,
+        };
+        let header = job_header("m", "Ti-6Al-4V", 0.001, 0.03, vec![set], &[]);
+        let mut shell = job_shell(&header, &BTreeMap::new(), 1);
+        if marked
+            && let Some(s) = shell
+                .parts_map
+                .get_mut(&super::super::ovf::PART_KEY)
+                .and_then(|p| p.process_strategy.as_mut())
+        {
+            s.additional_parameters.push(
+                super::super::ovf::proto::part::process_strategy::ProprietaryParam {
+                    param_name: P_NAMES_LASERS.into(),
+                    param_value: 1.0,
+                    param_description: String::new(),
+                },
+            );
+        }
+        let mut out = MAGIC.to_vec();
+        out.extend_from_slice(&0i64.to_le_bytes());
+        let start = out.len();
+        out.extend_from_slice(&0i64.to_le_bytes());
+        let mut positions = Vec::new();
+        for b in blocks {
+            positions.push(out.len() as i64);
+            b.encode_length_delimited(&mut out).unwrap();
+        }
+        let wshell_at = out.len() as i64;
+        WorkPlane {
+            num_blocks: blocks.len() as i32,
+            ..WorkPlane::default()
+        }
+        .encode_length_delimited(&mut out)
+        .unwrap();
+        let wlut_at = out.len() as i64;
+        WorkPlaneLut {
+            work_plane_shell_position: wshell_at,
+            vector_blocks_positions: positions,
+        }
+        .encode_length_delimited(&mut out)
+        .unwrap();
+        out[start..start + 8].copy_from_slice(&wlut_at.to_le_bytes());
+        let shell_at = out.len() as i64;
+        shell.encode_length_delimited(&mut out).unwrap();
+        let lut_at = out.len() as i64;
+        JobLut {
+            job_shell_position: shell_at,
+            work_plane_positions: vec![start as i64],
+        }
+        .encode_length_delimited(&mut out)
+        .unwrap();
+        out[4..12].copy_from_slice(&lut_at.to_le_bytes());
+        out
+    }
+
+    fn hatch_on(laser_index: i32) -> VectorBlock {
+        VectorBlock {
+            marking_params_key: 1,
+            laser_index,
+            vector_data: Some(VectorData::Hatches(Hatches {
+                points: vec![0.0, 0.0, 1.0, 0.0],
+            })),
+            ..VectorBlock::default()
+        }
+    }
+
+    fn lasers(doc: &JobDocument) -> Vec<u8> {
+        doc.lasers.iter().flatten().map(|b| b.laser).collect()
+    }
+
+    #[test]
+    fn a_nonzero_laser_index_names_lasers_without_the_marker_and_zeros_do_not() {
+        let doc = read(&file(&[hatch_on(0), hatch_on(2)], false), "f.ovf").unwrap();
+        assert!(doc.names_lasers());
+        assert_eq!(lasers(&doc), [0, 2]);
+        let doc = read(&file(&[hatch_on(0), hatch_on(0)], false), "f.ovf").unwrap();
+        assert!(!doc.names_lasers());
+    }
+
+    #[test]
+    fn the_marker_names_lasers_even_when_every_index_is_zero() {
+        let doc = read(&file(&[hatch_on(0), hatch_on(0)], true), "f.ovf").unwrap();
+        assert!(doc.names_lasers());
+        assert_eq!(lasers(&doc), [0, 0]);
+    }
+
+    #[test]
+    fn a_laser_index_outside_0_to_255_is_refused_naming_the_block_and_its_offset() {
+        for bad in [-1, 256] {
+            let bytes = file(&[hatch_on(0), hatch_on(bad)], false);
+            let e = match read(&bytes, "f.ovf") {
+                Ok(_) => panic!("laser_index {bad} accepted"),
+                Err(e) => e.to_string(),
+            };
+            assert!(e.starts_with("f.ovf: byte offset "), "{e}");
+            assert!(
+                e.contains(&format!(
+                    "work plane 0 block 1: laser_index {bad} is not a laser"
+                )),
+                "{e}"
+            );
+        }
+    }
 }

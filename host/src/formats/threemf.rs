@@ -12,8 +12,15 @@
 //! its meltline kind and region. Layers are written as they come; the model part, which
 //! lists them, is written last. The job carries no mesh, so the object is the box of the
 //! vectors' bounds. UUIDs derive from the job header, so the same job gives the same bytes.
+//!
+//! A job naming lasers ([`ThreeMfWriter::write_laser_layer`]) gets `<tp:lasersources>` as the
+//! resource's first child: one `<tp:lasersource>` per laser its blocks use (laser 0 when they
+//! use none), with the scan field as `minx`/`maxx`/`miny`/`maxy` in toolpath units when the
+//! export's machine is the job's and has that laser, `default` the lowest index; and every
+//! segment carries its `laserindex` (and `ml:newblock="true"` where it opens a wire block of
+//! its own, [`BlockLaser::opens`]). A job naming no lasers is written without any of these.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::io::{Seek, Write};
 
@@ -24,7 +31,7 @@ use uuid::Uuid;
 use zip::ZipWriter;
 use zip::write::SimpleFileOptions;
 
-use super::{WireSet, fold_bounds};
+use super::{BlockLaser, WireSet, fold_bounds};
 
 /// The 3MF core namespace.
 pub const NS_CORE: &str = "http://schemas.microsoft.com/3dmanufacturing/core/2015/02";
@@ -71,6 +78,8 @@ pub struct ThreeMfWriter<W: Write + Seek> {
     ids: Ids,
     layers: Vec<(String, u64)>,
     bounds: Option<[i32; 4]>,
+    /// The lasers the blocks use, `None` while no layer names lasers.
+    lasers: Option<BTreeSet<u8>>,
     buf: String,
 }
 
@@ -148,6 +157,7 @@ impl<W: Write + Seek> ThreeMfWriter<W> {
             ids: Ids::new(header),
             layers: Vec::new(),
             bounds: None,
+            lasers: None,
             buf: String::new(),
         })
     }
@@ -161,8 +171,39 @@ impl<W: Write + Seek> ThreeMfWriter<W> {
             .map(|i| i + 1)
     }
 
-    /// Writes one layer part.
+    /// Writes one layer part of a job naming no lasers.
     pub fn write_layer(&mut self, layer: &Layer) -> zip::result::ZipResult<()> {
+        self.layer(layer, None)
+    }
+
+    /// Writes one layer part of a job naming lasers, `lasers[i]` the laser of
+    /// `layer.blocks[i]` (a list of another length is refused).
+    pub fn write_laser_layer(
+        &mut self,
+        layer: &Layer,
+        lasers: &[BlockLaser],
+    ) -> zip::result::ZipResult<()> {
+        self.layer(layer, Some(lasers))
+    }
+
+    fn layer(
+        &mut self,
+        layer: &Layer,
+        lasers: Option<&[BlockLaser]>,
+    ) -> zip::result::ZipResult<()> {
+        if let Some(l) = lasers {
+            if l.len() != layer.blocks.len() {
+                return Err(zip::result::ZipError::Io(std::io::Error::other(format!(
+                    "layer {}: {} blocks but the lasers of {}",
+                    self.layers.len(),
+                    layer.blocks.len(),
+                    l.len()
+                ))));
+            }
+            self.lasers
+                .get_or_insert_default()
+                .extend(l.iter().map(|b| b.laser));
+        }
         fold_bounds(&mut self.bounds, layer);
         let n = self.layers.len();
         let path = format!("/Toolpath/Layers/layer{n:05}.xml");
@@ -184,7 +225,7 @@ impl<W: Write + Seek> ThreeMfWriter<W> {
             );
         }
         s.push_str("</profiles>\n <segments>\n");
-        for b in &layer.blocks {
+        for (i, b) in layer.blocks.iter().enumerate() {
             let Some(pid) = self.profile_id(b.parameter_set) else {
                 return Err(zip::result::ZipError::Io(std::io::Error::other(format!(
                     "layer {n}: block uses parameter set {} missing from the header",
@@ -200,7 +241,17 @@ impl<W: Write + Seek> ThreeMfWriter<W> {
             };
             let _ = write!(
                 s,
-                "  <segment type=\"{ty}\" profileid=\"{pid}\" partid=\"1\" ml:kind=\"{}\" ml:region=\"{}\">",
+                "  <segment type=\"{ty}\" profileid=\"{pid}\" partid=\"1\""
+            );
+            if let Some(l) = lasers.and_then(|l| l.get(i)) {
+                let _ = write!(s, " laserindex=\"{}\"", l.laser);
+                if l.opens {
+                    s.push_str(" ml:newblock=\"true\"");
+                }
+            }
+            let _ = write!(
+                s,
+                " ml:kind=\"{}\" ml:region=\"{}\">",
                 kind_name(b.kind),
                 region_name(b.region)
             );
@@ -264,6 +315,7 @@ impl<W: Write + Seek> ThreeMfWriter<W> {
             xml_attr(&h.material),
             h.layer_thickness_mm
         );
+        self.lasersources_xml(s);
         let m = &self.limits;
         let (p0, p1) = (
             f64::from(m.min_power_mw) / 1000.0,
@@ -294,6 +346,54 @@ impl<W: Write + Seek> ThreeMfWriter<W> {
             let _ = writeln!(s, "    <tp:toolpathlayer ztop=\"{ztop}\" path=\"{path}\"/>");
         }
         s.push_str("   </tp:toolpathlayers>\n  </tp:toolpathresource>\n");
+    }
+
+    /// `<tp:lasersources>` when the job names lasers: every laser used (laser 0 if none is),
+    /// with its field when the export's machine is the job's and has that laser.
+    fn lasersources_xml(&self, s: &mut String) {
+        let Some(used) = &self.lasers else {
+            return;
+        };
+        let used: Vec<u8> = if used.is_empty() {
+            vec![0]
+        } else {
+            used.iter().copied().collect()
+        };
+        let default = used.first().copied().unwrap_or(0);
+        let _ = writeln!(s, "   <tp:lasersources default=\"{default}\">");
+        for &i in &used {
+            let _ = write!(s, "    <tp:lasersource index=\"{i}\" name=\"Laser {i}\"");
+            if let Some([x0, y0, x1, y1]) = self.field_units(i) {
+                let _ = write!(
+                    s,
+                    " minx=\"{x0}\" maxx=\"{x1}\" miny=\"{y0}\" maxy=\"{y1}\""
+                );
+            }
+            s.push_str("/>\n");
+        }
+        s.push_str("   </tp:lasersources>\n");
+    }
+
+    /// Laser `i`'s scan field in toolpath units (quanta), the bounds rounded inwards: only
+    /// when the machine given for the export is the one the job is for, and has that laser.
+    fn field_units(&self, i: u8) -> Option<[i64; 4]> {
+        let m = &self.limits;
+        if m.machine.as_str() != self.header.machine {
+            return None;
+        }
+        let f = m
+            .laser(usize::from(i))?
+            .field_um
+            .map(|v| i64::from(v) * 1000);
+        let q = (self.header.quantum_mm * 1e6).round();
+        if !(q.is_finite() && (1.0..=1e15).contains(&q)) {
+            return None;
+        }
+        let q = q as i64;
+        let up = |v: i64| -(-v).div_euclid(q);
+        let down = |v: i64| v.div_euclid(q);
+        let b = [up(f[0]), up(f[1]), down(f[2]), down(f[3])];
+        (b[0] <= b[2] && b[1] <= b[3]).then_some(b)
     }
 
     fn model_xml(&self) -> String {

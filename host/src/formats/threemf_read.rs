@@ -7,6 +7,18 @@
 //! as they are read: the root `<layer>`, the segment types, the required attributes and
 //! integer coordinates; errors name the part and the line. The deprecated 2019/05 namespace is
 //! accepted on reading, as the specification asks of consumers.
+//!
+//! Lasers (§4.5): with `<tp:lasersources>` the job names the laser of every block, each
+//! segment's being its `laserindex`, else its profile's, else the sources' `default` (else,
+//! with no default, the lowest declared index, noted). Refused, as the specification asks: a
+//! resolved index, a profile's `laserindex`, the `default` or a sync group's laser that is no
+//! declared `<tp:lasersource>`; sources declaring none or an index twice; a field bounds
+//! group given in part, or with `maxx < minx` or `maxy < miny`; an optical centre given in
+//! part; a `cornerradius` without the bounds, or above half the shorter side; a sync group
+//! id given twice, and a `lasersync` naming no sync group. Sync barriers are read but not
+//! kept (a meltline layer's lasers meet only at its end), which a note says. Without
+//! `<tp:lasersources>` the job is for one laser: a `laserindex` is allowed (noted when not 0)
+//! as long as every segment resolves to the same one.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Cursor, Read};
@@ -17,8 +29,9 @@ use zip::ZipArchive;
 
 use super::from_mlj::{empty_layer, job_header};
 use super::threemf::{NS_CORE, NS_ML, NS_TP, NS_TP_2019, REL_LAYER, REL_MODEL};
+use super::threemf_lasers::{LaserRules, LaserSources};
 use super::xml::{Attrs, Xml};
-use super::{FormatError, JobDocument, WireSet};
+use super::{BlockLaser, FormatError, JobDocument, WireSet};
 
 /// The largest part read (a layer of a dense lattice is a few MB of XML).
 const MAX_PART: u64 = 1 << 30;
@@ -75,6 +88,8 @@ pub fn read(bytes: &[u8], name: &str) -> Result<JobDocument, FormatError> {
         ));
     }
     let mut layers = Vec::with_capacity(model.layers.len());
+    let mut lasers = Vec::with_capacity(model.layers.len());
+    let mut rules = LaserRules::new(model.lasers.as_ref());
     for (i, (path, _)) in model.layers.iter().enumerate() {
         if !targets.contains(path) {
             return Err(FormatError::malformed(
@@ -87,15 +102,24 @@ pub fn read(bytes: &[u8], name: &str) -> Result<JobDocument, FormatError> {
         }
         let text = pkg.part_text(path)?;
         let mut layer = empty_layer(i, 0.0);
-        layer.blocks = parse_layer(&text, path, name, &model.profiles)?;
+        let (blocks, l) = parse_layer(&text, path, name, &model.profiles, &mut rules)?;
+        layer.blocks = blocks;
         layers.push(layer);
+        lasers.push(l);
     }
-    document(model, layers, q_nm * 1e-6, name, &model_part)
+    let laser_notes = rules.notes();
+    if model.lasers.is_none() {
+        lasers.clear();
+    }
+    let mut doc = document(model, layers, lasers, q_nm * 1e-6, name, &model_part)?;
+    doc.notes.extend(laser_notes);
+    Ok(doc)
 }
 
 fn document(
     model: Model,
     mut layers: Vec<meltline_slicer::job::Layer>,
+    lasers: Vec<Vec<BlockLaser>>,
     quantum_mm: f64,
     name: &str,
     model_part: &str,
@@ -148,6 +172,7 @@ fn document(
     Ok(JobDocument {
         job: BuildJob { header, layers },
         wire,
+        lasers,
         notes,
     })
 }
@@ -229,6 +254,8 @@ fn is_tp(ns: &str) -> bool {
 struct Profile {
     set: JobParameterSet,
     wire: WireSet,
+    /// Its `laserindex` and where it is given.
+    laser: Option<(u32, String)>,
 }
 
 /// What the model part says.
@@ -242,6 +269,8 @@ struct Model {
     material: Option<String>,
     /// By profile UUID.
     profiles: BTreeMap<String, Profile>,
+    /// `<tp:lasersources>`, `None` when the toolpath declares none.
+    lasers: Option<LaserSources>,
     layers: Vec<(String, u64)>,
     notes: Vec<String>,
 }
@@ -306,6 +335,22 @@ fn parse_model(text: &str, part: &str, name: &str) -> Result<Model, FormatError>
                 };
                 m.layers.push((path.to_string(), ztop));
             }
+            "lasersources" => {
+                if m.lasers.is_some() {
+                    return Err(x.error("more than one <tp:lasersources>"));
+                }
+                m.lasers = Some(LaserSources::start(&x, &a)?);
+            }
+            "lasersource" => m
+                .lasers
+                .as_mut()
+                .ok_or_else(|| x.error("<tp:lasersource> outside <tp:lasersources>"))?
+                .source(&x, &a)?,
+            "syncgroup" => m
+                .lasers
+                .as_mut()
+                .ok_or_else(|| x.error("<tp:syncgroup> outside <tp:lasersources>"))?
+                .sync_group(&x, &a)?,
             "toolpathprofile" => {
                 let p = profile(&x, &a, m.profiles.len(), &mut m.notes)?;
                 let uuid = a
@@ -326,6 +371,14 @@ fn parse_model(text: &str, part: &str, name: &str) -> Result<Model, FormatError>
     if deprecated {
         m.notes
             .push("the deprecated 2019/05 toolpath namespace was read".into());
+    }
+    if let Some(l) = &m.lasers {
+        l.finish(name)?;
+        for p in m.profiles.values() {
+            if let Some((i, place)) = &p.laser {
+                l.check_profile(&p.set.label, *i, place, name)?;
+            }
+        }
     }
     Ok(m)
 }
@@ -369,7 +422,13 @@ fn profile(
         wire.spot_um = (r * 2000.0).round().clamp(1.0, f64::from(u32::MAX)) as u32;
     }
     wire.skywriting = a.get(NS_ML, "skywriting") == Some("true");
+    let laser = if a.get("", "laserindex").is_some() {
+        Some((x.num(a, "laserindex", e)?, x.place()))
+    } else {
+        None
+    };
     Ok(Profile {
+        laser,
         set: JobParameterSet {
             id,
             label,
@@ -406,16 +465,20 @@ fn region_of(v: Option<&str>) -> Region {
 struct Open {
     block: VectorBlock,
     closed: bool,
+    laser: BlockLaser,
 }
 
+/// The blocks of one layer part and the laser of each.
 fn parse_layer(
     text: &str,
     part: &str,
     name: &str,
     profiles: &BTreeMap<String, Profile>,
-) -> Result<Vec<VectorBlock>, FormatError> {
+    rules: &mut LaserRules<'_>,
+) -> Result<(Vec<VectorBlock>, Vec<BlockLaser>), FormatError> {
     let mut x = Xml::new(text, part, name);
-    let mut local_profiles: BTreeMap<u32, u16> = BTreeMap::new();
+    // Layer profile id → parameter set and the profile's laser index.
+    let mut local_profiles: BTreeMap<u32, (u16, Option<u32>)> = BTreeMap::new();
     let mut blocks = Vec::new();
     let mut open: Option<Open> = None;
     let mut seen_root = false;
@@ -451,34 +514,10 @@ fn parse_layer(
                         "profile {id} refers to {uuid}, not a toolpath profile"
                     ))
                 })?;
-                local_profiles.insert(id, p.set.id);
+                local_profiles.insert(id, (p.set.id, p.laser.as_ref().map(|l| l.0)));
             }
             "segment" => {
-                let ty = a
-                    .get("", "type")
-                    .ok_or_else(|| x.error("<segment> needs type"))?;
-                if !matches!(ty, "loop" | "polyline" | "hatch") {
-                    return Err(x.error(format!("segment type {ty:?} is not a planar segment")));
-                }
-                let pid: u32 = x.num(&a, "profileid", "segment")?;
-                let _: u32 = x.num(&a, "partid", "segment")?;
-                let set = *local_profiles
-                    .get(&pid)
-                    .ok_or_else(|| x.error(format!("profileid {pid} is not in <profiles>")))?;
-                let block = VectorBlock {
-                    kind: kind_of(a.get(NS_ML, "kind"), ty),
-                    region: region_of(a.get(NS_ML, "region")),
-                    parameter_set: set,
-                    geometry: if ty == "hatch" {
-                        Geometry::Vectors(Vec::new())
-                    } else {
-                        Geometry::Polyline(Vec::new())
-                    },
-                };
-                let o = Open {
-                    block,
-                    closed: ty == "loop",
-                };
+                let o = open_segment(&x, &a, &local_profiles, rules)?;
                 if let Some(o) = open.replace(o) {
                     finish_segment(o, &mut blocks);
                 }
@@ -509,10 +548,58 @@ fn parse_layer(
     if let Some(o) = open.take() {
         finish_segment(o, &mut blocks);
     }
-    Ok(blocks)
+    Ok(blocks.into_iter().unzip())
 }
 
-fn finish_segment(mut o: Open, blocks: &mut Vec<VectorBlock>) {
+/// A `<segment>` opened: its kind, region, parameter set and laser, its geometry to come.
+fn open_segment(
+    x: &Xml<'_>,
+    a: &Attrs,
+    local_profiles: &BTreeMap<u32, (u16, Option<u32>)>,
+    rules: &mut LaserRules<'_>,
+) -> Result<Open, FormatError> {
+    let ty = a
+        .get("", "type")
+        .ok_or_else(|| x.error("<segment> needs type"))?;
+    if !matches!(ty, "loop" | "polyline" | "hatch") {
+        return Err(x.error(format!("segment type {ty:?} is not a planar segment")));
+    }
+    let pid: u32 = x.num(a, "profileid", "segment")?;
+    let _: u32 = x.num(a, "partid", "segment")?;
+    let (set, profile_laser) = *local_profiles
+        .get(&pid)
+        .ok_or_else(|| x.error(format!("profileid {pid} is not in <profiles>")))?;
+    let own = if a.get("", "laserindex").is_some() {
+        Some(x.num(a, "laserindex", "segment")?)
+    } else {
+        None
+    };
+    if a.get("", "lasersync").is_some() {
+        rules.sync(x.num(a, "lasersync", "segment")?, x)?;
+    }
+    let laser = BlockLaser {
+        laser: rules.resolve(own, profile_laser, x)?,
+        opens: a.get(NS_ML, "newblock") == Some("true"),
+    };
+    let block = VectorBlock {
+        kind: kind_of(a.get(NS_ML, "kind"), ty),
+        region: region_of(a.get(NS_ML, "region")),
+        parameter_set: set,
+        geometry: if ty == "hatch" {
+            Geometry::Vectors(Vec::new())
+        } else {
+            Geometry::Polyline(Vec::new())
+        },
+    };
+    Ok(Open {
+        block,
+        closed: ty == "loop",
+        laser,
+    })
+}
+
+/// Appends a finished segment with its laser (an empty one is left out).
+fn finish_segment(mut o: Open, blocks: &mut Vec<(VectorBlock, BlockLaser)>) {
     if let Geometry::Polyline(v) = &mut o.block.geometry {
         // A loop's closing point is implied; a repeated one is redundant.
         if o.closed && v.len() >= 3 && v.first() != v.last() {
@@ -528,5 +615,284 @@ fn finish_segment(mut o: Open, blocks: &mut Vec<VectorBlock>) {
     {
         return;
     }
-    blocks.push(o.block);
+    blocks.push((o.block, o.laser));
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    const PROFILE: &str = "11111111-2222-3333-4444-555555555555";
+
+    /// A one-layer package: `sources` first in the toolpath resource, `profile` more
+    /// attributes of its one profile, `segments` the layer's segments.
+    fn package(sources: &str, profile: &str, segments: &str) -> Vec<u8> {
+        let model = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<model unit=\"millimeter\" xmlns=\"{NS_CORE}\" xmlns:tp=\"{NS_TP}\" xmlns:ml=\"{NS_ML}\">\n<resources>\n<tp:toolpathresource id=\"1\" uuid=\"92f90fa0-e2cc-4cb0-a56b-aa4fd2f51868\" unitfactor=\"0.001\" ml:layerthickness=\"0.03\">\n{sources}\n<tp:toolpathprofiles><tp:toolpathprofile uuid=\"{PROFILE}\" name=\"p\" laserpower=\"150\" laserspeed=\"600\" ml:setid=\"1\" {profile}/></tp:toolpathprofiles>\n<tp:toolpathlayers><tp:toolpathlayer ztop=\"30\" path=\"/Toolpath/Layers/layer00000.xml\"/></tp:toolpathlayers>\n</tp:toolpathresource>\n</resources>\n</model>\n"
+        );
+        let layer = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<layer xmlns=\"{NS_TP}\" xmlns:ml=\"{NS_ML}\">\n<parts><part id=\"1\" uuid=\"{PROFILE}\"/></parts><profiles><profile id=\"1\" uuid=\"{PROFILE}\"/></profiles>\n<segments>\n{segments}\n</segments>\n</layer>\n"
+        );
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let o = zip::write::SimpleFileOptions::default();
+        let mut put = |name: &str, text: &str| {
+            zip.start_file(name, o).unwrap();
+            zip.write_all(text.as_bytes()).unwrap();
+        };
+        put(
+            "_rels/.rels",
+            &format!(
+                "<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\"><Relationship Id=\"r0\" Target=\"/3D/3dmodel.model\" Type=\"{REL_MODEL}\"/></Relationships>"
+            ),
+        );
+        put(
+            "3D/_rels/3dmodel.model.rels",
+            &format!(
+                "<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\"><Relationship Id=\"l0\" Target=\"/Toolpath/Layers/layer00000.xml\" Type=\"{REL_LAYER}\"/></Relationships>"
+            ),
+        );
+        put("3D/3dmodel.model", &model);
+        put("Toolpath/Layers/layer00000.xml", &layer);
+        zip.finish().unwrap().into_inner()
+    }
+
+    /// A hatch segment with more attributes `attrs`.
+    fn hatch(attrs: &str) -> String {
+        format!(
+            "<segment type=\"hatch\" profileid=\"1\" partid=\"1\" {attrs}><hatch x1=\"0\" y1=\"0\" x2=\"100\" y2=\"0\"/></segment>"
+        )
+    }
+
+    const TWO: &str = "<tp:lasersources default=\"1\"><tp:lasersource index=\"1\" name=\"a\"/><tp:lasersource index=\"2\" name=\"b\"/></tp:lasersources>";
+
+    fn lasers(doc: &JobDocument) -> Vec<u8> {
+        doc.lasers.iter().flatten().map(|b| b.laser).collect()
+    }
+
+    fn refused(bytes: &[u8]) -> String {
+        match read(bytes, "t.3mf") {
+            Ok(_) => panic!("accepted"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_segment_takes_its_own_laser_else_its_profiles_else_the_default() {
+        let segs = [hatch("laserindex=\"2\""), hatch("")].concat();
+        let doc = read(&package(TWO, "", &segs), "t.3mf").unwrap();
+        assert!(doc.names_lasers());
+        assert_eq!(lasers(&doc), [2, 1]);
+        let doc = read(&package(TWO, "laserindex=\"2\"", &segs), "t.3mf").unwrap();
+        assert_eq!(lasers(&doc), [2, 2]);
+        let doc = read(
+            &package(TWO, "laserindex=\"2\"", &hatch("laserindex=\"1\"")),
+            "t.3mf",
+        )
+        .unwrap();
+        assert_eq!(lasers(&doc), [1]);
+    }
+
+    #[test]
+    fn lasersources_with_no_segment_naming_a_laser_still_name_lasers() {
+        let doc = read(&package(TWO, "", &hatch("")), "t.3mf").unwrap();
+        assert!(doc.names_lasers());
+        assert_eq!(lasers(&doc), [1]);
+    }
+
+    #[test]
+    fn a_segment_laser_index_not_declared_is_refused_naming_the_part_and_line() {
+        let e = refused(&package(TWO, "", &hatch("laserindex=\"5\"")));
+        assert!(
+            e.starts_with("t.3mf: part /Toolpath/Layers/layer00000.xml line 5: laserindex 5"),
+            "{e}"
+        );
+        assert!(
+            e.contains("not a declared laser source (declared: 1, 2)"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_profile_laser_index_not_declared_is_refused_naming_the_profile() {
+        let e = refused(&package(TWO, "laserindex=\"0\"", &hatch("")));
+        assert!(e.contains("part /3D/3dmodel.model line"), "{e}");
+        assert!(
+            e.contains("profile p: laserindex 0 is not a declared laser source"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_default_not_declared_is_refused() {
+        let s = "<tp:lasersources default=\"3\"><tp:lasersource index=\"0\" name=\"a\"/></tp:lasersources>";
+        let e = refused(&package(s, "", &hatch("")));
+        assert!(
+            e.contains("lasersources default 3 is not a declared laser source (declared: 0)"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn an_index_declared_twice_is_refused() {
+        let s = "<tp:lasersources><tp:lasersource index=\"0\" name=\"a\"/><tp:lasersource index=\"0\" name=\"b\"/></tp:lasersources>";
+        let e = refused(&package(s, "", &hatch("")));
+        assert!(
+            e.contains("part /3D/3dmodel.model line 5: laser source index 0 is declared twice"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn lasersources_declaring_no_laser_are_refused() {
+        let e = refused(&package(
+            "<tp:lasersources default=\"0\"></tp:lasersources>",
+            "",
+            &hatch(""),
+        ));
+        assert!(e.contains("declares no <tp:lasersource>"), "{e}");
+    }
+
+    #[test]
+    fn field_bounds_given_in_part_are_refused_naming_the_missing_ones() {
+        let s = "<tp:lasersources><tp:lasersource index=\"0\" name=\"a\" minx=\"0\" maxx=\"10\" miny=\"0\"/></tp:lasersources>";
+        let e = refused(&package(s, "", &hatch("")));
+        assert!(
+            e.contains("laser source 0 gives minx, maxx, miny of its field bounds without maxy"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn inverted_field_bounds_are_refused() {
+        let s = "<tp:lasersources><tp:lasersource index=\"0\" name=\"a\" minx=\"10\" maxx=\"0\" miny=\"0\" maxy=\"10\"/></tp:lasersources>";
+        assert!(refused(&package(s, "", &hatch(""))).contains("maxx 0 is less than minx 10"));
+        let s = "<tp:lasersources><tp:lasersource index=\"0\" name=\"a\" minx=\"0\" maxx=\"10\" miny=\"5\" maxy=\"4\"/></tp:lasersources>";
+        assert!(refused(&package(s, "", &hatch(""))).contains("maxy 4 is less than miny 5"));
+        // Equal bounds are a field of no extent, which the specification allows.
+        let s = "<tp:lasersources><tp:lasersource index=\"0\" name=\"a\" minx=\"3\" maxx=\"3\" miny=\"0\" maxy=\"10\"/></tp:lasersources>";
+        assert!(read(&package(s, "", &hatch("")), "t.3mf").is_ok());
+    }
+
+    #[test]
+    fn a_centre_given_in_part_or_a_corner_radius_out_of_place_is_refused() {
+        let src = |a: &str| {
+            format!(
+                "<tp:lasersources><tp:lasersource index=\"0\" name=\"a\" {a}/></tp:lasersources>"
+            )
+        };
+        let bounds = "minx=\"0\" maxx=\"100\" miny=\"0\" maxy=\"40\"";
+        for (attrs, what) in [
+            (
+                "centerx=\"5\"".to_string(),
+                "only one of centerx and centery",
+            ),
+            (
+                "cornerradius=\"5\"".to_string(),
+                "cornerradius 5 without the field bounds",
+            ),
+            (
+                format!("{bounds} cornerradius=\"21\""),
+                "more than half the shorter side",
+            ),
+            (
+                format!("{bounds} cornerradius=\"0\""),
+                "cornerradius 0 is not positive",
+            ),
+        ] {
+            let e = refused(&package(&src(&attrs), "", &hatch("")));
+            assert!(e.contains(what), "{attrs}: {e}");
+        }
+        let ok = format!("{bounds} centerx=\"50\" centery=\"20\" cornerradius=\"20\"");
+        assert!(read(&package(&src(&ok), "", &hatch("")), "t.3mf").is_ok());
+    }
+
+    #[test]
+    fn sync_groups_must_name_declared_lasers_and_be_named_by_declared_ids() {
+        let s = |g: &str| {
+            format!(
+                "<tp:lasersources><tp:lasersource index=\"0\" name=\"a\"/><tp:lasersource index=\"1\" name=\"b\"/>{g}</tp:lasersources>"
+            )
+        };
+        let e = refused(&package(
+            &s("<tp:syncgroup id=\"1\" lasers=\"0 4\"/>"),
+            "",
+            &hatch(""),
+        ));
+        assert!(
+            e.contains("sync group 1 names laser 4, not a declared laser source"),
+            "{e}"
+        );
+        let twice = "<tp:syncgroup id=\"1\" lasers=\"0\"/><tp:syncgroup id=\"1\" lasers=\"1\"/>";
+        assert!(
+            refused(&package(&s(twice), "", &hatch("")))
+                .contains("sync group id 1 is declared twice")
+        );
+        let one = s("<tp:syncgroup id=\"1\" lasers=\"0 1\"/>");
+        let e = refused(&package(
+            &one,
+            "",
+            &hatch("laserindex=\"0\" lasersync=\"2\""),
+        ));
+        assert!(
+            e.contains("layer00000.xml line 5: lasersync 2 is not a declared <tp:syncgroup>"),
+            "{e}"
+        );
+        let doc = read(
+            &package(&one, "", &hatch("laserindex=\"1\" lasersync=\"1\"")),
+            "t.3mf",
+        )
+        .unwrap();
+        assert_eq!(lasers(&doc), [1]);
+        assert!(
+            doc.notes
+                .iter()
+                .any(|n| n.contains("lasersync barriers are not kept"))
+        );
+    }
+
+    #[test]
+    fn without_lasersources_one_laser_index_reads_as_one_laser_and_two_are_refused() {
+        let doc = read(&package("", "", &hatch("laserindex=\"3\"")), "t.3mf").unwrap();
+        assert!(!doc.names_lasers());
+        assert!(
+            doc.notes
+                .iter()
+                .any(|n| n.contains("laserindex 3 without <tp:lasersources>"))
+        );
+        let doc = read(&package("", "", &hatch("laserindex=\"0\"")), "t.3mf").unwrap();
+        assert!(!doc.names_lasers() && doc.notes.iter().all(|n| !n.contains("laserindex")));
+        let segs = [hatch("laserindex=\"0\""), hatch("laserindex=\"1\"")].concat();
+        let e = refused(&package("", "", &segs));
+        assert!(
+            e.contains("laserindex 1 where 0 was used before, without <tp:lasersources>"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_laser_index_beyond_what_a_job_can_name_is_refused() {
+        let s = "<tp:lasersources><tp:lasersource index=\"300\" name=\"a\"/></tp:lasersources>";
+        let e = refused(&package(s, "", &hatch("laserindex=\"300\"")));
+        assert!(
+            e.contains("laser index 300: a meltline job names lasers 0 to 255"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_second_lasersources_or_a_source_outside_one_is_refused() {
+        let e = refused(&package(&[TWO, TWO].concat(), "", &hatch("")));
+        assert!(e.contains("more than one <tp:lasersources>"), "{e}");
+        let e = refused(&package(
+            "<tp:lasersource index=\"0\" name=\"a\"/>",
+            "",
+            &hatch(""),
+        ));
+        assert!(
+            e.contains("<tp:lasersource> outside <tp:lasersources>"),
+            "{e}"
+        );
+    }
 }

@@ -43,10 +43,15 @@ impl<'a> Xml<'a> {
 
     /// An error at the reader's current line.
     pub fn error(&self, what: impl Into<String>) -> FormatError {
+        FormatError::malformed(self.name, self.place(), what)
+    }
+
+    /// The reader's current place, `part P line N` (for an error found later).
+    pub fn place(&self) -> String {
         let pos = usize::try_from(self.r.buffer_position()).unwrap_or(usize::MAX);
         let upto = self.text.get(..pos.min(self.text.len())).unwrap_or("");
         let line = upto.bytes().filter(|b| *b == b'\n').count() + 1;
-        FormatError::malformed(self.name, format!("part {} line {line}", self.part), what)
+        format!("part {} line {line}", self.part)
     }
 
     /// The next start, empty or end element: (namespace, local name, start or end).

@@ -51,6 +51,7 @@ pub fn document(job: BuildJob) -> JobDocument {
     JobDocument {
         job,
         wire: Default::default(),
+        lasers: Vec::new(),
         notes: Vec::new(),
     }
 }
