@@ -172,6 +172,10 @@ pub struct ControllerLayer {
     /// Area exposed by supports, mm² (apart from coverage and spill).
     #[serde(default)]
     pub support_mm2: Option<f64>,
+    /// Area exposed by two lasers or more (the stitching overlap), % of the intended area;
+    /// absent with one laser.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared_pct: Option<f64>,
     /// Where the layer's time went.
     #[serde(flatten)]
     pub split: TimeSplit,
@@ -287,6 +291,7 @@ impl ControllerSummary {
                     coverage_pct: l.coverage_pct,
                     spill_pct: l.spill_pct,
                     support_mm2: l.support_mm2,
+                    shared_pct: l.shared_pct,
                     split: TimeSplit::of(&l.time),
                 })
                 .collect(),

@@ -153,6 +153,26 @@ fn lasers_writes_the_job_with_every_block_on_its_laser_and_the_printer_runs_it()
             "whole {a} cut {b}"
         );
     }
+    // Only the overlap at the seams is exposed twice: each layer's shared area is at most a
+    // thin band along the seams where they cross the centre coupon (by part, no part has two
+    // lasers).
+    let mut shared_total = 0.0;
+    for (a, b) in whole["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(cut["layers"].as_array().unwrap())
+    {
+        assert!(a.get("shared_pct").is_none(), "{a}");
+        let shared = b["shared_pct"].as_f64().unwrap();
+        assert!(
+            (0.0..2.0).contains(&shared),
+            "layer {}: {shared} %",
+            b["layer"]
+        );
+        shared_total += shared;
+    }
+    assert!(shared_total > 0.0, "the seams cross the centre coupon");
     // The cut vectors are more than the whole ones, never fewer.
     assert!(shares.iter().sum::<u64>() > by_part.iter().sum::<u64>());
     // A job made for another machine is refused by name and nothing is written.

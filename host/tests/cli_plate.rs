@@ -435,6 +435,37 @@ fn a_plate_streamed_over_tcp_reports_every_part_from_the_controllers_part_report
     );
 }
 
+/// Each part of a by-part plan: its run (`run`, the controller's report) and its record in
+/// `records` name the one laser the plan gave it, with all its vectors.
+fn each_part_names_its_laser(
+    plan: &serde_json::Value,
+    run: &serde_json::Value,
+    report: &serde_json::Value,
+    records: &str,
+) {
+    let chosen: Vec<u64> = plan["part_lasers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    let parts = run["parts"].as_array().unwrap();
+    assert_eq!(parts.len(), 4);
+    for p in parts {
+        let i = p["index"].as_u64().unwrap() as usize;
+        let want = serde_json::json!([{"laser": chosen[i], "vectors": p["vectors_executed"]}]);
+        assert_eq!(p["lasers"], want, "part {i}: {p}");
+    }
+    for (i, row) in report["parts"].as_array().unwrap().iter().enumerate() {
+        let id = row["id"].as_str().unwrap();
+        let file = Path::new(records).join("parts").join(format!("{id}.json"));
+        let rec: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        let want = serde_json::json!([{"laser": chosen[i], "vectors": row["vectors"]}]);
+        assert_eq!(rec["lasers"], want, "{id}");
+    }
+}
+
 #[test]
 fn a_plate_on_a_four_laser_machine_is_spread_over_the_lasers_and_its_plan_reported() {
     let d = tempfile::tempdir().unwrap();
@@ -519,27 +550,7 @@ fn a_plate_on_a_four_laser_machine_is_spread_over_the_lasers_and_its_plan_report
     assert_eq!(marked, planned);
     // Each part's record and its run name the one laser that exposes it (by part), with all
     // of its vectors.
-    let chosen: Vec<u64> = plan["part_lasers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_u64().unwrap())
-        .collect();
-    let parts = run["parts"].as_array().unwrap();
-    assert_eq!(parts.len(), 4);
-    for p in parts {
-        let i = p["index"].as_u64().unwrap() as usize;
-        let want = serde_json::json!([{"laser": chosen[i], "vectors": p["vectors_executed"]}]);
-        assert_eq!(p["lasers"], want, "part {i}: {p}");
-    }
-    for (i, row) in r["parts"].as_array().unwrap().iter().enumerate() {
-        let id = row["id"].as_str().unwrap();
-        let file = Path::new(&records).join("parts").join(format!("{id}.json"));
-        let rec: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
-        let want = serde_json::json!([{"laser": chosen[i], "vectors": row["vectors"]}]);
-        assert_eq!(rec["lasers"], want, "{id}");
-    }
+    each_part_names_its_laser(plan, run, &r, &records);
     // The lasers work at once: the job's exposure is the slowest laser's of each layer, well
     // under the sum of the four.
     let exposure = run["exposure_s"].as_f64().unwrap();

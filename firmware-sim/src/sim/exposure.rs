@@ -33,6 +33,9 @@ pub struct LayerGeometry {
     pub boundary: Vec<(Segment, f64)>,
     /// Support marks with their width: compared with nothing, measured on their own.
     pub support: Vec<(Segment, f64)>,
+    /// The laser of each of `marks` (empty: all the first laser's); with more than one laser
+    /// the map tells which lasers exposed each pixel.
+    pub mark_lasers: Vec<u8>,
 }
 
 /// Result of comparing the exposure with the intended cross-section.
@@ -54,6 +57,11 @@ pub struct ExposureMap {
     pub coverage_pct: f64,
     /// Part exposure outside the intended cross-section, % of the intended area.
     pub spill_pct: f64,
+    /// Per pixel, the lasers whose part marks expose it (bit per laser index); empty when
+    /// one laser exposed the layer.
+    pub lasers: Vec<u8>,
+    /// Pixels exposed by two lasers or more: the stitching overlap at seams.
+    pub shared_cells: usize,
 }
 
 const INTENDED: u8 = 1;
@@ -150,24 +158,7 @@ pub fn stitch_contours(contours: Vec<Vec<[f64; 2]>>, tol: f64) -> Vec<Vec<[f64; 
 impl LayerGeometry {
     /// Rasterises with pixels of `pixel` quanta (enlarged so the raster stays ≤ `max_cells`).
     pub fn rasterise(&self, pixel: f64, max_cells: usize) -> Option<ExposureMap> {
-        let mut min = [f64::INFINITY; 2];
-        let mut max = [f64::NEG_INFINITY; 2];
-        let mut grow = |x: f64, y: f64, m: f64| {
-            min = [min[0].min(x - m), min[1].min(y - m)];
-            max = [max[0].max(x + m), max[1].max(y + m)];
-        };
-        for (s, w) in self.marks.iter().chain(&self.boundary).chain(&self.support) {
-            grow(f64::from(s.from.x), f64::from(s.from.y), w / 2.0);
-            grow(f64::from(s.to.x), f64::from(s.to.y), w / 2.0);
-        }
-        for c in &self.contours {
-            for p in c {
-                grow(p[0], p[1], 0.0);
-            }
-        }
-        if !(min[0] < max[0] && min[1] < max[1]) {
-            return None;
-        }
+        let (min, max) = self.bounds()?;
         let mut pixel = pixel.max(1e-9);
         let cells = |p: f64| ((max[0] - min[0]) / p).ceil() * ((max[1] - min[1]) / p).ceil();
         while cells(pixel) > max_cells as f64 {
@@ -230,6 +221,8 @@ impl LayerGeometry {
                 }
             }
         }
+        let lasers = self.laser_cells(&grid, width, (min, pixel), &rows, &col, &col_end);
+        let shared = lasers.iter().filter(|m| m.count_ones() > 1).count();
         let count = |f: fn(u8) -> bool| grid.iter().filter(|c| f(**c)).count();
         let intended = count(|c| c & INTENDED != 0);
         let both = count(|c| c & (INTENDED | EXPOSED) == INTENDED | EXPOSED);
@@ -251,9 +244,82 @@ impl LayerGeometry {
             support_cells: support,
             coverage_pct: pct(both),
             spill_pct: pct(spill),
+            lasers,
+            shared_cells: shared,
         })
     }
+
+    /// The box of every track and contour, `(min, max)`; `None` when it is empty.
+    fn bounds(&self) -> Option<([f64; 2], [f64; 2])> {
+        let mut min = [f64::INFINITY; 2];
+        let mut max = [f64::NEG_INFINITY; 2];
+        let mut grow = |x: f64, y: f64, m: f64| {
+            min = [min[0].min(x - m), min[1].min(y - m)];
+            max = [max[0].max(x + m), max[1].max(y + m)];
+        };
+        for (s, w) in self.marks.iter().chain(&self.boundary).chain(&self.support) {
+            grow(f64::from(s.from.x), f64::from(s.from.y), w / 2.0);
+            grow(f64::from(s.to.x), f64::from(s.to.y), w / 2.0);
+        }
+        for c in &self.contours {
+            for p in c {
+                grow(p[0], p[1], 0.0);
+            }
+        }
+        (min[0] < max[0] && min[1] < max[1]).then_some((min, max))
+    }
+
+    /// Whether the marks name more than one laser.
+    fn several_lasers(&self) -> bool {
+        self.mark_lasers
+            .first()
+            .is_some_and(|&l0| self.mark_lasers.iter().any(|&l| l != l0))
+    }
+
+    /// The lasers exposing each pixel of a raster `width` wide (bit per laser), or nothing
+    /// when the marks name one laser.
+    fn laser_cells(
+        &self,
+        grid: &[u8],
+        width: usize,
+        (min, pixel): ([f64; 2], f64),
+        rows: &dyn Fn(f64, f64) -> std::ops::Range<usize>,
+        col: &dyn Fn(f64) -> usize,
+        col_end: &dyn Fn(f64) -> usize,
+    ) -> Vec<u8> {
+        if !self.several_lasers() {
+            return Vec::new();
+        }
+        let mut out = vec![0u8; grid.len()];
+        for ((s, w), &laser) in self.marks.iter().zip(&self.mark_lasers) {
+            let (r, bit) = (w / 2.0, 1u8 << (laser & 7));
+            let (y0, y1) = (s.from.y.min(s.to.y), s.from.y.max(s.to.y));
+            for row in rows(f64::from(y0) - r, f64::from(y1) + r) {
+                let y = min[1] + (row as f64 + 0.5) * pixel;
+                if let Some((x0, x1)) = capsule_span(s, r, y)
+                    && let Some(cells) = out
+                        .get_mut(row * width..(row + 1) * width)
+                        .and_then(|line| line.get_mut(col(x0)..col_end(x1).max(col(x0))))
+                {
+                    cells.iter_mut().for_each(|c| *c |= bit);
+                }
+            }
+        }
+        out
+    }
 }
+
+/// The colour of each laser in exposure maps (laser index mod 8).
+pub const LASER_RGB: [[u8; 3]; 8] = [
+    [31, 119, 180],
+    [255, 127, 14],
+    [44, 160, 44],
+    [148, 103, 189],
+    [140, 86, 75],
+    [227, 119, 194],
+    [188, 189, 34],
+    [23, 190, 207],
+];
 
 impl ExposureMap {
     /// Intended part area in quanta².
@@ -266,16 +332,34 @@ impl ExposureMap {
         self.support_cells as f64 * self.pixel * self.pixel
     }
 
+    /// Pixels exposed by two lasers or more, % of the intended area (0 without it).
+    pub fn shared_pct(&self) -> f64 {
+        if self.intended_cells == 0 {
+            0.0
+        } else {
+            100.0 * self.shared_cells as f64 / self.intended_cells as f64
+        }
+    }
+
     /// RGB picture (row 0 at the top = largest y): green covered, grey missed, red spill,
-    /// blue support.
+    /// blue support. Exposed by several lasers, covered pixels take the colour of their laser
+    /// ([`LASER_RGB`]) and those two lasers or more expose are white.
     pub fn rgb(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.cells.len() * 3);
-        for line in self.cells.chunks_exact(self.width.max(1)).rev() {
-            for c in line {
-                out.extend_from_slice(match *c & (INTENDED | EXPOSED) {
-                    3 => &[40, 170, 60],
-                    1 => &[150, 150, 150],
-                    2 => &[220, 40, 40],
+        let w = self.width.max(1);
+        for (r, line) in self.cells.chunks_exact(w).enumerate().rev() {
+            for (k, c) in line.iter().enumerate() {
+                let mask = self.lasers.get(r * w + k).copied().unwrap_or(0);
+                let by_laser = match mask.count_ones() {
+                    0 => None,
+                    1 => LASER_RGB.get(mask.trailing_zeros() as usize),
+                    _ => Some(&[250, 250, 250]),
+                };
+                out.extend_from_slice(match (*c & (INTENDED | EXPOSED), by_laser) {
+                    (3, Some(rgb)) => rgb,
+                    (3, None) => &[40, 170, 60],
+                    (1, _) => &[150, 150, 150],
+                    (2, _) => &[220, 40, 40],
                     _ if *c & SUPPORT != 0 => &[60, 90, 200],
                     _ => &[10, 10, 10],
                 });
@@ -440,6 +524,53 @@ mod tests {
                 .push((seg([60 + hatch_shift, y], [1940 + hatch_shift, y]), 120.0));
         }
         g
+    }
+
+    /// A 1.88 mm square (its fill intended, no contour marked) hatched in 16 rows cut at x = 1000: the left pieces
+    /// by laser 0 up to `1000 + reach`, the right by laser 1 from `1000 - reach`.
+    fn split_square(reach: i32) -> LayerGeometry {
+        let path = vec![
+            [60.0, 60.0],
+            [1940.0, 60.0],
+            [1940.0, 1940.0],
+            [60.0, 1940.0],
+        ];
+        let mut g = LayerGeometry::default();
+        g.contours.push(path);
+        for i in 0..16 {
+            let y = 120 + i * 120;
+            g.marks.push((seg([60, y], [1000 + reach, y]), 120.0));
+            g.mark_lasers.push(0);
+            g.marks.push((seg([1000 - reach, y], [1940, y]), 120.0));
+            g.mark_lasers.push(1);
+        }
+        g
+    }
+
+    #[test]
+    fn two_lasers_stitched_at_a_seam_share_only_the_overlap_and_leave_no_gap() {
+        let m = split_square(100).rasterise(5.0, 1 << 22).unwrap();
+        assert!(m.coverage_pct >= 99.0, "coverage {}", m.coverage_pct);
+        // Shared: the 0.2 mm overlap plus the round ends of the tracks, over the hatched
+        // height, and nothing else.
+        let shared = m.shared_cells as f64 * 25.0;
+        assert!(
+            (200.0 * 1800.0..330.0 * 1920.0).contains(&shared),
+            "shared {shared} µm²"
+        );
+        let rgb = m.rgb();
+        let has = |c: [u8; 3]| rgb.chunks_exact(3).any(|p| p == c);
+        assert!(has(LASER_RGB[0]) && has(LASER_RGB[1]) && has([250, 250, 250]));
+        // Pieces stopping short of the seam: nothing shared, a gap in the coverage.
+        let gap = split_square(-150).rasterise(5.0, 1 << 22).unwrap();
+        assert_eq!(gap.shared_cells, 0);
+        assert!(gap.coverage_pct < 96.0, "coverage {}", gap.coverage_pct);
+        // The same marks all on one laser: no laser map.
+        let mut one = split_square(100);
+        one.mark_lasers.iter_mut().for_each(|l| *l = 0);
+        let m1 = one.rasterise(5.0, 1 << 22).unwrap();
+        assert!(m1.lasers.is_empty() && m1.shared_cells == 0);
+        assert!((m1.coverage_pct - m.coverage_pct).abs() < 1e-9);
     }
 
     #[test]

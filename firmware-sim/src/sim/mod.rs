@@ -135,10 +135,13 @@ impl Recorder {
 
     /// Sorts a mark into part exposure, intended boundary track or support (see
     /// [`exposure`] for the model).
-    fn record_mark(&mut self, kind: VectorKind, param: &ParamSet, segment: &Segment) {
+    fn record_mark(&mut self, kind: VectorKind, param: &ParamSet, segment: &Segment, laser: u8) {
         let um = |v: u32| f64::from(v) * 1000.0 / f64::from(self.quantum_nm.max(1));
         let spot = um(param.spot_um);
         let g = &mut self.geometry;
+        if kind != VectorKind::Support {
+            g.mark_lasers.push(laser);
+        }
         match kind {
             VectorKind::Support => g.support.push((*segment, spot)),
             VectorKind::Hatch => g
@@ -183,6 +186,7 @@ impl Recorder {
         }
         let kept = self.part_geometry.entry(self.part).or_default();
         kept.marks.extend(g.marks);
+        kept.mark_lasers.extend(g.mark_lasers);
         kept.contours.extend(g.contours);
         kept.boundary.extend(g.boundary);
         kept.support.extend(g.support);
@@ -190,14 +194,21 @@ impl Recorder {
 
     /// Rasterises the layer's geometry part by part: coverage, spill and support area of the
     /// layer (each part against its own section), and the parts' totals.
-    fn layer_exposure(&mut self, layer: u32) -> [Option<f64>; 3] {
+    fn layer_exposure(&mut self, layer: u32) -> [Option<f64>; 4] {
         self.put_aside();
         let geometry = std::mem::take(&mut self.part_geometry);
         let q = f64::from(self.quantum_nm.max(1)) / 1000.0; // µm per quantum
         let pixel = self.pixel_um / q;
         let single = geometry.len() == 1;
-        let [mut intended, mut covered, mut spilled, mut support] = [0.0; 4];
+        let [
+            mut intended,
+            mut covered,
+            mut spilled,
+            mut support,
+            mut shared,
+        ] = [0.0; 5];
         let mut only = None;
+        let mut several = false;
         // Contour pieces cut at a laser seam each reach half the stitching overlap (at most
         // 0.5 mm) past it: a piece's end lies within the overlap of the next piece's start.
         let stitch = 600.0 / q;
@@ -225,6 +236,8 @@ impl Recorder {
             covered += got[1];
             spilled += got[2];
             support += map.support_area();
+            shared += area * map.shared_pct() / 100.0;
+            several |= !map.lasers.is_empty();
             if let Some(dir) = &self.exposure_dir {
                 let name = match part {
                     Some(p) if !single => format!("layer_{layer:05}_part_{p:03}.png"),
@@ -238,22 +251,23 @@ impl Recorder {
             }
         }
         let support = (support > 0.0).then_some(support * q * q * 1e-6);
+        let pct = |a: f64| (intended > 0.0).then(|| 100.0 * a / intended);
+        let shared = pct(shared).filter(|_| several);
         if let Some([c, s]) = only {
             // One part (or a job without parts): the map's own figures.
-            return [Some(c), Some(s), support];
+            return [Some(c), Some(s), support, shared];
         }
-        let pct = |a: f64| (intended > 0.0).then(|| 100.0 * a / intended);
-        [pct(covered), pct(spilled), support]
+        [pct(covered), pct(spilled), support, shared]
     }
 
     fn layer_done(&mut self, layer: u32, timing: &LayerTiming, digest: &[u8; 32]) {
-        let [coverage, spill, support] = if self.exposure {
+        let [coverage, spill, support, shared] = if self.exposure {
             self.layer_exposure(layer)
         } else {
             self.close_contour();
             self.geometry = LayerGeometry::default();
             self.part_geometry.clear();
-            [None; 3]
+            [None; 4]
         };
         self.layers.push(LayerReport {
             layer,
@@ -262,6 +276,7 @@ impl Recorder {
             coverage_pct: coverage,
             spill_pct: spill,
             support_mm2: support,
+            shared_pct: shared,
             digest: hex(digest),
         });
         if let (Some(log), Some(layer)) = (self.layer_log.as_mut(), self.layers.last()) {
@@ -330,7 +345,7 @@ impl EventSink for Recorder {
                 }
                 if self.exposure {
                     self.switch_part(*part);
-                    self.record_mark(*kind, param, segment);
+                    self.record_mark(*kind, param, segment, *laser);
                 }
             }
             Event::PartSkipped { part, layer, rule } => self.notes.push(format!(

@@ -69,6 +69,10 @@ pub struct LayerReport {
     /// Area exposed by support vectors, mm² (absent without supports or exposure maps); not
     /// part of coverage or spill.
     pub support_mm2: Option<f64>,
+    /// Area the part marks of two lasers or more expose (the stitching overlap at seams), %
+    /// of the intended area (absent with one laser or without exposure maps).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared_pct: Option<f64>,
     /// Verified layer digest, hex.
     pub digest: String,
 }
