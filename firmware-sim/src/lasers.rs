@@ -188,6 +188,20 @@ impl MachineConfig {
     }
 }
 
+/// The colour of laser 0, 1, … 7 wherever lasers are told apart (previews, the report's layer
+/// viewer, exposure maps); laser `i` past 7 takes laser `i mod 8`'s: blue, orange, green, red,
+/// purple, brown, pink, cyan.
+pub const LASER_RGB: [[u8; 3]; 8] = [
+    [31, 119, 180],
+    [255, 127, 14],
+    [44, 160, 44],
+    [214, 39, 40],
+    [148, 103, 189],
+    [140, 86, 75],
+    [227, 119, 194],
+    [23, 190, 207],
+];
+
 /// The plume distance of the built-in multi-laser machines, µm: 20 mm between lasers marking
 /// at once (a melt pool's plume and spatter stay within a few tens of mm downstream under
 /// the usual gas flow; the figure is the machine's, set in its description).

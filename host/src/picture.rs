@@ -22,18 +22,8 @@ const KINDS: [(&str, [u8; 3], f64); 5] = [
     ("point", [44, 160, 44], 1.5),
 ];
 
-/// Colour of laser 0, 1, … 7 (laser `i` past 7 takes laser `i mod 8`'s): blue, orange, green,
-/// red, purple, brown, pink, cyan.
-pub const LASER_COLOURS: [[u8; 3]; 8] = [
-    [31, 119, 180],
-    [255, 127, 14],
-    [44, 160, 44],
-    [214, 39, 40],
-    [148, 103, 189],
-    [140, 86, 75],
-    [227, 119, 194],
-    [23, 190, 207],
-];
+/// Colour of laser 0, 1, … 7 (the one palette of [`meltline_firmware::lasers::LASER_RGB`]).
+pub use meltline_firmware::lasers::LASER_RGB as LASER_COLOURS;
 
 /// What a picture's colours tell apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]

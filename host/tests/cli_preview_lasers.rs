@@ -6,11 +6,6 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Command, Output};
 
-/// The previews' laser palette (host/src/picture.rs `LASER_COLOURS`), laser 0 first.
-const LASER_COLOURS: [&str; 8] = [
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
-];
-
 /// Contour red of the colours by kind.
 const CONTOUR: &str = "#d62728";
 
@@ -109,11 +104,14 @@ fn legend(svg: &str) -> Vec<String> {
         .collect()
 }
 
+/// The `#rrggbb` colour of laser `l` in the one laser palette.
+fn laser_hex(l: usize) -> String {
+    let [r, g, b] = meltline_host::picture::LASER_COLOURS[l];
+    format!("#{r:02x}{g:02x}{b:02x}")
+}
+
 fn colours(lasers: &[usize]) -> BTreeSet<String> {
-    lasers
-        .iter()
-        .map(|l| LASER_COLOURS[*l].to_string())
-        .collect()
+    lasers.iter().map(|l| laser_hex(*l)).collect()
 }
 
 #[test]
@@ -193,10 +191,6 @@ fn a_png_of_a_four_laser_job_holds_each_lasers_colour() {
     let mut buf = vec![0; reader.output_buffer_size().unwrap()];
     let info = reader.next_frame(&mut buf).unwrap();
     assert_eq!(info.color_type, png::ColorType::Rgb);
-    let rgb = |hex: &str| {
-        let n = u32::from_str_radix(&hex[1..], 16).unwrap();
-        [(n >> 16) as u8, (n >> 8) as u8, n as u8]
-    };
     let count = |c: [u8; 3]| {
         buf[..info.buffer_size()]
             .chunks_exact(3)
@@ -205,12 +199,12 @@ fn a_png_of_a_four_laser_job_holds_each_lasers_colour() {
     };
     for l in [0, 1, 3] {
         assert!(
-            count(rgb(LASER_COLOURS[l])) > 50,
+            count(meltline_host::picture::LASER_COLOURS[l]) > 50,
             "laser {l} is not drawn in its colour"
         );
     }
     assert_eq!(
-        count(rgb(LASER_COLOURS[2])),
+        count(meltline_host::picture::LASER_COLOURS[2]),
         0,
         "laser 2 has no vectors here"
     );

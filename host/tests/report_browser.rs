@@ -205,18 +205,6 @@ fn viewer_moved_to_a_layer_shows_that_layer_and_its_contour_without_console_erro
     }
 }
 
-/// The viewer's (and the previews') laser colours, laser 0 first (viewer.js LASER_COLOURS).
-const LASER_RGB: [[u64; 3]; 8] = [
-    [31, 119, 180],
-    [255, 127, 14],
-    [44, 160, 44],
-    [214, 39, 40],
-    [148, 103, 189],
-    [140, 86, 75],
-    [227, 119, 194],
-    [23, 190, 207],
-];
-
 /// Opens the report, chooses "kind" and then "laser" in the "colour by" select as a user
 /// does, and prints what the page shows as JSON. Run with node from tests/browser (where
 /// playwright-core is installed); the report and the points (mm) come in `$VIEWER_LASERS`.
@@ -324,9 +312,16 @@ fn laser_of_pixel(px: &serde_json::Value) -> Option<usize> {
         .take(3)
         .filter_map(serde_json::Value::as_u64)
         .collect();
-    LASER_RGB
+    // The one laser palette of previews, the viewer and exposure maps.
+    meltline_host::picture::LASER_COLOURS
         .iter()
-        .position(|rgb| c.len() == 3 && rgb.iter().zip(&c).all(|(a, b)| a.abs_diff(*b) <= 12))
+        .position(|rgb| {
+            c.len() == 3
+                && rgb
+                    .iter()
+                    .zip(&c)
+                    .all(|(a, b)| u64::from(*a).abs_diff(*b) <= 12)
+        })
 }
 
 #[test]

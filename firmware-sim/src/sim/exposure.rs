@@ -20,6 +20,7 @@
 //! (the energy-density rule checks the process window). The map checks geometry — hatches
 //! missing, shifted or outside the section — not melt-pool physics.
 
+use crate::lasers::LASER_RGB;
 use crate::wire::Segment;
 
 /// A layer's marks and contours, in quanta, ready to rasterise.
@@ -308,18 +309,6 @@ impl LayerGeometry {
         out
     }
 }
-
-/// The colour of each laser in exposure maps (laser index mod 8).
-pub const LASER_RGB: [[u8; 3]; 8] = [
-    [31, 119, 180],
-    [255, 127, 14],
-    [44, 160, 44],
-    [148, 103, 189],
-    [140, 86, 75],
-    [227, 119, 194],
-    [188, 189, 34],
-    [23, 190, 207],
-];
 
 impl ExposureMap {
     /// Intended part area in quanta².

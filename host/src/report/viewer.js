@@ -4,11 +4,11 @@
 "use strict";
 (function () {
   const KIND_COLOURS = ["#d62728", "#1f77b4", "#9467bd", "#e6550d", "#2ca02c"]; // as in previews (picture.rs)
-  // Laser 0 … 7, as in previews by laser (picture.rs LASER_COLOURS); laser i past 7 takes i mod 8's.
-  const LASER_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"];
   const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"];
   const DRAW_ORDER = [3, 1, 2, 4, 0]; // supports, hatches, edges, points, contours on top
   const meta = JSON.parse(document.getElementById("viewer-meta").textContent);
+  // Laser 0 … 7, the palette of previews and exposure maps; laser i past 7 takes i mod 8's.
+  const LASER_COLOURS = meta.laser_colours;
   const canvas = document.getElementById("viewer-canvas");
   const ctx = canvas.getContext("2d", { willReadFrequently: true });
   const slider = document.getElementById("viewer-slider");

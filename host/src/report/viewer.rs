@@ -73,6 +73,8 @@ struct ViewerMeta {
     lasers: u32,
     /// Every block of the data carries its laser (the job's blocks name their lasers).
     block_lasers: bool,
+    /// The colour of laser 0, 1, … (`#rrggbb`), as in previews and exposure maps.
+    laser_colours: Vec<String>,
     figures: LayerColumns,
 }
 
@@ -255,6 +257,10 @@ impl ViewerData {
             parts: 1,
             lasers: job.lasers.len().max(1) as u32,
             block_lasers: job.names_lasers,
+            laser_colours: crate::picture::LASER_COLOURS
+                .iter()
+                .map(|[r, g, b]| format!("#{r:02x}{g:02x}{b:02x}"))
+                .collect(),
             figures,
         };
         Ok(ViewerData {
