@@ -29,43 +29,43 @@ fn meltline(args: &[&str]) {
     );
 }
 
+/// A box of `size` mm about the plate's centre written as `name`.stl and sliced to
+/// `name`.mlj with `args` after the output.
+fn slice_box(dir: &Path, name: &str, size: [f64; 3], args: &[&str]) -> PathBuf {
+    use meltline_core::io::{StlFormat, write_stl};
+    use meltline_core::mesh::Mesh;
+    let mesh = dir.join(format!("{name}.stl"));
+    write_stl(
+        &mesh,
+        &Mesh::axis_aligned_box([0.0; 3], size),
+        StlFormat::Binary,
+    )
+    .unwrap();
+    let job = dir.join(format!("{name}.mlj"));
+    let (mesh_arg, job_arg) = (mesh.display().to_string(), job.display().to_string());
+    let mut all = vec!["slice", mesh_arg.as_str(), "-o", job_arg.as_str()];
+    all.extend_from_slice(args);
+    meltline(&all);
+    job
+}
+
 /// A 30 × 30 × 0.3 mm block about the plate's centre, sliced for the four-laser machine and
 /// planned on its lasers by region: every laser gets a share of every layer.
 fn four_laser_job(dir: &Path) -> PathBuf {
-    use meltline_core::io::{StlFormat, write_stl};
-    use meltline_core::mesh::Mesh;
-    let mesh = dir.join("block.stl");
-    let block = Mesh::axis_aligned_box([0.0; 3], [30.0, 30.0, 0.3]);
-    write_stl(&mesh, &block, StlFormat::Binary).unwrap();
-    let job = dir.join("four.mlj");
-    meltline(&[
-        "slice",
-        mesh.to_str().unwrap(),
-        "-o",
-        job.to_str().unwrap(),
+    let region = [
         "--machine",
         "meltline-sim-250-4x",
         "--laser-assignment",
         "by-region",
-    ]);
-    job
+    ];
+    slice_box(dir, "four", [30.0, 30.0, 0.3], &region)
 }
 
 /// A 60 × 60 mm plate lifted 0.3 mm on supports, sliced for the four-laser machine: its
 /// support and hatch blocks span many frames, cut between the lasers frame by frame, so
 /// blocks of one laser meet where the wire has a block boundary.
 fn supported_four_laser_job(dir: &Path) -> PathBuf {
-    use meltline_core::io::{StlFormat, write_stl};
-    use meltline_core::mesh::Mesh;
-    let mesh = dir.join("plate.stl");
-    let block = Mesh::axis_aligned_box([0.0; 3], [60.0, 60.0, 0.6]);
-    write_stl(&mesh, &block, StlFormat::Binary).unwrap();
-    let job = dir.join("supported.mlj");
-    meltline(&[
-        "slice",
-        mesh.to_str().unwrap(),
-        "-o",
-        job.to_str().unwrap(),
+    let args = [
         "--machine",
         "meltline-sim-250-4x",
         "--laser-assignment",
@@ -73,27 +73,19 @@ fn supported_four_laser_job(dir: &Path) -> PathBuf {
         "--supports",
         "--lift",
         "0.3",
-    ]);
-    job
+    ];
+    slice_box(dir, "supported", [60.0, 60.0, 0.6], &args)
 }
 
-/// The same block planned again by part on the two-laser machine (`meltline lasers`): one
-/// laser takes it whole, contours as full rings.
+/// A 20 × 12 mm block sliced for the two-laser machine and planned again by part
+/// (`meltline lasers`): one laser takes it whole, contours as full rings.
 fn two_laser_job(dir: &Path) -> PathBuf {
-    use meltline_core::io::{StlFormat, write_stl};
-    use meltline_core::mesh::Mesh;
-    let mesh = dir.join("block2.stl");
-    let block = Mesh::axis_aligned_box([0.0; 3], [20.0, 12.0, 0.3]);
-    write_stl(&mesh, &block, StlFormat::Binary).unwrap();
-    let sliced = dir.join("two-sliced.mlj");
-    meltline(&[
-        "slice",
-        mesh.to_str().unwrap(),
-        "-o",
-        sliced.to_str().unwrap(),
-        "--machine",
-        "meltline-sim-250-2x",
-    ]);
+    let sliced = slice_box(
+        dir,
+        "two-sliced",
+        [20.0, 12.0, 0.3],
+        &["--machine", "meltline-sim-250-2x"],
+    );
     let job = dir.join("two.mlj");
     meltline(&[
         "lasers",
