@@ -3,7 +3,7 @@
 //! layer with the keyboard, and the page's state is read back — the layer number it shows, its
 //! figures, and canvas pixels at plate coordinates of a contour known from the job file. A
 //! second test chooses "laser" in the viewer's "colour by" select of a job planned on two
-//! lasers (a short script run by node beside viewer-check.mjs) and reads the legend, the
+//! lasers (`tests/browser/viewer-lasers.mjs`) and reads the legend, the
 //! figures and the pixels on each laser's contour.
 //!
 //! Needs `node`, `tests/browser/node_modules` (`npm ci` there) and `/usr/bin/chromium` (or
@@ -205,54 +205,6 @@ fn viewer_moved_to_a_layer_shows_that_layer_and_its_contour_without_console_erro
     }
 }
 
-/// Opens the report, chooses "kind" and then "laser" in the "colour by" select as a user
-/// does, and prints what the page shows as JSON. Run with node from tests/browser (where
-/// playwright-core is installed); the report and the points (mm) come in `$VIEWER_LASERS`.
-const LASER_CHECK: &str = r##"
-import { chromium } from "playwright-core";
-import { pathToFileURL } from "node:url";
-const { report, points } = JSON.parse(process.env.VIEWER_LASERS);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
-try {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-  const consoleErrors = [];
-  page.on("console", (m) => { if (m.type() === "error") consoleErrors.push(m.text()); });
-  page.on("pageerror", (e) => consoleErrors.push(String(e)));
-  page.on("requestfailed", (r) => consoleErrors.push(`request failed: ${r.url()}`));
-  await page.goto(pathToFileURL(report).href, { waitUntil: "load" });
-  await page.waitForFunction(() => window.meltlineViewer !== undefined, null, { timeout: 20000 });
-  await page.evaluate(() => window.meltlineViewer.ready);
-  const read = () => page.evaluate((pts) => {
-    const figures = {};
-    for (const dd of document.querySelectorAll("#viewer-figures dd")) figures[dd.dataset.figure] = dd.textContent;
-    return {
-      colourBy: document.getElementById("viewer-colour").value,
-      legend: Array.from(document.querySelectorAll("#viewer-legend div")).map((d) => d.textContent),
-      figures,
-      pixels: pts.map(([x, y]) => window.meltlineViewer.pixelAtMm(x, y)),
-      drawnLayer: window.meltlineViewer.layer(),
-    };
-  }, points);
-  const state = { options: await page.$$eval("#viewer-colour option", (o) => o.map((e) => e.value)) };
-  state.initial = await read();
-  await page.selectOption("#viewer-colour", "kind");
-  state.byKind = await read();
-  await page.selectOption("#viewer-colour", "laser");
-  state.byLaser = await read();
-  state.consoleErrors = consoleErrors;
-  console.log(JSON.stringify(state));
-} catch (e) {
-  console.error(String(e && e.stack || e));
-  process.exitCode = 2;
-} finally {
-  await browser.close();
-}
-"##;
-
 /// Two blocks, one in the lower left quarter of the plate (in the field of
 /// `meltline-sim-250-4x`'s laser 0 only) and one in the lower right (laser 1's only),
 /// planned on that machine's lasers by region: each block is on its laser whole.
@@ -349,7 +301,7 @@ fn viewer_coloured_by_laser_draws_each_lasers_contour_in_its_colour_without_cons
     ];
     let out = Command::new("node")
         .current_dir(browser_dir())
-        .args(["--input-type=module", "--eval", LASER_CHECK])
+        .arg("viewer-lasers.mjs")
         .env(
             "VIEWER_LASERS",
             serde_json::json!({ "report": html, "points": points }).to_string(),

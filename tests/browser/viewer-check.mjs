@@ -9,37 +9,15 @@
 // The Rust test (host/tests/report_browser.rs) decides what is right; this script only reads
 // the page's state (the viewer's text, its canvas pixels), it takes no screenshot.
 // Exit status 0 when the page was read, 2 on usage or browser errors.
-import { chromium } from "playwright-core";
-import { pathToFileURL } from "node:url";
-import { existsSync } from "node:fs";
+import { withReport } from "./open-report.mjs";
 
 const [report, layerText, ...points] = process.argv.slice(2);
 if (!report || layerText === undefined) {
   console.error("usage: node viewer-check.mjs REPORT.html LAYER X_MM,Y_MM ...");
   process.exit(2);
 }
-const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
-if (!existsSync(executablePath)) {
-  console.error(`no browser at ${executablePath}`);
-  process.exit(3);
-}
 const layer = Number(layerText);
-const browser = await chromium.launch({
-  executablePath,
-  args: [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-  ],
-});
-try {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-  const consoleErrors = [];
-  page.on("console", (m) => { if (m.type() === "error") consoleErrors.push(m.text()); });
-  page.on("pageerror", (e) => consoleErrors.push(String(e)));
-  page.on("requestfailed", (r) => consoleErrors.push(`request failed: ${r.url()}`));
-  await page.goto(pathToFileURL(report).href, { waitUntil: "load" });
-  await page.waitForFunction(() => window.meltlineViewer !== undefined, null, { timeout: 20000 });
-  await page.evaluate(() => window.meltlineViewer.ready);
+await withReport(report, async (page) => {
   // Move like a user: focus the slider, Home, then the right arrow LAYER times.
   await page.focus("#viewer-slider");
   await page.keyboard.press("Home");
@@ -75,11 +53,5 @@ try {
   state.zoomedPixels = await page.evaluate((pts) => pts.map(([x, y]) => window.meltlineViewer.pixelAtMm(x, y)),
     points.map((p) => p.split(",").map(Number)));
   state.zoomedLayer = await page.evaluate(() => window.meltlineViewer.layer());
-  state.consoleErrors = consoleErrors;
-  console.log(JSON.stringify(state));
-} catch (e) {
-  console.error(String(e && e.stack || e));
-  process.exitCode = 2;
-} finally {
-  await browser.close();
-}
+  return state;
+});
