@@ -7,6 +7,7 @@
 use std::fmt::Write;
 
 use meltline_firmware::machine::MachineConfig;
+use meltline_firmware::sim::report::LaserRun;
 
 use super::chart::{Band, stacked_chart};
 use crate::session::{RunReport, TimeSplit, hms};
@@ -123,12 +124,64 @@ pub fn section(s: &mut String, run: &RunReport, machine: &MachineConfig) {
         1040,
         260,
     ));
+    lasers_table(s, c.exposure_s, &c.lasers);
     s.push_str("</section>");
+}
+
+/// With several lasers: each one's vectors and exposure time (its marks, jumps and delays),
+/// against the job's exposure, the sum over layers of the slowest laser's.
+pub fn lasers_table(s: &mut String, exposure_s: f64, lasers: &[LaserRun]) {
+    if lasers.len() < 2 {
+        return;
+    }
+    let _ = write!(
+        s,
+        r#"<h3>Lasers</h3><p>The {} lasers expose each layer at once: a layer takes as long as its slowest laser, plus recoating. Exposure of the job (each layer's slowest laser): {} ({exposure_s:.1} s).</p><table class="lasers"><tr><th>laser</th><th>vectors</th><th>exposure</th><th>s</th><th>of the job's exposure</th></tr>"#,
+        lasers.len(),
+        hms(exposure_s)
+    );
+    for l in lasers {
+        let [r, g, b] = crate::picture::LASER_COLOURS[l.index % 8];
+        let _ = write!(
+            s,
+            r##"<tr data-laser="{}"><td><span class="swatch" style="background:#{r:02x}{g:02x}{b:02x}"></span>laser {}</td><td>{}</td><td>{}</td><td>{:.1}</td><td>{:.1} %</td></tr>"##,
+            l.index,
+            l.index,
+            l.vectors,
+            hms(l.exposure_s),
+            l.exposure_s,
+            100.0 * l.exposure_s / exposure_s.max(f64::MIN_POSITIVE)
+        );
+    }
+    s.push_str("</table>");
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn several_lasers_are_listed_with_their_share_of_the_jobs_exposure_and_one_is_not() {
+        let run = |index, vectors, exposure_s| LaserRun {
+            index,
+            vectors,
+            exposure_s,
+        };
+        let mut s = String::new();
+        lasers_table(&mut s, 100.0, &[run(0, 1200, 100.0), run(1, 800, 60.0)]);
+        assert!(s.contains(r#"<tr data-laser="0">"#) && s.contains(r#"<tr data-laser="1">"#));
+        assert!(
+            s.contains("<td>800</td>") && s.contains("<td>60.0 %</td>"),
+            "{s}"
+        );
+        assert!(
+            s.contains("#1f77b4") && s.contains("#ff7f0e"),
+            "laser colours: {s}"
+        );
+        let mut one = String::new();
+        lasers_table(&mut one, 100.0, &[run(0, 2000, 100.0)]);
+        assert!(one.is_empty());
+    }
 
     #[test]
     fn recoat_and_platform_are_split_by_the_machine_file() {
