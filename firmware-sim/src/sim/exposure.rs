@@ -117,16 +117,51 @@ fn capsule_span(s: &Segment, r: f64, y: f64) -> Option<(f64, f64)> {
     (lo <= hi).then_some((lo, hi))
 }
 
-/// Joins open contour chains into rings: a contour cut at a stitching seam between lasers
-/// arrives as pieces in different blocks, each reaching a little past the seam, so a piece's
-/// end lies within `tol` of the next piece's start. Chains already closed (their ends within
-/// `tol`) are kept as they are; each open one is followed, greedily, by the open chain whose
-/// start is nearest its end (within `tol`) until the ring closes or no chain continues it.
+/// How far, in quanta, a vertex may lie off a line it belongs to: the cut points of pieces at
+/// a seam are rounded to whole quanta.
+const ON_LINE_Q: f64 = 2.0;
+
+/// The distance from `q` to the segment `a`–`b`.
+fn to_segment(q: [f64; 2], a: [f64; 2], b: [f64; 2]) -> f64 {
+    let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+    let len2 = dx * dx + dy * dy;
+    let t = if len2 > 0.0 {
+        (((q[0] - a[0]) * dx + (q[1] - a[1]) * dy) / len2).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    (q[0] - a[0] - t * dx).hypot(q[1] - a[1] - t * dy)
+}
+
+/// How well chain `next` continues a chain whose last segment is `p`–`q`: 0 when it starts
+/// where the chain ends; the length of the overlap when the two were cut from one segment
+/// at a seam (each reaching past the cut along it, so `next`'s start lies on `p`–`q` and `q`
+/// on `next`'s first segment), if that is at most `tol`; `None` otherwise.
+fn continues(p: [f64; 2], q: [f64; 2], next: &[[f64; 2]], tol: f64) -> Option<f64> {
+    let d = |a: [f64; 2], b: [f64; 2]| (a[0] - b[0]).hypot(a[1] - b[1]);
+    let (&c0, c1) = (next.first()?, next.get(1));
+    if d(q, c0) <= ON_LINE_Q {
+        return Some(0.0);
+    }
+    let c1 = *c1?;
+    let overlap =
+        to_segment(c0, p, q) <= ON_LINE_Q && to_segment(q, c0, c1) <= ON_LINE_Q && d(q, c0) <= tol;
+    overlap.then(|| d(q, c0))
+}
+
+/// Joins open contour chains into rings. A contour cut at a stitching seam between lasers
+/// arrives as pieces in different blocks: the segment crossing the seam is cut into two, each
+/// reaching past the seam along it (by half the overlap, at most `tol` in all), and the
+/// pieces after the cut continue where the contour went. A chain is closed when its ends
+/// meet; an open one is followed by the open chain that starts where it ends or, failing
+/// that, by the one whose first segment overlaps its last along the same line (the
+/// shortest such overlap), until the ring closes or no chain continues it. Pieces of other
+/// contours close by are never taken for a continuation: they do not lie on its line.
 /// What has fewer than three vertices then encloses nothing and is dropped.
 pub fn stitch_contours(contours: Vec<Vec<[f64; 2]>>, tol: f64) -> Vec<Vec<[f64; 2]>> {
     let d = |a: &[f64; 2], b: &[f64; 2]| (a[0] - b[0]).hypot(a[1] - b[1]);
     let closed = |c: &Vec<[f64; 2]>| match (c.first(), c.last()) {
-        (Some(a), Some(b)) => d(a, b) <= tol,
+        (Some(a), Some(b)) => c.len() > 2 && d(a, b) <= ON_LINE_Q,
         _ => true,
     };
     let (mut out, open): (Vec<_>, Vec<_>) = contours.into_iter().partition(closed);
@@ -135,15 +170,14 @@ pub fn stitch_contours(contours: Vec<Vec<[f64; 2]>>, tol: f64) -> Vec<Vec<[f64; 
         let Some(mut ring) = open.get_mut(i).and_then(Option::take) else {
             continue;
         };
-        while let (Some(start), Some(end)) = (ring.first().copied(), ring.last().copied()) {
-            if ring.len() > 2 && d(&start, &end) <= tol {
+        while let [.., p, q] = ring[..] {
+            if ring.len() > 2 && continues(p, q, &ring, tol).is_some() {
                 break;
             }
             let next = open
                 .iter()
                 .enumerate()
-                .filter_map(|(j, c)| c.as_ref()?.first().map(|p| (j, d(&end, p))))
-                .filter(|&(_, dist)| dist <= tol)
+                .filter_map(|(j, c)| Some((j, continues(p, q, c.as_ref()?, tol)?)))
                 .min_by(|a, b| a.1.total_cmp(&b.1));
             let Some(mut piece) = next.and_then(|(j, _)| open.get_mut(j)?.take()) else {
                 break;
@@ -390,6 +424,41 @@ mod tests {
 
     fn square(size: f64) -> Vec<[f64; 2]> {
         vec![[0.0, 0.0], [size, 0.0], [size, size], [0.0, size]]
+    }
+
+    /// Twice the signed area of a ring (shoelace).
+    fn area2(r: &[[f64; 2]]) -> f64 {
+        r.iter()
+            .zip(r.iter().cycle().skip(1))
+            .map(|(a, b)| a[0] * b[1] - b[0] * a[1])
+            .sum()
+    }
+
+    #[test]
+    fn pieces_of_two_small_islands_cut_at_one_seam_are_joined_each_to_its_own_island() {
+        // Two 0.4 mm squares 0.1 mm apart, both across the seam x = 1000, cut with a 0.2 mm
+        // overlap: the end of one square's piece lies nearer the other square's piece (141)
+        // than its own continuation (200), and one piece's ends lie 0.5 mm apart.
+        let square = |y: f64| {
+            vec![
+                vec![[800.0, y], [1100.0, y]],
+                vec![[1100.0, y + 400.0], [800.0, y + 400.0], [800.0, y]],
+                vec![
+                    [900.0, y],
+                    [1200.0, y],
+                    [1200.0, y + 400.0],
+                    [900.0, y + 400.0],
+                ],
+            ]
+        };
+        let mut pieces = square(0.0);
+        pieces.extend(square(500.0));
+        let rings = stitch_contours(pieces, 600.0);
+        assert_eq!(rings.len(), 2, "{rings:?}");
+        for r in &rings {
+            let a = area2(r).abs() / 2.0;
+            assert!((a - 400.0 * 400.0).abs() < 1.0, "ring area {a}: {r:?}");
+        }
     }
 
     #[test]
