@@ -193,8 +193,10 @@ impl Firmware {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let text = fw.stderr();
+            // Only a whole line: the process may be writing it as it is read.
             if let Some(addr) = text
-                .lines()
+                .split_inclusive('\n')
+                .filter(|l| l.ends_with('\n'))
                 .find_map(|l| l.strip_prefix("meltline-fw: listening on "))
             {
                 fw.addr = addr.trim().to_string();
