@@ -22,6 +22,7 @@
 //! The order is deterministic: ties go to the lower laser index and the earlier unit.
 
 use meltline_firmware::machine::{Galvo, ScanHead};
+use meltline_firmware::sim::exposure::to_segment;
 use meltline_firmware::sim::report::seconds;
 use meltline_firmware::wire::{ParamSet, Segment};
 use serde::Serialize;
@@ -59,8 +60,18 @@ impl PlumeFigures {
         }
     }
 
-    /// What the log says of it (empty without a rule).
+    /// What the log says of it, after "; " (empty without a rule).
     pub fn line(&self) -> String {
+        let text = self.text();
+        if text.is_empty() {
+            text
+        } else {
+            format!("; {text}")
+        }
+    }
+
+    /// The figures in words (empty without a rule).
+    pub fn text(&self) -> String {
         if self.distance_mm <= 0.0 {
             return String::new();
         }
@@ -68,7 +79,7 @@ impl PlumeFigures {
             .min_distance_mm
             .map_or("never at once".to_string(), |d| format!("{d:.1} mm"));
         format!(
-            "; lasers marking at once: least {least} apart (rule {:.0} mm), {:.1} s closer in {} layers ({:.1} s in the job's order)",
+            "lasers marking at once: least {least} apart (rule {:.0} mm), {:.1} s closer in {} layers ({:.1} s in the job's order)",
             self.distance_mm, self.conflict_s, self.conflict_layers, self.job_order_conflict_s
         )
     }
@@ -112,9 +123,12 @@ pub(super) fn order(
             })
             .collect::<Vec<_>>()
     };
+    if distance_q <= 0.0 || galvos.len() < 2 {
+        return job_order();
+    }
     let units = units(blocks, pieces, galvos, quantum_nm);
     let busy = units.iter().fold(0u8, |m, u| m | 1 << (u.laser & 7));
-    if distance_q <= 0.0 || busy.count_ones() < 2 {
+    if busy.count_ones() < 2 {
         return job_order();
     }
     let n = galvos.len();
@@ -337,20 +351,10 @@ fn segment_distance(a: &Segment, b: &Segment) -> f64 {
     if d1 * d2 < 0.0 && d3 * d4 < 0.0 {
         return 0.0;
     }
-    let to_seg = |q: [f64; 2], s0: [f64; 2], s1: [f64; 2]| {
-        let (dx, dy) = (s1[0] - s0[0], s1[1] - s0[1]);
-        let len2 = dx * dx + dy * dy;
-        let t = if len2 > 0.0 {
-            (((q[0] - s0[0]) * dx + (q[1] - s0[1]) * dy) / len2).clamp(0.0, 1.0)
-        } else {
-            0.0
-        };
-        (q[0] - s0[0] - t * dx).hypot(q[1] - s0[1] - t * dy)
-    };
-    to_seg(a0, b0, b1)
-        .min(to_seg(a1, b0, b1))
-        .min(to_seg(b0, a0, a1))
-        .min(to_seg(b1, a0, a1))
+    to_segment(a0, b0, b1)
+        .min(to_segment(a1, b0, b1))
+        .min(to_segment(b0, a0, a1))
+        .min(to_segment(b1, a0, a1))
 }
 
 /// One layer's marks (per laser, in time order) against the rule of `distance_q` quanta:

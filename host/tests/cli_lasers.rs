@@ -413,6 +413,12 @@ fn lasers_marking_at_once_keep_the_plume_distance_when_their_parts_beside_the_se
     );
     let plume = &v["plume"];
     assert_eq!(plume["distance_mm"], 20.0);
+    let text = meltline(&["lasers", &job, "--machine", "meltline-sim-250-2x"]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("lasers marking at once: least ") && text.contains("(rule 20 mm)"),
+        "{text}"
+    );
     let f = |k: &str| plume[k].as_f64().unwrap();
     // In the job's order the two seam coupons are exposed together, 14 mm apart.
     assert!(f("job_order_min_distance_mm") < 15.0, "{plume}");

@@ -121,8 +121,8 @@ fn capsule_span(s: &Segment, r: f64, y: f64) -> Option<(f64, f64)> {
 /// a seam are rounded to whole quanta.
 const ON_LINE_Q: f64 = 2.0;
 
-/// The distance from `q` to the segment `a`–`b`.
-fn to_segment(q: [f64; 2], a: [f64; 2], b: [f64; 2]) -> f64 {
+/// The distance from `q` to the segment `a`–`b` (any unit, both alike).
+pub fn to_segment(q: [f64; 2], a: [f64; 2], b: [f64; 2]) -> f64 {
     let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
     let len2 = dx * dx + dy * dy;
     let t = if len2 > 0.0 {
@@ -201,23 +201,19 @@ impl LayerGeometry {
         }
         let width = ((max[0] - min[0]) / pixel).ceil() as usize + 1;
         let height = ((max[1] - min[1]) / pixel).ceil() as usize + 1;
-        let mut grid = vec![0u8; width * height];
-        let col = |x: f64| ((x - min[0]) / pixel - 0.5).ceil().clamp(0.0, width as f64) as usize;
-        let col_end =
-            |x: f64| (((x - min[0]) / pixel - 0.5).floor() + 1.0).clamp(0.0, width as f64) as usize;
-        let row_y = |row: usize| min[1] + (row as f64 + 0.5) * pixel;
-        // Rows whose centre lies in [y0, y1].
-        let rows = |y0: f64, y1: f64| {
-            let r0 = ((y0 - min[1]) / pixel - 0.5).ceil().max(0.0) as usize;
-            let r1 = (((y1 - min[1]) / pixel - 0.5).floor() + 1.0).clamp(0.0, height as f64);
-            r0..(r1 as usize).max(r0)
+        let raster = Raster {
+            min,
+            pixel,
+            width,
+            height,
         };
+        let mut grid = vec![0u8; width * height];
         // Even-odd fill of the contours: crossings collected per row, edge by edge.
         let mut crossings: Vec<Vec<f64>> = vec![Vec::new(); height];
         for c in &self.contours {
             for (a, b) in c.iter().zip(c.iter().cycle().skip(1)) {
-                for row in rows(a[1].min(b[1]), a[1].max(b[1])) {
-                    let y = row_y(row);
+                for row in raster.rows(a[1].min(b[1]), a[1].max(b[1])) {
+                    let y = raster.row_y(row);
                     if (a[1] <= y) != (b[1] <= y)
                         && let Some(xs) = crossings.get_mut(row)
                     {
@@ -230,7 +226,7 @@ impl LayerGeometry {
             xs.sort_by(f64::total_cmp);
             for pair in xs.chunks_exact(2) {
                 if let [x0, x1] = pair
-                    && let Some(cells) = line.get_mut(col(*x0)..col_end(*x1).max(col(*x0)))
+                    && let Some(cells) = line.get_mut(raster.span(*x0, *x1))
                 {
                     cells.iter_mut().for_each(|c| *c |= INTENDED);
                 }
@@ -243,20 +239,10 @@ impl LayerGeometry {
             (&self.support, SUPPORT),
         ] {
             for (s, w) in tracks {
-                let r = w / 2.0;
-                let (y0, y1) = (s.from.y.min(s.to.y), s.from.y.max(s.to.y));
-                for row in rows(f64::from(y0) - r, f64::from(y1) + r) {
-                    if let Some((x0, x1)) = capsule_span(s, r, row_y(row))
-                        && let Some(cells) = grid
-                            .get_mut(row * width..(row + 1) * width)
-                            .and_then(|line| line.get_mut(col(x0)..col_end(x1).max(col(x0))))
-                    {
-                        cells.iter_mut().for_each(|c| *c |= bit);
-                    }
-                }
+                raster.paint(&mut grid, s, w / 2.0, bit);
             }
         }
-        let lasers = self.laser_cells(&grid, width, (min, pixel), &rows, &col, &col_end);
+        let lasers = self.laser_cells(&raster);
         let shared = lasers.iter().filter(|m| m.count_ones() > 1).count();
         let count = |f: fn(u8) -> bool| grid.iter().filter(|c| f(**c)).count();
         let intended = count(|c| c & INTENDED != 0);
@@ -313,34 +299,73 @@ impl LayerGeometry {
 
     /// The lasers exposing each pixel of a raster `width` wide (bit per laser), or nothing
     /// when the marks name one laser.
-    fn laser_cells(
-        &self,
-        grid: &[u8],
-        width: usize,
-        (min, pixel): ([f64; 2], f64),
-        rows: &dyn Fn(f64, f64) -> std::ops::Range<usize>,
-        col: &dyn Fn(f64) -> usize,
-        col_end: &dyn Fn(f64) -> usize,
-    ) -> Vec<u8> {
+    fn laser_cells(&self, raster: &Raster) -> Vec<u8> {
         if !self.several_lasers() {
             return Vec::new();
         }
-        let mut out = vec![0u8; grid.len()];
+        let mut out = vec![0u8; raster.width * raster.height];
         for ((s, w), &laser) in self.marks.iter().zip(&self.mark_lasers) {
-            let (r, bit) = (w / 2.0, 1u8 << (laser & 7));
-            let (y0, y1) = (s.from.y.min(s.to.y), s.from.y.max(s.to.y));
-            for row in rows(f64::from(y0) - r, f64::from(y1) + r) {
-                let y = min[1] + (row as f64 + 0.5) * pixel;
-                if let Some((x0, x1)) = capsule_span(s, r, y)
-                    && let Some(cells) = out
-                        .get_mut(row * width..(row + 1) * width)
-                        .and_then(|line| line.get_mut(col(x0)..col_end(x1).max(col(x0))))
-                {
-                    cells.iter_mut().for_each(|c| *c |= bit);
-                }
-            }
+            raster.paint(&mut out, s, w / 2.0, 1u8 << (laser & 7));
         }
         out
+    }
+}
+
+/// Where a raster's pixels lie: its lower left corner and pixel size (quanta) and its size in
+/// pixels. A pixel belongs to a shape when its centre does.
+struct Raster {
+    min: [f64; 2],
+    pixel: f64,
+    width: usize,
+    height: usize,
+}
+
+impl Raster {
+    /// The first column whose centre is at or right of `x`.
+    fn col(&self, x: f64) -> usize {
+        ((x - self.min[0]) / self.pixel - 0.5)
+            .ceil()
+            .clamp(0.0, self.width as f64) as usize
+    }
+
+    /// One past the last column whose centre is at or left of `x`.
+    fn col_end(&self, x: f64) -> usize {
+        (((x - self.min[0]) / self.pixel - 0.5).floor() + 1.0).clamp(0.0, self.width as f64)
+            as usize
+    }
+
+    /// The y of row `row`'s centres.
+    fn row_y(&self, row: usize) -> f64 {
+        self.min[1] + (row as f64 + 0.5) * self.pixel
+    }
+
+    /// The columns whose centre lies in `[x0, x1]`.
+    fn span(&self, x0: f64, x1: f64) -> std::ops::Range<usize> {
+        let c0 = self.col(x0);
+        c0..self.col_end(x1).max(c0)
+    }
+
+    /// Rows whose centre lies in `[y0, y1]`.
+    fn rows(&self, y0: f64, y1: f64) -> std::ops::Range<usize> {
+        let r0 = ((y0 - self.min[1]) / self.pixel - 0.5).ceil().max(0.0) as usize;
+        let r1 =
+            (((y1 - self.min[1]) / self.pixel - 0.5).floor() + 1.0).clamp(0.0, self.height as f64);
+        r0..(r1 as usize).max(r0)
+    }
+
+    /// Sets `bit` in every pixel of `grid` the track of `s` with radius `r` covers, row by
+    /// row over its own rows only.
+    fn paint(&self, grid: &mut [u8], s: &Segment, r: f64, bit: u8) {
+        let (y0, y1) = (s.from.y.min(s.to.y), s.from.y.max(s.to.y));
+        for row in self.rows(f64::from(y0) - r, f64::from(y1) + r) {
+            if let Some((x0, x1)) = capsule_span(s, r, self.row_y(row))
+                && let Some(cells) = grid
+                    .get_mut(row * self.width..(row + 1) * self.width)
+                    .and_then(|line| line.get_mut(self.span(x0, x1)))
+            {
+                cells.iter_mut().for_each(|c| *c |= bit);
+            }
+        }
     }
 }
 

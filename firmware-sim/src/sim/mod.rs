@@ -523,12 +523,7 @@ impl Simulator {
                         exposure.or(self.rec.exposure.then_some([0.0; 3])),
                     );
                     if let Some(by_laser) = self.rec.part_lasers.get(&p.part) {
-                        run.lasers = by_laser
-                            .iter()
-                            .enumerate()
-                            .filter(|(_, n)| **n > 0)
-                            .map(|(laser, &vectors)| report::PartLaser { laser, vectors })
-                            .collect();
+                        run.lasers = report::PartLaser::list(by_laser);
                     }
                     run
                 })

@@ -241,6 +241,18 @@ pub struct PartLaser {
     pub vectors: u64,
 }
 
+impl PartLaser {
+    /// The lasers with any of a part's vectors, from its count per laser (index = laser).
+    pub fn list(per_laser: &[u64]) -> Vec<PartLaser> {
+        per_laser
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(laser, &vectors)| PartLaser { laser, vectors })
+            .collect()
+    }
+}
+
 impl PartRun {
     /// The run of a part from the controller's report and its exposure totals
     /// (`[intended, covered, spilled]` area, any unit).

@@ -100,5 +100,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         p.weighted_balance()
     );
     outln!("build time with recoating: {}", hms(p.build_time_s));
+    let plume = p.plume.text();
+    if !plume.is_empty() {
+        outln!("{plume}");
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use meltline_core::io::output_target;
+use meltline_firmware::sim::report::PartLaser;
 use meltline_host::jobfile::hex;
 use meltline_host::lasers::PlanSummary;
 use meltline_host::plate::build::{BuiltPlate, PartLayers, build_plate, plate_pipeline};
@@ -80,13 +81,6 @@ struct PartRecord<'a> {
     /// The lasers that expose the part and how many of its vectors each, as planned (a
     /// one-laser machine: none listed).
     lasers: Vec<PartLaser>,
-}
-
-/// One laser's share of a part, as planned.
-#[derive(Debug, Serialize)]
-struct PartLaser {
-    laser: usize,
-    vectors: u64,
 }
 
 /// Refuses outputs that cannot be written before any part is made.
@@ -179,13 +173,7 @@ fn write_records(
             .lasers
             .as_ref()
             .and_then(|plan| plan.part_vectors.get(i))
-            .map(|per| {
-                per.iter()
-                    .enumerate()
-                    .filter(|(_, n)| **n > 0)
-                    .map(|(laser, &vectors)| PartLaser { laser, vectors })
-                    .collect()
-            })
+            .map(|per| PartLaser::list(per))
             .unwrap_or_default();
         let record = PartRecord {
             row,

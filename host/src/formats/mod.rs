@@ -387,7 +387,7 @@ pub fn laser_layer_blocks(
             Some((_, _, spec)) if join => Some(&mut spec.geometry),
             _ => None,
         };
-        match (&b.geometry, open) {
+        let geometry = match (&b.geometry, open) {
             (Geometry::Polyline(pts), open) => {
                 let line: Vec<[i64; 2]> = pts
                     .iter()
@@ -397,19 +397,10 @@ pub fn laser_layer_blocks(
                     lines.push(line);
                     continue;
                 }
-                out.push((
-                    l.laser,
-                    None,
-                    BlockSpec {
-                        param_set: b.parameter_set,
-                        kind: wire_kind(b.kind),
-                        region: wire_region(b.region),
-                        geometry: WireGeometry::Polylines {
-                            lines: vec![line],
-                            closed: false,
-                        },
-                    },
-                ));
+                WireGeometry::Polylines {
+                    lines: vec![line],
+                    closed: false,
+                }
             }
             (Geometry::Vectors(v), open) => {
                 let hatches = v
@@ -419,18 +410,19 @@ pub fn laser_layer_blocks(
                     h.extend(hatches);
                     continue;
                 }
-                out.push((
-                    l.laser,
-                    None,
-                    BlockSpec {
-                        param_set: b.parameter_set,
-                        kind: wire_kind(b.kind),
-                        region: wire_region(b.region),
-                        geometry: WireGeometry::Hatches(hatches.collect()),
-                    },
-                ));
+                WireGeometry::Hatches(hatches.collect())
             }
-        }
+        };
+        out.push((
+            l.laser,
+            None,
+            BlockSpec {
+                param_set: b.parameter_set,
+                kind: wire_kind(b.kind),
+                region: wire_region(b.region),
+                geometry,
+            },
+        ));
     }
     Ok(out)
 }
