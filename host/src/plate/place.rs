@@ -8,10 +8,13 @@
 //!   a [`GRID_MM`] grid, trying the turn and the turn + 180° and taking the first place where
 //!   the footprint lies inside the scan field and at least `spacing_mm` from every part placed;
 //! - larger footprints go first (ties by serial), so the result depends only on the plate;
-//! - on a machine with several lasers, each part goes to the laser field (zone) with the least
-//!   footprint area placed so far where it fits (ties by laser index), packed bottom-left inside
-//!   that field, so that every laser gets a balanced share of the plate; a part no single
-//!   field holds is packed on the whole plate (the laser plan splits it along a seam).
+//! - on a machine with several lasers, the tallest parts go first (then the larger), each to
+//!   the laser whose cell (its field cut at the middle of each overlap with a neighbour) has
+//!   the least footprint area so far, placed as near the plate's centre as it is free: every
+//!   height of the build is shared between the lasers, and the tallest parts stand in the
+//!   overlaps, where the seams split the top layers; a part no cell holds goes in its laser's
+//!   whole field, and one no field holds is packed on the whole plate (the laser plan splits
+//!   it along a seam).
 
 use meltline_core::mesh::Mesh;
 use meltline_slicer::polygon::{
@@ -42,6 +45,8 @@ pub struct Footprint {
     pub shapes: Shapes,
     /// Its area, mm².
     pub area_mm2: f64,
+    /// How tall the part stands, mm (what shares the top layers between the lasers).
+    pub height_mm: f64,
 }
 
 /// A part's place on the plate.
@@ -140,9 +145,11 @@ pub fn footprint(mesh: &Mesh, centre_mm: [f64; 2]) -> Footprint {
             ]
         })
         .collect();
+    let height_mm = mesh.vertices.iter().map(|v| v.z).fold(0.0, f64::max);
     Footprint {
         area_mm2: area_mm2(&shapes),
         shapes,
+        height_mm,
     }
 }
 
@@ -281,19 +288,9 @@ fn clear_at(t: &Turned, d: Point, placed: &[(Placement, Point, Point)], gap: i32
     })
 }
 
-/// Finds the first free place for `f` (bottom-left on the grid) among the turns `turns`,
-/// inside the rectangle `zone` (`[x0, y0, x1, y1]`, mm).
-fn first_free(
-    f: &Footprint,
-    turns: [f64; 2],
-    placed: &[(Placement, Point, Point)],
-    zone: [f64; 4],
-    spacing_mm: f64,
-) -> Option<Placement> {
-    let gap = to_units(spacing_mm);
-    let [x0, y0, x1, y1] = zone;
-    let [ux0, uy0, ux1, uy1] = zone.map(to_units);
-    let turned: Vec<Turned> = turns
+/// `f` at each of the turns `turns`, with its outline grown by `gap` (units).
+fn turned(f: &Footprint, turns: [f64; 2], gap: i32) -> Vec<Turned> {
+    turns
         .iter()
         .filter_map(|&deg| {
             let shapes = transformed(f, deg, [0.0, 0.0]);
@@ -306,7 +303,22 @@ fn first_free(
                 hi,
             })
         })
-        .collect();
+        .collect()
+}
+
+/// Finds the first free place for `f` (bottom-left on the grid) among the turns `turns`,
+/// inside the rectangle `zone` (`[x0, y0, x1, y1]`, mm).
+fn first_free(
+    f: &Footprint,
+    turns: [f64; 2],
+    placed: &[(Placement, Point, Point)],
+    zone: [f64; 4],
+    spacing_mm: f64,
+) -> Option<Placement> {
+    let gap = to_units(spacing_mm);
+    let [x0, y0, x1, y1] = zone;
+    let [ux0, uy0, ux1, uy1] = zone.map(to_units);
+    let turned = turned(f, turns, gap);
     let x_steps = ((x1 - x0) / GRID_MM).floor() as i64;
     let y_steps = ((y1 - y0) / GRID_MM).floor() as i64;
     for j in 0..=y_steps {
@@ -332,9 +344,97 @@ fn first_free(
     None
 }
 
+/// Each laser's own part of the plate: its field (`[x0, y0, x1, y1]`, mm) cut at the middle of
+/// its overlap with every field beside it (for a grid of fields, one cell of the grid each).
+fn cells(zones: &[[f64; 4]]) -> Vec<[f64; 4]> {
+    zones
+        .iter()
+        .enumerate()
+        .map(|(i, z)| {
+            let mut c = *z;
+            let centre = |f: &[f64; 4]| [(f[0] + f[2]) / 2.0, (f[1] + f[3]) / 2.0];
+            for (j, o) in zones.iter().enumerate() {
+                let meets = o[0] < z[2] && z[0] < o[2] && o[1] < z[3] && z[1] < o[3];
+                if j == i || !meets {
+                    continue;
+                }
+                let (a, b) = (centre(z), centre(o));
+                for axis in 0..2 {
+                    if b[axis] > a[axis] {
+                        c[axis + 2] = c[axis + 2].min((o[axis] + z[axis + 2]) / 2.0);
+                    } else if b[axis] < a[axis] {
+                        c[axis] = c[axis].max((z[axis] + o[axis + 2]) / 2.0);
+                    }
+                }
+            }
+            c
+        })
+        .collect()
+}
+
+/// The free place for `f` nearest `towards` (its bounding box's centre, ties by y then x)
+/// among the turns `turns`, on the grid inside the rectangle `zone` (mm).
+fn nearest_free(
+    f: &Footprint,
+    turns: [f64; 2],
+    placed: &[(Placement, Point, Point)],
+    zone: [f64; 4],
+    spacing_mm: f64,
+    towards: [f64; 2],
+) -> Option<Placement> {
+    let gap = to_units(spacing_mm);
+    let turned = turned(f, turns, gap);
+    let [x0, y0, x1, y1] = zone;
+    let [ux0, uy0, ux1, uy1] = zone.map(to_units);
+    let x_steps = ((x1 - x0) / GRID_MM).floor() as i64;
+    let y_steps = ((y1 - y0) / GRID_MM).floor() as i64;
+    let mut candidates: Vec<(f64, i64, i64, usize)> = Vec::new();
+    for j in 0..=y_steps {
+        let y = y0 + j as f64 * GRID_MM;
+        for i in 0..=x_steps {
+            let x = x0 + i as f64 * GRID_MM;
+            let d = Point::new(to_units(x), to_units(y));
+            for (k, t) in turned.iter().enumerate() {
+                if t.lo.x + d.x >= ux0
+                    && t.hi.x + d.x <= ux1
+                    && t.lo.y + d.y >= uy0
+                    && t.hi.y + d.y <= uy1
+                {
+                    let cx = x + to_mm((t.lo.x + t.hi.x) / 2) - towards[0];
+                    let cy = y + to_mm((t.lo.y + t.hi.y) / 2) - towards[1];
+                    candidates.push((cx.hypot(cy), j, i, k));
+                }
+            }
+        }
+    }
+    candidates.sort_by(|a, b| {
+        a.0.total_cmp(&b.0)
+            .then(a.1.cmp(&b.1))
+            .then(a.2.cmp(&b.2))
+            .then(a.3.cmp(&b.3))
+    });
+    candidates.into_iter().find_map(|(_, j, i, k)| {
+        let (x, y) = (x0 + i as f64 * GRID_MM, y0 + j as f64 * GRID_MM);
+        let d = Point::new(to_units(x), to_units(y));
+        let t = &turned[k];
+        clear_at(t, d, placed, gap).then(|| Placement {
+            at_mm: [x, y],
+            rotation_deg: t.deg,
+            shapes: shifted(&t.shapes, d),
+        })
+    })
+}
+
 /// Packs the parts (`(serial, footprint)`) on a square field of half side `half_mm`, shared
 /// between the laser fields `zones` (`[x0, y0, x1, y1]`, mm; none or one: the whole field);
 /// returns the placements in the order of `parts`.
+///
+/// One field: larger footprints first, packed bottom-left. Several: the tallest parts first
+/// (then the larger), each to the laser whose cell (its field cut at the middle of each
+/// overlap) has the least footprint area so far, as near the plate's centre as it is free.
+/// Taken tallest first, the least area so far is the least work in the part's top layer, so
+/// every height of the build is shared; standing nearest the centre, the tallest parts lie in
+/// the overlaps, where the moving seams split a layer's remainder between the lasers.
 pub fn place_auto(
     parts: &[(String, Footprint)],
     half_mm: f64,
@@ -342,28 +442,32 @@ pub fn place_auto(
     zones: &[[f64; 4]],
 ) -> Result<Vec<Placement>, PlacementError> {
     let whole = [-half_mm, -half_mm, half_mm, half_mm];
-    let zones: Vec<[f64; 4]> = if zones.len() > 1 {
-        zones
-            .iter()
-            .map(|z| {
-                [
-                    z[0].max(-half_mm),
-                    z[1].max(-half_mm),
-                    z[2].min(half_mm),
-                    z[3].min(half_mm),
-                ]
-            })
-            .collect()
+    let clip = |z: &[f64; 4]| {
+        [
+            z[0].max(-half_mm),
+            z[1].max(-half_mm),
+            z[2].min(half_mm),
+            z[3].min(half_mm),
+        ]
+    };
+    let shared = zones.len() > 1;
+    let fields: Vec<[f64; 4]> = if shared {
+        zones.iter().map(clip).collect()
     } else {
         vec![whole]
     };
-    let mut load = vec![0.0f64; zones.len()];
+    let cells: Vec<[f64; 4]> = cells(&fields).iter().map(clip).collect();
+    let mut load = vec![0.0f64; fields.len()];
     let mut order: Vec<usize> = (0..parts.len()).collect();
     order.sort_by(|&a, &b| {
-        parts[b]
-            .1
-            .area_mm2
-            .total_cmp(&parts[a].1.area_mm2)
+        let (fa, fb) = (&parts[a].1, &parts[b].1);
+        let taller = if shared {
+            fb.height_mm.total_cmp(&fa.height_mm)
+        } else {
+            std::cmp::Ordering::Equal
+        };
+        taller
+            .then(fb.area_mm2.total_cmp(&fa.area_mm2))
             .then_with(|| parts[a].0.cmp(&parts[b].0))
     });
     let mut placed: Vec<(Placement, Point, Point)> = Vec::new();
@@ -372,20 +476,24 @@ pub fn place_auto(
         let (id, f) = &parts[k];
         let turn = RECOATER_ANGLE_DEG - long_axis_deg(f);
         let turns = [turn, turn + 180.0];
-        // The least loaded zone first (ties by index), then the whole field.
-        let mut tries: Vec<usize> = (0..zones.len()).collect();
+        // The least loaded laser first (ties by index): its cell, then its whole field; then
+        // the whole plate.
+        let mut tries: Vec<usize> = (0..fields.len()).collect();
         tries.sort_by(|&a, &b| load[a].total_cmp(&load[b]).then(a.cmp(&b)));
-        let found = tries
-            .iter()
-            .find_map(|&z| {
-                first_free(f, turns, &placed, zones[z], spacing_mm).map(|p| (Some(z), p))
-            })
-            .or_else(|| {
-                (zones.len() > 1)
-                    .then(|| first_free(f, turns, &placed, whole, spacing_mm))
-                    .flatten()
-                    .map(|p| (None, p))
-            });
+        let found = if shared {
+            let near = |z: [f64; 4]| nearest_free(f, turns, &placed, z, spacing_mm, [0.0, 0.0]);
+            tries
+                .iter()
+                .find_map(|&z| near(cells[z]).map(|p| (Some(z), p)))
+                .or_else(|| {
+                    tries
+                        .iter()
+                        .find_map(|&z| near(fields[z]).map(|p| (Some(z), p)))
+                })
+                .or_else(|| first_free(f, turns, &placed, whole, spacing_mm).map(|p| (None, p)))
+        } else {
+            first_free(f, turns, &placed, whole, spacing_mm).map(|p| (Some(0), p))
+        };
         let (zone, p) = found.ok_or_else(|| PlacementError::DoesNotFit {
             id: id.clone(),
             placed: placed.len(),

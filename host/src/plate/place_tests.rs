@@ -219,3 +219,60 @@ fn a_part_no_single_laser_field_holds_is_packed_on_the_whole_plate() {
     assert!(holding(&placed[0]).is_empty());
     assert!(outside_field(&placed[0].shapes, 60.0).is_none());
 }
+
+/// A `side` mm square part `height` mm tall.
+fn tall_square(side: f64, height: f64) -> Footprint {
+    let h = side / 2.0;
+    footprint(
+        &Mesh::axis_aligned_box([-h, -h, 0.0], [h, h, height]),
+        [0.0, 0.0],
+    )
+}
+
+#[test]
+fn on_a_four_laser_machine_the_tallest_parts_go_one_to_each_laser_nearest_the_centre() {
+    // Serials put the short parts first, so that only height decides.
+    let mut parts: Vec<(String, Footprint)> = (0..4)
+        .map(|i| (format!("A-{i}"), tall_square(18.0, 2.0)))
+        .collect();
+    parts.extend((0..4).map(|i| (format!("B-{i}"), tall_square(16.0, 10.0))));
+    let placed = place_auto(&parts, 60.0, 3.0, &QUADRANTS).unwrap();
+    assert!((parts[4].1.height_mm - 10.0).abs() < 1e-9);
+    let quadrant = |p: &Placement| {
+        let (lo, hi) = meltline_slicer::polygon::bounds(&p.shapes).unwrap();
+        let c = [
+            meltline_slicer::polygon::to_mm(lo.x + hi.x) / 2.0,
+            meltline_slicer::polygon::to_mm(lo.y + hi.y) / 2.0,
+        ];
+        (
+            usize::from(c[0] > 0.0) + 2 * usize::from(c[1] > 0.0),
+            c[0].hypot(c[1]),
+        )
+    };
+    let mut tall = [0usize; 4];
+    let mut short = [0usize; 4];
+    for (k, p) in placed.iter().enumerate() {
+        let (q, _) = quadrant(p);
+        if k < 4 { short[q] += 1 } else { tall[q] += 1 }
+    }
+    assert_eq!(tall, [1, 1, 1, 1], "the top layers are shared");
+    assert_eq!(short, [1, 1, 1, 1], "so are the lower ones");
+    let farthest_tall = placed[4..]
+        .iter()
+        .map(|p| quadrant(p).1)
+        .fold(0.0, f64::max);
+    let nearest_short = placed[..4]
+        .iter()
+        .map(|p| quadrant(p).1)
+        .fold(f64::MAX, f64::min);
+    assert!(
+        farthest_tall < nearest_short,
+        "tall parts stand nearer the centre: {farthest_tall:.1} against {nearest_short:.1} mm"
+    );
+    for (i, a) in placed.iter().enumerate() {
+        for b in &placed[i + 1..] {
+            assert!(distance_mm(&a.shapes, &b.shapes) >= 3.0 - 0.01);
+        }
+        assert!(outside_field(&a.shapes, 60.0).is_none());
+    }
+}
