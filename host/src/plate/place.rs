@@ -289,6 +289,17 @@ fn clear_at(t: &Turned, d: Point, placed: &[(Placement, Point, Point)], gap: i32
 }
 
 /// `f` at each of the turns `turns`, with its outline grown by `gap` (units).
+impl Turned {
+    /// Whether its bounding box moved by `d` lies inside the rectangle `zone` (units).
+    fn inside(&self, d: Point, zone: [i32; 4]) -> bool {
+        let [x0, y0, x1, y1] = zone;
+        self.lo.x + d.x >= x0
+            && self.hi.x + d.x <= x1
+            && self.lo.y + d.y >= y0
+            && self.hi.y + d.y <= y1
+    }
+}
+
 fn turned(f: &Footprint, turns: [f64; 2], gap: i32) -> Vec<Turned> {
     turns
         .iter()
@@ -309,16 +320,13 @@ fn turned(f: &Footprint, turns: [f64; 2], gap: i32) -> Vec<Turned> {
 /// Finds the first free place for `f` (bottom-left on the grid) among the turns `turns`,
 /// inside the rectangle `zone` (`[x0, y0, x1, y1]`, mm).
 fn first_free(
-    f: &Footprint,
-    turns: [f64; 2],
+    turned: &[Turned],
     placed: &[(Placement, Point, Point)],
     zone: [f64; 4],
-    spacing_mm: f64,
+    gap: i32,
 ) -> Option<Placement> {
-    let gap = to_units(spacing_mm);
     let [x0, y0, x1, y1] = zone;
-    let [ux0, uy0, ux1, uy1] = zone.map(to_units);
-    let turned = turned(f, turns, gap);
+    let units = zone.map(to_units);
     let x_steps = ((x1 - x0) / GRID_MM).floor() as i64;
     let y_steps = ((y1 - y0) / GRID_MM).floor() as i64;
     for j in 0..=y_steps {
@@ -326,12 +334,8 @@ fn first_free(
         for i in 0..=x_steps {
             let x = x0 + i as f64 * GRID_MM;
             let d = Point::new(to_units(x), to_units(y));
-            for t in &turned {
-                let inside = t.lo.x + d.x >= ux0
-                    && t.hi.x + d.x <= ux1
-                    && t.lo.y + d.y >= uy0
-                    && t.hi.y + d.y <= uy1;
-                if inside && clear_at(t, d, placed, gap) {
+            for t in turned {
+                if t.inside(d, units) && clear_at(t, d, placed, gap) {
                     return Some(Placement {
                         at_mm: [x, y],
                         rotation_deg: t.deg,
@@ -375,17 +379,14 @@ fn cells(zones: &[[f64; 4]]) -> Vec<[f64; 4]> {
 /// The free place for `f` nearest `towards` (its bounding box's centre, ties by y then x)
 /// among the turns `turns`, on the grid inside the rectangle `zone` (mm).
 fn nearest_free(
-    f: &Footprint,
-    turns: [f64; 2],
+    turned: &[Turned],
     placed: &[(Placement, Point, Point)],
     zone: [f64; 4],
-    spacing_mm: f64,
+    gap: i32,
     towards: [f64; 2],
 ) -> Option<Placement> {
-    let gap = to_units(spacing_mm);
-    let turned = turned(f, turns, gap);
     let [x0, y0, x1, y1] = zone;
-    let [ux0, uy0, ux1, uy1] = zone.map(to_units);
+    let units = zone.map(to_units);
     let x_steps = ((x1 - x0) / GRID_MM).floor() as i64;
     let y_steps = ((y1 - y0) / GRID_MM).floor() as i64;
     let mut candidates: Vec<(f64, i64, i64, usize)> = Vec::new();
@@ -395,11 +396,7 @@ fn nearest_free(
             let x = x0 + i as f64 * GRID_MM;
             let d = Point::new(to_units(x), to_units(y));
             for (k, t) in turned.iter().enumerate() {
-                if t.lo.x + d.x >= ux0
-                    && t.hi.x + d.x <= ux1
-                    && t.lo.y + d.y >= uy0
-                    && t.hi.y + d.y <= uy1
-                {
+                if t.inside(d, units) {
                     let cx = x + to_mm((t.lo.x + t.hi.x) / 2) - towards[0];
                     let cy = y + to_mm((t.lo.y + t.hi.y) / 2) - towards[1];
                     candidates.push((cx.hypot(cy), j, i, k));
@@ -457,6 +454,7 @@ pub fn place_auto(
         vec![whole]
     };
     let cells: Vec<[f64; 4]> = cells(&fields).iter().map(clip).collect();
+    let gap = to_units(spacing_mm);
     let mut load = vec![0.0f64; fields.len()];
     let mut order: Vec<usize> = (0..parts.len()).collect();
     order.sort_by(|&a, &b| {
@@ -475,13 +473,13 @@ pub fn place_auto(
     for &k in &order {
         let (id, f) = &parts[k];
         let turn = RECOATER_ANGLE_DEG - long_axis_deg(f);
-        let turns = [turn, turn + 180.0];
+        let turned = turned(f, [turn, turn + 180.0], gap);
         // The least loaded laser first (ties by index): its cell, then its whole field; then
         // the whole plate.
         let mut tries: Vec<usize> = (0..fields.len()).collect();
         tries.sort_by(|&a, &b| load[a].total_cmp(&load[b]).then(a.cmp(&b)));
         let found = if shared {
-            let near = |z: [f64; 4]| nearest_free(f, turns, &placed, z, spacing_mm, [0.0, 0.0]);
+            let near = |z: [f64; 4]| nearest_free(&turned, &placed, z, gap, [0.0, 0.0]);
             tries
                 .iter()
                 .find_map(|&z| near(cells[z]).map(|p| (Some(z), p)))
@@ -490,9 +488,9 @@ pub fn place_auto(
                         .iter()
                         .find_map(|&z| near(fields[z]).map(|p| (Some(z), p)))
                 })
-                .or_else(|| first_free(f, turns, &placed, whole, spacing_mm).map(|p| (None, p)))
+                .or_else(|| first_free(&turned, &placed, whole, gap).map(|p| (None, p)))
         } else {
-            first_free(f, turns, &placed, whole, spacing_mm).map(|p| (Some(0), p))
+            first_free(&turned, &placed, whole, gap).map(|p| (Some(0), p))
         };
         let (zone, p) = found.ok_or_else(|| PlacementError::DoesNotFit {
             id: id.clone(),
